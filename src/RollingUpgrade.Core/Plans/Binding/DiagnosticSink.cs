@@ -1,0 +1,22 @@
+using RollingUpgrade.Plans.Toml;
+
+namespace RollingUpgrade.Plans.Binding;
+
+/// <summary>Collects every problem in a plan so that all of them are reported at once.</summary>
+public sealed class DiagnosticSink
+{
+    private readonly List<PlanDiagnostic> _items = [];
+
+    public IReadOnlyList<PlanDiagnostic> Items => _items;
+
+    public bool HasErrors => _items.Any(d => !d.IsWarning);
+
+    public void Error(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message));
+
+    public void Warning(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message) { IsWarning = true });
+
+    public void AddRange(IEnumerable<PlanDiagnostic> diagnostics) => _items.AddRange(diagnostics);
+
+    public IReadOnlyList<PlanDiagnostic> Sorted() =>
+        _items.OrderBy(d => d.Location).ThenBy(d => d.Message, StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,84 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Validation;
+
+namespace RollingUpgrade.Plans.Binding;
+
+internal sealed partial class PlanBinder
+{
+    private AccessSpec? BindAccess(TableCursor? table)
+    {
+        if (table is null)
+        {
+            return null;
+        }
+
+        var kind = table.Choice("kind", ["ssh", "local"], required: true);
+        var spec = new AccessSpec { Kind = kind == "local" ? AccessKind.Local : AccessKind.Ssh };
+        if (kind == "ssh")
+        {
+            var fingerprints = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (Checked(table, "host_key_fingerprint", ValueRules.Fingerprint) is { } all)
+            {
+                fingerprints["*"] = all;
+            }
+
+            if (table.Table("host_key_fingerprints") is { } perNode)
+            {
+                foreach (var entry in perNode.Entries())
+                {
+                    if (entry.Value is Toml.TomlValueNode { Value: string fp } && ValueRules.Fingerprint(fp) is null)
+                    {
+                        fingerprints[entry.Key] = fp;
+                    }
+                    else
+                    {
+                        sink.Error(entry.Value.Location, $"'{perNode.Describe(entry.Key)}' {ValueRules.Fingerprint(string.Empty)}");
+                    }
+                }
+
+                perNode.RejectUnknownKeys();
+            }
+
+            spec = spec with
+            {
+                User = Checked(table, "user", ValueRules.Name) ?? "root",
+                Port = (int)(table.Integer("port", min: 1, max: 65535) ?? 22),
+                KeyPath = Checked(table, "key", ValueRules.LocalPath),
+                KeyPassphraseEnv = Checked(table, "key_passphrase_env", ValueRules.EnvName),
+                KnownHostsPath = Checked(table, "known_hosts", ValueRules.LocalPath),
+                HostKeyFingerprints = fingerprints,
+                Sudo = table.Bool("sudo") ?? false,
+                AllowPassword = table.Bool("allow_password") ?? false,
+                PasswordEnv = Checked(table, "password_env", ValueRules.EnvName),
+                ConnectTimeout = table.Duration("connect_timeout") ?? spec.ConnectTimeout,
+                CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
+            };
+
+            if (spec.KnownHostsPath is null && spec.HostKeyFingerprints.Count == 0)
+            {
+                sink.Error(table.Location, "access over ssh needs 'access.known_hosts' or 'access.host_key_fingerprint': unknown host keys are never trusted");
+            }
+
+            if (spec.KeyPath is null && !spec.AllowPassword)
+            {
+                sink.Error(table.Location, "access over ssh needs 'access.key' (a private key file); password login is used only with 'allow_password = true' and 'password_env'");
+            }
+
+            if (spec.AllowPassword && spec.PasswordEnv is null)
+            {
+                sink.Error(table.LocationOf("allow_password"), "'access.allow_password = true' needs 'access.password_env', the environment variable that holds the password");
+            }
+        }
+        else if (kind == "local")
+        {
+            spec = spec with
+            {
+                Sudo = table.Bool("sudo") ?? false,
+                CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
+            };
+        }
+
+        table.RejectUnknownKeys();
+        return kind is null ? null : spec;
+    }
+}

@@ -1,0 +1,137 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Validation;
+
+namespace RollingUpgrade.Plans.Binding;
+
+internal sealed partial class PlanBinder
+{
+    public static readonly IReadOnlyList<string> GenericOperations = ["status", "version", "members", "sessions", "stop", "start", "join"];
+
+    private static readonly IReadOnlyList<string> RequiredGenericOperations = ["status", "stop", "start"];
+
+    private ProductSpec? BindProduct(TableCursor? table)
+    {
+        if (table is null)
+        {
+            return null;
+        }
+
+        var kind = table.Choice("kind", ["mongooseim", "ejabberd", "generic"], required: true);
+        var spec = new ProductSpec
+        {
+            Kind = kind switch
+            {
+                "mongooseim" => ProductKind.MongooseIm,
+                "ejabberd" => ProductKind.Ejabberd,
+                _ => ProductKind.Generic,
+            },
+            ConfigPath = Checked(table, "config_path", ValueRules.RemotePath),
+            StartTimeout = table.Duration("start_timeout") ?? TimeSpan.FromMinutes(2),
+        };
+
+        if (kind == "mongooseim")
+        {
+            var cli = table.Choice("cli", ["auto", "legacy", "graphql"], fallback: "auto");
+            spec = spec with
+            {
+                Cli = cli switch { "legacy" => MongooseCliDialect.Legacy, "graphql" => MongooseCliDialect.GraphQl, _ => MongooseCliDialect.Auto },
+            };
+        }
+
+        if (kind is "mongooseim" or "ejabberd")
+        {
+            var ctl = table.StringArray("ctl");
+            if (ctl is not null && (ctl.Count == 0 || ctl.Any(a => a.Any(char.IsControl) || a.Length == 0)))
+            {
+                sink.Error(table.LocationOf("ctl"), $"'{table.Describe("ctl")}' must be the control command as an argument vector, such as [\"/usr/bin/mongooseimctl\"]");
+                ctl = null;
+            }
+
+            spec = spec with { Ctl = ctl ?? [kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"] };
+        }
+
+        if (kind == "generic")
+        {
+            var operations = new Dictionary<string, GenericOperation>(StringComparer.Ordinal);
+            var commands = table.Table("commands", required: true);
+            if (commands is not null)
+            {
+                foreach (var name in GenericOperations)
+                {
+                    if (BindOperation(commands, name, RequiredGenericOperations.Contains(name)) is { } operation)
+                    {
+                        operations[name] = operation;
+                    }
+                }
+
+                commands.RejectUnknownKeys();
+            }
+
+            spec = spec with { Operations = operations };
+        }
+
+        table.RejectUnknownKeys();
+        return kind is null ? null : spec;
+    }
+
+    private GenericOperation? BindOperation(TableCursor commands, string name, bool required)
+    {
+        var node = commands.Node(name, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not Toml.TomlTableNode)
+        {
+            var simple = CommandFrom(node, commands.Describe(name), DefaultPlaceholderScope);
+            return simple is null ? null : new GenericOperation(simple, DefaultParse(name), null);
+        }
+
+        var table = commands.Table(name)!;
+        var command = Command(table, "run", required: true);
+        var parse = table.Choice("parse", ["exit-code", "regex", "json-path", "lines"]);
+        var pattern = table.String("pattern");
+        table.RejectUnknownKeys();
+        var kind = parse switch
+        {
+            "regex" => OutputParse.Regex,
+            "json-path" => OutputParse.JsonPath,
+            "lines" => OutputParse.Lines,
+            "exit-code" => OutputParse.ExitCode,
+            _ => DefaultParse(name),
+        };
+
+        if (kind is OutputParse.Regex or OutputParse.JsonPath && pattern is null)
+        {
+            sink.Error(table.Location, $"'{table.Describe("parse")}' = \"{parse}\" needs '{table.Describe("pattern")}'");
+        }
+
+        if (kind == OutputParse.Regex && pattern is not null && !IsValidRegex(pattern))
+        {
+            sink.Error(table.LocationOf("pattern"), $"'{table.Describe("pattern")}' is not a valid regular expression");
+        }
+
+        return command is null ? null : new GenericOperation(command, kind, pattern);
+    }
+
+    private static OutputParse DefaultParse(string operation) => operation switch
+    {
+        "members" => OutputParse.Lines,
+        "version" or "sessions" => OutputParse.Regex,
+        _ => OutputParse.ExitCode,
+    };
+
+    private static bool IsValidRegex(string pattern)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Toml;
+using RollingUpgrade.Plans.Validation;
+
+namespace RollingUpgrade.Plans.Binding;
+
+/// <summary>
+/// Turns the located TOML tree into a <see cref="Plan"/>, reporting every unknown key, wrong
+/// type, missing field and malformed value on the way. Cross-field rules run afterwards in
+/// <see cref="PlanRules"/>.
+/// </summary>
+internal sealed partial class PlanBinder(DiagnosticSink sink)
+{
+    private static readonly string[] DefaultPlaceholderScope = [.. CommandTemplate.KnownPlaceholders];
+
+    public Plan? Bind(TomlTableNode root, string path, string fingerprint)
+    {
+        var top = new TableCursor(root, string.Empty, sink);
+        var cluster = BindCluster(top.Table("cluster", required: true));
+        var loadBalancers = BindLoadBalancers(top);
+        var nodes = BindNodes(top.TableArray("nodes", required: true));
+        var access = BindAccess(top.Table("access", required: true));
+        var product = BindProduct(top.Table("product", required: true));
+        var upgrade = BindUpgrade(top.Table("upgrade", required: true));
+        var strategy = BindStrategy(top.Table("strategy", required: true));
+        var gates = BindGates(top);
+        var rollback = BindRollback(top.Table("rollback"));
+        top.RejectUnknownKeys();
+
+        if (cluster is null || access is null || product is null || upgrade is null || strategy is null || sink.HasErrors)
+        {
+            return null;
+        }
+
+        return new Plan
+        {
+            SourcePath = path,
+            Fingerprint = fingerprint,
+            Cluster = cluster,
+            Nodes = nodes,
+            Access = access,
+            Product = product,
+            LoadBalancers = loadBalancers,
+            Upgrade = upgrade,
+            Strategy = strategy,
+            Gates = gates,
+            Rollback = rollback,
+        };
+    }
+
+    private ClusterSpec? BindCluster(TableCursor? table)
+    {
+        if (table is null)
+        {
+            return null;
+        }
+
+        var name = Checked(table, "name", ValueRules.Name, required: true);
+        var environment = Checked(table, "environment", ValueRules.Name);
+        var staging = Checked(table, "require_staging_run_of", ValueRules.Name);
+        table.RejectUnknownKeys();
+        return name is null ? null : new ClusterSpec(name, environment, staging);
+    }
+
+    private static RollbackPolicy BindRollback(TableCursor? table)
+    {
+        if (table is null)
+        {
+            return RollbackPolicy.Halt;
+        }
+
+        var policy = table.Choice("policy", ["halt", "rollback"], fallback: "halt");
+        table.RejectUnknownKeys();
+        return policy == "rollback" ? RollbackPolicy.Rollback : RollbackPolicy.Halt;
+    }
+
+    /// <summary>Reads a string and checks its shape with one of <see cref="ValueRules"/>.</summary>
+    private static string? Checked(TableCursor table, string key, Func<string, string?> rule, bool required = false)
+    {
+        var value = table.String(key, required);
+        if (value is null)
+        {
+            return null;
+        }
+
+        var problem = rule(value);
+        if (problem is null)
+        {
+            return value;
+        }
+
+        table.Sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' is '{TableCursor.Shorten(value)}'; it {problem}");
+        return null;
+    }
+
+    /// <summary>A command written as an argument vector (array) or a shell script (string).</summary>
+    private CommandTemplate? Command(TableCursor table, string key, bool required = false, IReadOnlyList<string>? placeholders = null)
+    {
+        var node = table.Node(key, required);
+        return node is null ? null : CommandFrom(node, table.Describe(key), placeholders ?? DefaultPlaceholderScope);
+    }
+
+    private IReadOnlyList<CommandTemplate> Commands(TableCursor table, string key)
+    {
+        var node = table.Node(key, required: false);
+        if (node is null)
+        {
+            return [];
+        }
+
+        if (node is not TomlArrayNode { IsTableArray: false } array)
+        {
+            sink.Error(node.Location, $"'{table.Describe(key)}' must be a list of commands, each an array of arguments or a script string");
+            return [];
+        }
+
+        var result = new List<CommandTemplate>();
+        for (var i = 0; i < array.Items.Count; i++)
+        {
+            if (CommandFrom(array.Items[i], $"{table.Describe(key)}[{i + 1}]", DefaultPlaceholderScope) is { } command)
+            {
+                result.Add(command);
+            }
+        }
+
+        return result;
+    }
+
+    private CommandTemplate? CommandFrom(TomlNode node, string where, IReadOnlyList<string> placeholders)
+    {
+        CommandTemplate? command = null;
+        if (node is TomlValueNode { Value: string script })
+        {
+            command = new CommandTemplate([script], IsScript: true);
+        }
+        else if (node is TomlArrayNode { IsTableArray: false } array && array.Items.Count > 0 && array.Items.All(i => i is TomlValueNode { Value: string }))
+        {
+            command = new CommandTemplate(array.Items.Select(i => (string)((TomlValueNode)i).Value).ToList(), IsScript: false);
+        }
+
+        if (command is null || command.Parts.Any(p => p.Contains('\0', StringComparison.Ordinal)) || command.Parts[0].Trim().Length == 0)
+        {
+            sink.Error(node.Location, $"'{where}' must be a command: an array of argument strings such as [\"/usr/bin/install-mim\", \"{{version}}\"] or a script string");
+            return null;
+        }
+
+        foreach (var name in command.Placeholders.Distinct())
+        {
+            if (!placeholders.Contains(name) && !name.StartsWith("var.", StringComparison.Ordinal))
+            {
+                sink.Error(node.Location, $"'{where}' uses unknown placeholder {{{name}}}{Suggestions.DidYouMean(name, placeholders)}");
+            }
+        }
+
+        return command;
+    }
+}

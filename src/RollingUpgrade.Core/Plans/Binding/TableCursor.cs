@@ -1,0 +1,274 @@
+using RollingUpgrade.Plans.Toml;
+
+namespace RollingUpgrade.Plans.Binding;
+
+/// <summary>
+/// Reads the keys of one TOML table with type checks, remembers which keys were read, and
+/// reports every key left unread as unknown, with the closest known key as a suggestion.
+/// </summary>
+public sealed class TableCursor
+{
+    private readonly TomlTableNode _table;
+    private readonly DiagnosticSink _sink;
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+
+    public TableCursor(TomlTableNode table, string path, DiagnosticSink sink)
+    {
+        _table = table;
+        Path = path;
+        _sink = sink;
+    }
+
+    /// <summary>Dotted path of this table in the plan, such as <c>strategy.rolling</c> or <c>nodes[2]</c>.</summary>
+    public string Path { get; }
+
+    public SourceLocation Location => _table.Location;
+
+    public DiagnosticSink Sink => _sink;
+
+    public bool Has(string key)
+    {
+        _known.Add(key);
+        return _table.TryGet(key, out _);
+    }
+
+    public SourceLocation LocationOf(string key) =>
+        _table.TryGet(key, out var entry) ? entry.Value.Location : _table.Location;
+
+    public string Describe(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
+
+    public TomlNode? Node(string key, bool required)
+    {
+        _known.Add(key);
+        if (_table.TryGet(key, out var entry))
+        {
+            return entry.Value;
+        }
+
+        if (required)
+        {
+            _sink.Error(_table.Location, $"missing required key '{Describe(key)}'");
+        }
+
+        return null;
+    }
+
+    public string? String(string key, bool required = false) => Scalar<string>(key, required, "a string");
+
+    public bool? Bool(string key, bool required = false) => Scalar<bool>(key, required, "a boolean (true or false)") is { } b ? b : null;
+
+    public long? Integer(string key, bool required = false, long min = long.MinValue, long max = long.MaxValue)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not TomlValueNode { Value: long value })
+        {
+            _sink.Error(node.Location, $"'{Describe(key)}' must be an integer, not {node.TypeName}");
+            return null;
+        }
+
+        if (value < min || value > max)
+        {
+            var range = max == long.MaxValue ? $"at least {min}" : $"between {min} and {max}";
+            _sink.Error(node.Location, $"'{Describe(key)}' is {value}; it must be {range}");
+            return null;
+        }
+
+        return value;
+    }
+
+    public TimeSpan? Duration(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is TomlValueNode { Value: string text } && DurationText.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        var shown = node is TomlValueNode { Value: string s } ? $"'{Shorten(s)}'" : node.TypeName;
+        _sink.Error(node.Location, $"'{Describe(key)}' is {shown}; write a duration such as \"30s\", \"5m\" or \"1h30m\"");
+        return null;
+    }
+
+    /// <summary>A string that must be one of <paramref name="allowed"/>.</summary>
+    public string? Choice(string key, IReadOnlyList<string> allowed, bool required = false, string? fallback = null)
+    {
+        var value = String(key, required);
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        if (allowed.Contains(value, StringComparer.Ordinal))
+        {
+            return value;
+        }
+
+        _sink.Error(LocationOf(key), $"'{Describe(key)}' is '{Shorten(value)}'{Suggestions.DidYouMean(value, allowed)}");
+        return null;
+    }
+
+    public IReadOnlyList<string>? StringArray(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not TomlArrayNode { IsTableArray: false } array)
+        {
+            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of strings, not {node.TypeName}");
+            return null;
+        }
+
+        var result = new List<string>();
+        foreach (var item in array.Items)
+        {
+            if (item is TomlValueNode { Value: string s })
+            {
+                result.Add(s);
+            }
+            else
+            {
+                _sink.Error(item.Location, $"'{Describe(key)}' must hold only strings; found {item.TypeName}");
+                return null;
+            }
+        }
+
+        return result;
+    }
+
+    public IReadOnlyList<long>? IntegerArray(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not TomlArrayNode { IsTableArray: false } array)
+        {
+            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of integers, not {node.TypeName}");
+            return null;
+        }
+
+        var result = new List<long>();
+        foreach (var item in array.Items)
+        {
+            if (item is TomlValueNode { Value: long n })
+            {
+                result.Add(n);
+            }
+            else
+            {
+                _sink.Error(item.Location, $"'{Describe(key)}' must hold only integers; found {item.TypeName}");
+                return null;
+            }
+        }
+
+        return result;
+    }
+
+    public TableCursor? Table(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is TomlTableNode table)
+        {
+            return new TableCursor(table, Describe(key), _sink);
+        }
+
+        _sink.Error(node.Location, $"'{Describe(key)}' must be a table, not {node.TypeName}");
+        return null;
+    }
+
+    /// <summary>An array of tables, written either as <c>[[key]]</c> headers or as an array of inline tables.</summary>
+    public IReadOnlyList<TableCursor> TableArray(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return [];
+        }
+
+        if (node is not TomlArrayNode array)
+        {
+            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of tables ([[{Describe(key)}]]), not {node.TypeName}");
+            return [];
+        }
+
+        var result = new List<TableCursor>();
+        for (var i = 0; i < array.Items.Count; i++)
+        {
+            if (array.Items[i] is TomlTableNode table)
+            {
+                result.Add(new TableCursor(table, $"{Describe(key)}[{i + 1}]", _sink));
+            }
+            else
+            {
+                _sink.Error(array.Items[i].Location, $"'{Describe(key)}' must hold only tables; found {array.Items[i].TypeName}");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Every key of this table (for tables that are maps, such as <c>lb_ids</c>).</summary>
+    public IEnumerable<TomlTableEntry> Entries()
+    {
+        foreach (var entry in _table.Entries)
+        {
+            _known.Add(entry.Key);
+            yield return entry;
+        }
+    }
+
+    /// <summary>Reports every key that no reader asked for.</summary>
+    public void RejectUnknownKeys()
+    {
+        foreach (var entry in _table.Entries)
+        {
+            if (!_known.Contains(entry.Key))
+            {
+                _sink.Error(entry.KeyLocation, $"unknown key '{Describe(entry.Key)}'{Suggestions.DidYouMean(entry.Key, _known)}");
+            }
+        }
+    }
+
+    private T? Scalar<T>(string key, bool required, string expected)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return default;
+        }
+
+        if (node is TomlValueNode { Value: T value })
+        {
+            return value;
+        }
+
+        _sink.Error(node.Location, $"'{Describe(key)}' must be {expected}, not {node.TypeName}");
+        return default;
+    }
+
+    internal static string Shorten(string value)
+    {
+        var printable = new string(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return printable.Length <= 60 ? printable : printable[..57] + "...";
+    }
+}

@@ -1,0 +1,37 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum AccessKind
+{
+    Ssh,
+    Local,
+}
+
+/// <summary>How commands reach the nodes. Secrets are never stored here, only where to find them.</summary>
+public sealed record AccessSpec
+{
+    public required AccessKind Kind { get; init; }
+
+    public string User { get; init; } = "root";
+
+    public int Port { get; init; } = 22;
+
+    public string? KeyPath { get; init; }
+
+    /// <summary>Environment variable holding the key's passphrase.</summary>
+    public string? KeyPassphraseEnv { get; init; }
+
+    public string? KnownHostsPath { get; init; }
+
+    /// <summary>Pinned host key, <c>SHA256:base64</c>, per node name, or for all nodes under "*".</summary>
+    public IReadOnlyDictionary<string, string> HostKeyFingerprints { get; init; } = new Dictionary<string, string>();
+
+    public bool Sudo { get; init; }
+
+    public bool AllowPassword { get; init; }
+
+    public string? PasswordEnv { get; init; }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,3 @@
+namespace RollingUpgrade.Plans.Model;
+
+public sealed record ClusterSpec(string Name, string? Environment, string? RequireStagingRunOf);

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace RollingUpgrade.Plans.Model;
+
+/// <summary>
+/// A command from the plan with <c>{placeholder}</c>s. Written as an array it is an argument
+/// vector and each placeholder is substituted inside one argument. Written as a string it is a
+/// <c>sh -c</c> script and each substituted value is single-quoted, so a value never becomes code.
+/// </summary>
+public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool IsScript)
+{
+    public static readonly IReadOnlyList<string> KnownPlaceholders =
+    [
+        "node", "host", "erlang_node", "version", "from_version", "config_path", "backup_path", "cluster", "seed_erlang_node",
+    ];
+
+    [GeneratedRegex(@"\{([a-z_][a-z0-9_.]*)\}", RegexOptions.CultureInvariant)]
+    internal static partial Regex Placeholder();
+
+    public IEnumerable<string> Placeholders =>
+        Parts.SelectMany(p => Placeholder().Matches(p).Select(m => m.Groups[1].Value));
+
+    /// <summary>The argument vector to run, with every placeholder replaced.</summary>
+    public IReadOnlyList<string> Render(IReadOnlyDictionary<string, string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (!IsScript)
+        {
+            return Parts.Select(p => Substitute(p, values, quote: false)).ToList();
+        }
+
+        return ["/bin/sh", "-c", Substitute(Parts[0], values, quote: true)];
+    }
+
+    public override string ToString() => IsScript ? Parts[0] : string.Join(' ', Parts.Select(ShellQuote.Quote));
+
+    private static string Substitute(string text, IReadOnlyDictionary<string, string> values, bool quote) =>
+        Placeholder().Replace(text, m =>
+        {
+            if (!values.TryGetValue(m.Groups[1].Value, out var value))
+            {
+                throw new InvalidOperationException($"no value for placeholder {{{m.Groups[1].Value}}}");
+            }
+
+            return quote ? ShellQuote.Quote(value) : value;
+        });
+}
+
+/// <summary>POSIX shell quoting: the one way a value from a plan is allowed into a shell string.</summary>
+public static class ShellQuote
+{
+    public static string Quote(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || "@%_+=:,./-".Contains(c)))
+        {
+            return value;
+        }
+
+        var builder = new StringBuilder("'");
+        builder.Append(value.Replace("'", "'\\''", StringComparison.Ordinal));
+        builder.Append('\'');
+        return builder.ToString();
+    }
+
+    public static string Join(IEnumerable<string> argv) => string.Join(' ', argv.Select(Quote));
+}

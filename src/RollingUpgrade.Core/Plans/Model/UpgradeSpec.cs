@@ -1,0 +1,22 @@
+namespace RollingUpgrade.Plans.Model;
+
+public sealed record UpgradeSpec
+{
+    public required string TargetVersion { get; init; }
+
+    /// <summary>The version the cluster runs now; read from the nodes when not given.</summary>
+    public string? FromVersion { get; init; }
+
+    public CommandTemplate? Install { get; init; }
+
+    /// <summary>True when running the install command twice is harmless (resume may then repeat it).</summary>
+    public bool InstallIsIdempotent { get; init; }
+
+    /// <summary>Reinstalls the previous version; required by the rollback policy of the rolling strategy.</summary>
+    public CommandTemplate? RollbackInstall { get; init; }
+
+    public bool BackupConfig { get; init; } = true;
+
+    /// <summary>A config-only change: no install step, the config is changed by this command.</summary>
+    public CommandTemplate? ConfigChange { get; init; }
+}

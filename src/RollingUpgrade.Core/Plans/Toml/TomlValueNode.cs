@@ -1,0 +1,16 @@
+namespace RollingUpgrade.Plans.Toml;
+
+/// <summary>A scalar: string, integer, float, boolean or date-time.</summary>
+public sealed class TomlValueNode(SourceLocation location, object value) : TomlNode(location)
+{
+    public object Value { get; } = value;
+
+    public override string TypeName => Value switch
+    {
+        string => "a string",
+        long => "an integer",
+        double => "a float",
+        bool => "a boolean",
+        _ => "a date-time",
+    };
+}

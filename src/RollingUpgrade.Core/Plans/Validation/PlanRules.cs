@@ -1,0 +1,178 @@
+using RollingUpgrade.Plans.Binding;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Toml;
+
+namespace RollingUpgrade.Plans.Validation;
+
+/// <summary>Rules that span several parts of a plan: uniqueness, coverage, capacity, policies.</summary>
+internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpec, SourceLocation> nodeLocations)
+{
+    public void Check(Plan plan)
+    {
+        var all = plan.Nodes.Concat(plan.GreenNodes).ToList();
+        Unique(all, n => n.Name, "node name", "give each node its own name");
+        Unique(all, n => $"{n.Host}:{n.SshPort ?? plan.Access.Port}", "node address", "each node needs its own host (or ssh_port)", n => n.Host);
+        Unique(all, n => n.ErlangNode, "Erlang node name", "each node has its own Erlang node name");
+        CheckLoadBalancerIds(plan, all);
+        CheckProduct(plan, all);
+        CheckUpgrade(plan);
+        CheckGates(plan);
+        switch (plan.Strategy)
+        {
+            case RollingStrategySpec rolling:
+                CheckRolling(plan, rolling);
+                break;
+            case ParallelStrategySpec parallel:
+                CheckParallel(plan, parallel);
+                break;
+        }
+
+        if (plan.Access.Kind == AccessKind.Ssh)
+        {
+            foreach (var key in plan.Access.HostKeyFingerprints.Keys.Where(k => k != "*" && all.All(n => n.Name != k)))
+            {
+                sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"'access.host_key_fingerprints.{key}' names no node{Suggestions.DidYouMean(key, all.Select(n => n.Name))}");
+            }
+        }
+    }
+
+    private void Unique(List<NodeSpec> nodes, Func<NodeSpec, string> key, string what, string fix, Func<NodeSpec, string>? shown = null)
+    {
+        var seen = new Dictionary<string, NodeSpec>(StringComparer.OrdinalIgnoreCase);
+        foreach (var node in nodes)
+        {
+            if (!seen.TryAdd(key(node), node))
+            {
+                var first = seen[key(node)];
+                sink.Error(At(node), $"{what} '{(shown ?? key)(node)}' of node '{node.Name}' is already used by node '{first.Name}' at {At(first)}; {fix}");
+            }
+        }
+    }
+
+    private void CheckLoadBalancerIds(Plan plan, List<NodeSpec> nodes)
+    {
+        var names = plan.LoadBalancers.Select(l => l.Name).ToList();
+        foreach (var node in nodes)
+        {
+            foreach (var key in node.LoadBalancerIds.Keys.Where(k => !names.Contains(k)))
+            {
+                sink.Error(At(node), $"node '{node.Name}' has an id in load balancer '{key}', which the plan does not declare{Suggestions.DidYouMean(key, names)}");
+            }
+
+            foreach (var lb in names.Where(l => !node.LoadBalancerIds.ContainsKey(l)))
+            {
+                sink.Error(At(node), $"node '{node.Name}' is missing from load balancer '{lb}'; add lb_ids.{lb} = \"<its server id in {lb}>\" to the node");
+            }
+        }
+
+        foreach (var lb in names)
+        {
+            var seen = new Dictionary<string, NodeSpec>(StringComparer.Ordinal);
+            foreach (var node in nodes.Where(n => n.LoadBalancerIds.ContainsKey(lb)))
+            {
+                if (!seen.TryAdd(node.IdIn(lb), node))
+                {
+                    sink.Error(At(node), $"node '{node.Name}' has server id '{node.IdIn(lb)}' in load balancer '{lb}', the same as node '{seen[node.IdIn(lb)].Name}'; each node needs its own server");
+                }
+            }
+        }
+    }
+
+    private void CheckProduct(Plan plan, List<NodeSpec> nodes)
+    {
+        if (plan.Product.Kind != ProductKind.MongooseIm)
+        {
+            return;
+        }
+
+        foreach (var node in nodes.Where(n => n.ErlangNode.Contains("-f", StringComparison.Ordinal)))
+        {
+            sink.Error(At(node), $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x takes for its force flag and cuts out of the name; rename the node");
+        }
+
+        if (plan.Product.ConfigPath is { } path && path.EndsWith(".cfg", StringComparison.Ordinal)
+            && Versions.TryParse(plan.Upgrade.TargetVersion, out var target) && target >= new Versions.Version3(4, 1, 0))
+        {
+            sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"'product.config_path' is a .cfg file, which MongooseIM {plan.Upgrade.TargetVersion} cannot read (.cfg support ended in 4.1.0); convert it to TOML first");
+        }
+    }
+
+    private void CheckUpgrade(Plan plan)
+    {
+        var location = new SourceLocation(plan.SourcePath, 1, 1);
+        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.Install is null && plan.Upgrade.ConfigChange is null)
+        {
+            sink.Error(location, "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)");
+        }
+
+        if (plan.Rollback == RollbackPolicy.Rollback && plan.Strategy is RollingStrategySpec && plan.Upgrade.RollbackInstall is null && plan.Upgrade.ConfigChange is null)
+        {
+            sink.Error(location, "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the command that reinstalls the previous version");
+        }
+
+        if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic)
+        {
+            sink.Error(location, "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
+        }
+    }
+
+    private void CheckGates(Plan plan)
+    {
+        foreach (var gate in plan.Gates.Where(g => g.Kind == GateKinds.LoadBalancerErrors && plan.LoadBalancers.Count == 0))
+        {
+            sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"gate '{gate.Name}' reads load balancer error counters but the plan has no load balancer");
+        }
+    }
+
+    private void CheckRolling(Plan plan, RollingStrategySpec rolling)
+    {
+        var location = new SourceLocation(plan.SourcePath, 1, 1);
+        var count = plan.Nodes.Count;
+        if (rolling.CapacityNodes >= count)
+        {
+            sink.Error(location, $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle the traffic plus one)");
+        }
+        else if (rolling.BatchSize > count - rolling.CapacityNodes)
+        {
+            sink.Error(location, $"'strategy.batch_size' is {rolling.BatchSize}: with {count} nodes and capacity_nodes = {rolling.CapacityNodes} it would leave {count - rolling.BatchSize} serving; the largest batch is {count - rolling.CapacityNodes}");
+        }
+
+        var names = plan.Nodes.Select(n => n.Name).ToList();
+        foreach (var name in rolling.Order.Where(o => !names.Contains(o)))
+        {
+            sink.Error(location, $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}");
+        }
+
+        if (rolling.Order.Count > 0 && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n))))
+        {
+            sink.Error(location, "'strategy.order' must name every node exactly once");
+        }
+    }
+
+    private void CheckParallel(Plan plan, ParallelStrategySpec parallel)
+    {
+        var location = new SourceLocation(plan.SourcePath, 1, 1);
+        if (parallel.GreenNodes.Count == 0)
+        {
+            sink.Error(location, "the parallel strategy needs at least one [[strategy.green_nodes]] entry");
+        }
+
+        if (parallel.Provision.Count == 0 && parallel.Start is null)
+        {
+            sink.Error(location, "the parallel strategy needs 'strategy.provision' or 'strategy.start' to bring the new cluster up");
+        }
+
+        var gateNames = plan.Gates.Select(g => g.Name).ToList();
+        foreach (var name in parallel.StepGates.Where(g => !gateNames.Contains(g)))
+        {
+            sink.Error(location, $"'strategy.step_gates' names gate '{name}', which is not declared{Suggestions.DidYouMean(name, gateNames)}");
+        }
+
+        if (plan.LoadBalancers.Count == 0)
+        {
+            sink.Error(location, "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
+        }
+    }
+
+    private SourceLocation At(NodeSpec node) => nodeLocations.TryGetValue(node, out var l) ? l : default;
+}
