@@ -1,0 +1,136 @@
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Planning;
+
+/// <summary>
+/// The way back from a failed step. Rolling: the failed batch is brought back on the previous
+/// version, then every upgraded batch in reverse order. Parallel: traffic returns to blue and
+/// green is drained. Before any of it, with policy halt, nothing is reverted.
+/// </summary>
+public static class RollbackPlanner
+{
+    /// <summary>Steps that undo the forward steps numbered below <paramref name="failed"/> (and the failed one's partial effect).</summary>
+    public static IReadOnlyList<Step> Steps(Plan plan, IReadOnlyList<Step> forward, int failed, Func<Step, bool> isDone)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(isDone);
+        var list = new StepListBuilder { Serving = 0 };
+        var touched = forward.Where(s => s.Number <= failed).ToList();
+        if (plan.Strategy is ParallelStrategySpec parallel)
+        {
+            AddTrafficBack(plan, parallel, list, touched, isDone);
+        }
+        else
+        {
+            AddNodesBack(plan, list, forward, touched, failed, isDone);
+        }
+
+        return list.Steps;
+    }
+
+    public static string Describe(Plan plan, IReadOnlyList<Step> forward, int number)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Strategy is ParallelStrategySpec && forward.Any(s => s.Kind == StepKind.StopBlue && s.Number < number))
+        {
+            return "none: the old cluster is stopped";
+        }
+
+        if (plan.Rollback == RollbackPolicy.Halt)
+        {
+            var step = forward[number - 1];
+            return plan.Strategy is ParallelStrategySpec
+                ? "halt; `rollingupgrade rollback` moves traffic back to the old cluster"
+                : step.Node is { } node && step.Kind is not (StepKind.CheckCluster or StepKind.ListMigrations or StepKind.Pause or StepKind.VerifyCluster)
+                    ? $"halt with {node} out of rotation, all other nodes serving"
+                    : "halt, all nodes serving";
+        }
+
+        var steps = Steps(plan, forward, number, s => s.Number < number);
+        return steps.Count == 0 ? "nothing to undo" : string.Join("; ", steps.Select(s => s.Description));
+    }
+
+    private static void AddTrafficBack(Plan plan, ParallelStrategySpec parallel, StepListBuilder list, List<Step> touched, Func<Step, bool> isDone)
+    {
+        var green = parallel.GreenNodes.Select(n => n.Name).ToArray();
+        var shifted = touched.Where(s => s.Kind == StepKind.ShiftTraffic).Select(s => s.GreenPercent ?? 0).DefaultIfEmpty(0).Max();
+        var registered = touched.Any(s => s.Kind == StepKind.RegisterGreen);
+        if (shifted > 0 || registered)
+        {
+            var path = parallel.RollbackMode == TrafficRollbackMode.Stepped
+                ? parallel.TrafficSteps.Where(p => p < shifted).Reverse().Append(0).ToList()
+                : [0];
+            foreach (var percent in path)
+            {
+                foreach (var lb in plan.LoadBalancers)
+                {
+                    list.Add(list.New(StepKind.ShiftTraffic, $"move traffic back in {lb.Name}: blue {100 - percent}% / green {percent}%", green) with { LoadBalancer = lb.Name, GreenPercent = percent, Side = "rollback" });
+                }
+            }
+        }
+
+        var blueDrained = touched.Where(s => s.Kind == StepKind.Drain && s.Side == "blue" && isDone(s)).ToList();
+        foreach (var step in blueDrained)
+        {
+            list.Add(list.New(StepKind.Enable, $"return old node {step.Node} to rotation in {step.LoadBalancer}", step.Nodes.ToArray()) with { LoadBalancer = step.LoadBalancer, Side = "blue" });
+        }
+
+        if (registered)
+        {
+            foreach (var node in green)
+            {
+                foreach (var lb in plan.LoadBalancers)
+                {
+                    list.Add(list.New(StepKind.Drain, $"drain new node {node} in {lb.Name}", node) with { LoadBalancer = lb.Name, Side = "green" });
+                }
+            }
+        }
+    }
+
+    private static void AddNodesBack(Plan plan, StepListBuilder list, IReadOnlyList<Step> forward, List<Step> touched, int failed, Func<Step, bool> isDone)
+    {
+        var failedStep = forward[failed - 1];
+        var inFlight = InFlightBatch(forward, failed);
+        foreach (var node in inFlight)
+        {
+            var done = touched.Where(s => s.Node == node).ToList();
+            var stopped = done.Any(s => s.Kind == StepKind.Stop && (isDone(s) || s == failedStep));
+            var changed = done.Any(s => s.Kind is StepKind.Install or StepKind.ChangeConfig);
+            var backedUp = done.Any(s => s.Kind == StepKind.BackupConfig && isDone(s));
+            if (stopped)
+            {
+                if (changed && backedUp)
+                {
+                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
+                }
+
+                if (changed && plan.Upgrade.RollbackInstall is not null)
+                {
+                    list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
+                }
+
+                list.Add(list.New(StepKind.Start, $"start {node}", node));
+                list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, previous version, exact membership", node) with { Side = "rollback" });
+            }
+
+            foreach (var drain in done.Where(s => s.Kind == StepKind.Drain && (isDone(s) || s == failedStep)))
+            {
+                list.Add(list.New(StepKind.Enable, $"return {node} to rotation in {drain.LoadBalancer}", node) with { LoadBalancer = drain.LoadBalancer });
+            }
+        }
+
+        var upgraded = touched.Where(s => s.Kind == StepKind.VerifyNode && isDone(s) && !inFlight.Contains(s.Node!))
+            .Select(s => s.Node!).Distinct().Reverse().ToList();
+        foreach (var node in upgraded)
+        {
+            RollingStrategyPlanner.AddBatch(plan, list, [node], rollback: true);
+        }
+    }
+
+    /// <summary>The nodes of the batch the failed step belongs to.</summary>
+    private static List<string> InFlightBatch(IReadOnlyList<Step> forward, int failed) =>
+        forward[failed - 1].Batch is { } batch
+            ? forward.Where(s => s.Batch == batch).SelectMany(s => s.Nodes).Distinct().ToList()
+            : [];
+}

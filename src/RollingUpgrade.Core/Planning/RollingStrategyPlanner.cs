@@ -1,0 +1,135 @@
+using RollingUpgrade.Plans.Binding;
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Planning;
+
+/// <summary>
+/// MongooseIM's rolling upgrade procedure, node by node (or batch by batch): drain everywhere,
+/// wait for zero connections, stop, back up the config, install, start, verify status, version
+/// and exact membership, gates, back into rotation.
+/// </summary>
+public static class RollingStrategyPlanner
+{
+    public static IReadOnlyList<Step> Steps(Plan plan, RollingStrategySpec strategy)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(strategy);
+        var list = new StepListBuilder { Serving = plan.Nodes.Count };
+        var order = strategy.Order.Count > 0 ? strategy.Order.ToList() : plan.Nodes.Select(n => n.Name).ToList();
+        var all = string.Join(", ", plan.Nodes.Select(n => n.ErlangNode));
+        list.Add(list.New(StepKind.CheckCluster, $"check the cluster: every node started, running db nodes = [{all}]") with { Nodes = order });
+        if (plan.Product.Kind == ProductKind.MongooseIm)
+        {
+            list.Add(list.New(StepKind.ListMigrations, $"list the migration guides from the running version to {plan.Upgrade.TargetVersion}"));
+        }
+
+        var batches = order.Chunk(strategy.BatchSize).ToList();
+        for (var b = 0; b < batches.Count; b++)
+        {
+            list.Batch = b;
+            AddBatch(plan, list, batches[b]);
+            list.Batch = null;
+            if (strategy.PauseBetweenNodes > TimeSpan.Zero && b < batches.Count - 1)
+            {
+                list.Add(list.New(StepKind.Pause, $"pause {DurationText.Format(strategy.PauseBetweenNodes)} before the next node"));
+            }
+        }
+
+        list.Add(list.New(StepKind.VerifyCluster, $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]") with { Nodes = order });
+        return list.Steps;
+    }
+
+    /// <summary>The forward steps for one batch; also used to roll an upgraded batch back.</summary>
+    internal static void AddBatch(Plan plan, StepListBuilder list, IReadOnlyList<string> batch, bool rollback = false)
+    {
+        var version = rollback ? "the previous version" : plan.Upgrade.TargetVersion;
+        foreach (var node in batch)
+        {
+            foreach (var lb in plan.LoadBalancers)
+            {
+                if (lb == plan.LoadBalancers[0])
+                {
+                    list.Serving--;
+                }
+
+                list.Add(list.New(StepKind.Drain, $"drain {node} in {lb.Name} (no new connections)", node) with { LoadBalancer = lb.Name });
+            }
+        }
+
+        if (plan.LoadBalancers.Count == 0)
+        {
+            list.Serving -= batch.Count;
+        }
+
+        foreach (var node in batch)
+        {
+            list.Add(list.New(StepKind.WaitDrained, $"wait until {node} has no live connections ({plan.Strategy.Drain.ZeroReadings} zero readings in a row; then: {plan.Strategy.Drain.OnTimeout.ToString().ToLowerInvariant()} after {DurationText.Format(plan.Strategy.Drain.Timeout)})", node));
+        }
+
+        foreach (var node in batch)
+        {
+            list.Add(list.New(StepKind.Stop, $"stop {node}", node));
+        }
+
+        foreach (var node in batch)
+        {
+            if (rollback)
+            {
+                if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
+                {
+                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
+                }
+
+                if (plan.Upgrade.RollbackInstall is not null)
+                {
+                    list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
+                }
+
+                continue;
+            }
+
+            if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
+            {
+                list.Add(list.New(StepKind.BackupConfig, $"back up the config of {node} ({plan.Product.ConfigPath})", node));
+            }
+
+            list.Add(plan.Upgrade.Install is not null
+                ? list.New(StepKind.Install, $"install {plan.Upgrade.TargetVersion} on {node}", node)
+                : list.New(StepKind.ChangeConfig, $"change the config of {node}", node));
+        }
+
+        // Mnesia: start in the reverse order of stopping, so the last node down comes up first.
+        foreach (var node in batch.Reverse())
+        {
+            list.Add(list.New(StepKind.Start, $"start {node} and wait until it reports started", node));
+        }
+
+        foreach (var node in batch)
+        {
+            list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, version {version}, exact membership", node) with { Side = rollback ? "rollback" : null });
+            var gates = plan.Gates.Where(g => g.Kind != GateKinds.LoadBalancerErrors).Select(g => g.Name).ToList();
+            if (gates.Count > 0)
+            {
+                list.Add(list.New(StepKind.RunGates, $"gates on {node}: {string.Join(", ", gates)}", node) with { Gates = gates });
+            }
+        }
+
+        foreach (var node in batch)
+        {
+            foreach (var lb in plan.LoadBalancers)
+            {
+                if (lb == plan.LoadBalancers[^1])
+                {
+                    list.Serving++;
+                }
+
+                list.Add(list.New(StepKind.Enable, $"return {node} to rotation in {lb.Name}", node) with { LoadBalancer = lb.Name });
+            }
+        }
+
+        if (plan.LoadBalancers.Count == 0)
+        {
+            list.Serving += batch.Count;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace RollingUpgrade.Planning;
+
+public enum StepKind
+{
+    CheckCluster,
+    ListMigrations,
+    Drain,
+    WaitDrained,
+    Stop,
+    BackupConfig,
+    Install,
+    ChangeConfig,
+    Start,
+    VerifyNode,
+    RunGates,
+    Enable,
+    Pause,
+    VerifyCluster,
+    RestoreConfig,
+    RollbackInstall,
+    ProvisionGreen,
+    JoinGreen,
+    VerifyGreen,
+    RegisterGreen,
+    ShiftTraffic,
+    AwaitPromote,
+    StopBlue,
+}

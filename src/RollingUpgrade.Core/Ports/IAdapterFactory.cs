@@ -1,0 +1,21 @@
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Ports;
+
+/// <summary>Builds the adapters a plan needs; the CLI registers the real ones, tests register fakes.</summary>
+public interface IAdapterFactory
+{
+    ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan);
+
+    IProduct CreateProduct(Plan plan, IShellFactory shells);
+
+    IShellFactory CreateShells(Plan plan);
+
+    IGateProbe CreateGateProbe(Plan plan);
+}
+
+/// <summary>A port call failed in a way that may pass on retry (a dropped connection, a busy socket).</summary>
+public sealed class TransientException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A node or load balancer answered something the adapter cannot understand.</summary>
+public sealed class UnexpectedAnswerException(string message) : Exception(message);

@@ -1,0 +1,27 @@
+namespace RollingUpgrade.Ports;
+
+/// <summary>Runs argument vectors on one node (over SSH or locally).</summary>
+public interface INodeShell : IAsyncDisposable
+{
+    Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken);
+}
+
+public sealed record CommandOptions(TimeSpan Timeout, bool Sudo = false, string? StandardInput = null);
+
+public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError, TimeSpan Duration)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    /// <summary>The first lines of stderr (or stdout) for messages.</summary>
+    public string Summary()
+    {
+        var text = string.IsNullOrWhiteSpace(StandardError) ? StandardOutput : StandardError;
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(3);
+        return string.Join(" | ", lines);
+    }
+}
+
+public interface IShellFactory
+{
+    INodeShell For(Plans.Model.NodeSpec node);
+}

@@ -1,0 +1,37 @@
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Ports;
+
+/// <summary>What runs on a node, and how to ask it things.</summary>
+public interface IProduct
+{
+    Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    /// <summary>The cluster as this node sees it: running and stopped db nodes.</summary>
+    Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    /// <summary>Live client sessions on this node, or null when the product cannot tell.</summary>
+    Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    Task StopAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    /// <summary>Starts the node and returns once it reports started.</summary>
+    Task StartAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken);
+}
+
+public enum NodeRunState
+{
+    Running,
+    Starting,
+    Stopped,
+}
+
+public sealed record NodeStatus(NodeRunState State, string? Version, string Detail)
+{
+    public bool IsRunning => State == NodeRunState.Running;
+}
+
+/// <summary>Mnesia's view: running and stopped db nodes (Erlang node names).</summary>
+public sealed record Membership(IReadOnlyList<string> Running, IReadOnlyList<string> Stopped);
