@@ -1,0 +1,139 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>What resume does with a step that was in flight (or failed) and whose effect cannot be read back.</summary>
+public enum InFlightChoice
+{
+    /// <summary>Re-run it only if it is idempotent; otherwise stop and explain.</summary>
+    Verify,
+
+    /// <summary>The operator says: run it again.</summary>
+    Retry,
+
+    /// <summary>The operator says: it completed.</summary>
+    Skip,
+}
+
+public sealed partial class Executor
+{
+    /// <summary>
+    /// Continues the run recorded in the journal. The step that was in flight is checked against
+    /// the real world first: marked done if its post-state holds, re-run if idempotent, otherwise
+    /// the run stops and explains.
+    /// </summary>
+    public async Task<RunOutcome> ResumeAsync(IReadOnlyList<JournalRecord> records, InFlightChoice choice = InFlightChoice.Verify)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var fact in records.Where(r => r.Type == JournalTypes.Fact && r.Data is not null))
+        {
+            context.Facts.Set(fact.Data!["key"], fact.Data["value"]);
+        }
+
+        var rollback = records.LastOrDefault(r => r.Type == JournalTypes.RollbackStarted);
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = rollback is null ? "forward" : "rollback" });
+        context.Emit(RunEventTypes.RunStarted, $"resuming run {context.RunId}");
+
+        var forwardDone = DoneSteps(records, "forward");
+        if (rollback is null)
+        {
+            context.Phase = "forward";
+            var pending = await SettleInFlightAsync(records, "forward", context.Steps.Steps, forwardDone, choice).ConfigureAwait(false);
+            return pending ?? await ContinueForwardAsync(context.Steps.Steps, forwardDone).ConfigureAwait(false);
+        }
+
+        var failedNumber = rollback.Step ?? 1;
+        var doneAtRollback = (rollback.Data?.GetValueOrDefault("done") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
+            .ToHashSet();
+        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failedNumber, s => doneAtRollback.Contains(s.Number));
+        var rollbackDone = DoneSteps(records, "rollback");
+        context.Phase = "rollback";
+        var blocked = await SettleInFlightAsync(records, "rollback", steps, rollbackDone, choice).ConfigureAwait(false);
+        if (blocked is not null)
+        {
+            return blocked;
+        }
+
+        var failed = context.Steps.Steps[failedNumber - 1];
+        return await ContinueRollbackAsync(failed, rollback.Message ?? "failed", steps, rollbackDone).ConfigureAwait(false);
+    }
+
+    private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, string phase) =>
+        records.Where(r => r.Phase == phase && r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
+            .Select(r => r.Step!.Value)
+            .ToHashSet();
+
+    /// <summary>Returns an outcome when the run must stop for the operator; null when it can go on.</summary>
+    private async Task<RunOutcome?> SettleInFlightAsync(IReadOnlyList<JournalRecord> records, string phase, IReadOnlyList<Step> steps, HashSet<int> done, InFlightChoice choice)
+    {
+        var last = records.LastOrDefault(r => r.Phase == phase && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed);
+        if (last is null || done.Contains(last.Step!.Value) || last.Step > steps.Count)
+        {
+            return null;
+        }
+
+        var step = steps[last.Step.Value - 1];
+        if (step.Id != last.StepId)
+        {
+            return Finish(RunStatus.NeedsOperator, $"the journal's step {step.Number} is '{last.StepId}' but the plan now gives '{step.Id}'", "resume only with the plan the run started with");
+        }
+
+        var startedAt = records.Last(r => r.Phase == phase && r.Step == step.Number && r.Type == JournalTypes.StepStarted).At;
+        if (choice == InFlightChoice.Skip)
+        {
+            MarkVerified(step, "the operator said it completed");
+            done.Add(step.Number);
+            return null;
+        }
+
+        bool holds;
+        try
+        {
+            holds = await _runner.PostStateHoldsAsync(step, context, StopRequested).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Ports.TransientException or Ports.UnexpectedAnswerException or IOException)
+        {
+            holds = false;
+        }
+
+        if (holds)
+        {
+            MarkVerified(step, "its post-state holds");
+            done.Add(step.Number);
+            return null;
+        }
+
+        if (choice == InFlightChoice.Retry || StepRunner.IsIdempotent(step, context.Plan))
+        {
+            var attempt = await RunStepAsync(step, step.Kind is StepKind.Pause or StepKind.WaitDrained ? startedAt : null).ConfigureAwait(false);
+            switch (attempt)
+            {
+                case StepAttempt.Interrupted:
+                    return Interrupted(step);
+                case StepAttempt.Failed f when phase == "forward":
+                    return await FailAsync(step, f.Message, done, forceRollback: false, f.NodeTouched).ConfigureAwait(false);
+                case StepAttempt.Failed f:
+                    return Finish(RunStatus.Halted, $"rollback step {step.Number} ({step.Description}) failed again: {f.Message}", $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}`", step.Number);
+            }
+
+            done.Add(step.Number);
+            return null;
+        }
+
+        return Finish(RunStatus.NeedsOperator,
+            $"step {step.Number} ({step.Description}) was in flight when the run stopped, and its effect cannot be read back",
+            $"check {step.Node ?? "the node"} by hand; then `rollingupgrade resume {context.Plan.SourcePath} --retry-in-flight` to run it again, or `--skip-in-flight` if it completed",
+            step.Number);
+    }
+
+    private void MarkVerified(Step step, string why)
+    {
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepVerified, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = why });
+        context.Emit(RunEventTypes.StepSkipped, $"{step.Description}: {why}", step);
+    }
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using Polly;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>
+/// Runs a plan's steps in order through the ports, journalling each step before and after.
+/// On failure it halts at a safe point with the failed node out of rotation and every other
+/// node serving, or rolls back when the plan (or the parallel strategy) says so.
+/// </summary>
+public sealed partial class Executor(RunContext context, IRunFaults? faults = null)
+{
+    private readonly StepRunner _runner = new();
+
+    /// <summary>Set by Ctrl-C: finish at the next safe point.</summary>
+    public CancellationToken StopRequested { get; init; }
+
+    public static ResiliencePipeline TransientPipeline(TimeProvider time) => new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new Polly.Retry.RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<TransientException>(),
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(500),
+            UseJitter = true,
+        })
+        .Build();
+
+    public async Task<RunOutcome> RunAsync()
+    {
+        context.Journal.Append(new JournalRecord
+        {
+            Type = JournalTypes.RunStarted,
+            Data = new()
+            {
+                ["plan"] = context.Plan.SourcePath,
+                ["fingerprint"] = context.Plan.Fingerprint,
+                ["strategy"] = context.Steps.Strategy,
+                ["steps"] = context.Steps.Steps.Count.ToString(CultureInfo.InvariantCulture),
+            },
+        });
+        context.Emit(RunEventTypes.RunStarted, $"run {context.RunId}: {context.Steps.Strategy} upgrade of {context.Plan.Cluster.Name} to {context.Plan.Upgrade.TargetVersion}, {context.Steps.Steps.Count} steps");
+        return await ContinueForwardAsync(context.Steps.Steps, done: []).ConfigureAwait(false);
+    }
+
+    private async Task<RunOutcome> ContinueForwardAsync(IReadOnlyList<Step> steps, HashSet<int> done)
+    {
+        context.Phase = "forward";
+        foreach (var step in steps.Where(s => !done.Contains(s.Number)))
+        {
+            if (StopRequested.IsCancellationRequested)
+            {
+                return Interrupted(step);
+            }
+
+            if (RollbackRequested())
+            {
+                return await FailAsync(step, "rollback requested by `rollingupgrade rollback`", done, forceRollback: true).ConfigureAwait(false);
+            }
+
+            var failure = await RunStepAsync(step, resumedAt: null).ConfigureAwait(false);
+            if (failure is StepAttempt.Interrupted)
+            {
+                return Interrupted(step);
+            }
+
+            if (failure is StepAttempt.Failed failed)
+            {
+                return await FailAsync(step, failed.Message, done, forceRollback: false, failed.NodeTouched).ConfigureAwait(false);
+            }
+
+            done.Add(step.Number);
+        }
+
+        return Finish(RunStatus.Succeeded, $"{context.Plan.Cluster.Name} runs {context.Plan.Upgrade.TargetVersion}; every step verified", "nothing; the run is complete");
+    }
+
+    private abstract record StepAttempt
+    {
+        public sealed record Succeeded : StepAttempt;
+
+        public sealed record Interrupted : StepAttempt;
+
+        public sealed record Failed(string Message, bool NodeTouched) : StepAttempt;
+    }
+
+    /// <summary>Journals intent, runs the step (retrying transient faults when it is idempotent), journals the outcome.</summary>
+    private async Task<StepAttempt> RunStepAsync(Step step, DateTimeOffset? resumedAt)
+    {
+        var started = context.Journal.Append(new JournalRecord { Type = JournalTypes.StepStarted, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = step.Description });
+        context.StepStartedAt = resumedAt ?? started.At;
+        context.Emit(RunEventTypes.StepStarted, step.Description, step);
+        faults?.At(step, FaultPoint.BeforeExecute, context.Phase);
+        try
+        {
+            CheckMixedVersionWindow(step);
+            if (StepRunner.IsIdempotent(step, context.Plan))
+            {
+                await context.Transient.ExecuteAsync(async ct => await _runner.ExecuteAsync(step, context, ct).ConfigureAwait(false), StopRequested).ConfigureAwait(false);
+            }
+            else
+            {
+                await _runner.ExecuteAsync(step, context, StopRequested).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (StopRequested.IsCancellationRequested)
+        {
+            return new StepAttempt.Interrupted();
+        }
+        catch (Exception e) when (e is not SimulatedCrashException)
+        {
+            var (message, touched) = e switch
+            {
+                StepFailedException f => (f.Message, f.NodeTouched),
+                TransientException or UnexpectedAnswerException or IOException or TimeoutException => (e.Message, true),
+                InvalidOperationException or OperationCanceledException => (e.Message, true),
+                _ => ($"{e.GetType().Name}: {e.Message}", true),
+            };
+            context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
+            context.Emit(RunEventTypes.StepFailed, message, step);
+            return new StepAttempt.Failed(message, touched);
+        }
+
+        faults?.At(step, FaultPoint.AfterExecute, context.Phase);
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepSucceeded, Phase = context.Phase, Step = step.Number, StepId = step.Id });
+        context.Emit(RunEventTypes.StepSucceeded, step.Description, step, new Dictionary<string, string> { ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture) });
+        faults?.At(step, FaultPoint.AfterRecord, context.Phase);
+        return new StepAttempt.Succeeded();
+    }
+
+    /// <summary>Mixed versions may exist only as long as the plan allows; checked before a batch is taken out.</summary>
+    private void CheckMixedVersionWindow(Step step)
+    {
+        if (context.Phase != "forward" || step.Kind != StepKind.Drain || context.Plan.Strategy is not RollingStrategySpec { MaxMixedVersionWindow: { } window })
+        {
+            return;
+        }
+
+        if (context.Facts.Get(RunState.MixedSince) is { } since
+            && DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var start)
+            && context.Time.GetUtcNow() - start > window)
+        {
+            throw new StepFailedException($"mixed versions have run since {since}, longer than max_mixed_version_window ({Plans.Binding.DurationText.Format(window)}); not taking another node out", nodeTouched: false);
+        }
+    }
+
+    private bool RollbackRequested() => context.Plan.Strategy is ParallelStrategySpec && File.Exists(context.State.RollbackRequestPath);
+
+    private RunOutcome Interrupted(Step step)
+    {
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase, Step = step.Number, Message = "interrupted", Data = new() { ["outcome"] = "interrupted" } });
+        var outcome = new RunOutcome(RunStatus.Interrupted,
+            $"interrupted at step {step.Number} ({step.Description}); the cluster is as that step left it",
+            $"run `rollingupgrade resume {context.Plan.SourcePath}` to continue; step {step.Number} will be checked against the real state first")
+        { RunId = context.RunId, FailedStep = step.Number };
+        context.Emit(RunEventTypes.RunFinished, outcome.Summary, step, new Dictionary<string, string> { ["outcome"] = "interrupted" });
+        return outcome;
+    }
+
+    private RunOutcome Finish(RunStatus status, string summary, string next, int? failedStep = null)
+    {
+        var word = status switch
+        {
+            RunStatus.Succeeded => "succeeded",
+            RunStatus.RolledBack => "rolled-back",
+            RunStatus.NeedsOperator => "needs-operator",
+            _ => "halted",
+        };
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase, Step = failedStep, Message = summary, Data = new() { ["outcome"] = word, ["next"] = next } });
+        var outcome = new RunOutcome(status, summary, next) { RunId = context.RunId, FailedStep = failedStep };
+        context.Emit(RunEventTypes.RunFinished, summary, null, new Dictionary<string, string> { ["outcome"] = word, ["next"] = next });
+        return outcome;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+public sealed record RunOptions
+{
+    public required string StateRoot { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public IRunObserver Observer { get; init; } = new RecordingObserver();
+
+    public CancellationToken StopRequested { get; init; }
+
+    public bool TakeOverStaleLock { get; init; }
+
+    public InFlightChoice InFlight { get; init; } = InFlightChoice.Verify;
+
+    public IRunFaults? Faults { get; init; }
+
+    public SecretRedactor Redactor { get; init; } = new();
+}
+
+/// <summary>Starts and resumes runs: takes the cluster lock, opens the journal, builds the ports, runs the executor.</summary>
+public static class Orchestrator
+{
+    public static Task<RunOutcome> RunAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var runId = NewRunId(options.Time);
+        return WithLockAsync(plan, adapters, options, runId, executor => executor.RunAsync(), isNew: true);
+    }
+
+    public static Task<RunOutcome> ResumeAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var runId = state.CurrentRunId();
+        if (runId is null || !File.Exists(state.JournalPath(runId)))
+        {
+            return Task.FromResult(new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to resume in {state.ClusterFolder}", $"start one with `rollingupgrade run {plan.SourcePath}`"));
+        }
+
+        var records = Journal.Read(state.JournalPath(runId));
+        var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
+        if (started?.Data?.GetValueOrDefault("fingerprint") is { } fingerprint && fingerprint != plan.Fingerprint)
+        {
+            return Task.FromResult(new RunOutcome(RunStatus.BadInput,
+                $"{plan.SourcePath} changed since run {runId} started; a run resumes only with the plan it started with",
+                "restore the plan as it was, or start a new run with `rollingupgrade run`") { RunId = runId });
+        }
+
+        var finished = records.LastOrDefault(r => r.Type is JournalTypes.RunFinished or JournalTypes.RunResumed);
+        var outcome = finished?.Type == JournalTypes.RunFinished ? finished.Data?.GetValueOrDefault("outcome") : null;
+        if (outcome is "succeeded" or "rolled-back")
+        {
+            var status = outcome == "succeeded" ? RunStatus.Succeeded : RunStatus.RolledBack;
+            return Task.FromResult(new RunOutcome(status, $"run {runId} already finished: {outcome}", "nothing to resume; start a new run with `rollingupgrade run`") { RunId = runId });
+        }
+
+        return WithLockAsync(plan, adapters, options, runId, executor => executor.ResumeAsync(records, options.InFlight), isNew: false);
+    }
+
+    private static async Task<RunOutcome> WithLockAsync(Plan plan, IAdapterFactory adapters, RunOptions options, string runId, Func<Executor, Task<RunOutcome>> body, bool isNew)
+    {
+        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var attempt = RunLock.TryAcquire(state.LockPath, runId, options.TakeOverStaleLock, options.Time);
+        if (attempt.Lock is null)
+        {
+            return LockRefused(plan, state, attempt);
+        }
+
+        using var runLock = attempt.Lock;
+        if (isNew)
+        {
+            state.SetCurrent(runId);
+            TryDelete(state.PromotePath);
+            TryDelete(state.RollbackRequestPath);
+        }
+
+        using var journal = Journal.Open(state.JournalPath(runId), options.Time, options.Redactor);
+        var shells = adapters.CreateShells(plan);
+        var context = new RunContext
+        {
+            Plan = plan,
+            Steps = Planner.Create(plan),
+            LoadBalancers = plan.LoadBalancers.Select(lb => adapters.CreateLoadBalancer(lb, plan)).ToList(),
+            Product = adapters.CreateProduct(plan, shells),
+            Shells = shells,
+            Probe = adapters.CreateGateProbe(plan),
+            Time = options.Time,
+            Journal = journal,
+            Observer = options.Observer,
+            State = state,
+            Transient = Executor.TransientPipeline(options.Time),
+        };
+        var executor = new Executor(context, options.Faults) { StopRequested = options.StopRequested };
+        return await body(executor).ConfigureAwait(false);
+    }
+
+    private static RunOutcome LockRefused(Plan plan, StateDirectory state, LockAttempt attempt)
+    {
+        var holder = attempt.Holder;
+        var who = holder is null ? "an unreadable lock file" : $"process {holder.Pid} on {holder.Host} (run {holder.RunId}, since {holder.Since:u})";
+        return attempt.HolderIsStale
+            ? new RunOutcome(RunStatus.Locked,
+                $"{plan.Cluster.Name} is locked by {who}, which is no longer running: the lock {state.LockPath} is stale",
+                $"check that no other run is active, then `rollingupgrade resume {plan.SourcePath} --take-over-stale-lock` to continue that run")
+            : new RunOutcome(RunStatus.Locked,
+                $"another run holds {plan.Cluster.Name}: {who}",
+                "wait for it to finish, or stop it with Ctrl-C; `rollingupgrade status` shows its progress");
+    }
+
+    public static string NewRunId(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        return $"{stamp}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A marker that cannot be removed is reported when it is next read.
+        }
+    }
+}

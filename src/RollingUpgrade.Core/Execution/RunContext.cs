@@ -1,0 +1,95 @@
+using Polly;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>Everything a step needs: the plan, the ports, the clock, the journal and what was learned so far.</summary>
+public sealed class RunContext
+{
+    public required Plan Plan { get; init; }
+
+    public required ExecutionPlan Steps { get; init; }
+
+    public required IReadOnlyList<ILoadBalancer> LoadBalancers { get; init; }
+
+    public required IProduct Product { get; init; }
+
+    public required IShellFactory Shells { get; init; }
+
+    public required IGateProbe Probe { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
+    public required Journal Journal { get; init; }
+
+    public required IRunObserver Observer { get; init; }
+
+    public required StateDirectory State { get; init; }
+
+    public RunState Facts { get; } = new();
+
+    public ResiliencePipeline Transient { get; init; } = ResiliencePipeline.Empty;
+
+    public string RunId => Journal.RunId;
+
+    public string Phase { get; set; } = "forward";
+
+    /// <summary>When the step now running was first started (resume keeps the original time for pauses).</summary>
+    public DateTimeOffset StepStartedAt { get; set; }
+
+    public IReadOnlyList<NodeSpec> Blue => Plan.Nodes;
+
+    public IReadOnlyList<NodeSpec> Green => Plan.GreenNodes;
+
+    public NodeSpec Node(string name) => Plan.Node(name);
+
+    public ILoadBalancer LoadBalancer(string name) => LoadBalancers.First(l => l.Name == name);
+
+    public void Fact(string key, string value)
+    {
+        Facts.Set(key, value);
+        Journal.Append(new JournalRecord { Type = JournalTypes.Fact, Phase = Phase, Data = new() { ["key"] = key, ["value"] = value } });
+    }
+
+    public void Emit(string type, string message, Step? step = null, IReadOnlyDictionary<string, string>? data = null) =>
+        Observer.OnEvent(new RunEvent(Time.GetUtcNow(), type, message)
+        {
+            Step = step?.Number,
+            TotalSteps = Steps.Steps.Count,
+            Node = step?.Node,
+            Phase = Phase,
+            Data = data,
+        });
+
+    public CommandOptions CommandOptions(TimeSpan? timeout = null) => new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
+
+    /// <summary>Values for command templates on one node.</summary>
+    public Dictionary<string, string> TemplateValues(NodeSpec node, string version)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["node"] = node.Name,
+            ["host"] = node.Host,
+            ["erlang_node"] = node.ErlangNode,
+            ["version"] = version,
+            ["from_version"] = Facts.Get(RunState.FromVersion) ?? Plan.Upgrade.FromVersion ?? string.Empty,
+            ["config_path"] = Plan.Product.ConfigPath ?? string.Empty,
+            ["backup_path"] = BackupPath(),
+            ["cluster"] = Plan.Cluster.Name,
+            ["seed_erlang_node"] = (Green.Count > 0 ? Green[0] : Blue[0]).ErlangNode,
+        };
+        foreach (var (key, value) in node.Vars)
+        {
+            values["var." + key] = value;
+        }
+
+        return values;
+    }
+
+    /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
+    public string BackupPath() => $"{Plan.Product.ConfigPath}.rollingupgrade-{RunId}";
+}

@@ -1,0 +1,37 @@
+namespace RollingUpgrade.Execution;
+
+public enum RunStatus
+{
+    Succeeded,
+    Halted,
+    RolledBack,
+    Interrupted,
+    NeedsOperator,
+    Locked,
+    BadInput,
+}
+
+/// <summary>How a run ended, what state it left, and what the operator should do next.</summary>
+public sealed record RunOutcome(RunStatus Status, string Summary, string NextSteps)
+{
+    public string? RunId { get; init; }
+
+    public int? FailedStep { get; init; }
+
+    /// <summary>Exit codes: 0 done, 1 halted or rolled back, 130 interrupted.</summary>
+    public int ExitCode => Status switch
+    {
+        RunStatus.Succeeded => 0,
+        RunStatus.Interrupted => 130,
+        RunStatus.Locked => 3,
+        RunStatus.BadInput => 2,
+        _ => 1,
+    };
+}
+
+/// <summary>A step could not complete; the message says what was seen.</summary>
+public sealed class StepFailedException(string message, bool nodeTouched = true) : Exception(message)
+{
+    /// <summary>False when nothing on the node changed yet (a drain that timed out, a refused capacity check).</summary>
+    public bool NodeTouched { get; } = nodeTouched;
+}

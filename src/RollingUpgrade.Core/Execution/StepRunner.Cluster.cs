@@ -1,0 +1,113 @@
+using RollingUpgrade.Events;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+internal sealed partial class StepRunner
+{
+    private static async Task CheckClusterAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var nodes = step.Nodes.Select(context.Node).ToList();
+        var versions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+            if (!status.IsRunning)
+            {
+                throw new StepFailedException($"{node.Name} is not started ({status.Detail}); every node must run before the upgrade begins", nodeTouched: false);
+            }
+
+            versions[node.Name] = status.Version ?? string.Empty;
+        }
+
+        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: false, cancellationToken).ConfigureAwait(false);
+
+        var distinct = versions.Values.Distinct(StringComparer.Ordinal).ToList();
+        if (distinct.Count > 1)
+        {
+            throw new StepFailedException($"the cluster already runs mixed versions ({string.Join(", ", versions.Select(v => $"{v.Key}={v.Value}"))}); finish or resume the earlier run first", nodeTouched: false);
+        }
+
+        var current = distinct[0];
+        if (context.Plan.Upgrade.FromVersion is { } expected && current.Length > 0 && !Versions.Matches(current, expected))
+        {
+            throw new StepFailedException($"the nodes run {current}, not {expected} as 'upgrade.from_version' says; correct the plan", nodeTouched: false);
+        }
+
+        if (context.Plan.Upgrade.Install is not null && context.Plan.Strategy is RollingStrategySpec && current.Length > 0 && Versions.Matches(current, context.Plan.Upgrade.TargetVersion))
+        {
+            throw new StepFailedException($"every node already runs {current}; there is nothing to upgrade", nodeTouched: false);
+        }
+
+        if (context.Facts.Get(RunState.FromVersion) is null && current.Length > 0)
+        {
+            context.Fact(RunState.FromVersion, current);
+        }
+
+        context.Emit(RunEventTypes.Progress, $"{nodes.Count} node(s) started on {(current.Length > 0 ? current : "an unreported version")}, membership exact", step);
+    }
+
+    private static Task ListMigrationsAsync(Step step, RunContext context)
+    {
+        var from = context.Facts.Get(RunState.FromVersion) ?? context.Plan.Upgrade.FromVersion;
+        if (from is null)
+        {
+            context.Emit(RunEventTypes.Warning, "the running version is unknown; no migration guides listed", step);
+            return Task.CompletedTask;
+        }
+
+        var guides = MigrationCatalog.Between(from, context.Plan.Upgrade.TargetVersion);
+        foreach (var guide in guides)
+        {
+            context.Emit(RunEventTypes.Progress, $"migration guide {guide.Name}: {guide.Summary}{(guide.HasDatabaseMigration ? " [database migration]" : string.Empty)}", step);
+        }
+
+        var blocking = guides.Where(g => g.RollingUnsupported).ToList();
+        if (blocking.Count > 0 && context.Plan.Strategy is RollingStrategySpec)
+        {
+            throw new StepFailedException($"upstream says a rolling upgrade is not supported across {string.Join(", ", blocking.Select(g => g.Name))}; use strategy kind = \"parallel\" (a new cluster)", nodeTouched: false);
+        }
+
+        if (guides.Count == 0)
+        {
+            context.Emit(RunEventTypes.Progress, $"no migration guide between {from} and {context.Plan.Upgrade.TargetVersion}", step);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static async Task VerifyClusterAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var nodes = step.Nodes.Select(context.Node).ToList();
+        foreach (var node in nodes)
+        {
+            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+            if (!status.IsRunning || (context.Plan.Upgrade.Install is not null && !Versions.Matches(status.Version ?? string.Empty, context.Plan.Upgrade.TargetVersion)))
+            {
+                throw new StepFailedException($"{node.Name} reports {status.State} {status.Version}; expected started on {context.Plan.Upgrade.TargetVersion}");
+            }
+        }
+
+        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task VerifyGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var green = step.Nodes.Select(context.Node).ToList();
+        await ExpectMembershipAsync(context, green[0], green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Running db nodes, as <paramref name="viewer"/> sees them, must be exactly <paramref name="expected"/>.</summary>
+    internal static async Task ExpectMembershipAsync(RunContext context, NodeSpec viewer, IReadOnlyList<NodeSpec> expected, bool nodeTouched, CancellationToken cancellationToken)
+    {
+        var membership = await context.Product.MembershipAsync(viewer, cancellationToken).ConfigureAwait(false);
+        var problem = MembershipCheck.Compare(membership, expected.Select(n => n.ErlangNode).ToList());
+        if (problem is not null)
+        {
+            throw new StepFailedException($"membership seen from {viewer.Name}: {problem}", nodeTouched);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+internal sealed partial class StepRunner
+{
+    private static async Task RunGatesAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var isTrafficStep = step.GreenPercent is not null;
+        var nodes = step.Nodes.Select(context.Node).ToList();
+        if (isTrafficStep)
+        {
+            // Node health and membership of the new cluster are always part of a traffic step's gates.
+            foreach (var node in nodes)
+            {
+                var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+                if (!status.IsRunning)
+                {
+                    throw new StepFailedException($"gate: new node {node.Name} is {status.State} ({status.Detail})");
+                }
+            }
+
+            await ExpectMembershipAsync(context, nodes[0], context.Green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var gate in step.Gates.Select(name => context.Plan.Gates.First(g => g.Name == name)))
+        {
+            if (gate.Kind == GateKinds.LoadBalancerErrors)
+            {
+                await CheckLoadBalancerErrorsAsync(step, context, gate, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            foreach (var node in nodes)
+            {
+                var outcome = await CheckWithAttemptsAsync(context, gate, node, cancellationToken).ConfigureAwait(false);
+                if (!outcome.Passed)
+                {
+                    throw new StepFailedException($"gate '{gate.Name}' failed on {node.Name}: {outcome.Detail}");
+                }
+
+                context.Emit(RunEventTypes.Progress, $"gate '{gate.Name}' passed on {node.Name}", step);
+            }
+        }
+    }
+
+    private static async Task<GateOutcome> CheckWithAttemptsAsync(RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    {
+        GateOutcome outcome = new(false, "not checked");
+        for (var attempt = 1; attempt <= gate.Attempts; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(gate.Timeout);
+            try
+            {
+                outcome = await CheckOnceAsync(context, gate, node, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                outcome = new GateOutcome(false, $"no answer within {Plans.Binding.DurationText.Format(gate.Timeout)}");
+            }
+            catch (Exception e) when (e is TransientException or UnexpectedAnswerException or IOException)
+            {
+                outcome = new GateOutcome(false, e.Message);
+            }
+
+            if (outcome.Passed)
+            {
+                return outcome;
+            }
+
+            if (attempt < gate.Attempts)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return outcome;
+    }
+
+    private static async Task<GateOutcome> CheckOnceAsync(RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    {
+        switch (gate.Kind)
+        {
+            case GateKinds.Status:
+                var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+                return new GateOutcome(status.IsRunning, status.Detail);
+            case GateKinds.Version:
+                var reported = (await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false)).Version ?? string.Empty;
+                return new GateOutcome(Versions.Matches(reported, context.Plan.Upgrade.TargetVersion), $"reports '{reported}'");
+            case GateKinds.Membership:
+                var expected = context.Green.Any(g => g.Name == node.Name) ? context.Green : context.Blue;
+                var problem = MembershipCheck.Compare(await context.Product.MembershipAsync(node, cancellationToken).ConfigureAwait(false), expected.Select(n => n.ErlangNode).ToList());
+                return new GateOutcome(problem is null, problem ?? "exact");
+            case GateKinds.Command:
+                var argv = gate.Command!.Render(context.TemplateValues(node, context.Plan.Upgrade.TargetVersion));
+                await using (var shell = context.Shells.For(node))
+                {
+                    var result = await shell.RunAsync(argv, context.CommandOptions(gate.Timeout), cancellationToken).ConfigureAwait(false);
+                    return new GateOutcome(result.Succeeded, $"exit code {result.ExitCode}: {result.Summary()}");
+                }
+
+            default:
+                return await context.Probe.CheckAsync(gate, node, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The load balancers' error counters (connection errors, 5xx) must not grow by more than the gate allows since the last reading.</summary>
+    private static async Task CheckLoadBalancerErrorsAsync(Step step, RunContext context, GateSpec gate, CancellationToken cancellationToken)
+    {
+        var all = context.Blue.Concat(context.Green).ToList();
+        foreach (var lb in context.LoadBalancers)
+        {
+            var states = await lb.ReadAsync(all, cancellationToken).ConfigureAwait(false);
+            var errors = states.Sum(s => s.Errors);
+            var key = $"lb_errors:{lb.Name}";
+            var before = context.Facts.Get(key) is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : errors;
+            context.Fact(key, errors.ToString(CultureInfo.InvariantCulture));
+            if (errors - before > gate.MaxNewErrors)
+            {
+                throw new StepFailedException($"gate '{gate.Name}': {lb.Name} counted {errors - before} new error(s) since the last step (allowed {gate.MaxNewErrors})");
+            }
+        }
+
+        context.Emit(RunEventTypes.Progress, $"gate '{gate.Name}' passed: no new load balancer errors", step);
+    }
+}

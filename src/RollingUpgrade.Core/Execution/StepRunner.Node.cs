@@ -1,0 +1,196 @@
+using RollingUpgrade.Events;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+internal sealed partial class StepRunner
+{
+    private static Task WaitDrainedAsync(Step step, RunContext context, CancellationToken cancellationToken) =>
+        DrainWaiter.WaitAsync(step, context, context.Node(step.Node!), cancellationToken);
+
+    private static async Task StopAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var before = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        if (before.State == NodeRunState.Stopped)
+        {
+            context.Emit(RunEventTypes.Progress, $"{node.Name} is already stopped", step);
+            return;
+        }
+
+        await context.Product.StopAsync(node, cancellationToken).ConfigureAwait(false);
+        var after = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        if (after.State != NodeRunState.Stopped)
+        {
+            throw new StepFailedException($"{node.Name} still reports {after.State} after stop ({after.Detail})");
+        }
+    }
+
+    private static async Task StartAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var before = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        if (!before.IsRunning)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(context.Plan.Product.StartTimeout);
+            try
+            {
+                await context.Product.StartAsync(node, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new StepFailedException($"{node.Name} did not report started within {Plans.Binding.DurationText.Format(context.Plan.Product.StartTimeout)}");
+            }
+        }
+
+        if (context.Phase == "forward" && context.Facts.Get(RunState.MixedSince) is null && context.Plan.Strategy is RollingStrategySpec && context.Plan.Upgrade.Install is not null)
+        {
+            context.Fact(RunState.MixedSince, context.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static async Task VerifyNodeAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        if (!status.IsRunning)
+        {
+            throw new StepFailedException($"{node.Name} is not started after start ({status.Detail})");
+        }
+
+        var expectedVersion = step.Side == "rollback" ? PreviousVersion(context) : context.Plan.Upgrade.TargetVersion;
+        var versionChanges = context.Plan.Upgrade.Install is not null || step.Side == "rollback";
+        if (versionChanges && expectedVersion.Length > 0 && !Versions.Matches(status.Version ?? string.Empty, expectedVersion))
+        {
+            throw new StepFailedException($"{node.Name} reports version '{status.Version}' after start; expected {expectedVersion}");
+        }
+
+        await ExpectMembershipAsync(context, node, context.Blue, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+        context.Emit(RunEventTypes.Progress, $"{node.Name}: started, version {status.Version}, membership exact", step);
+    }
+
+    private static async Task RunNodeCommandAsync(Step step, RunContext context, CommandTemplate template, string version, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var argv = template.Render(context.TemplateValues(node, version));
+        await using var shell = context.Shells.For(node);
+        var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new StepFailedException($"'{template}' on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+        }
+    }
+
+    private static async Task BackupConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var config = context.Plan.Product.ConfigPath!;
+        var backup = context.BackupPath();
+        if (await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
+        {
+            context.Emit(RunEventTypes.Progress, $"{node.Name}: backup {backup} already holds the config", step);
+            return;
+        }
+
+        await RunCheckedAsync(context, node, ["cp", "-p", "--", config, backup], $"copying {config} to {backup}", cancellationToken).ConfigureAwait(false);
+        if (!await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
+        {
+            throw new StepFailedException($"{node.Name}: the backup {backup} differs from {config} after copying");
+        }
+
+        context.Fact(RunState.BackupKey(node.Name), backup);
+    }
+
+    private static async Task RestoreConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var config = context.Plan.Product.ConfigPath!;
+        var backup = context.BackupPath();
+        await RunCheckedAsync(context, node, ["cp", "-p", "--", backup, config], $"restoring {config} from {backup}", cancellationToken).ConfigureAwait(false);
+        if (!await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
+        {
+            throw new StepFailedException($"{node.Name}: {config} differs from its backup {backup} after restoring");
+        }
+    }
+
+    private static async Task<bool> BackupMatchesAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        await using var shell = context.Shells.For(node);
+        var result = await shell.RunAsync(["cmp", "-s", "--", context.Plan.Product.ConfigPath!, context.BackupPath()], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        return result.Succeeded;
+    }
+
+    private static async Task RunCheckedAsync(RunContext context, NodeSpec node, IReadOnlyList<string> argv, string what, CancellationToken cancellationToken)
+    {
+        await using var shell = context.Shells.For(node);
+        var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new StepFailedException($"{node.Name}: {what} failed with exit code {result.ExitCode}: {result.Summary()}");
+        }
+    }
+
+    private static async Task ProvisionGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var strategy = (ParallelStrategySpec)context.Plan.Strategy;
+        foreach (var command in strategy.Provision)
+        {
+            await RunNodeCommandAsync(step, context, command, context.Plan.Upgrade.TargetVersion, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (strategy.Start is not null)
+        {
+            await RunNodeCommandAsync(step, context, strategy.Start, context.Plan.Upgrade.TargetVersion, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await context.Product.StartAsync(node, cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = await WaitRunningAsync(context, node, cancellationToken).ConfigureAwait(false);
+        if (!Versions.Matches(status.Version ?? string.Empty, context.Plan.Upgrade.TargetVersion))
+        {
+            throw new StepFailedException($"new node {node.Name} reports version '{status.Version}'; expected {context.Plan.Upgrade.TargetVersion}");
+        }
+    }
+
+    private static async Task JoinGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var node = context.Node(step.Node!);
+        var membership = await context.Product.MembershipAsync(node, cancellationToken).ConfigureAwait(false);
+        if (membership.Running.Contains(context.Green[0].ErlangNode))
+        {
+            context.Emit(RunEventTypes.Progress, $"{node.Name} is already in the new cluster", step);
+            return;
+        }
+
+        await context.Product.JoinClusterAsync(node, context.Green[0], cancellationToken).ConfigureAwait(false);
+        await WaitRunningAsync(context, node, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<NodeStatus> WaitRunningAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    {
+        var deadline = context.Time.GetUtcNow() + context.Plan.Product.StartTimeout;
+        while (true)
+        {
+            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+            if (status.IsRunning)
+            {
+                return status;
+            }
+
+            if (context.Time.GetUtcNow() >= deadline)
+            {
+                throw new StepFailedException($"{node.Name} did not report started within {Plans.Binding.DurationText.Format(context.Plan.Product.StartTimeout)} ({status.Detail})");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
