@@ -27,7 +27,7 @@ internal static class DrainWaiter
         while (true)
         {
             var (fromBalancers, fromNode) = await ReadAsync(context, node, cancellationToken).ConfigureAwait(false);
-            var total = fromBalancers + (fromNode ?? 0);
+            var total = Math.Max(fromBalancers, fromNode ?? 0);
             if (total != last)
             {
                 context.Emit(RunEventTypes.Progress, $"{node.Name}: {fromBalancers} connection(s) at the load balancers{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}", step,

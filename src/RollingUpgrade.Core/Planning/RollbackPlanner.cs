@@ -100,14 +100,16 @@ public static class RollbackPlanner
             var backedUp = done.Any(s => s.Kind == StepKind.BackupConfig && isDone(s));
             if (stopped)
             {
-                if (changed && backedUp)
-                {
-                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
-                }
-
+                // The node may already be running the new version; stop it before putting the old one back.
+                list.Add(list.New(StepKind.Stop, $"stop {node}", node));
                 if (changed && plan.Upgrade.RollbackInstall is not null)
                 {
                     list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
+                }
+
+                if (changed && backedUp)
+                {
+                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
                 }
 
                 list.Add(list.New(StepKind.Start, $"start {node}", node));

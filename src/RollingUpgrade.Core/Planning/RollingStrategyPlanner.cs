@@ -75,14 +75,15 @@ public static class RollingStrategyPlanner
         {
             if (rollback)
             {
-                if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
-                {
-                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
-                }
-
+                // Reinstall first, so the restored config is the one the node starts with.
                 if (plan.Upgrade.RollbackInstall is not null)
                 {
                     list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
+                }
+
+                if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
+                {
+                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
                 }
 
                 continue;

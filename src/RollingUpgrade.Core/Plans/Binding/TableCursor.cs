@@ -53,9 +53,39 @@ public sealed class TableCursor
         return null;
     }
 
-    public string? String(string key, bool required = false) => Scalar<string>(key, required, "a string");
+    public string? String(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
 
-    public bool? Bool(string key, bool required = false) => Scalar<bool>(key, required, "a boolean (true or false)") is { } b ? b : null;
+        if (node is TomlValueNode { Value: string value })
+        {
+            return value;
+        }
+
+        _sink.Error(node.Location, $"'{Describe(key)}' must be a string, not {node.TypeName}");
+        return null;
+    }
+
+    public bool? Bool(string key, bool required = false)
+    {
+        var node = Node(key, required);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is TomlValueNode { Value: bool value })
+        {
+            return value;
+        }
+
+        _sink.Error(node.Location, $"'{Describe(key)}' must be a boolean (true or false), not {node.TypeName}");
+        return null;
+    }
 
     public long? Integer(string key, bool required = false, long min = long.MinValue, long max = long.MaxValue)
     {
@@ -247,23 +277,6 @@ public sealed class TableCursor
                 _sink.Error(entry.KeyLocation, $"unknown key '{Describe(entry.Key)}'{Suggestions.DidYouMean(entry.Key, _known)}");
             }
         }
-    }
-
-    private T? Scalar<T>(string key, bool required, string expected)
-    {
-        var node = Node(key, required);
-        if (node is null)
-        {
-            return default;
-        }
-
-        if (node is TomlValueNode { Value: T value })
-        {
-            return value;
-        }
-
-        _sink.Error(node.Location, $"'{Describe(key)}' must be {expected}, not {node.TypeName}");
-        return default;
     }
 
     internal static string Shorten(string value)

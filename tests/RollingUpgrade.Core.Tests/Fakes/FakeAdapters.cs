@@ -1,0 +1,36 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests.Fakes;
+
+public sealed class FakeAdapters(FakeWorld world) : IAdapterFactory, IShellFactory, IGateProbe
+{
+    public Dictionary<string, FakeLoadBalancer> LoadBalancers { get; } = new(StringComparer.Ordinal);
+
+    public FakeProduct Product { get; } = new(world);
+
+    /// <summary>Network gates fail on these nodes.</summary>
+    public HashSet<string> FailingProbeNodes { get; } = new(StringComparer.Ordinal);
+
+    public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan)
+    {
+        if (!LoadBalancers.TryGetValue(spec.Name, out var lb))
+        {
+            lb = new FakeLoadBalancer(spec.Name, world);
+            LoadBalancers[spec.Name] = lb;
+        }
+
+        return lb;
+    }
+
+    public IProduct CreateProduct(Plan plan, IShellFactory shells) => Product;
+
+    public IShellFactory CreateShells(Plan plan) => this;
+
+    public IGateProbe CreateGateProbe(Plan plan) => this;
+
+    public INodeShell For(NodeSpec node) => new FakeShell(world, node);
+
+    public Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken) =>
+        Task.FromResult(FailingProbeNodes.Contains(node.Name) ? new GateOutcome(false, "connection refused") : new GateOutcome(true, "ok"));
+}

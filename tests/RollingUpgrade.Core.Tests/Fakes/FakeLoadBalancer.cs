@@ -1,0 +1,75 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests.Fakes;
+
+/// <summary>A load balancer that keeps admin state and weights per node and counts the node's live sessions.</summary>
+public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalancer
+{
+    public string Name { get; } = name;
+
+    public Dictionary<string, ServerAdminState> States { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, int> Percent { get; } = new(StringComparer.Ordinal);
+
+    public long Errors { get; set; }
+
+    public long Evicted { get; private set; }
+
+    public List<string> Log { get; } = [];
+
+    public int SetCalls { get; private set; }
+
+    public Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    {
+        var now = world.Time.GetUtcNow();
+        IReadOnlyList<ServerState> states = nodes.Select(n =>
+        {
+            var node = world.Nodes[n.Name];
+            var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
+            return new ServerState(Name, n.Name, admin, node.Running, node.Running ? node.LiveSessions(now) : 0, Percent.TryGetValue(n.Name, out var p) ? p : null, Errors / Math.Max(1, nodes.Count));
+        }).ToList();
+        return Task.FromResult(states);
+    }
+
+    public Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
+    {
+        SetCalls++;
+        States[node.Name] = state;
+        Log.Add($"{node.Name}={state}");
+        return Task.CompletedTask;
+    }
+
+    public Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken)
+    {
+        SetCalls++;
+        foreach (var n in blue)
+        {
+            Percent[n.Name] = (100 - greenPercent) / blue.Count;
+        }
+
+        foreach (var n in green)
+        {
+            Percent[n.Name] = greenPercent / green.Count;
+        }
+
+        // Integer division leaves a remainder; give it to the first node of each side so shares add up.
+        Percent[blue[0].Name] += (100 - greenPercent) % blue.Count;
+        Percent[green[0].Name] += greenPercent % green.Count;
+        Log.Add($"green={greenPercent}");
+        return Task.CompletedTask;
+    }
+
+    public Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
+    {
+        var now = world.Time.GetUtcNow();
+        var live = world.Nodes[node.Name].SessionEnds.Where(e => e > now).Take(maxSessions).ToList();
+        foreach (var end in live)
+        {
+            world.Nodes[node.Name].SessionEnds.Remove(end);
+        }
+
+        Evicted += live.Count;
+        return Task.FromResult((long)live.Count);
+    }
+}

@@ -1,0 +1,57 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests.Fakes;
+
+public sealed class FakeProduct(FakeWorld world) : IProduct
+{
+    public List<string> Log { get; } = [];
+
+    public Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var n = world.Nodes[node.Name];
+        return Task.FromResult(n.Running
+            ? new NodeStatus(NodeRunState.Running, n.RunningVersion, "started")
+            : new NodeStatus(NodeRunState.Stopped, null, "nodedown"));
+    }
+
+    public Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken) =>
+        Task.FromResult(world.MembershipSeenBy(world.Nodes[node.Name]));
+
+    public Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var n = world.Nodes[node.Name];
+        return Task.FromResult<long?>(n.Running ? n.LiveSessions(world.Time.GetUtcNow()) : 0);
+    }
+
+    public Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var n = world.Nodes[node.Name];
+        n.Running = false;
+        n.SessionEnds.Clear();
+        Log.Add($"stop {node.Name}");
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var n = world.Nodes[node.Name];
+        Log.Add($"start {node.Name}");
+        if (n.FailStart)
+        {
+            throw new InvalidOperationException($"{node.Name} crashed on start");
+        }
+
+        n.Running = true;
+        n.RunningVersion = n.StartsWithVersion ?? n.InstalledVersion;
+        n.StartsWithVersion = null;
+        return Task.CompletedTask;
+    }
+
+    public Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
+    {
+        world.Nodes[node.Name].Cluster = world.Nodes[seed.Name].Cluster;
+        Log.Add($"join {node.Name} {seed.Name}");
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,76 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests.Fakes;
+
+/// <summary>
+/// Understands the commands the engine and the test plans send: cp/cmp of the config file,
+/// "install VERSION", "provision VERSION", "start-node", and "gate-ok"/"gate-fail".
+/// </summary>
+public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
+{
+    public Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
+    {
+        var node = world.Nodes[spec.Name];
+        world.Commands.Add($"{spec.Name}: {string.Join(' ', argv)}");
+        string Read(string path) => path == "/etc/app.toml" ? node.Config : node.Files.GetValueOrDefault(path, "<missing>");
+        void Write(string path, string content)
+        {
+            if (path == "/etc/app.toml")
+            {
+                node.Config = content;
+            }
+            else
+            {
+                node.Files[path] = content;
+            }
+        }
+
+        var result = argv[0] switch
+        {
+            "cp" => Copy(argv[3], argv[4]),
+            "cmp" => Read(argv[3]) == Read(argv[4]) && node.Files.ContainsKey(argv[3] == "/etc/app.toml" ? argv[4] : argv[3]) ? Ok() : Fail(1, "differ"),
+            "install" when node.FailInstall => Fail(1, "E: unable to fetch package"),
+            "install" => Install(argv[1]),
+            "reinstall" => Install(argv[1]),
+            "provision" => Provision(argv[1]),
+            "gate-ok" => Ok(),
+            "gate-fail" => Fail(1, "gate said no"),
+            _ => Fail(127, $"unknown command {argv[0]}"),
+        };
+        return Task.FromResult(result);
+
+        CommandResult Copy(string from, string to)
+        {
+            var content = Read(from);
+            if (content == "<missing>")
+            {
+                return Fail(1, $"cp: cannot stat '{from}'");
+            }
+
+            Write(to, content);
+            return Ok();
+        }
+
+        CommandResult Install(string version)
+        {
+            node.InstalledVersion = version;
+            node.Config = $"config-{version}";
+            node.Installs++;
+            return Ok();
+        }
+
+        CommandResult Provision(string version)
+        {
+            node.InstalledVersion = version;
+            node.Installs++;
+            return Ok();
+        }
+    }
+
+    private static CommandResult Ok() => new(0, string.Empty, string.Empty, TimeSpan.Zero);
+
+    private static CommandResult Fail(int code, string error) => new(code, string.Empty, error, TimeSpan.Zero);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

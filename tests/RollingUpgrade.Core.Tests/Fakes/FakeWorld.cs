@@ -1,0 +1,78 @@
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests.Fakes;
+
+/// <summary>
+/// An in-memory cluster: nodes with a run state, an installed and a running version, a config
+/// file, client sessions that end at set times, and a mnesia view. The fakes of every port act on it.
+/// </summary>
+public sealed class FakeWorld(TimeProvider time)
+{
+    public TimeProvider Time { get; } = time;
+
+    public Dictionary<string, FakeNode> Nodes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every command the fake shells ran, as "node: argv".</summary>
+    public List<string> Commands { get; } = [];
+
+    public FakeNode Add(string name, string erlang, string version)
+    {
+        var node = new FakeNode(name, erlang) { RunningVersion = version, InstalledVersion = version };
+        Nodes[name] = node;
+        return node;
+    }
+
+    public IEnumerable<FakeNode> InCluster(string cluster) => Nodes.Values.Where(n => n.Cluster == cluster);
+
+    public Membership MembershipSeenBy(FakeNode viewer)
+    {
+        if (viewer.MembershipOverride is { } forced)
+        {
+            return forced;
+        }
+
+        var members = InCluster(viewer.Cluster).ToList();
+        return new Membership(
+            members.Where(n => n.Running).Select(n => n.Erlang).ToList(),
+            members.Where(n => !n.Running).Select(n => n.Erlang).ToList());
+    }
+
+    /// <summary>A snapshot to compare two runs' end states.</summary>
+    public string Describe() => string.Join("\n", Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n =>
+        $"{n.Name} running={n.Running} version={n.RunningVersion} installed={n.InstalledVersion} config={n.Config} cluster={n.Cluster} installs={n.Installs}"));
+}
+
+public sealed class FakeNode(string name, string erlang)
+{
+    public string Name { get; } = name;
+
+    public string Erlang { get; } = erlang;
+
+    public bool Running { get; set; } = true;
+
+    public string RunningVersion { get; set; } = "";
+
+    public string InstalledVersion { get; set; } = "";
+
+    public string Config { get; set; } = "config-v1";
+
+    public Dictionary<string, string> Files { get; } = new(StringComparer.Ordinal);
+
+    public string Cluster { get; set; } = "blue";
+
+    public int Installs { get; set; }
+
+    /// <summary>Times at which the node's current client sessions end by themselves.</summary>
+    public List<DateTimeOffset> SessionEnds { get; } = [];
+
+    public bool FailInstall { get; set; }
+
+    /// <summary>At its next start the node comes up with this version instead of the installed one.</summary>
+    public string? StartsWithVersion { get; set; }
+
+    public Membership? MembershipOverride { get; set; }
+
+    public bool FailStart { get; set; }
+
+    public long LiveSessions(DateTimeOffset now) => SessionEnds.Count(end => end > now);
+}
