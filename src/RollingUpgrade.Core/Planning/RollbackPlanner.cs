@@ -37,12 +37,22 @@ public static class RollbackPlanner
             return "none: the old cluster is stopped";
         }
 
+        if (plan.Strategy is ParallelStrategySpec)
+        {
+            var registered = forward.Any(s => s.Kind == StepKind.RegisterGreen && s.Number <= number);
+            if (!registered)
+            {
+                return "halt; the old cluster keeps all traffic";
+            }
+
+            var back = Steps(plan, forward, number, s => s.Number < number);
+            return "automatic: " + string.Join("; ", back.Select(s => s.Description));
+        }
+
         if (plan.Rollback == RollbackPolicy.Halt)
         {
             var step = forward[number - 1];
-            return plan.Strategy is ParallelStrategySpec
-                ? "halt; `rollingupgrade rollback` moves traffic back to the old cluster"
-                : step.Node is { } node && step.Kind is not (StepKind.CheckCluster or StepKind.ListMigrations or StepKind.Pause or StepKind.VerifyCluster)
+            return step.Node is { } node && step.Kind is not (StepKind.CheckCluster or StepKind.ListMigrations or StepKind.Pause or StepKind.VerifyCluster)
                     ? $"halt with {node} out of rotation, all other nodes serving"
                     : "halt, all nodes serving";
         }

@@ -9,6 +9,28 @@ public sealed class DiagnosticSink
 
     public IReadOnlyList<PlanDiagnostic> Items => _items;
 
+    /// <summary>Where each key that was read was written, by dotted path ("strategy.batch_size"), for rules that span sections.</summary>
+    public Dictionary<string, SourceLocation> Locations { get; } = new(StringComparer.Ordinal);
+
+    public SourceLocation Where(string path, SourceLocation fallback)
+    {
+        while (true)
+        {
+            if (Locations.TryGetValue(path, out var location))
+            {
+                return location;
+            }
+
+            var dot = path.LastIndexOf('.');
+            if (dot < 0)
+            {
+                return fallback;
+            }
+
+            path = path[..dot];
+        }
+    }
+
     public bool HasErrors => _items.Any(d => !d.IsWarning);
 
     public void Error(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message));

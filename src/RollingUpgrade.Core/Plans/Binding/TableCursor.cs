@@ -17,6 +17,10 @@ public sealed class TableCursor
         _table = table;
         Path = path;
         _sink = sink;
+        if (path.Length > 0)
+        {
+            sink.Locations.TryAdd(path, table.Location);
+        }
     }
 
     /// <summary>Dotted path of this table in the plan, such as <c>strategy.rolling</c> or <c>nodes[2]</c>.</summary>
@@ -42,6 +46,7 @@ public sealed class TableCursor
         _known.Add(key);
         if (_table.TryGet(key, out var entry))
         {
+            _sink.Locations[Describe(key)] = entry.KeyLocation;
             return entry.Value;
         }
 

@@ -31,7 +31,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
         {
             foreach (var key in plan.Access.HostKeyFingerprints.Keys.Where(k => k != "*" && all.All(n => n.Name != k)))
             {
-                sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"'access.host_key_fingerprints.{key}' names no node{Suggestions.DidYouMean(key, all.Select(n => n.Name))}");
+                sink.Error(Loc(plan, $"access.host_key_fingerprints.{key}"), $"'access.host_key_fingerprints.{key}' names no node{Suggestions.DidYouMean(key, all.Select(n => n.Name))}");
             }
         }
     }
@@ -90,29 +90,34 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
             sink.Error(At(node), $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x takes for its force flag and cuts out of the name; rename the node");
         }
 
+        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.FromVersion is { } from
+            && Planning.MigrationCatalog.Between(from, plan.Upgrade.TargetVersion).Where(g => g.RollingUnsupported).ToList() is { Count: > 0 } blocking)
+        {
+            sink.Error(Loc(plan, "upgrade.from_version"), $"MongooseIM {from} -> {plan.Upgrade.TargetVersion} crosses {string.Join(", ", blocking.Select(g => g.Name))}, where upstream says a rolling upgrade is not supported; use strategy kind = \"parallel\" (a new cluster)");
+        }
+
         if (plan.Product.ConfigPath is { } path && path.EndsWith(".cfg", StringComparison.Ordinal)
             && Versions.TryParse(plan.Upgrade.TargetVersion, out var target) && target >= new Versions.Version3(4, 1, 0))
         {
-            sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"'product.config_path' is a .cfg file, which MongooseIM {plan.Upgrade.TargetVersion} cannot read (.cfg support ended in 4.1.0); convert it to TOML first");
+            sink.Error(Loc(plan, "product.config_path"), $"'product.config_path' is a .cfg file, which MongooseIM {plan.Upgrade.TargetVersion} cannot read (.cfg support ended in 4.1.0); convert it to TOML first");
         }
     }
 
     private void CheckUpgrade(Plan plan)
     {
-        var location = new SourceLocation(plan.SourcePath, 1, 1);
         if (plan.Strategy is RollingStrategySpec && plan.Upgrade.Install is null && plan.Upgrade.ConfigChange is null)
         {
-            sink.Error(location, "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)");
+            sink.Error(Loc(plan, "upgrade"), "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)");
         }
 
         if (plan.Rollback == RollbackPolicy.Rollback && plan.Strategy is RollingStrategySpec && plan.Upgrade.RollbackInstall is null && plan.Upgrade.ConfigChange is null)
         {
-            sink.Error(location, "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the command that reinstalls the previous version");
+            sink.Error(Loc(plan, "rollback.policy"), "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the command that reinstalls the previous version");
         }
 
         if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic)
         {
-            sink.Error(location, "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
+            sink.Error(Loc(plan, "upgrade"), "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
         }
     }
 
@@ -120,59 +125,59 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
     {
         foreach (var gate in plan.Gates.Where(g => g.Kind == GateKinds.LoadBalancerErrors && plan.LoadBalancers.Count == 0))
         {
-            sink.Error(new SourceLocation(plan.SourcePath, 1, 1), $"gate '{gate.Name}' reads load balancer error counters but the plan has no load balancer");
+            sink.Error(Loc(plan, "gates"), $"gate '{gate.Name}' reads load balancer error counters but the plan has no load balancer");
         }
     }
 
     private void CheckRolling(Plan plan, RollingStrategySpec rolling)
     {
-        var location = new SourceLocation(plan.SourcePath, 1, 1);
         var count = plan.Nodes.Count;
         if (rolling.CapacityNodes >= count)
         {
-            sink.Error(location, $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle the traffic plus one)");
+            sink.Error(Loc(plan, "strategy.capacity_nodes"), $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle the traffic plus one)");
         }
         else if (rolling.BatchSize > count - rolling.CapacityNodes)
         {
-            sink.Error(location, $"'strategy.batch_size' is {rolling.BatchSize}: with {count} nodes and capacity_nodes = {rolling.CapacityNodes} it would leave {count - rolling.BatchSize} serving; the largest batch is {count - rolling.CapacityNodes}");
+            sink.Error(Loc(plan, "strategy.batch_size"), $"'strategy.batch_size' is {rolling.BatchSize}: with {count} nodes and capacity_nodes = {rolling.CapacityNodes} it would leave {count - rolling.BatchSize} serving; the largest batch is {count - rolling.CapacityNodes}");
         }
 
         var names = plan.Nodes.Select(n => n.Name).ToList();
         foreach (var name in rolling.Order.Where(o => !names.Contains(o)))
         {
-            sink.Error(location, $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}");
+            sink.Error(Loc(plan, "strategy.order"), $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}");
         }
 
         if (rolling.Order.Count > 0 && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n))))
         {
-            sink.Error(location, "'strategy.order' must name every node exactly once");
+            sink.Error(Loc(plan, "strategy.order"), "'strategy.order' must name every node exactly once");
         }
     }
 
     private void CheckParallel(Plan plan, ParallelStrategySpec parallel)
     {
-        var location = new SourceLocation(plan.SourcePath, 1, 1);
         if (parallel.GreenNodes.Count == 0)
         {
-            sink.Error(location, "the parallel strategy needs at least one [[strategy.green_nodes]] entry");
+            sink.Error(Loc(plan, "strategy"), "the parallel strategy needs at least one [[strategy.green_nodes]] entry");
         }
 
         if (parallel.Provision.Count == 0 && parallel.Start is null)
         {
-            sink.Error(location, "the parallel strategy needs 'strategy.provision' or 'strategy.start' to bring the new cluster up");
+            sink.Error(Loc(plan, "strategy"), "the parallel strategy needs 'strategy.provision' or 'strategy.start' to bring the new cluster up");
         }
 
         var gateNames = plan.Gates.Select(g => g.Name).ToList();
         foreach (var name in parallel.StepGates.Where(g => !gateNames.Contains(g)))
         {
-            sink.Error(location, $"'strategy.step_gates' names gate '{name}', which is not declared{Suggestions.DidYouMean(name, gateNames)}");
+            sink.Error(Loc(plan, "strategy.step_gates"), $"'strategy.step_gates' names gate '{name}', which is not declared{Suggestions.DidYouMean(name, gateNames)}");
         }
 
         if (plan.LoadBalancers.Count == 0)
         {
-            sink.Error(location, "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
+            sink.Error(Loc(plan, "strategy"), "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
         }
     }
+
+    private SourceLocation Loc(Plan plan, string path) => sink.Where(path, new SourceLocation(plan.SourcePath, 1, 1));
 
     private SourceLocation At(NodeSpec node) => nodeLocations.TryGetValue(node, out var l) ? l : default;
 }

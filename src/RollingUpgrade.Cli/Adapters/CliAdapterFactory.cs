@@ -1,0 +1,53 @@
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Cli.Adapters;
+
+/// <summary>The real adapters, chosen by the kinds a plan names.</summary>
+internal sealed class CliAdapterFactory : IAdapterFactory
+{
+    /// <summary>What this build cannot drive yet, so a run stops before touching anything.</summary>
+    public static IReadOnlyList<string> Unavailable(Plan plan, IAdapterFactory adapters)
+    {
+        if (adapters is not CliAdapterFactory)
+        {
+            return [];
+        }
+
+        var missing = new List<string>();
+        if (plan.Access.Kind == AccessKind.Ssh)
+        {
+            missing.Add("access kind \"ssh\" is not available in this build yet; use kind = \"local\"");
+        }
+
+        if (plan.Product.Kind != ProductKind.Generic)
+        {
+            missing.Add($"product kind \"{plan.Product.Kind.ToString().ToLowerInvariant()}\" is not available in this build yet; use kind = \"generic\"");
+        }
+
+        missing.AddRange(plan.LoadBalancers.Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
+        return missing;
+    }
+
+    public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) =>
+        throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build yet");
+
+    public IProduct CreateProduct(Plan plan, IShellFactory shells) => new GenericProduct(plan, shells, TimeProvider.System);
+
+    public IShellFactory CreateShells(Plan plan) => new LocalShells();
+
+    public IGateProbe CreateGateProbe(Plan plan) => new UnavailableProbe();
+
+    private sealed class LocalShells : IShellFactory
+    {
+        public INodeShell For(NodeSpec node) => new LocalShell();
+    }
+
+    private sealed class UnavailableProbe : IGateProbe
+    {
+        public Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken) =>
+            Task.FromResult(new GateOutcome(false, $"gate kind \"{gate.Kind}\" is not available in this build yet"));
+    }
+}

@@ -1,0 +1,108 @@
+using RollingUpgrade.Cli.Adapters;
+using RollingUpgrade.Cli.Rendering;
+using RollingUpgrade.Events;
+using RollingUpgrade.Execution;
+using RollingUpgrade.Journaling;
+
+namespace RollingUpgrade.Cli.Commands;
+
+/// <summary><c>run</c> and <c>resume</c>: validate, check the adapters exist, take the lock, run, report.</summary>
+internal sealed class RunCommand(CliIO io, RunCommandOptions options)
+{
+    public async Task<int> RunAsync(bool resume)
+    {
+        var plan = await PlanFile.LoadAsync(io, options.PlanPath, options.Json).ConfigureAwait(false);
+        if (plan is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var adapters = io.Adapters ?? new CliAdapterFactory();
+        var missing = CliAdapterFactory.Unavailable(plan, adapters);
+        if (missing.Count > 0)
+        {
+            foreach (var line in missing)
+            {
+                await io.Error.WriteLineAsync($"{options.PlanPath}: {line}").ConfigureAwait(false);
+            }
+
+            await io.Error.WriteLineAsync("nothing was touched").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        var redactor = SecretsFromEnvironment(plan);
+        IRunObserver observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor);
+        using var stop = new CancellationTokenSource();
+        var presses = 0;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (Interlocked.Increment(ref presses) == 1)
+            {
+                e.Cancel = true;
+                io.Error.WriteLine("stopping at the next safe point (Ctrl-C again to abort at once)");
+                stop.Cancel();
+            }
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var runOptions = new RunOptions
+            {
+                StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
+                Observer = observer,
+                StopRequested = stop.Token,
+                TakeOverStaleLock = options.TakeOverStaleLock,
+                InFlight = options.InFlight,
+                Redactor = redactor,
+            };
+            var outcome = resume
+                ? await Orchestrator.ResumeAsync(plan, adapters, runOptions).ConfigureAwait(false)
+                : await Orchestrator.RunAsync(plan, adapters, runOptions).ConfigureAwait(false);
+            await ReportAsync(outcome, redactor).ConfigureAwait(false);
+            return outcome.ExitCode;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private async Task ReportAsync(RunOutcome outcome, SecretRedactor redactor)
+    {
+        if (options.Json)
+        {
+            await io.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                type = "outcome",
+                status = outcome.Status.ToString(),
+                exit_code = outcome.ExitCode,
+                run = outcome.RunId,
+                failed_step = outcome.FailedStep,
+                summary = redactor.Redact(outcome.Summary),
+                next = redactor.Redact(outcome.NextSteps),
+            })).ConfigureAwait(false);
+            return;
+        }
+
+        var writer = outcome.ExitCode == 0 ? io.Output : io.Error;
+        await writer.WriteLineAsync().ConfigureAwait(false);
+        await writer.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {redactor.Redact(outcome.Summary)}").ConfigureAwait(false);
+        await writer.WriteLineAsync($"next: {redactor.Redact(outcome.NextSteps)}").ConfigureAwait(false);
+    }
+
+    /// <summary>Values of the environment variables the plan names for secrets are redacted everywhere.</summary>
+    internal static SecretRedactor SecretsFromEnvironment(Plans.Model.Plan plan)
+    {
+        var redactor = new SecretRedactor();
+        var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv }
+            .Concat(plan.Gates.Select(g => g.PasswordEnv))
+            .Concat(plan.LoadBalancers.Select(l => l.Settings is Plans.Model.YarpSettings y ? y.TokenEnv : null))
+            .Concat(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);
+        foreach (var name in names.OfType<string>())
+        {
+            redactor.Add(Environment.GetEnvironmentVariable(name));
+        }
+
+        return redactor;
+    }
+}

@@ -1,0 +1,25 @@
+namespace RollingUpgrade.Cli.Commands;
+
+internal sealed class ValidateCommand(CliIO io, string path, string output)
+{
+    public async Task<int> RunAsync()
+    {
+        var json = output == "json";
+        var plan = await PlanFile.LoadAsync(io, path, json).ConfigureAwait(false);
+        if (plan is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        if (!json)
+        {
+            await io.Output.WriteLineAsync($"{path}: valid ({plan.Nodes.Count} nodes, {plan.LoadBalancers.Count} load balancer(s), {(plan.Strategy is Plans.Model.RollingStrategySpec ? "rolling" : "parallel")} strategy, target {plan.Upgrade.TargetVersion})").ConfigureAwait(false);
+        }
+        else
+        {
+            await io.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { type = "valid", file = path })).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Done;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>
+/// A product described by commands in the plan. Each operation's output is read by exit code,
+/// a regular expression (first group), a JSON path, or one item per line.
+/// </summary>
+public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time) : IProduct
+{
+    public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var status = await RunAsync("status", node, cancellationToken).ConfigureAwait(false);
+        if (!status.Succeeded)
+        {
+            return new NodeStatus(NodeRunState.Stopped, null, status.Summary());
+        }
+
+        string? version = null;
+        if (Has("version"))
+        {
+            var result = await RunAsync("version", node, cancellationToken).ConfigureAwait(false);
+            version = result.Succeeded ? Extract("version", result.StandardOutput) : null;
+        }
+
+        return new NodeStatus(NodeRunState.Running, version, "status command succeeded");
+    }
+
+    public async Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        if (!Has("members"))
+        {
+            // Without a membership command, the running nodes are those whose status succeeds.
+            var running = new List<string>();
+            var stopped = new List<string>();
+            foreach (var member in plan.Nodes.Contains(node) ? plan.Nodes : plan.GreenNodes)
+            {
+                ((await StatusAsync(member, cancellationToken).ConfigureAwait(false)).IsRunning ? running : stopped).Add(member.ErlangNode);
+            }
+
+            return new Membership(running, stopped);
+        }
+
+        var result = await RunAsync("members", node, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new UnexpectedAnswerException($"the members command on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+        }
+
+        var names = ExtractAll("members", result.StandardOutput);
+        return new Membership(names, []);
+    }
+
+    public async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        if (!Has("sessions"))
+        {
+            return null;
+        }
+
+        var result = await RunAsync("sessions", node, cancellationToken).ConfigureAwait(false);
+        var text = result.Succeeded ? Extract("sessions", result.StandardOutput) : null;
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count)
+            ? count
+            : throw new UnexpectedAnswerException($"the sessions command on {node.Name} answered '{Shorten(result.StandardOutput)}', not a number");
+    }
+
+    public async Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync("stop", node, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new UnexpectedAnswerException($"stop on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+        }
+    }
+
+    public async Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync("start", node, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new UnexpectedAnswerException($"start on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+        }
+
+        while (!(await StatusAsync(node, cancellationToken).ConfigureAwait(false)).IsRunning)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
+    {
+        if (!Has("join"))
+        {
+            return;
+        }
+
+        var result = await RunAsync("join", node, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new UnexpectedAnswerException($"join on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+        }
+    }
+
+    private bool Has(string operation) => plan.Product.Operations.ContainsKey(operation);
+
+    private async Task<CommandResult> RunAsync(string operation, NodeSpec node, CancellationToken cancellationToken)
+    {
+        var template = plan.Product.Operations[operation].Command;
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["node"] = node.Name,
+            ["host"] = node.Host,
+            ["erlang_node"] = node.ErlangNode,
+            ["version"] = plan.Upgrade.TargetVersion,
+            ["from_version"] = plan.Upgrade.FromVersion ?? string.Empty,
+            ["config_path"] = plan.Product.ConfigPath ?? string.Empty,
+            ["backup_path"] = string.Empty,
+            ["cluster"] = plan.Cluster.Name,
+            ["seed_erlang_node"] = (plan.GreenNodes.Count > 0 && plan.GreenNodes.Contains(node) ? plan.GreenNodes[0] : plan.Nodes[0]).ErlangNode,
+        };
+        foreach (var (key, value) in node.Vars)
+        {
+            values["var." + key] = value;
+        }
+
+        await using var shell = shells.For(node);
+        return await shell.RunAsync(template.Render(values), new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
+    }
+
+    private string? Extract(string operation, string output) => ExtractAll(operation, output).FirstOrDefault();
+
+    internal List<string> ExtractAll(string operation, string output)
+    {
+        var spec = plan.Product.Operations[operation];
+        switch (spec.Parse)
+        {
+            case OutputParse.Regex when spec.Pattern is not null:
+                return Regex.Matches(output, spec.Pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1))
+                    .Select(m => m.Groups.Count > 1 ? m.Groups[1].Value : m.Value).ToList();
+            case OutputParse.JsonPath when spec.Pattern is not null:
+                return JsonPathReader.Read(output, spec.Pattern);
+            case OutputParse.Regex:
+                // No pattern: the first non-empty line.
+                return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(1).ToList();
+            default:
+                return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Trim('\'')).ToList();
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text.Trim() : text[..57] + "...";
+}
