@@ -5,6 +5,12 @@ namespace RollingUpgrade.Plans.Binding;
 
 internal sealed partial class PlanBinder
 {
+    private static readonly string[] SshOnlyKeys =
+    [
+        "user", "port", "key", "key_passphrase_env", "known_hosts", "host_key_fingerprint", "host_key_fingerprints",
+        "allow_password", "password_env", "connect_timeout",
+    ];
+
     private AccessSpec? BindAccess(TableCursor? table)
     {
         if (table is null)
@@ -54,7 +60,7 @@ internal sealed partial class PlanBinder
                 CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
             };
 
-            if (spec.KnownHostsPath is null && spec.HostKeyFingerprints.Count == 0)
+            if (spec.KnownHostsPath is null && spec.HostKeyFingerprints.Count == 0 && !table.Has("host_key_fingerprint") && !table.Has("host_key_fingerprints"))
             {
                 sink.Error(table.Location, "access over ssh needs 'access.known_hosts' or 'access.host_key_fingerprint': unknown host keys are never trusted");
             }
@@ -76,6 +82,12 @@ internal sealed partial class PlanBinder
                 Sudo = table.Bool("sudo") ?? false,
                 CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
             };
+            table.RejectKeysOfOtherKinds(SshOnlyKeys, "applies only to kind = \"ssh\"");
+        }
+
+        if (kind is null)
+        {
+            return null;
         }
 
         table.RejectUnknownKeys();

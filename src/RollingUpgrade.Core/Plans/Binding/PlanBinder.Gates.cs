@@ -49,7 +49,11 @@ internal sealed partial class PlanBinder
                     break;
             }
 
-            table.RejectUnknownKeys();
+            if (kind is not null)
+            {
+                table.RejectUnknownKeys();
+            }
+
             if (name is null || kind is null)
             {
                 continue;
@@ -57,7 +61,7 @@ internal sealed partial class PlanBinder
 
             if (!seen.TryAdd(name, table.Location))
             {
-                sink.Error(table.LocationOf("name"), $"gate name '{name}' is used twice (first at {seen[name]}); give each gate its own name");
+                sink.Error(table.LocationOf("name"), $"gate name '{name}' is used twice (first at {seen[name].LineText}); give each gate its own name");
                 continue;
             }
 

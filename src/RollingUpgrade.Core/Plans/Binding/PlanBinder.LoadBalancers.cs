@@ -21,7 +21,11 @@ internal sealed partial class PlanBinder
                 LoadBalancerKinds.AwsElbV2 => BindAws(table),
                 _ => null,
             };
-            table.RejectUnknownKeys();
+            if (kind is not null)
+            {
+                table.RejectUnknownKeys();
+            }
+
             if (name is null || kind is null || settings is null)
             {
                 continue;
@@ -29,7 +33,7 @@ internal sealed partial class PlanBinder
 
             if (!_loadBalancerLocations.TryAdd(name, table.Location))
             {
-                sink.Error(table.LocationOf("name"), $"load balancer name '{name}' is used twice (first at {_loadBalancerLocations[name]}); give each entry its own name");
+                sink.Error(table.LocationOf("name"), $"load balancer name '{name}' is used twice (first at {_loadBalancerLocations[name].LineText}); give each entry its own name");
                 continue;
             }
 

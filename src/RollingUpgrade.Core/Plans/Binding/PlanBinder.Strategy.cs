@@ -20,7 +20,11 @@ internal sealed partial class PlanBinder
             "parallel" => BindParallel(table, drain),
             _ => null,
         };
-        table.RejectUnknownKeys();
+        if (kind is not null)
+        {
+            table.RejectUnknownKeys();
+        }
+
         return spec;
     }
 

@@ -1,11 +1,12 @@
 namespace RollingUpgrade.Plans.Binding;
 
-/// <summary>"Did you mean" for unknown keys and values: the closest known word by edit distance.</summary>
+/// <summary>"Did you mean" for unknown keys and values: the closest known word.</summary>
 public static class Suggestions
 {
-    public static string? Closest(string word, IEnumerable<string> candidates)
+    public static string? Closest(string word, IReadOnlyCollection<string> candidates)
     {
         ArgumentNullException.ThrowIfNull(word);
+        ArgumentNullException.ThrowIfNull(candidates);
         string? best = null;
         var bestDistance = int.MaxValue;
         foreach (var candidate in candidates)
@@ -18,8 +19,17 @@ public static class Suggestions
             }
         }
 
-        var allowed = Math.Max(2, word.Length / 3);
-        return bestDistance <= allowed ? best : null;
+        // Close enough to be a typo, and not so short that any word would be "close".
+        if (bestDistance <= Math.Max(2, word.Length / 3) && bestDistance * 2 < word.Length)
+        {
+            return best;
+        }
+
+        // "password" -> "password_env": a known key that starts with, or else contains, the word.
+        return word.Length < 4
+            ? null
+            : candidates.FirstOrDefault(c => c.StartsWith(word, StringComparison.OrdinalIgnoreCase))
+              ?? candidates.FirstOrDefault(c => c.Contains(word, StringComparison.OrdinalIgnoreCase));
     }
 
     public static string DidYouMean(string word, IEnumerable<string> candidates)
@@ -31,27 +41,33 @@ public static class Suggestions
             : $"; expected one of: {string.Join(", ", known)}";
     }
 
+    /// <summary>Edit distance where swapping two neighbouring letters counts as one edit.</summary>
     private static int Distance(string a, string b)
     {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
         for (var j = 0; j <= b.Length; j++)
         {
-            previous[j] = j;
+            d[0, j] = j;
         }
 
         for (var i = 1; i <= a.Length; i++)
         {
-            current[0] = i;
             for (var j = 1; j <= b.Length; j++)
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
             }
-
-            (previous, current) = (current, previous);
         }
 
-        return previous[b.Length];
+        return d[a.Length, b.Length];
     }
 }

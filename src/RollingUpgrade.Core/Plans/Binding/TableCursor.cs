@@ -272,6 +272,18 @@ public sealed class TableCursor
         }
     }
 
+    /// <summary>Keys that belong to another kind of this table: named in suggestions, refused when present.</summary>
+    public void RejectKeysOfOtherKinds(IEnumerable<string> keys, string reason)
+    {
+        foreach (var key in keys)
+        {
+            if (_known.Add(key) && _table.TryGet(key, out var entry))
+            {
+                _sink.Error(entry.KeyLocation, $"'{Describe(key)}' {reason}");
+            }
+        }
+    }
+
     /// <summary>Reports every key that no reader asked for.</summary>
     public void RejectUnknownKeys()
     {

@@ -10,4 +10,7 @@ public readonly record struct SourceLocation(string File, int Line, int Column) 
     }
 
     public override string ToString() => $"{File}:{Line}:{Column}";
+
+    /// <summary>"line 12", for a second place in the same file.</summary>
+    public string LineText => $"line {Line}";
 }

@@ -44,7 +44,9 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
             if (!seen.TryAdd(key(node), node))
             {
                 var first = seen[key(node)];
-                sink.Error(At(node), $"{what} '{(shown ?? key)(node)}' of node '{node.Name}' is already used by node '{first.Name}' at {At(first)}; {fix}");
+                var owner = first.Name == node.Name ? string.Empty : $" of node '{node.Name}'";
+                var other = first.Name == node.Name ? "another node" : $"node '{first.Name}'";
+                sink.Error(At(node), $"{what} '{(shown ?? key)(node)}'{owner} is already used by {other} at {At(first).LineText}; {fix}");
             }
         }
     }
@@ -147,7 +149,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
             sink.Error(Loc(plan, "strategy.order"), $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}");
         }
 
-        if (rolling.Order.Count > 0 && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n))))
+        if (rolling.Order.Count > 0 && rolling.Order.All(names.Contains) && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n))))
         {
             sink.Error(Loc(plan, "strategy.order"), "'strategy.order' must name every node exactly once");
         }
