@@ -13,8 +13,17 @@ public sealed partial class Executor
     private async Task<RunOutcome> FailAsync(Step step, string message, HashSet<int> done, bool forceRollback, bool nodeTouched = true)
     {
         var forward = context.Steps.Steps;
-        var parallelPastRegister = context.Plan.Strategy is ParallelStrategySpec && forward.Any(s => s.Kind == StepKind.RegisterGreen && s.Number <= step.Number);
+        // Parallel: traffic goes back to blue from the moment green is registered until blue is being retired.
+        var retireStarts = forward.FirstOrDefault(s => s.Kind == StepKind.Drain && s.Side == "blue")?.Number ?? int.MaxValue;
+        var parallelPastRegister = context.Plan.Strategy is ParallelStrategySpec && step.Number < retireStarts
+            && forward.Any(s => s.Kind == StepKind.RegisterGreen && s.Number <= step.Number);
         var rollback = forceRollback || context.Plan.Rollback == RollbackPolicy.Rollback || parallelPastRegister;
+        if (context.Plan.Strategy is ParallelStrategySpec && !forceRollback && step.Number >= retireStarts)
+        {
+            // Green carries all traffic and passed its gates; retiring blue is retried, not undone.
+            rollback = false;
+        }
+
         if (context.Plan.Strategy is ParallelStrategySpec && forward.Any(s => s.Kind == StepKind.StopBlue && done.Contains(s.Number)))
         {
             rollback = false;

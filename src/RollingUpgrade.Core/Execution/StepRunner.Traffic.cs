@@ -78,6 +78,13 @@ internal sealed partial class StepRunner
     {
         var lb = context.LoadBalancer(step.LoadBalancer!);
         var percent = step.GreenPercent ?? 0;
+        if (step.Kind == StepKind.RegisterGreen)
+        {
+            // The error counters before any traffic moves: the first traffic step's gate compares with this.
+            var before = await lb.ReadAsync(context.Blue.Concat(context.Green).ToList(), cancellationToken).ConfigureAwait(false);
+            context.Fact($"lb_errors:{lb.Name}", before.Sum(s => s.Errors).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         await lb.SetTrafficShareAsync(context.Blue, context.Green, percent, cancellationToken).ConfigureAwait(false);
         var states = await lb.ReadAsync(context.Blue.Concat(context.Green).ToList(), cancellationToken).ConfigureAwait(false);
         var greenNames = context.Green.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);

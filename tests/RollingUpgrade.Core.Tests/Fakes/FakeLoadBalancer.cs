@@ -23,11 +23,11 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
     public Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
     {
         var now = world.Time.GetUtcNow();
-        IReadOnlyList<ServerState> states = nodes.Select(n =>
+        IReadOnlyList<ServerState> states = nodes.Select((n, i) =>
         {
             var node = world.Nodes[n.Name];
             var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
-            return new ServerState(Name, n.Name, admin, node.Running, node.Running ? node.LiveSessions(now) : 0, Percent.TryGetValue(n.Name, out var p) ? p : null, Errors / Math.Max(1, nodes.Count));
+            return new ServerState(Name, n.Name, admin, node.Running, node.Running ? node.LiveSessions(now) : 0, Percent.TryGetValue(n.Name, out var p) ? p : null, i == 0 ? Errors : 0);
         }).ToList();
         return Task.FromResult(states);
     }
