@@ -54,13 +54,23 @@ public sealed partial class Executor
             step.Number);
     }
 
-    /// <summary>Nodes the run drained and has not returned yet.</summary>
-    private List<string> OutOfRotation(Step failed, HashSet<int> done) =>
-        context.Steps.Steps.Where(s => s.Kind == StepKind.Drain && s.Side != "blue" && (done.Contains(s.Number) || s.Number == failed.Number))
+    /// <summary>Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.</summary>
+    private List<string> OutOfRotation(Step failed, HashSet<int> done)
+    {
+        var steps = context.Steps.Steps;
+        if (context.LoadBalancers.Count == 0)
+        {
+            return failed.Batch is { } batch
+                ? steps.Where(s => s.Batch == batch && s.Kind == StepKind.Stop && (done.Contains(s.Number) || s.Number == failed.Number)).Select(s => s.Node!).ToList()
+                : [];
+        }
+
+        return steps.Where(s => s.Kind == StepKind.Drain && s.Side != "blue" && (done.Contains(s.Number) || s.Number == failed.Number))
             .Select(s => s.Node!)
-            .Where(node => !context.Steps.Steps.Any(e => e.Kind == StepKind.Enable && e.Node == node && done.Contains(e.Number)))
+            .Where(node => !steps.Any(e => e.Kind == StepKind.Enable && e.Node == node && done.Contains(e.Number)))
             .Distinct()
             .ToList();
+    }
 
     private async Task ReturnToRotationAsync(Step step)
     {

@@ -78,7 +78,7 @@ public static class PlanLoader
         var plan = binder.Bind(root, fileName, fingerprint);
         if (plan is not null)
         {
-            new PlanRules(sink, binder.NodeLocations).Check(plan);
+            new PlanRules(sink, binder.NodeLocations, binder.DeclaredLoadBalancers, binder.DeclaredNodes).Check(plan);
         }
 
         return new PlanLoadResult(sink.HasErrors ? null : plan, sink.Sorted());

@@ -7,6 +7,9 @@ internal sealed partial class PlanBinder
 {
     private readonly Dictionary<string, Toml.SourceLocation> _loadBalancerLocations = new(StringComparer.Ordinal);
 
+    /// <summary>Every load balancer name the file declares, valid or not.</summary>
+    public HashSet<string> DeclaredLoadBalancers { get; } = new(StringComparer.Ordinal);
+
     private List<LoadBalancerSpec> BindLoadBalancers(TableCursor top)
     {
         var result = new List<LoadBalancerSpec>();
@@ -26,11 +29,18 @@ internal sealed partial class PlanBinder
                 table.RejectUnknownKeys();
             }
 
+            if (name is not null && kind is null | settings is null)
+            {
+                // Declared, but with a mistake reported above: nodes may still name it.
+                DeclaredLoadBalancers.Add(name);
+            }
+
             if (name is null || kind is null || settings is null)
             {
                 continue;
             }
 
+            DeclaredLoadBalancers.Add(name);
             if (!_loadBalancerLocations.TryAdd(name, table.Location))
             {
                 sink.Error(table.LocationOf("name"), $"load balancer name '{name}' is used twice (first at {_loadBalancerLocations[name].LineText}); give each entry its own name");

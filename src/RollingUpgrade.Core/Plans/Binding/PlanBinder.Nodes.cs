@@ -9,8 +9,16 @@ internal sealed partial class PlanBinder
 
     public IReadOnlyDictionary<NodeSpec, Plans.Toml.SourceLocation> NodeLocations => _nodeLocations;
 
-    private List<NodeSpec> BindNodes(IReadOnlyList<TableCursor> tables)
+    /// <summary>How many [[nodes]] the file declares, valid or not (the capacity rule counts them all).</summary>
+    public int DeclaredNodes { get; private set; }
+
+    private List<NodeSpec> BindNodes(IReadOnlyList<TableCursor> tables, bool blue = false)
     {
+        if (blue)
+        {
+            DeclaredNodes = tables.Count;
+        }
+
         var nodes = new List<NodeSpec>();
         foreach (var table in tables)
         {

@@ -18,7 +18,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         var top = new TableCursor(root, string.Empty, sink);
         var cluster = BindCluster(top.Table("cluster", required: true));
         var loadBalancers = BindLoadBalancers(top);
-        var nodes = BindNodes(top.TableArray("nodes", required: true));
+        var nodes = BindNodes(top.TableArray("nodes", required: true), blue: true);
         var access = BindAccess(top.Table("access", required: true));
         var product = BindProduct(top.Table("product", required: true));
         var upgrade = BindUpgrade(top.Table("upgrade", required: true));
@@ -27,7 +27,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         var rollback = BindRollback(top.Table("rollback"));
         top.RejectUnknownKeys();
 
-        if (cluster is null || access is null || product is null || upgrade is null || strategy is null || sink.HasErrors)
+        if (cluster is null || access is null || product is null || upgrade is null || strategy is null)
         {
             return null;
         }

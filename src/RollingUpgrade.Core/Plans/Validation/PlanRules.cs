@@ -5,7 +5,11 @@ using RollingUpgrade.Plans.Toml;
 namespace RollingUpgrade.Plans.Validation;
 
 /// <summary>Rules that span several parts of a plan: uniqueness, coverage, capacity, policies.</summary>
-internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpec, SourceLocation> nodeLocations)
+internal sealed class PlanRules(
+    DiagnosticSink sink,
+    IReadOnlyDictionary<NodeSpec, SourceLocation> nodeLocations,
+    IReadOnlySet<string> declaredLoadBalancers,
+    int declaredNodes)
 {
     public void Check(Plan plan)
     {
@@ -56,7 +60,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
         var names = plan.LoadBalancers.Select(l => l.Name).ToList();
         foreach (var node in nodes)
         {
-            foreach (var key in node.LoadBalancerIds.Keys.Where(k => !names.Contains(k)))
+            foreach (var key in node.LoadBalancerIds.Keys.Where(k => !declaredLoadBalancers.Contains(k)))
             {
                 sink.Error(At(node), $"node '{node.Name}' has an id in load balancer '{key}', which the plan does not declare{Suggestions.DidYouMean(key, names)}");
             }
@@ -107,7 +111,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
 
     private void CheckUpgrade(Plan plan)
     {
-        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.Install is null && plan.Upgrade.ConfigChange is null)
+        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.Install is null && plan.Upgrade.ConfigChange is null && !Written("upgrade.install") && !Written("upgrade.config_change"))
         {
             sink.Error(Loc(plan, "upgrade"), "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)");
         }
@@ -117,7 +121,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
             sink.Error(Loc(plan, "rollback.policy"), "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the command that reinstalls the previous version");
         }
 
-        if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic)
+        if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic && !Written("product.config_path"))
         {
             sink.Error(Loc(plan, "upgrade"), "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
         }
@@ -133,7 +137,7 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
 
     private void CheckRolling(Plan plan, RollingStrategySpec rolling)
     {
-        var count = plan.Nodes.Count;
+        var count = Math.Max(plan.Nodes.Count, declaredNodes);
         if (rolling.CapacityNodes >= count)
         {
             sink.Error(Loc(plan, "strategy.capacity_nodes"), $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle the traffic plus one)");
@@ -178,6 +182,9 @@ internal sealed class PlanRules(DiagnosticSink sink, IReadOnlyDictionary<NodeSpe
             sink.Error(Loc(plan, "strategy"), "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
         }
     }
+
+    /// <summary>The key is in the file (perhaps with a value already reported as wrong).</summary>
+    private bool Written(string path) => sink.Locations.ContainsKey(path);
 
     private SourceLocation Loc(Plan plan, string path) => sink.Where(path, new SourceLocation(plan.SourcePath, 1, 1));
 
