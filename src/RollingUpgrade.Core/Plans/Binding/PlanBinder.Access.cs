@@ -22,27 +22,10 @@ internal sealed partial class PlanBinder
         var spec = new AccessSpec { Kind = kind == "local" ? AccessKind.Local : AccessKind.Ssh };
         if (kind == "ssh")
         {
-            var fingerprints = new Dictionary<string, string>(StringComparer.Ordinal);
+            var fingerprints = table.StringMap("host_key_fingerprints", ValueRules.Fingerprint, "a pinned host key: " + ValueRules.Fingerprint(string.Empty));
             if (Checked(table, "host_key_fingerprint", ValueRules.Fingerprint) is { } all)
             {
                 fingerprints["*"] = all;
-            }
-
-            if (table.Table("host_key_fingerprints") is { } perNode)
-            {
-                foreach (var entry in perNode.Entries())
-                {
-                    if (entry.Value is Toml.TomlValueNode { Value: string fp } && ValueRules.Fingerprint(fp) is null)
-                    {
-                        fingerprints[entry.Key] = fp;
-                    }
-                    else
-                    {
-                        sink.Error(entry.Value.Location, $"'{perNode.Describe(entry.Key)}' {ValueRules.Fingerprint(string.Empty)}");
-                    }
-                }
-
-                perNode.RejectUnknownKeys();
             }
 
             spec = spec with

@@ -26,38 +26,8 @@ internal sealed partial class PlanBinder
             var host = Checked(table, "host", ValueRules.Host, required: true);
             var erlang = Checked(table, "erlang_node", ValueRules.ErlangNode, required: true);
             var sshPort = table.Integer("ssh_port", min: 1, max: 65535);
-            var ids = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (table.Table("lb_ids") is { } idTable)
-            {
-                foreach (var entry in idTable.Entries())
-                {
-                    if (entry.Value is Toml.TomlValueNode { Value: string id } && ValueRules.ServerId(id) is null)
-                    {
-                        ids[entry.Key] = id;
-                    }
-                    else
-                    {
-                        sink.Error(entry.Value.Location, $"'{idTable.Describe(entry.Key)}' must be the node's server id in load balancer '{entry.Key}', a string of letters, digits and '_', '.', ':', '/', '-'");
-                    }
-                }
-            }
-
-            var vars = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (table.Table("vars") is { } varTable)
-            {
-                foreach (var entry in varTable.Entries())
-                {
-                    if (entry.Value is Toml.TomlValueNode { Value: string value } && !value.Any(char.IsControl))
-                    {
-                        vars[entry.Key] = value;
-                    }
-                    else
-                    {
-                        sink.Error(entry.Value.Location, $"'{varTable.Describe(entry.Key)}' must be a string without control characters");
-                    }
-                }
-            }
-
+            var ids = table.StringMap("lb_ids", ValueRules.ServerId, "the node's server id in that load balancer: letters, digits and '_', '.', ':', '/', '-'");
+            var vars = table.StringMap("vars", v => v.Any(char.IsControl) ? "control character" : null, "a string without control characters");
             table.RejectUnknownKeys();
             if (name is not null && host is not null && erlang is not null)
             {

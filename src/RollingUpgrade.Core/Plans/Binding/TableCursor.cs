@@ -152,38 +152,35 @@ public sealed class TableCursor
         return null;
     }
 
-    public IReadOnlyList<string>? StringArray(string key, bool required = false)
+    public IReadOnlyList<string>? StringArray(string key, bool required = false) => ScalarArray<string>(key, required, "strings");
+
+    public IReadOnlyList<long>? IntegerArray(string key, bool required = false) => ScalarArray<long>(key, required, "integers");
+
+    /// <summary>A table whose keys are free (node names, load balancer names) and whose values are strings.</summary>
+    public Dictionary<string, string> StringMap(string key, Func<string, string?> rule, string expected)
     {
-        var node = Node(key, required);
-        if (node is null)
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Table(key) is not { } map)
         {
-            return null;
+            return result;
         }
 
-        if (node is not TomlArrayNode { IsTableArray: false } array)
+        foreach (var entry in map.Entries())
         {
-            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of strings, not {node.TypeName}");
-            return null;
-        }
-
-        var result = new List<string>();
-        foreach (var item in array.Items)
-        {
-            if (item is TomlValueNode { Value: string s })
+            if (entry.Value is TomlValueNode { Value: string value } && rule(value) is null)
             {
-                result.Add(s);
+                result[entry.Key] = value;
             }
             else
             {
-                _sink.Error(item.Location, $"'{Describe(key)}' must hold only strings; found {item.TypeName}");
-                return null;
+                _sink.Error(entry.Value.Location, $"'{map.Describe(entry.Key)}' must be {expected}");
             }
         }
 
         return result;
     }
 
-    public IReadOnlyList<long>? IntegerArray(string key, bool required = false)
+    private List<T>? ScalarArray<T>(string key, bool required, string what)
     {
         var node = Node(key, required);
         if (node is null)
@@ -193,22 +190,20 @@ public sealed class TableCursor
 
         if (node is not TomlArrayNode { IsTableArray: false } array)
         {
-            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of integers, not {node.TypeName}");
+            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of {what}, not {node.TypeName}");
             return null;
         }
 
-        var result = new List<long>();
+        var result = new List<T>();
         foreach (var item in array.Items)
         {
-            if (item is TomlValueNode { Value: long n })
+            if (item is not TomlValueNode { Value: T value })
             {
-                result.Add(n);
-            }
-            else
-            {
-                _sink.Error(item.Location, $"'{Describe(key)}' must hold only integers; found {item.TypeName}");
+                _sink.Error(item.Location, $"'{Describe(key)}' must hold only {what}; found {item.TypeName}");
                 return null;
             }
+
+            result.Add(value);
         }
 
         return result;
