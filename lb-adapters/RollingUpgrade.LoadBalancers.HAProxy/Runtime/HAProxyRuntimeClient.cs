@@ -1,0 +1,105 @@
+using System.Net.Sockets;
+using System.Text;
+using Polly;
+using Polly.Retry;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+
+/// <summary>
+/// HAProxy's runtime API without socat: one connection per command line, the reply read until
+/// HAProxy closes the connection. Connecting is retried a few times; a reply is never retried.
+/// </summary>
+public sealed class HAProxyRuntimeClient
+{
+    private readonly ResiliencePipeline _connect;
+
+    public HAProxyRuntimeClient(HAProxyEndpoint endpoint, TimeSpan timeout, TimeProvider? time = null)
+    {
+        Endpoint = endpoint;
+        Timeout = timeout;
+        _connect = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<SocketException>().Handle<IOException>(),
+                MaxRetryAttempts = 3,
+                Delay = TimeSpan.FromMilliseconds(200),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .Build();
+    }
+
+    public HAProxyEndpoint Endpoint { get; }
+
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Sends one command line and returns HAProxy's whole reply.</summary>
+    public async Task<string> ExecuteAsync(string command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Contains('\n', StringComparison.Ordinal) || command.Contains('\r', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("a runtime API command is one line", nameof(command));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            using var socket = await _connect.ExecuteAsync(ConnectAsync, timeout.Token).ConfigureAwait(false);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            var reply = new StringBuilder();
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            }
+
+            return reply.ToString();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TransientException($"HAProxy runtime API at {Endpoint} did not answer '{FirstWords(command)}' within {Timeout.TotalSeconds:0.#}s");
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw new TransientException($"cannot reach the HAProxy runtime API at {Endpoint}: {e.Message}; check the 'stats socket' line of haproxy.cfg and the socket's permissions", e);
+        }
+    }
+
+    /// <summary>Sends a command that changes state: any non-empty reply is HAProxy refusing it.</summary>
+    public async Task ExecuteMutationAsync(string command, CancellationToken cancellationToken)
+    {
+        var reply = await ExecuteAsync(command, cancellationToken).ConfigureAwait(false);
+        if (reply.Trim().Length > 0)
+        {
+            throw new HAProxyCommandException(Endpoint, command, reply.Trim());
+        }
+    }
+
+    private async ValueTask<Socket> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var socket = Endpoint.NewSocket();
+        try
+        {
+            await socket.ConnectAsync(Endpoint.ToEndPoint(), cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static string FirstWords(string command) => command.Length <= 40 ? command : command[..40] + "...";
+}
+
+/// <summary>HAProxy refused a command; the message carries HAProxy's own words.</summary>
+public sealed class HAProxyCommandException(HAProxyEndpoint endpoint, string command, string reply)
+    : Exception($"HAProxy at {endpoint} refused '{command}': {reply}")
+{
+    public string Reply { get; } = reply;
+}

@@ -1,0 +1,19 @@
+using System.Text.RegularExpressions;
+
+namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+
+/// <summary>Stream ids from <c>show sess</c>, so sessions can be ended one by one at a pace.</summary>
+public static partial class SessionList
+{
+    [GeneratedRegex(@"^(0x[0-9a-f]+):.*\sbe=(\S+)\s+srv=(\S+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex Line();
+
+    public static IReadOnlyList<string> For(string showSess, string backend, string server)
+    {
+        ArgumentNullException.ThrowIfNull(showSess);
+        return Line().Matches(showSess)
+            .Where(m => m.Groups[2].Value == backend && m.Groups[3].Value == server)
+            .Select(m => m.Groups[1].Value)
+            .ToList();
+    }
+}

@@ -1,0 +1,213 @@
+using RollingUpgrade.LoadBalancers.HAProxy;
+using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>The adapter against a real HAProxy 2.6 on loopback.</summary>
+public sealed class HAProxyAdapterTests : IAsyncLifetime
+{
+    private HAProxyFixture _haproxy = null!;
+
+    public async Task InitializeAsync()
+    {
+        _haproxy = new HAProxyFixture();
+        await _haproxy.WaitAllUpAsync(_haproxy.Adapter());
+    }
+
+    public async Task DisposeAsync() => await _haproxy.DisposeAsync();
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_drained_server_keeps_its_long_lived_session_while_new_connections_land_elsewhere()
+    {
+        var adapter = _haproxy.Adapter();
+        using var longLived = await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort);
+        var node = _haproxy.Node(longLived.Server);
+
+        await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
+
+        var state = (await adapter.ReadAsync([node], CancellationToken.None)).Single();
+        state.Admin.ShouldBe(ServerAdminState.Drain);
+        state.LiveConnections.ShouldBe(1);
+        for (var i = 0; i < 6; i++)
+        {
+            using var fresh = await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort);
+            fresh.Server.ShouldNotBe(longLived.Server);
+        }
+
+        (await longLived.EchoAsync("still here")).ShouldBe("still here");
+        longLived.Dispose();
+        await WaitForAsync(async () => (await adapter.ReadAsync([node], CancellationToken.None)).Single().LiveConnections == 0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Eviction_ends_sessions_one_by_one()
+    {
+        var adapter = _haproxy.Adapter();
+        var target = _haproxy.Node("ej1");
+        await adapter.SetStateAsync(_haproxy.Node("ej2"), ServerAdminState.Maintenance, CancellationToken.None);
+        await adapter.SetStateAsync(_haproxy.Node("ej3"), ServerAdminState.Maintenance, CancellationToken.None);
+        var clients = new List<LiveClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            clients.Add(await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort));
+        }
+
+        clients.ShouldAllBe(c => c.Server == "ej1");
+
+        var ended = await adapter.EvictAsync(target, 1, CancellationToken.None);
+
+        ended.ShouldBe(1);
+        var closed = 0;
+        foreach (var client in clients)
+        {
+            closed += await client.IsClosedAsync(TimeSpan.FromMilliseconds(500)) ? 1 : 0;
+        }
+
+        closed.ShouldBe(1);
+        (await adapter.EvictAsync(target, 10, CancellationToken.None)).ShouldBe(2);
+        await WaitForAsync(async () => (await adapter.ReadAsync([target], CancellationToken.None)).Single().LiveConnections == 0);
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Weights_for_a_ninety_ten_split_send_a_thousand_requests_within_five_percent()
+    {
+        var adapter = _haproxy.Adapter();
+        await adapter.SetStateAsync(_haproxy.Node("ej3"), ServerAdminState.Maintenance, CancellationToken.None);
+
+        await adapter.SetTrafficShareAsync([_haproxy.Node("ej1")], [_haproxy.Node("ej2")], 10, CancellationToken.None);
+
+        var states = await adapter.ReadAsync([_haproxy.Node("ej1"), _haproxy.Node("ej2")], CancellationToken.None);
+        states.Single(s => s.Node == "n2").TrafficPercent.ShouldBe(10);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_haproxy.Primary.HttpFrontendPort}/") };
+        var counts = new Dictionary<string, int>();
+        for (var i = 0; i < 1000; i++)
+        {
+            var body = await http.GetStringAsync("/");
+            counts[body] = counts.GetValueOrDefault(body) + 1;
+        }
+
+        counts.GetValueOrDefault("ej3").ShouldBe(0);
+        counts.GetValueOrDefault("ej2").ShouldBeInRange(50, 150);
+        counts.GetValueOrDefault("ej1").ShouldBeInRange(850, 950);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Refusals_carry_haproxys_own_words()
+    {
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(_haproxy.Primary.SocketPath), TimeSpan.FromSeconds(5));
+
+        var noServer = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_http/nope state drain", CancellationToken.None));
+        noServer.Reply.ShouldBe("No such server.");
+        var noBackend = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_nope/ej1 state drain", CancellationToken.None));
+        noBackend.Reply.ShouldBe("No such backend.");
+        var weight = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_http/ej1 weight 300", CancellationToken.None));
+        weight.Reply.ShouldBe("Absolute weight can only be between 0 and 256 inclusive.");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Over_tcp_the_same_api_answers()
+    {
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint($"tcp:127.0.0.1:{_haproxy.Primary.StatsPort}"), TimeSpan.FromSeconds(5));
+
+        var reply = await client.ExecuteAsync("get weight be_xmpp/ej1", CancellationToken.None);
+
+        reply.Trim().ShouldBe("1 (initial 1)");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_unreachable_socket_fails_after_bounded_retries_naming_the_socket()
+    {
+        var path = Path.Combine(_haproxy.Folder, "missing.sock");
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(path), TimeSpan.FromSeconds(5));
+
+        var error = await Should.ThrowAsync<TransientException>(() => client.ExecuteAsync("show stat", CancellationToken.None));
+
+        error.Message.ShouldContain(path);
+        error.Message.ShouldContain("stats socket");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task HA_pair_partial_failure_puts_the_changed_instance_back()
+    {
+        var readOnly = _haproxy.Add("b", level: "operator");
+        var pair = _haproxy.Adapter(_haproxy.Primary, readOnly);
+        var node = _haproxy.Node("ej2");
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => pair.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None));
+
+        error.Message.ShouldContain("Permission denied");
+        error.Message.ShouldContain("were put back");
+        var primaryOnly = _haproxy.Adapter(_haproxy.Primary);
+        (await primaryOnly.ReadAsync([node], CancellationToken.None)).Single().Admin.ShouldBe(ServerAdminState.Ready);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task HA_pair_changes_both_instances_and_sums_their_sessions()
+    {
+        var second = _haproxy.Add("b");
+        var pair = _haproxy.Adapter(_haproxy.Primary, second);
+        await _haproxy.WaitAllUpAsync(pair);
+        using var one = await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort);
+        using var two = await LiveClient.ConnectAsync(second.TcpFrontendPort);
+        var both = one.Server == two.Server ? 2 : 1;
+
+        await pair.SetStateAsync(_haproxy.Node(one.Server), ServerAdminState.Drain, CancellationToken.None);
+
+        (await _haproxy.Adapter(second).ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None)).Single().Admin.ShouldBe(ServerAdminState.Drain);
+        (await pair.ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None)).Single().LiveConnections.ShouldBe(both);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_down_server_is_drained_and_verified_without_waiting_for_a_status_that_never_comes()
+    {
+        var adapter = _haproxy.Adapter();
+        var node = _haproxy.Node("ej3");
+        _haproxy.Backends["ej3"].StopListening();
+        await WaitForAsync(async () => !(await adapter.ReadAsync([node], CancellationToken.None)).Single().Healthy);
+
+        await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
+
+        var state = (await adapter.ReadAsync([node], CancellationToken.None)).Single();
+        state.Admin.ShouldBe(ServerAdminState.Drain);
+        state.Healthy.ShouldBeFalse();
+        state.LiveConnections.ShouldBe(0);
+
+        // Ready on a dead server is refused after the health wait, naming the check result.
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => adapter.SetStateAsync(node, ServerAdminState.Ready, CancellationToken.None));
+        error.Message.ShouldContain("DOWN");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Draining_twice_and_enabling_from_maintenance_are_deliberate()
+    {
+        var adapter = _haproxy.Adapter();
+        var node = _haproxy.Node("ej1");
+
+        await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
+        await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
+        await adapter.SetStateAsync(node, ServerAdminState.Maintenance, CancellationToken.None);
+        (await adapter.ReadAsync([node], CancellationToken.None)).Single().Admin.ShouldBe(ServerAdminState.Maintenance);
+
+        await adapter.SetStateAsync(node, ServerAdminState.Ready, CancellationToken.None);
+
+        var state = (await adapter.ReadAsync([node], CancellationToken.None)).Single();
+        state.Admin.ShouldBe(ServerAdminState.Ready);
+        state.Healthy.ShouldBeTrue();
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not met within 15s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

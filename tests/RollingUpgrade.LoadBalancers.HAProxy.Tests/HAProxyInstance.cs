@@ -1,0 +1,100 @@
+using System.Net.Sockets;
+using RollingUpgrade.Testing;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>A real HAProxy 2.6 started as a child process with a generated config on loopback.</summary>
+public sealed class HAProxyInstance : IDisposable
+{
+    private readonly ChildProcess _process;
+
+    public HAProxyInstance(string folder, string name, BackendServers backends, IReadOnlyList<string> nodes, string level = "admin")
+    {
+        Folder = Directory.CreateDirectory(Path.Combine(folder, name)).FullName;
+        SocketPath = Path.Combine(Folder, "admin.sock");
+        StatsPort = LoopbackPorts.Free();
+        TcpFrontendPort = LoopbackPorts.Free();
+        HttpFrontendPort = LoopbackPorts.Free();
+        var servers = (string port, string check) => string.Join("\n", nodes.Select((n, i) => $"    server {n} 127.0.0.{11 + i}:{port} check inter 300ms fall 2 rise 1{check}"));
+        var config = $"""
+            global
+                stats socket {SocketPath} mode 600 level {level}
+                stats socket ipv4@127.0.0.1:{StatsPort} level {level}
+                stats timeout 2m
+
+            defaults
+                timeout connect 2s
+                timeout client 1h
+                timeout server 1h
+
+            frontend fe_xmpp
+                mode tcp
+                bind 127.0.0.1:{TcpFrontendPort}
+                default_backend be_xmpp
+
+            backend be_xmpp
+                mode tcp
+                balance roundrobin
+            {servers(backends.TcpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Empty)}
+
+            frontend fe_http
+                mode http
+                bind 127.0.0.1:{HttpFrontendPort}
+                default_backend be_http
+
+            backend be_http
+                mode http
+                balance roundrobin
+                option httpchk
+                http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost
+            {servers(backends.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Empty)}
+            """;
+        ConfigPath = Path.Combine(Folder, "haproxy.cfg");
+        File.WriteAllText(ConfigPath, config + "\n");
+        _process = ChildProcess.Start(Binary, ["-db", "-f", ConfigPath]);
+        WaitForSocket();
+    }
+
+    public static string Binary => File.Exists("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy";
+
+    public string Folder { get; }
+
+    public string ConfigPath { get; }
+
+    public string SocketPath { get; }
+
+    public int StatsPort { get; }
+
+    public int TcpFrontendPort { get; }
+
+    public int HttpFrontendPort { get; }
+
+    public int ProcessId => _process.Id;
+
+    public string Log => _process.Output;
+
+    private void WaitForSocket()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"haproxy exited at start:\n{_process.Output}");
+            }
+
+            try
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Connect(new UnixDomainSocketEndPoint(SocketPath));
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    public void Dispose() => _process.Dispose();
+}
