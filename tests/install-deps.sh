@@ -6,6 +6,7 @@ set -euo pipefail
 packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
 need python3 python3
+[ -x /usr/sbin/haproxy ] || packages+=(haproxy)
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

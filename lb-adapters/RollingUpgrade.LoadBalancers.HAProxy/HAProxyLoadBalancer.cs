@@ -23,6 +23,7 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         _settings = (HAProxySettings)spec.Settings;
         _time = time ?? TimeProvider.System;
         Instances = _settings.Sockets.Select(s => new HAProxyRuntimeClient(new HAProxyEndpoint(s), _settings.Timeout, _time)).ToList();
+        ReadyTimeout = _settings.ReadyTimeout;
     }
 
     public string Name => _spec.Name;
@@ -30,7 +31,7 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
     public IReadOnlyList<HAProxyRuntimeClient> Instances { get; }
 
     /// <summary>How long a server may take to pass its health check after <c>state ready</c>.</summary>
-    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ReadyTimeout { get; init; }
 
     public async Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
     {

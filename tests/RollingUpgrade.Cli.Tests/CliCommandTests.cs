@@ -19,7 +19,7 @@ public sealed class CliCommandTests
     [Fact(Timeout = 30_000)]
     public async Task Validate_accepts_the_examples()
     {
-        var result = await CliRunner.RunAsync("validate", Example("rolling-mongooseim.toml"));
+        var result = await CliRunner.RunAsync("validate", Example("rolling-mongooseim.toml"), "--offline");
 
         result.ExitCode.ShouldBe(0, result.Error);
         result.Output.ShouldContain("valid (3 nodes, 1 load balancer(s), rolling strategy, target 6.3.0)");

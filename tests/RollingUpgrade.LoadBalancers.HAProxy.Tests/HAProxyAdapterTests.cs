@@ -1,3 +1,4 @@
+using RollingUpgrade.Testing;
 using RollingUpgrade.LoadBalancers.HAProxy;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 using RollingUpgrade.Ports;

@@ -1,3 +1,4 @@
+using RollingUpgrade.LoadBalancers.HAProxy;
 using RollingUpgrade.Nodes.Products;
 using RollingUpgrade.Nodes.Shells;
 using RollingUpgrade.Plans.Model;
@@ -6,7 +7,7 @@ using RollingUpgrade.Ports;
 namespace RollingUpgrade.Cli.Adapters;
 
 /// <summary>The real adapters, chosen by the kinds a plan names.</summary>
-internal sealed class CliAdapterFactory : IAdapterFactory
+internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
 {
     /// <summary>What this build cannot drive yet, so a run stops before touching anything.</summary>
     public static IReadOnlyList<string> Unavailable(Plan plan, IAdapterFactory adapters)
@@ -27,12 +28,30 @@ internal sealed class CliAdapterFactory : IAdapterFactory
             missing.Add($"product kind \"{plan.Product.Kind.ToString().ToLowerInvariant()}\" is not available in this build yet; use kind = \"generic\"");
         }
 
-        missing.AddRange(plan.LoadBalancers.Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
+        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind != LoadBalancerKinds.HAProxy)
+            .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
         return missing;
     }
 
-    public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) =>
-        throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build yet");
+    public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) => spec.Kind switch
+    {
+        LoadBalancerKinds.HAProxy => new HAProxyLoadBalancer(spec),
+        _ => throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build yet"),
+    };
+
+    public async Task<IReadOnlyList<Plans.PlanDiagnostic>> InspectAsync(Plan plan, CancellationToken cancellationToken)
+    {
+        var result = new List<Plans.PlanDiagnostic>();
+        for (var i = 0; i < plan.LoadBalancers.Count; i++)
+        {
+            if (plan.LoadBalancers[i].Kind == LoadBalancerKinds.HAProxy)
+            {
+                result.AddRange(await HAProxyPlanInspector.InspectAsync(plan, plan.LoadBalancers[i], i, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return result;
+    }
 
     public IProduct CreateProduct(Plan plan, IShellFactory shells) => new GenericProduct(plan, shells, TimeProvider.System);
 

@@ -8,14 +8,14 @@ internal static class PlanCommands
 {
     public static IEnumerable<Command> Create(CliIO io)
     {
-        yield return Make("validate", "Check a plan and report every problem as file:line:col; touches nothing.", (r, o) => new ValidateCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!).RunAsync());
-        yield return Make("plan", "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches nothing.", (r, o) => new PlanPreviewCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!).RunAsync());
+        yield return Make("validate", "Check a plan and report every problem as file:line:col; reads the load balancers it names when they can be reached; touches nothing.", (r, o) => new ValidateCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
+        yield return Make("plan", "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches nothing.", (r, o) => new PlanPreviewCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
         yield return Make("run", "Run the upgrade.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: false), run: true);
         yield return Make("resume", "Continue an interrupted or halted run, re-verifying the step that was in flight.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: true), run: true, resume: true);
         yield return Make("status", "The last run's journal and the live state of nodes and load balancers.", (r, o) => new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync());
     }
 
-    private sealed record CommonOptions(Argument<string> Plan, Option<string> Output, Option<string?> StateDir, Option<bool> TakeOver, Option<bool> Retry, Option<bool> Skip);
+    private sealed record CommonOptions(Argument<string> Plan, Option<string> Output, Option<string?> StateDir, Option<bool> TakeOver, Option<bool> Retry, Option<bool> Skip, Option<bool> Offline);
 
     private static Command Make(string name, string description, Func<ParseResult, CommonOptions, Task<int>> action, bool run = false, bool resume = false)
     {
@@ -25,9 +25,15 @@ internal static class PlanCommands
             new Option<string?>("--state-dir") { Description = "where journals and the lock live (default: .rollingupgrade next to the plan)" },
             new Option<bool>("--take-over-stale-lock") { Description = "continue although a dead process left the cluster's lock" },
             new Option<bool>("--retry-in-flight") { Description = "run the step that was in flight again" },
-            new Option<bool>("--skip-in-flight") { Description = "treat the step that was in flight as done" });
+            new Option<bool>("--skip-in-flight") { Description = "treat the step that was in flight as done" },
+            new Option<bool>("--offline") { Description = "check the plan file only; do not read the load balancers it names" });
         options.Output.AcceptOnlyFromAmong("text", "json");
         var command = new Command(name, description) { options.Plan, options.Output };
+        if (name is "validate" or "plan")
+        {
+            command.Add(options.Offline);
+        }
+
         if (name is "run" or "resume" or "status")
         {
             command.Add(options.StateDir);

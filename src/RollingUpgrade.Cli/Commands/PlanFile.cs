@@ -7,10 +7,42 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary>Loads a plan and prints its problems (text or JSON). Returns null when it is not valid.</summary>
 internal static class PlanFile
 {
-    public static async Task<Plan?> LoadAsync(CliIO io, string path, bool json)
+    public static async Task<Plan?> LoadAsync(CliIO io, string path, bool json, bool inspect = false)
     {
         var result = PlanLoader.LoadFile(path);
-        foreach (var diagnostic in result.Diagnostics)
+        await PrintAsync(io, result.Diagnostics, json).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            await io.Error.WriteLineAsync($"{path}: {result.Diagnostics.Count(d => !d.IsWarning)} error(s); nothing was touched").ConfigureAwait(false);
+            return null;
+        }
+
+        return inspect ? await InspectAsync(io, result.Plan!, json).ConfigureAwait(false) : result.Plan;
+    }
+
+    /// <summary>Checks the plan against the live load balancers it names; null when they contradict it.</summary>
+    public static async Task<Plan?> InspectAsync(CliIO io, Plan plan, bool json)
+    {
+        if ((io.Adapters ?? new Adapters.CliAdapterFactory()) is not Ports.IPlanInspector inspector)
+        {
+            return plan;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var live = await inspector.InspectAsync(plan, timeout.Token).ConfigureAwait(false);
+        await PrintAsync(io, live, json).ConfigureAwait(false);
+        if (live.Any(d => !d.IsWarning))
+        {
+            await io.Error.WriteLineAsync($"{plan.SourcePath}: {live.Count(d => !d.IsWarning)} error(s) against the live load balancers; nothing was touched").ConfigureAwait(false);
+            return null;
+        }
+
+        return plan;
+    }
+
+    private static async Task PrintAsync(CliIO io, IEnumerable<PlanDiagnostic> diagnostics, bool json)
+    {
+        foreach (var diagnostic in diagnostics)
         {
             if (json)
             {
@@ -28,14 +60,5 @@ internal static class PlanFile
                 await io.Error.WriteLineAsync(diagnostic.ToString()).ConfigureAwait(false);
             }
         }
-
-        if (!result.Succeeded)
-        {
-            var errors = result.Diagnostics.Count(d => !d.IsWarning);
-            await io.Error.WriteLineAsync($"{path}: {errors} error(s); nothing was touched").ConfigureAwait(false);
-            return null;
-        }
-
-        return result.Plan;
     }
 }

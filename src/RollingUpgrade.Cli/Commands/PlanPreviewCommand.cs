@@ -6,12 +6,12 @@ using RollingUpgrade.Plans.Model;
 namespace RollingUpgrade.Cli.Commands;
 
 /// <summary><c>rollingupgrade plan</c>: the steps, serving capacity, migrations and rollback path. Touches nothing.</summary>
-internal sealed class PlanPreviewCommand(CliIO io, string path, string output)
+internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect)
 {
     public async Task<int> RunAsync()
     {
         var json = output == "json";
-        var plan = await PlanFile.LoadAsync(io, path, json).ConfigureAwait(false);
+        var plan = await PlanFile.LoadAsync(io, path, json, inspect).ConfigureAwait(false);
         if (plan is null)
         {
             return ExitCodes.BadInput;

@@ -19,6 +19,11 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 
         var adapters = io.Adapters ?? new CliAdapterFactory();
         var missing = CliAdapterFactory.Unavailable(plan, adapters);
+        if (missing.Count == 0 && await PlanFile.InspectAsync(io, plan, options.Json).ConfigureAwait(false) is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
         if (missing.Count > 0)
         {
             foreach (var line in missing)

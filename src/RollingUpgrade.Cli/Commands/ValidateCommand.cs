@@ -1,11 +1,11 @@
 namespace RollingUpgrade.Cli.Commands;
 
-internal sealed class ValidateCommand(CliIO io, string path, string output)
+internal sealed class ValidateCommand(CliIO io, string path, string output, bool inspect)
 {
     public async Task<int> RunAsync()
     {
         var json = output == "json";
-        var plan = await PlanFile.LoadAsync(io, path, json).ConfigureAwait(false);
+        var plan = await PlanFile.LoadAsync(io, path, json, inspect).ConfigureAwait(false);
         if (plan is null)
         {
             return ExitCodes.BadInput;

@@ -58,6 +58,7 @@ internal sealed partial class PlanBinder
         var sockets = table.StringArray("sockets", required: true);
         var backends = table.StringArray("backends", required: true);
         var timeout = table.Duration("timeout") ?? TimeSpan.FromSeconds(5);
+        var readyTimeout = table.Duration("ready_timeout") ?? TimeSpan.FromSeconds(30);
         var ok = sockets is not null && backends is not null;
         if (sockets is { Count: 0 })
         {
@@ -97,7 +98,7 @@ internal sealed partial class PlanBinder
             }
         }
 
-        return ok ? new HAProxySettings(sockets!, backends!, timeout) : null;
+        return ok ? new HAProxySettings(sockets!, backends!, timeout) { ReadyTimeout = readyTimeout } : null;
     }
 
     private YarpSettings? BindYarp(TableCursor table)

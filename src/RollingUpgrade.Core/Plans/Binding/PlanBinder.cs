@@ -45,6 +45,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
             Strategy = strategy,
             Gates = gates,
             Rollback = rollback,
+            Locations = new Dictionary<string, SourceLocation>(sink.Locations, StringComparer.Ordinal),
         };
     }
 

@@ -263,6 +263,7 @@ public sealed class TableCursor
         foreach (var entry in _table.Entries)
         {
             _known.Add(entry.Key);
+            _sink.Locations[Describe(entry.Key)] = entry.KeyLocation;
             yield return entry;
         }
     }

@@ -16,7 +16,11 @@ public sealed record LoadBalancerSpec(string Name, string Kind, LoadBalancerSett
 public abstract record LoadBalancerSettings;
 
 /// <summary>HAProxy runtime API: one or more instances (an HA pair) changed together.</summary>
-public sealed record HAProxySettings(IReadOnlyList<string> Sockets, IReadOnlyList<string> Backends, TimeSpan Timeout) : LoadBalancerSettings;
+public sealed record HAProxySettings(IReadOnlyList<string> Sockets, IReadOnlyList<string> Backends, TimeSpan Timeout) : LoadBalancerSettings
+{
+    /// <summary>How long a server may take to pass its health check after being set ready.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
 
 /// <summary>The embedded proxy's admin API.</summary>
 public sealed record YarpSettings(string AdminUrl, string Cluster, string? TokenEnv) : LoadBalancerSettings;

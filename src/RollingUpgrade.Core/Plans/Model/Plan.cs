@@ -26,6 +26,36 @@ public sealed record Plan
 
     public required RollbackPolicy Rollback { get; init; }
 
+    /// <summary>Where each key was written ("nodes[2].lb_ids.edge" -> line and column), for checks made after loading.</summary>
+    public IReadOnlyDictionary<string, Toml.SourceLocation> Locations { get; init; } = new Dictionary<string, Toml.SourceLocation>();
+
+    /// <summary>The place of a key, or of the nearest enclosing table, for a message about it.</summary>
+    public Toml.SourceLocation LocationOf(string path)
+    {
+        while (true)
+        {
+            if (Locations.TryGetValue(path, out var location))
+            {
+                return location;
+            }
+
+            var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+            if (cut <= 0)
+            {
+                return new Toml.SourceLocation(SourcePath, 1, 1);
+            }
+
+            path = path[..cut];
+        }
+    }
+
+    /// <summary>The dotted path of a node's table: "nodes[2]" or "strategy.green_nodes[1]".</summary>
+    public string PathOf(NodeSpec node)
+    {
+        var blue = Nodes.ToList().IndexOf(node);
+        return blue >= 0 ? $"nodes[{blue + 1}]" : $"strategy.green_nodes[{GreenNodes.ToList().IndexOf(node) + 1}]";
+    }
+
     public NodeSpec Node(string name) => Nodes.Concat(GreenNodes).First(n => n.Name == name);
 
     public IReadOnlyList<NodeSpec> GreenNodes => Strategy is ParallelStrategySpec p ? p.GreenNodes : [];

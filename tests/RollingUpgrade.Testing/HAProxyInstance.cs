@@ -1,7 +1,6 @@
 using System.Net.Sockets;
-using RollingUpgrade.Testing;
 
-namespace RollingUpgrade.Tests;
+namespace RollingUpgrade.Testing;
 
 /// <summary>A real HAProxy 2.6 started as a child process with a generated config on loopback.</summary>
 public sealed class HAProxyInstance : IDisposable

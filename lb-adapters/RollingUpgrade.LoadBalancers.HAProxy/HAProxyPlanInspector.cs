@@ -1,0 +1,54 @@
+using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.LoadBalancers.HAProxy;
+
+/// <summary>
+/// Before anything runs: every configured backend exists on every instance, and every node's
+/// server is in at least one of them. An instance that cannot be reached is a warning, not an error.
+/// </summary>
+public static class HAProxyPlanInspector
+{
+    public static async Task<IReadOnlyList<PlanDiagnostic>> InspectAsync(Plan plan, LoadBalancerSpec spec, int index, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(spec);
+        var settings = (HAProxySettings)spec.Settings;
+        var where = $"load_balancers[{index + 1}]";
+        var result = new List<PlanDiagnostic>();
+        foreach (var socket in settings.Sockets)
+        {
+            var client = new HAProxyRuntimeClient(new HAProxyEndpoint(socket), TimeSpan.FromSeconds(2));
+            StatTable stat;
+            try
+            {
+                stat = StatTable.Parse(await client.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is TransientException or UnexpectedAnswerException)
+            {
+                result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.sockets"), $"{spec.Name}: {e.Message}; backends and servers were not checked") { IsWarning = true });
+                continue;
+            }
+
+            foreach (var backend in settings.Backends.Where(b => !stat.HasBackend(b)))
+            {
+                var known = stat.Rows.Where(r => r.Name == "BACKEND").Select(r => r.Proxy).ToList();
+                result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.backends"), $"{spec.Name}: HAProxy at {socket} has no backend '{backend}'{Plans.Binding.Suggestions.DidYouMean(backend, known)}"));
+            }
+
+            foreach (var node in plan.Nodes.Concat(plan.GreenNodes))
+            {
+                var server = node.IdIn(spec.Name);
+                if (!settings.Backends.Any(b => stat.Server(b, server) is not null))
+                {
+                    var known = stat.Rows.Where(r => settings.Backends.Contains(r.Proxy) && r.Name is not ("BACKEND" or "FRONTEND")).Select(r => r.Name).Distinct().ToList();
+                    result.Add(new PlanDiagnostic(plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"), $"node '{node.Name}': HAProxy at {socket} has no server '{server}' in {string.Join(" or ", settings.Backends)}{Plans.Binding.Suggestions.DidYouMean(server, known)}"));
+                }
+            }
+        }
+
+        return result;
+    }
+}
