@@ -68,27 +68,8 @@ public sealed class RunContext
     public CommandOptions CommandOptions(TimeSpan? timeout = null) => new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
 
     /// <summary>Values for command templates on one node.</summary>
-    public Dictionary<string, string> TemplateValues(NodeSpec node, string version)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["node"] = node.Name,
-            ["host"] = node.Host,
-            ["erlang_node"] = node.ErlangNode,
-            ["version"] = version,
-            ["from_version"] = Facts.Get(RunState.FromVersion) ?? Plan.Upgrade.FromVersion ?? string.Empty,
-            ["config_path"] = Plan.Product.ConfigPath ?? string.Empty,
-            ["backup_path"] = BackupPath(),
-            ["cluster"] = Plan.Cluster.Name,
-            ["seed_erlang_node"] = (Green.Count > 0 ? Green[0] : Blue[0]).ErlangNode,
-        };
-        foreach (var (key, value) in node.Vars)
-        {
-            values["var." + key] = value;
-        }
-
-        return values;
-    }
+    public Dictionary<string, string> TemplateValues(NodeSpec node, string version) =>
+        NodeTemplateValues.For(Plan, node, version, Facts.Get(RunState.FromVersion), BackupPath());
 
     /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
     public string BackupPath() => $"{Plan.Product.ConfigPath}.rollingupgrade-{RunId}";

@@ -111,23 +111,7 @@ public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider
     private async Task<CommandResult> RunAsync(string operation, NodeSpec node, CancellationToken cancellationToken)
     {
         var template = plan.Product.Operations[operation].Command;
-        var values = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["node"] = node.Name,
-            ["host"] = node.Host,
-            ["erlang_node"] = node.ErlangNode,
-            ["version"] = plan.Upgrade.TargetVersion,
-            ["from_version"] = plan.Upgrade.FromVersion ?? string.Empty,
-            ["config_path"] = plan.Product.ConfigPath ?? string.Empty,
-            ["backup_path"] = string.Empty,
-            ["cluster"] = plan.Cluster.Name,
-            ["seed_erlang_node"] = (plan.GreenNodes.Count > 0 && plan.GreenNodes.Contains(node) ? plan.GreenNodes[0] : plan.Nodes[0]).ErlangNode,
-        };
-        foreach (var (key, value) in node.Vars)
-        {
-            values["var." + key] = value;
-        }
-
+        var values = NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion);
         await using var shell = shells.For(node);
         return await shell.RunAsync(template.Render(values), new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
     }

@@ -40,14 +40,19 @@ internal sealed partial class PlanBinder
 
         if (kind is "mongooseim" or "ejabberd")
         {
-            var ctl = table.StringArray("ctl");
-            if (ctl is not null && (ctl.Count == 0 || ctl.Any(a => a.Any(char.IsControl) || a.Length == 0)))
+            var ctl = Command(table, "ctl");
+            if (ctl is { IsScript: true })
             {
-                sink.Error(table.LocationOf("ctl"), $"'{table.Describe("ctl")}' must be the control command as an argument vector, such as [\"/usr/bin/mongooseimctl\"]");
+                sink.Error(table.LocationOf("ctl"), $"'{table.Describe("ctl")}' must be an argument vector, such as [\"/usr/bin/mongooseimctl\"]: arguments are appended to it");
                 ctl = null;
             }
 
-            spec = spec with { Ctl = ctl ?? [kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"] };
+            spec = spec with
+            {
+                Ctl = ctl ?? new CommandTemplate([kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"], IsScript: false),
+                Start = Command(table, "start"),
+                Stop = Command(table, "stop"),
+            };
         }
 
         if (kind == "generic")

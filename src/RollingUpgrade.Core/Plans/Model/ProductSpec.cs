@@ -21,8 +21,14 @@ public sealed record ProductSpec
 
     public MongooseCliDialect Cli { get; init; } = MongooseCliDialect.Auto;
 
-    /// <summary>The control command (mongooseimctl, ejabberdctl) as an argument vector prefix.</summary>
-    public IReadOnlyList<string> Ctl { get; init; } = [];
+    /// <summary>The control command (mongooseimctl, ejabberdctl) as an argument vector prefix; may use node placeholders.</summary>
+    public CommandTemplate Ctl { get; init; } = new(["mongooseimctl"], IsScript: false);
+
+    /// <summary>Starts the node instead of "ctl start" (for example "systemctl start mongooseim").</summary>
+    public CommandTemplate? Start { get; init; }
+
+    /// <summary>Stops the node instead of "ctl stop".</summary>
+    public CommandTemplate? Stop { get; init; }
 
     public string? ConfigPath { get; init; }
 

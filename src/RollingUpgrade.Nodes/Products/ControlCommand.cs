@@ -1,0 +1,56 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>How mongooseimctl and ejabberdctl end: 0 done, 1 error, 2 usage, 3 node down (badrpc).</summary>
+public enum CtlExit
+{
+    Ok = 0,
+    Error = 1,
+    Usage = 2,
+    NodeDown = 3,
+    Other = -1,
+}
+
+public sealed record CtlResult(int ExitCode, string Output, string Error)
+{
+    public CtlExit Exit => ExitCode is >= 0 and <= 3 ? (CtlExit)ExitCode : CtlExit.Other;
+
+    public string Text => (Output + "\n" + Error).Trim();
+
+    /// <summary>Throws for anything but success, naming what the exit code means.</summary>
+    public CtlResult Require(string node, string what) => Exit switch
+    {
+        CtlExit.Ok => this,
+        CtlExit.NodeDown => throw new UnexpectedAnswerException($"{what} on {node}: the node is down (exit code 3): {FirstLine()}"),
+        CtlExit.Usage => throw new UnexpectedAnswerException($"{what} on {node}: the control command did not accept its arguments (exit code 2, usage); check product.cli and product.ctl: {FirstLine()}"),
+        _ => throw new UnexpectedAnswerException($"{what} on {node} failed with exit code {ExitCode}: {FirstLine()}"),
+    };
+
+    public string FirstLine() => Text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "(no output)";
+}
+
+/// <summary>Runs the product's control command on a node, through the node's shell.</summary>
+public sealed class ControlCommand(Plan plan, IShellFactory shells)
+{
+    public async Task<CtlResult> RunAsync(NodeSpec node, IReadOnlyList<string> arguments, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var argv = plan.Product.Ctl.Render(NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion)).Concat(arguments).ToList();
+        return await RunArgvAsync(node, argv, cancellationToken, timeout).ConfigureAwait(false);
+    }
+
+    public async Task<CtlResult> RunTemplateAsync(NodeSpec node, CommandTemplate template, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return await RunArgvAsync(node, template.Render(NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion)), cancellationToken, timeout).ConfigureAwait(false);
+    }
+
+    private async Task<CtlResult> RunArgvAsync(NodeSpec node, IReadOnlyList<string> argv, CancellationToken cancellationToken, TimeSpan? timeout)
+    {
+        await using var shell = shells.For(node);
+        var result = await shell.RunAsync(argv, new CommandOptions(timeout ?? plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
+        return new CtlResult(result.ExitCode, result.StandardOutput, result.StandardError);
+    }
+}

@@ -1,0 +1,107 @@
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>
+/// What MongooseIM and ejabberd share: a control command whose exit code tells running (0),
+/// error (1), usage (2) and node down (3); stop and start (or the plan's own commands) followed by
+/// polling the status until the node really is down or up.
+/// </summary>
+public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider time) : IProduct
+{
+    protected Plan Plan { get; } = plan;
+
+    protected ControlCommand Ctl { get; } = new(plan, shells);
+
+    protected TimeProvider Time { get; } = time;
+
+    protected static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var result = await Ctl.RunAsync(node, ["status"], cancellationToken).ConfigureAwait(false);
+        return result.Exit switch
+        {
+            CtlExit.NodeDown => new NodeStatus(NodeRunState.Stopped, null, result.FirstLine()),
+            CtlExit.Ok or CtlExit.Error => ParseStatus(node, result),
+            _ => throw new UnexpectedAnswerException($"status on {node.Name} ended with exit code {result.ExitCode}: {result.FirstLine()}"),
+        };
+    }
+
+    public abstract Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    public abstract Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken);
+
+    public abstract Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken);
+
+    /// <summary>Reads the output of <c>status</c> (exit code 0 or 1).</summary>
+    protected abstract NodeStatus ParseStatus(NodeSpec node, CtlResult result);
+
+    public async Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var result = Plan.Product.Stop is { } custom
+            ? await Ctl.RunTemplateAsync(node, custom, cancellationToken).ConfigureAwait(false)
+            : await Ctl.RunAsync(node, StopArguments(node), cancellationToken).ConfigureAwait(false);
+
+        // "stop" on a node that is already down is not a failure; the status below decides.
+        if (result.Exit is not (CtlExit.Ok or CtlExit.NodeDown))
+        {
+            result.Require(node.Name, "stop");
+        }
+
+        await WaitForAsync(node, NodeRunState.Stopped, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var result = Plan.Product.Start is { } custom
+            ? await Ctl.RunTemplateAsync(node, custom, cancellationToken).ConfigureAwait(false)
+            : await Ctl.RunAsync(node, ["start"], cancellationToken).ConfigureAwait(false);
+        result.Require(node.Name, "start");
+        await WaitForAsync(node, NodeRunState.Running, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected virtual IReadOnlyList<string> StopArguments(NodeSpec node) => ["stop"];
+
+    /// <summary>Polls the status until the node reaches <paramref name="wanted"/>; the caller's token bounds the wait.</summary>
+    protected async Task WaitForAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken)
+    {
+        var deadline = Time.GetUtcNow() + Plan.Product.StartTimeout;
+        while (true)
+        {
+            var status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
+            if (status.State == wanted)
+            {
+                return;
+            }
+
+            if (Time.GetUtcNow() >= deadline)
+            {
+                throw new UnexpectedAnswerException($"{node.Name} is still {status.State.ToString().ToLowerInvariant()} ({status.Detail}) after {Plan.Product.StartTimeout.TotalSeconds:0}s; expected {wanted.ToString().ToLowerInvariant()}");
+            }
+
+            await Task.Delay(PollInterval, Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Refuses node names that mongooseimctl 6.x would mangle (its "-f" substring bug).</summary>
+    protected static void RefuseForceFlagTrap(NodeSpec node, NodeSpec seed)
+    {
+        foreach (var name in new[] { node.ErlangNode, seed.ErlangNode }.Where(n => n.Contains("-f", StringComparison.Ordinal)))
+        {
+            throw new UnexpectedAnswerException($"refusing to pass '{name}' to mongooseimctl: it contains '-f', which mongooseimctl 6.x strips out of every argument; rename the node");
+        }
+    }
+
+    protected static long? ParseCount(CtlResult result)
+    {
+        var text = result.Output.Trim();
+        return result.Exit == CtlExit.Ok && long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var count)
+            ? count
+            : null;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.RegularExpressions;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>
+/// <c>ejabberdctl status</c>: "The node 'ejabberd1@127.0.0.11' is started with status: started" and
+/// "ejabberd 23.01-1 is running in that node" (exit 0); "is starting" or "ejabberd is not running
+/// in that node" (exit 1) while mnesia waits or the app is down.
+/// </summary>
+public static partial class EjabberdStatusParser
+{
+    [GeneratedRegex(@"^ejabberd (\S+) is running in that node", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex Running();
+
+    [GeneratedRegex(@"^The node \S+ is (\w+) with status: (\w+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex Node();
+
+    public static NodeStatus Parse(int exitCode, string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var running = Running().Match(output);
+        var node = Node().Match(output);
+        if (exitCode == 0 && running.Success)
+        {
+            return new NodeStatus(NodeRunState.Running, running.Groups[1].Value, $"started, ejabberd {running.Groups[1].Value}");
+        }
+
+        if (node.Success || output.Contains("is not running in that node", StringComparison.Ordinal))
+        {
+            var vm = node.Success ? node.Groups[1].Value : "up";
+            return new NodeStatus(NodeRunState.Starting, null, $"the Erlang VM is {vm} but ejabberd is not running yet");
+        }
+
+        throw new UnexpectedAnswerException($"ejabberdctl status answered something unexpected (exit code {exitCode}): '{ErlangTerms.Shorten(output.Trim())}'");
+    }
+}

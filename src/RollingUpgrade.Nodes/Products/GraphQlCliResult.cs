@@ -1,0 +1,64 @@
+using System.Text.Json;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>
+/// The JSON that the MongooseIM 6.x CLI prints (<c>mongooseimctl category command --arg value</c>):
+/// read by path, never by key order; an <c>errors</c> member is a refusal with a code.
+/// </summary>
+public static class GraphQlCliResult
+{
+    public static JsonElement Data(string output, string what, params string[] path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(output);
+        }
+        catch (JsonException e)
+        {
+            throw new UnexpectedAnswerException($"{what}: expected the GraphQL CLI's JSON, got '{ErlangTerms.Shorten(output.Trim())}' ({e.Message})");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+            {
+                var first = errors[0];
+                var message = first.TryGetProperty("message", out var m) ? m.GetString() : "error";
+                var code = first.TryGetProperty("extensions", out var ext) && ext.TryGetProperty("code", out var c) ? c.GetString() : null;
+                throw new UnexpectedAnswerException($"{what}: {message}{(code is null ? string.Empty : $" ({code})")}");
+            }
+
+            var current = root;
+            foreach (var segment in path.Prepend("data"))
+            {
+                if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(segment, out current))
+                {
+                    throw new UnexpectedAnswerException($"{what}: no data.{string.Join('.', path)} in '{ErlangTerms.Shorten(output.Trim())}'");
+                }
+            }
+
+            return current.Clone();
+        }
+    }
+
+    /// <summary><c>mnesia systemInfo --keys '["running_db_nodes","db_nodes"]'</c>: stopped = db_nodes minus running.</summary>
+    public static Membership Membership(string output)
+    {
+        var info = Data(output, "mnesia systemInfo", "mnesia", "systemInfo");
+        var lists = info.EnumerateArray().ToDictionary(
+            item => item.GetProperty("key").GetString() ?? string.Empty,
+            item => item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList());
+        if (!lists.TryGetValue("running_db_nodes", out var running))
+        {
+            throw new UnexpectedAnswerException("mnesia systemInfo: no running_db_nodes in the answer");
+        }
+
+        var all = lists.GetValueOrDefault("db_nodes") ?? running;
+        return new Membership(running, all.Except(running, StringComparer.Ordinal).ToList());
+    }
+}

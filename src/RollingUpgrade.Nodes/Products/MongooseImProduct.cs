@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Products;
+
+/// <summary>
+/// MongooseIM through <c>mongooseimctl</c>, in the legacy dialect (3.x-6.1: <c>mnesia info</c>,
+/// <c>stats onlineusersnode</c>, <c>join_cluster -f</c>) or the GraphQL CLI (6.0+: <c>mnesia systemInfo</c>,
+/// <c>stat globalStats</c>, <c>server joinCluster</c>). With <c>cli = "auto"</c> the dialect follows the
+/// version each node reports, so it changes as nodes are upgraded across 6.0.
+/// </summary>
+public sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvider time) : CtlProduct(plan, shells, time)
+{
+    private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);
+
+    public MongooseCliDialect DialectOf(NodeSpec node) =>
+        Plan.Product.Cli != MongooseCliDialect.Auto ? Plan.Product.Cli : _dialects.GetValueOrDefault(node.Name, MongooseCliDialect.Auto);
+
+    protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result)
+    {
+        var status = MongooseStatusParser.Parse(result.ExitCode, result.Text);
+        if (status.Version is { } version && Versions.TryParse(version, out var parsed))
+        {
+            _dialects[node.Name] = parsed >= new Versions.Version3(6, 0, 0) ? MongooseCliDialect.GraphQl : MongooseCliDialect.Legacy;
+        }
+
+        return status;
+    }
+
+    public override async Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
+        {
+            var json = await Ctl.RunAsync(node, ["mnesia", "systemInfo", "--keys", "[\"running_db_nodes\",\"db_nodes\"]"], cancellationToken).ConfigureAwait(false);
+            return GraphQlCliResult.Membership(json.Require(node.Name, "mnesia systemInfo").Output);
+        }
+
+        var info = await Ctl.RunAsync(node, ["mnesia", "info"], cancellationToken).ConfigureAwait(false);
+        return MnesiaInfoParser.ParseInfo(info.Require(node.Name, "mnesia info").Output);
+    }
+
+    public override async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
+        {
+            var json = await Ctl.RunAsync(node, ["stat", "globalStats"], cancellationToken).ConfigureAwait(false);
+            if (json.Exit == CtlExit.NodeDown)
+            {
+                return 0;
+            }
+
+            return GraphQlCliResult.Data(json.Require(node.Name, "stat globalStats").Output, "stat globalStats", "stat", "globalStats", "onlineUsersNode").GetInt64();
+        }
+
+        var result = await Ctl.RunAsync(node, ["stats", "onlineusersnode"], cancellationToken).ConfigureAwait(false);
+        return result.Exit == CtlExit.NodeDown ? 0 : ParseCount(result);
+    }
+
+    public override async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(seed);
+        RefuseForceFlagTrap(node, seed);
+
+        // The legacy words prompt for "yes/no" without -f and loop forever on a closed stdin.
+        var arguments = await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl
+            ? new[] { "server", "joinCluster", "--node", seed.ErlangNode }
+            : ["join_cluster", "-f", seed.ErlangNode];
+        var result = await Ctl.RunAsync(node, arguments, cancellationToken).ConfigureAwait(false);
+        if (result.Exit == CtlExit.Error && result.Text.Contains("already joined", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        result.Require(node.Name, $"join {seed.ErlangNode}");
+        if (arguments[0] == "server")
+        {
+            _ = GraphQlCliResult.Data(result.Output, "server joinCluster", "server", "joinCluster");
+        }
+
+        await WaitForAsync(node, NodeRunState.Running, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<MongooseCliDialect> DialectAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var dialect = DialectOf(node);
+        if (dialect != MongooseCliDialect.Auto)
+        {
+            return dialect;
+        }
+
+        var status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        return DialectOf(node) is var detected and not MongooseCliDialect.Auto
+            ? detected
+            : throw new UnexpectedAnswerException($"cannot tell the mongooseimctl dialect of {node.Name}: it reports {status.Detail}; set product.cli = \"legacy\" or \"graphql\"");
+    }
+}

@@ -1,0 +1,127 @@
+using RollingUpgrade.Execution;
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>Every output sample from shared/reference/mongooseim-and-ejabberd.md, and captures from ejabberd 23.01.</summary>
+public sealed class ParserFixtureTests
+{
+    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
+
+    [Theory]
+    [InlineData("mim-status-3.4.txt", "3.4.0-7-gaec944c92")]
+    [InlineData("mim-status-6.3.1.txt", "6.3.1")]
+    public void MongooseIM_status_gives_the_running_version(string file, string version)
+    {
+        var status = MongooseStatusParser.Parse(0, Fixture(file));
+
+        status.State.ShouldBe(NodeRunState.Running);
+        status.Version.ShouldBe(version);
+    }
+
+    [Fact]
+    public void MongooseIM_status_without_the_application_is_not_running() =>
+        MongooseStatusParser.Parse(1, Fixture("mim-status-unavailable.txt")).State.ShouldBe(NodeRunState.Starting);
+
+    [Fact]
+    public void MongooseIM_status_that_is_not_a_status_is_refused() =>
+        Should.Throw<UnexpectedAnswerException>(() => MongooseStatusParser.Parse(0, "Segmentation fault\n")).Message.ShouldContain("Segmentation fault");
+
+    [Fact]
+    public void Mnesia_info_with_trailing_spaces_quoted_atoms_and_no_spaces_after_commas()
+    {
+        var membership = MnesiaInfoParser.ParseInfo(Fixture("mnesia-info-synthesized.txt"));
+
+        membership.Running.ShouldBe(["mongooseim@node2", "mongooseim@node1"]);
+        membership.Stopped.ShouldBe(["mongooseim@mim-3.example.com"]);
+    }
+
+    [Fact]
+    public void Mnesia_info_captured_from_ejabberd_23_01()
+    {
+        var membership = MnesiaInfoParser.ParseInfo(Fixture("mnesia-info-ejabberd-23.01-captured.txt"));
+
+        membership.Running.ShouldBe(["ejabberd2@127.0.0.12", "ejabberd1@127.0.0.11"]);
+        membership.Stopped.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Mnesia_info_without_the_running_line_is_refused() =>
+        Should.Throw<UnexpectedAnswerException>(() => MnesiaInfoParser.ParseInfo("Unknown command 'info'\n"));
+
+    [Fact]
+    public void Mnesia_system_info_proplist_wrapped_over_lines()
+    {
+        var membership = MnesiaInfoParser.ParseSystemInfo(Fixture("ejabberd-mnesia_info-wrapped.txt"));
+
+        membership.Running.ShouldBe(["ejabberd3@127.0.0.13", "ejabberd1@127.0.0.11"]);
+        membership.Stopped.ShouldBe(["ejabberd2@127.0.0.12"]);
+    }
+
+    [Theory]
+    [InlineData("[]", new string[0])]
+    [InlineData("[a@b]", new[] { "a@b" })]
+    [InlineData("[mongooseim@node1, mongooseim@node2]", new[] { "mongooseim@node1", "mongooseim@node2" })]
+    [InlineData("['x-1@h.example','y@h']", new[] { "x-1@h.example", "y@h" })]
+    [InlineData("['it\\'s@h']", new[] { "it's@h" })]
+    public void Erlang_atom_lists(string text, string[] atoms) => ErlangTerms.AtomList(text).ShouldBe(atoms);
+
+    [Fact]
+    public void GraphQL_system_info_with_running_only()
+    {
+        var membership = GraphQlCliResult.Membership(Fixture("mim-graphql-systeminfo.json"));
+
+        membership.Running.ShouldBe(["mongooseim@mongooseim-2", "mongooseim@mongooseim-1"]);
+        membership.Stopped.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void GraphQL_system_info_computes_stopped_nodes_from_db_nodes()
+    {
+        var membership = GraphQlCliResult.Membership(Fixture("mim-graphql-systeminfo-both.json"));
+
+        membership.Stopped.ShouldBe(["mongooseim@mongooseim-2"]);
+        MembershipCheck.Compare(membership, ["mongooseim@mongooseim-1", "mongooseim@mongooseim-2"])
+            .ShouldBe("running db nodes are [mongooseim@mongooseim-1]: missing mongooseim@mongooseim-2; stopped mongooseim@mongooseim-2");
+    }
+
+    [Fact]
+    public void GraphQL_errors_carry_their_code() =>
+        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Membership(Fixture("mim-graphql-deps-not-loaded.json")))
+            .Message.ShouldBe("mnesia systemInfo: Some of the required services or modules are not loaded (deps_not_loaded)");
+
+    [Fact]
+    public void GraphQL_global_stats_read_by_path_not_key_order() =>
+        GraphQlCliResult.Data(Fixture("mim-graphql-globalstats.json"), "stat globalStats", "stat", "globalStats", "onlineUsersNode").GetInt64().ShouldBe(7);
+
+    [Fact]
+    public void GraphQL_already_joined_is_reported() =>
+        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Data(Fixture("mim-graphql-join-already.json"), "server joinCluster", "server", "joinCluster"))
+            .Message.ShouldContain("(already_joined)");
+
+    [Fact]
+    public void Ejabberd_status_started_gives_the_package_version()
+    {
+        var status = EjabberdStatusParser.Parse(0, Fixture("ejabberd-status-started.txt"));
+
+        status.State.ShouldBe(NodeRunState.Running);
+        status.Version.ShouldBe("23.01-1");
+        RollingUpgrade.Plans.Versions.Matches(status.Version!, "23.01").ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("ejabberd-status-starting.txt")]
+    [InlineData("ejabberd-status-app-down.txt")]
+    public void Ejabberd_status_while_mnesia_waits_or_the_app_is_down_is_not_running(string file) =>
+        EjabberdStatusParser.Parse(1, Fixture(file)).State.ShouldBe(NodeRunState.Starting);
+
+    [Fact]
+    public void Membership_reports_missing_extra_and_stopped_nodes_by_name()
+    {
+        var problem = MembershipCheck.Compare(new Membership(["a@h", "x@h"], ["c@h"]), ["a@h", "b@h", "c@h"]);
+
+        problem.ShouldBe("running db nodes are [a@h, x@h]: missing b@h, c@h; extra x@h; stopped c@h");
+        MembershipCheck.Compare(new Membership(["b@h", "a@h"], []), ["a@h", "b@h"]).ShouldBeNull();
+    }
+}
