@@ -1,0 +1,125 @@
+using RollingUpgrade.Execution;
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+using RollingUpgrade.Testing;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>A real three-node ejabberd 23.01 cluster on 127.0.0.11-13, started once for these tests.</summary>
+public sealed class EjabberdClusterFixture : IAsyncLifetime
+{
+    public EjabberdCluster Cluster { get; } = new("ej", 11, 3, "nodes-test-cookie");
+
+    public Plan Plan { get; private set; } = null!;
+
+    public IProduct Product { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Cluster.StartAsync(users: 2);
+        var nodes = string.Join("\n", Enumerable.Range(1, 3).Select(i =>
+            $"[[nodes]]\nname = \"n{i}\"\nhost = \"{Cluster.Address(i)}\"\nerlang_node = \"{Cluster.ErlangNode(i)}\"\nvars = {{ index = \"{i}\" }}\n"));
+        var text = $$"""
+            [cluster]
+            name = "ej"
+
+            {{nodes}}
+            [access]
+            kind = "local"
+            command_timeout = "60s"
+
+            [product]
+            kind = "ejabberd"
+            ctl = ["{{Cluster.CtlScript}}", "{erlang_node}"]
+            start = ["{{Cluster.NodeScript}}", "start", "{var.index}"]
+            start_timeout = "60s"
+
+            [upgrade]
+            target_version = "24.0"
+            install = "true"
+            backup_config = false
+
+            [strategy]
+            kind = "rolling"
+            capacity_nodes = 2
+            """;
+        var result = PlanLoader.Load(text, "ej.toml");
+        Plan = result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
+        Product = ProductFactory.Create(Plan, new LocalShellFactory());
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private sealed class LocalShellFactory : IShellFactory
+    {
+        public INodeShell For(NodeSpec node) => new LocalShell();
+    }
+}
+
+[CollectionDefinition("ejabberd")]
+public sealed class EjabberdCollection : ICollectionFixture<EjabberdClusterFixture>;
+
+[Collection("ejabberd")]
+public sealed class EjabberdProductTests(EjabberdClusterFixture fixture)
+{
+    private NodeSpec Node(int i) => fixture.Plan.Nodes[i - 1];
+
+    private IReadOnlyList<string> All => fixture.Plan.Nodes.Select(n => n.ErlangNode).ToList();
+
+    [Fact(Timeout = 60_000)]
+    public async Task Status_reports_started_and_the_version()
+    {
+        var status = await fixture.Product.StatusAsync(Node(1), CancellationToken.None);
+
+        status.State.ShouldBe(NodeRunState.Running);
+        status.Version.ShouldBe("23.01");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Membership_is_exact_from_every_node()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            var membership = await fixture.Product.MembershipAsync(Node(i), CancellationToken.None);
+            MembershipCheck.Compare(membership, All).ShouldBeNull();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Session_count_is_per_node()
+    {
+        var count = await fixture.Product.SessionCountAsync(Node(2), CancellationToken.None);
+
+        count.ShouldBe(0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Stop_and_start_a_node_and_it_rejoins_with_exact_membership()
+    {
+        await fixture.Product.StopAsync(Node(3), CancellationToken.None);
+
+        (await fixture.Product.StatusAsync(Node(3), CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+        var whileDown = await fixture.Product.MembershipAsync(Node(1), CancellationToken.None);
+        MembershipCheck.Compare(whileDown, All).ShouldBe($"running db nodes are [{string.Join(", ", whileDown.Running)}]: missing {fixture.Cluster.ErlangNode(3)}; stopped {fixture.Cluster.ErlangNode(3)}");
+        (await fixture.Product.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
+
+        await fixture.Product.StartAsync(Node(3), CancellationToken.None);
+
+        (await fixture.Product.StatusAsync(Node(3), CancellationToken.None)).IsRunning.ShouldBeTrue();
+        MembershipCheck.Compare(await fixture.Product.MembershipAsync(Node(3), CancellationToken.None), All).ShouldBeNull();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Join_to_an_unreachable_node_fails_with_ejabberds_words()
+    {
+        var ghost = new NodeSpec("ghost", "127.0.0.19", "ej9@127.0.0.19", new Dictionary<string, string>());
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => fixture.Product.JoinClusterAsync(Node(2), ghost, CancellationToken.None));
+
+        error.Message.ShouldContain("ej9@127.0.0.19");
+        MembershipCheck.Compare(await fixture.Product.MembershipAsync(Node(2), CancellationToken.None), All).ShouldBeNull();
+    }
+}
