@@ -7,6 +7,10 @@ packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
 need python3 python3
 [ -x /usr/sbin/haproxy ] || packages+=(haproxy)
+[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+[ -x /usr/bin/ssh-keygen ] || packages+=(openssh-client)
+[ -x /usr/bin/sudo ] || packages+=(sudo)
+[ -d /usr/lib/x86_64-linux-gnu/ejabberd-23.01 ] || packages+=(ejabberd)
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

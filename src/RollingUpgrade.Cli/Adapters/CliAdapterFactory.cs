@@ -18,16 +18,6 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
         }
 
         var missing = new List<string>();
-        if (plan.Access.Kind == AccessKind.Ssh)
-        {
-            missing.Add("access kind \"ssh\" is not available in this build yet; use kind = \"local\"");
-        }
-
-        if (plan.Product.Kind != ProductKind.Generic)
-        {
-            missing.Add($"product kind \"{plan.Product.Kind.ToString().ToLowerInvariant()}\" is not available in this build yet; use kind = \"generic\"");
-        }
-
         missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind != LoadBalancerKinds.HAProxy)
             .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
         return missing;
@@ -53,16 +43,11 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
         return result;
     }
 
-    public IProduct CreateProduct(Plan plan, IShellFactory shells) => new GenericProduct(plan, shells, TimeProvider.System);
+    public IProduct CreateProduct(Plan plan, IShellFactory shells) => ProductFactory.Create(plan, shells);
 
-    public IShellFactory CreateShells(Plan plan) => new LocalShells();
+    public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan);
 
     public IGateProbe CreateGateProbe(Plan plan) => new UnavailableProbe();
-
-    private sealed class LocalShells : IShellFactory
-    {
-        public INodeShell For(NodeSpec node) => new LocalShell();
-    }
 
     private sealed class UnavailableProbe : IGateProbe
     {

@@ -101,7 +101,14 @@ public static class Orchestrator
             Transient = Executor.TransientPipeline(options.Time),
         };
         var executor = new Executor(context, options.Faults) { StopRequested = options.StopRequested };
-        return await body(executor).ConfigureAwait(false);
+        try
+        {
+            return await body(executor).ConfigureAwait(false);
+        }
+        finally
+        {
+            (shells as IDisposable)?.Dispose();
+        }
     }
 
     private static RunOutcome LockRefused(Plan plan, StateDirectory state, LockAttempt attempt)

@@ -1,0 +1,153 @@
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Nodes.Shells;
+
+/// <summary>
+/// One SSH connection to one node: key (or, only when allowed, password) authentication, the
+/// host key checked against a pinned fingerprint or known_hosts and refused when unknown or
+/// changed, re-opened when it drops.
+/// </summary>
+public sealed class SshConnection(NodeSpec node, AccessSpec access, string planFolder) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SshClient? _client;
+    private string? _refusal;
+
+    public int Port => node.SshPort ?? access.Port;
+
+    public string Target => $"{access.User}@{node.Host}:{Port} ({node.Name})";
+
+    public async Task<SshClient> ConnectedClientAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_client is { IsConnected: true })
+            {
+                return _client;
+            }
+
+            _client?.Dispose();
+            _client = null;
+            var client = new SshClient(ConnectionInfo());
+            client.HostKeyReceived += CheckHostKey;
+            _refusal = null;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(access.ConnectTimeout);
+                await client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_refusal is not null && e is SshConnectionException or SshException)
+            {
+                client.Dispose();
+                throw new HostKeyRefusedException(_refusal);
+            }
+            catch (SshAuthenticationException e)
+            {
+                client.Dispose();
+                throw new UnexpectedAnswerException($"SSH authentication to {Target} failed: {e.Message}; check access.user and that the key in access.key is in the node's authorized_keys");
+            }
+            catch (Exception e) when (e is SshException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                client.Dispose();
+                throw new TransientException($"cannot connect over SSH to {Target}: {e.Message}", e);
+            }
+
+            _client = client;
+            return client;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Forgets the connection so the next command opens a new one.</summary>
+    public void Invalidate()
+    {
+        var client = Interlocked.Exchange(ref _client, null);
+        client?.Dispose();
+    }
+
+    private ConnectionInfo ConnectionInfo()
+    {
+        var methods = new List<AuthenticationMethod>();
+        if (access.KeyPath is { } keyPath)
+        {
+            var path = ResolvePath(keyPath);
+            var passphrase = access.KeyPassphraseEnv is { } env ? Environment.GetEnvironmentVariable(env) : null;
+            PrivateKeyFile key;
+            try
+            {
+                key = passphrase is null ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
+            }
+            catch (SshPassPhraseNullOrEmptyException)
+            {
+                throw new UnexpectedAnswerException($"the key {path} is protected by a passphrase; set access.key_passphrase_env and put the passphrase in that environment variable");
+            }
+            catch (Exception e) when (e is SshException or IOException or InvalidOperationException or ArgumentException)
+            {
+                throw new UnexpectedAnswerException($"cannot read the private key {path}: {e.Message}");
+            }
+
+            methods.Add(new PrivateKeyAuthenticationMethod(access.User, key));
+        }
+
+        if (access.AllowPassword && access.PasswordEnv is { } passwordEnv && Environment.GetEnvironmentVariable(passwordEnv) is { Length: > 0 } password)
+        {
+            methods.Add(new PasswordAuthenticationMethod(access.User, password));
+        }
+
+        if (methods.Count == 0)
+        {
+            throw new UnexpectedAnswerException($"no way to log in to {Target}: set access.key, or allow_password with password_env set in the environment");
+        }
+
+        return new ConnectionInfo(node.Host, Port, access.User, [.. methods]) { Timeout = access.ConnectTimeout };
+    }
+
+    private void CheckHostKey(object? sender, HostKeyEventArgs e)
+    {
+        var fingerprint = "SHA256:" + e.FingerPrintSHA256.TrimEnd('=');
+        var pinned = access.HostKeyFingerprints.GetValueOrDefault(node.Name) ?? access.HostKeyFingerprints.GetValueOrDefault("*");
+        if (pinned is not null)
+        {
+            e.CanTrust = string.Equals(pinned.TrimEnd('='), fingerprint, StringComparison.Ordinal);
+            if (!e.CanTrust)
+            {
+                _refusal = $"host key of {Target} is {e.HostKeyName} {fingerprint}, not the pinned {pinned}: the key CHANGED or this is not the node. If the node's key was replaced on purpose, check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and pin the new one";
+            }
+
+            return;
+        }
+
+        var knownHostsPath = ResolvePath(access.KnownHostsPath ?? "~/.ssh/known_hosts");
+        var verdict = KnownHosts.Load(knownHostsPath).Check(node.Host, Port, e.HostKeyName, e.HostKey);
+        e.CanTrust = verdict == KnownHosts.Verdict.Known;
+        _refusal = verdict switch
+        {
+            KnownHosts.Verdict.Known => null,
+            KnownHosts.Verdict.Changed => $"host key of {Target} CHANGED: it is now {e.HostKeyName} {fingerprint}, which {knownHostsPath} does not hold. If this is expected, check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then update {knownHostsPath} or pin it with access.host_key_fingerprints.{node.Name} = \"{fingerprint}\"",
+            KnownHosts.Verdict.Revoked => $"host key of {Target} ({fingerprint}) is marked @revoked in {knownHostsPath}",
+            _ => $"host key of {Target} is unknown: {e.HostKeyName} {fingerprint} is not in {knownHostsPath}. Check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then pin it with access.host_key_fingerprints.{node.Name} = \"{fingerprint}\" or add it to {knownHostsPath}; unknown keys are never trusted",
+        };
+    }
+
+    private string ResolvePath(string path) =>
+        path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path[2..])
+            : Path.GetFullPath(path, planFolder);
+
+    public void Dispose()
+    {
+        Invalidate();
+        _gate.Dispose();
+    }
+}
+
+/// <summary>The node's host key is unknown, changed or revoked; nothing was sent to it.</summary>
+public sealed class HostKeyRefusedException(string message) : Exception(message);

@@ -1,0 +1,158 @@
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>
+/// The MongooseIM product against a stand-in mongooseimctl (a shell script answering with the
+/// reference's captured outputs and exit codes), through the real local shell.
+/// </summary>
+public sealed class MongooseImProductTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("ru-mim-").FullName;
+
+    public MongooseImProductTests()
+    {
+        var fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+        var script = Path.Combine(_folder, "mongooseimctl");
+        File.WriteAllText(script, $$"""
+            #!/bin/sh
+            echo "$*" >> {{_folder}}/calls
+            case "$*" in
+              status)
+                if [ -f {{_folder}}/down ]; then cat {{fixtures}}/mim-nodedown.txt; exit 3; fi
+                cat {{_folder}}/status.txt ;;
+              "mnesia info") cat {{fixtures}}/mnesia-info-synthesized.txt ;;
+              'mnesia systemInfo --keys ["running_db_nodes","db_nodes"]') cat {{fixtures}}/mim-graphql-systeminfo-both.json ;;
+              "stats onlineusersnode") echo 4 ;;
+              "stat globalStats") cat {{fixtures}}/mim-graphql-globalstats.json ;;
+              "join_cluster -f mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
+              "server joinCluster --node mongooseim@node1") cat {{fixtures}}/mim-graphql-join-ok.json ;;
+              stop) touch {{_folder}}/down; echo ok ;;
+              start) rm -f {{_folder}}/down ;;
+              *) echo "Unknown command '$1'"; echo; echo "Commands to start a MongooseIM node:"; exit 2 ;;
+            esac
+
+            """);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Script = script;
+    }
+
+    private string Script { get; }
+
+    private IReadOnlyList<string> Calls => File.ReadAllLines(Path.Combine(_folder, "calls"));
+
+    private (IProduct Product, NodeSpec Node, NodeSpec Seed) Build(string statusFixture, string cli = "auto")
+    {
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", statusFixture), Path.Combine(_folder, "status.txt"), overwrite: true);
+        var text = $$"""
+            [cluster]
+            name = "mim"
+
+            [[nodes]]
+            name = "mim-1"
+            host = "127.0.0.11"
+            erlang_node = "mongooseim@node1"
+
+            [[nodes]]
+            name = "mim-2"
+            host = "127.0.0.12"
+            erlang_node = "mongooseim@node2"
+
+            [access]
+            kind = "local"
+
+            [product]
+            kind = "mongooseim"
+            cli = "{{cli}}"
+            ctl = ["{{Script}}"]
+            start_timeout = "10s"
+
+            [upgrade]
+            target_version = "6.3.1"
+            install = "true"
+            backup_config = false
+
+            [strategy]
+            kind = "rolling"
+            capacity_nodes = 1
+            """;
+        var plan = PlanLoader.Load(text, "mim.toml").Plan!;
+        return (ProductFactory.Create(plan, new ShellFactory(plan)), plan.Nodes[1], plan.Nodes[0]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Before_6_0_the_legacy_words_are_used()
+    {
+        var (product, node, seed) = Build("mim-status-3.4.txt");
+
+        var membership = await product.MembershipAsync(node, CancellationToken.None);
+        var sessions = await product.SessionCountAsync(node, CancellationToken.None);
+        await product.JoinClusterAsync(node, seed, CancellationToken.None);
+
+        membership.Running.ShouldBe(["mongooseim@node2", "mongooseim@node1"]);
+        sessions.ShouldBe(4);
+        Calls.ShouldContain("mnesia info");
+        Calls.ShouldContain("join_cluster -f mongooseim@node1");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task From_6_0_the_GraphQL_CLI_is_used()
+    {
+        var (product, node, seed) = Build("mim-status-6.3.1.txt");
+
+        var membership = await product.MembershipAsync(node, CancellationToken.None);
+        var sessions = await product.SessionCountAsync(node, CancellationToken.None);
+        await product.JoinClusterAsync(node, seed, CancellationToken.None);
+
+        membership.Stopped.ShouldBe(["mongooseim@mongooseim-2"]);
+        sessions.ShouldBe(7);
+        Calls.ShouldContain("server joinCluster --node mongooseim@node1");
+        Calls.ShouldNotContain("mnesia info");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Stop_waits_for_node_down_and_start_for_started()
+    {
+        var (product, node, _) = Build("mim-status-6.3.1.txt");
+
+        await product.StopAsync(node, CancellationToken.None);
+        var stopped = await product.StatusAsync(node, CancellationToken.None);
+        await product.StartAsync(node, CancellationToken.None);
+        var started = await product.StatusAsync(node, CancellationToken.None);
+
+        stopped.State.ShouldBe(NodeRunState.Stopped);
+        stopped.Detail.ShouldContain("nodedown");
+        started.Version.ShouldBe("6.3.1");
+        (await product.SessionCountAsync(node, CancellationToken.None)).ShouldBe(7);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_usage_answer_names_the_dialect_setting()
+    {
+        var (product, node, _) = Build("mim-status-6.3.1.txt", cli: "legacy");
+        File.WriteAllText(Path.Combine(_folder, "status.txt"), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "mim-status-6.3.1.txt")));
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.JoinClusterAsync(node, new NodeSpec("x", "127.0.0.19", "mongooseim@node9", new Dictionary<string, string>()), CancellationToken.None));
+
+        error.Message.ShouldContain("exit code 2, usage");
+        error.Message.ShouldContain("product.cli");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Node_names_with_dash_f_are_refused_before_reaching_mongooseimctl()
+    {
+        var (product, node, _) = Build("mim-status-6.3.1.txt");
+        var trap = new NodeSpec("front", "127.0.0.19", "mongooseim@web-front", new Dictionary<string, string>());
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.JoinClusterAsync(node, trap, CancellationToken.None));
+
+        error.Message.ShouldContain("-f");
+        File.Exists(Path.Combine(_folder, "calls")).ShouldBeFalse();
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

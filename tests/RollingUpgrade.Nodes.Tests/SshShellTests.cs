@@ -1,0 +1,179 @@
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+using RollingUpgrade.Testing;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>The SSH shell against a real OpenSSH sshd on loopback.</summary>
+public sealed class SshShellTests : IDisposable
+{
+    private readonly SshdServer _sshd = new("127.0.0.21");
+    private readonly string _knownHosts;
+
+    public SshShellTests()
+    {
+        _knownHosts = Path.Combine(_sshd.Folder, "known_hosts");
+        File.WriteAllText(_knownHosts, _sshd.KnownHostsLine + "\n");
+    }
+
+    public void Dispose() => _sshd.Dispose();
+
+    private NodeSpec Node => new("n1", _sshd.Address, "ej1@127.0.0.21", new Dictionary<string, string>()) { SshPort = _sshd.Port };
+
+    private AccessSpec Access(string key = "ed25519", Dictionary<string, string>? pins = null, string? knownHosts = null, string? passphraseEnv = null) => new()
+    {
+        Kind = AccessKind.Ssh,
+        User = "root",
+        KeyPath = _sshd.ClientKey(key),
+        KnownHostsPath = knownHosts ?? (pins is null ? _knownHosts : null),
+        HostKeyFingerprints = pins ?? new Dictionary<string, string>(),
+        KeyPassphraseEnv = passphraseEnv,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    private static readonly CommandOptions Quick = new(TimeSpan.FromSeconds(10));
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("ed25519")]
+    [InlineData("rsa")]
+    [InlineData("ecdsa")]
+    public async Task Runs_an_argument_vector_with_each_key_type(string keyType)
+    {
+        using var connection = new SshConnection(Node, Access(keyType), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        var result = await shell.RunAsync(["printf", "%s|", "a b", "it's", "$(id)"], Quick, CancellationToken.None);
+
+        result.ExitCode.ShouldBe(0);
+        result.StandardOutput.ShouldBe("a b|it's|$(id)|");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Exit_code_stdout_and_stderr_are_captured()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+
+        var result = await new SshShell(connection).RunAsync(["sh", "-c", "echo out; echo err >&2; exit 7"], Quick, CancellationToken.None);
+
+        result.ExitCode.ShouldBe(7);
+        result.StandardOutput.ShouldBe("out\n");
+        result.StandardError.ShouldBe("err\n");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_pinned_fingerprint_that_matches_is_trusted()
+    {
+        using var connection = new SshConnection(Node, Access(pins: new() { ["n1"] = _sshd.HostFingerprint }), _sshd.Folder);
+
+        (await new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_changed_host_key_is_refused_showing_the_fingerprint_and_how_to_pin_it()
+    {
+        var wrong = "SHA256:" + new string('A', 43);
+        using var connection = new SshConnection(Node, Access(pins: new() { ["*"] = wrong }), _sshd.Folder);
+
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+
+        error.Message.ShouldContain(_sshd.HostFingerprint);
+        error.Message.ShouldContain("CHANGED");
+        error.Message.ShouldContain("pin the new one");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_unknown_host_key_is_never_trusted_on_first_use()
+    {
+        var empty = Path.Combine(_sshd.Folder, "empty_known_hosts");
+        File.WriteAllText(empty, string.Empty);
+        using var connection = new SshConnection(Node, Access(knownHosts: empty), _sshd.Folder);
+
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+
+        error.Message.ShouldContain("is unknown");
+        error.Message.ShouldContain($"access.host_key_fingerprints.n1 = \"{_sshd.HostFingerprint}\"");
+        File.ReadAllText(empty).ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_known_hosts_entry_with_another_key_is_reported_as_changed()
+    {
+        var other = Path.Combine(_sshd.Folder, "other_known_hosts");
+        var fake = _sshd.KnownHostsLine.Split(' ');
+        var bytes = Convert.FromBase64String(fake[2]);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllText(other, $"{fake[0]} {fake[1]} {Convert.ToBase64String(bytes)}\n");
+        using var connection = new SshConnection(Node, Access(knownHosts: other), _sshd.Folder);
+
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+
+        error.Message.ShouldContain("CHANGED");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_command_that_runs_too_long_is_cancelled_at_its_timeout()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+
+        var started = DateTime.UtcNow;
+        await Should.ThrowAsync<TimeoutException>(() => new SshShell(connection).RunAsync(["sleep", "30"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None));
+
+        (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_dropped_connection_is_reported_and_the_next_command_reconnects()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+        (await shell.RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+
+        _sshd.Stop();
+        var running = shell.RunAsync(["sleep", "5"], Quick, CancellationToken.None);
+        await Task.Delay(300);
+        _sshd.Start();
+
+        await Should.ThrowAsync<Exception>(async () => await running);
+        (await shell.RunAsync(["echo", "again"], Quick, CancellationToken.None)).StandardOutput.ShouldBe("again\n");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Sudo_is_non_interactive()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+
+        var result = await new SshShell(connection).RunAsync(["id", "-u"], new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true), CancellationToken.None);
+
+        result.ExitCode.ShouldBe(0, result.StandardError);
+        result.StandardOutput.Trim().ShouldBe("0");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_passphrase_comes_from_the_environment_and_its_absence_is_explained()
+    {
+        using (var missing = new SshConnection(Node, Access("protected"), _sshd.Folder))
+        {
+            var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => new SshShell(missing).RunAsync(["true"], Quick, CancellationToken.None));
+            error.Message.ShouldContain("key_passphrase_env");
+        }
+
+        Environment.SetEnvironmentVariable("RU_TEST_SSH_PASSPHRASE", SshdServer.Passphrase);
+        using var connection = new SshConnection(Node, Access("protected", passphraseEnv: "RU_TEST_SSH_PASSPHRASE"), _sshd.Folder);
+        (await new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task One_connection_is_reused_across_commands()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await shell.RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+        }
+
+        _sshd.Log.Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal)).ShouldBe(1);
+    }
+}
