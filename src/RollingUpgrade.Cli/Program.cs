@@ -2,6 +2,11 @@ using System.CommandLine;
 using RollingUpgrade.Cli;
 using RollingUpgrade.Cli.Commands;
 
+if (!Console.IsInputRedirected)
+{
+    RollingUpgrade.Nodes.Shells.SshConnection.PassphrasePrompt = Terminal.ReadSecret;
+}
+
 return await CliApp.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);
 
 namespace RollingUpgrade.Cli

@@ -123,3 +123,51 @@ public sealed class EjabberdProductTests(EjabberdClusterFixture fixture)
         MembershipCheck.Compare(await fixture.Product.MembershipAsync(Node(2), CancellationToken.None), All).ShouldBeNull();
     }
 }
+
+[Collection("ejabberd")]
+public sealed class EjabberdClusterCommandTests(EjabberdClusterFixture fixture)
+{
+    private EjabberdProduct Product => (EjabberdProduct)fixture.Product;
+
+    [Fact(Timeout = 60_000)]
+    public async Task List_cluster_gives_the_running_nodes_unquoted()
+    {
+        var running = await Product.ListClusterAsync(fixture.Plan.Nodes[0], CancellationToken.None);
+
+        running.Order(StringComparer.Ordinal).ShouldBe(fixture.Plan.Nodes.Select(n => n.ErlangNode).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Connected_users_number_is_cluster_wide() =>
+        (await Product.ConnectedUsersAsync(fixture.Plan.Nodes[1], CancellationToken.None)).ShouldBe(0);
+}
+
+/// <summary>leave_cluster halts the leaving node: tested on a cluster of its own (127.0.0.14-15).</summary>
+public sealed class EjabberdLeaveClusterTests : IAsyncLifetime
+{
+    private readonly EjabberdCluster _cluster = new("lv", 14, 2, "leave-test-cookie");
+    private EjabberdProduct _product = null!;
+    private Plan _plan = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _cluster.StartAsync();
+        var nodes = string.Join("\n", Enumerable.Range(1, 2).Select(i => $"[[nodes]]\nname = \"l{i}\"\nhost = \"{_cluster.Address(i)}\"\nerlang_node = \"{_cluster.ErlangNode(i)}\"\n"));
+        var text = $"[cluster]\nname = \"lv\"\n\n{nodes}\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\nctl = [\"{_cluster.CtlScript}\", \"{{erlang_node}}\"]\nstart_timeout = \"30s\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = \"true\"\nbackup_config = false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
+        _plan = PlanLoader.Load(text, "lv.toml").Plan!;
+        _product = (EjabberdProduct)ProductFactory.Create(_plan, new ShellFactory(_plan));
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact(Timeout = 120_000)]
+    public async Task Leave_cluster_halts_the_leaving_node_and_the_rest_sees_one_member()
+    {
+        await _product.LeaveClusterAsync(_plan.Nodes[0], _plan.Nodes[1], CancellationToken.None);
+
+        (await _product.StatusAsync(_plan.Nodes[1], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+        var membership = await _product.MembershipAsync(_plan.Nodes[0], CancellationToken.None);
+        membership.Running.ShouldBe([_cluster.ErlangNode(1)]);
+        membership.Stopped.ShouldBeEmpty();
+    }
+}

@@ -69,8 +69,8 @@ public sealed class RunContext
 
     /// <summary>Values for command templates on one node.</summary>
     public Dictionary<string, string> TemplateValues(NodeSpec node, string version) =>
-        NodeTemplateValues.For(Plan, node, version, Facts.Get(RunState.FromVersion), BackupPath());
+        NodeTemplateValues.For(Plan, node, version, Facts.Get(RunState.FromVersion), BackupPath(node));
 
     /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
-    public string BackupPath() => $"{Plan.Product.ConfigPath}.rollingupgrade-{RunId}";
+    public string BackupPath(NodeSpec node) => $"{Plan.ConfigPathOf(node)}.rollingupgrade-{RunId}";
 }

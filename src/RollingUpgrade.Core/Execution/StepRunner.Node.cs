@@ -88,8 +88,8 @@ internal sealed partial class StepRunner
     private static async Task BackupConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var config = context.Plan.Product.ConfigPath!;
-        var backup = context.BackupPath();
+        var config = context.Plan.ConfigPathOf(node)!;
+        var backup = context.BackupPath(node);
         if (await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
         {
             context.Emit(RunEventTypes.Progress, $"{node.Name}: backup {backup} already holds the config", step);
@@ -108,8 +108,8 @@ internal sealed partial class StepRunner
     private static async Task RestoreConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var config = context.Plan.Product.ConfigPath!;
-        var backup = context.BackupPath();
+        var config = context.Plan.ConfigPathOf(node)!;
+        var backup = context.BackupPath(node);
         await RunCheckedAsync(context, node, ["cp", "-p", "--", backup, config], $"restoring {config} from {backup}", cancellationToken).ConfigureAwait(false);
         if (!await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
         {
@@ -121,7 +121,7 @@ internal sealed partial class StepRunner
     {
         var node = context.Node(step.Node!);
         await using var shell = context.Shells.For(node);
-        var result = await shell.RunAsync(["cmp", "-s", "--", context.Plan.Product.ConfigPath!, context.BackupPath()], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        var result = await shell.RunAsync(["cmp", "-s", "--", context.Plan.ConfigPathOf(node)!, context.BackupPath(node)], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
         return result.Succeeded;
     }
 

@@ -91,7 +91,7 @@ public static class RollingStrategyPlanner
 
             if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
             {
-                list.Add(list.New(StepKind.BackupConfig, $"back up the config of {node} ({plan.Product.ConfigPath})", node));
+                list.Add(list.New(StepKind.BackupConfig, $"back up the config of {node} ({plan.ConfigPathOf(plan.Node(node))})", node));
             }
 
             list.Add(plan.Upgrade.Install is not null

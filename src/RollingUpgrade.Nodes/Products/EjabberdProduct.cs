@@ -35,4 +35,32 @@ public sealed class EjabberdProduct(Plan plan, IShellFactory shells, TimeProvide
 
         await WaitForAsync(node, NodeRunState.Running, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary><c>list_cluster</c>: the running nodes only, one per line, quoted when needed.</summary>
+    public async Task<IReadOnlyList<string>> ListClusterAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var result = (await Ctl.RunAsync(node, ["list_cluster"], cancellationToken).ConfigureAwait(false)).Require(node.Name, "list_cluster");
+        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => ErlangTerms.AtomList($"[{line}]").Single())
+            .ToList();
+    }
+
+    /// <summary><c>connected_users_number</c>: sessions in the whole cluster (not this node).</summary>
+    public async Task<long> ConnectedUsersAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var result = (await Ctl.RunAsync(node, ["connected_users_number"], cancellationToken).ConfigureAwait(false)).Require(node.Name, "connected_users_number");
+        return ParseCount(result) ?? throw new UnexpectedAnswerException($"connected_users_number on {node.Name} answered '{result.FirstLine()}'");
+    }
+
+    /// <summary>
+    /// <c>leave_cluster</c> run from <paramref name="from"/>: removes <paramref name="leaving"/> from the
+    /// cluster; ejabberd then halts the leaving node and deletes its mnesia schema.
+    /// </summary>
+    public async Task LeaveClusterAsync(NodeSpec from, NodeSpec leaving, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leaving);
+        var result = await Ctl.RunAsync(from, ["leave_cluster", leaving.ErlangNode], cancellationToken).ConfigureAwait(false);
+        result.Require(from.Name, $"leave_cluster {leaving.ErlangNode}");
+        await WaitForAsync(leaving, NodeRunState.Stopped, cancellationToken).ConfigureAwait(false);
+    }
 }

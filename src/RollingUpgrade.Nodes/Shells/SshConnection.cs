@@ -16,6 +16,9 @@ public sealed class SshConnection(NodeSpec node, AccessSpec access, string planF
     private SshClient? _client;
     private string? _refusal;
 
+    /// <summary>Asks the operator for a key's passphrase when no environment variable holds it (set by the CLI on a terminal).</summary>
+    public static Func<string, string?>? PassphrasePrompt { get; set; }
+
     public int Port => node.SshPort ?? access.Port;
 
     public string Target => $"{access.User}@{node.Host}:{Port} ({node.Name})";
@@ -85,9 +88,13 @@ public sealed class SshConnection(NodeSpec node, AccessSpec access, string planF
             {
                 key = passphrase is null ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
             }
+            catch (SshPassPhraseNullOrEmptyException) when (PassphrasePrompt?.Invoke(path) is { Length: > 0 } typed)
+            {
+                key = new PrivateKeyFile(path, typed);
+            }
             catch (SshPassPhraseNullOrEmptyException)
             {
-                throw new UnexpectedAnswerException($"the key {path} is protected by a passphrase; set access.key_passphrase_env and put the passphrase in that environment variable");
+                throw new UnexpectedAnswerException($"the key {path} is protected by a passphrase; set access.key_passphrase_env and put the passphrase in that environment variable, or run on a terminal to be asked for it");
             }
             catch (Exception e) when (e is SshException or IOException or InvalidOperationException or ArgumentException)
             {

@@ -25,7 +25,7 @@ internal sealed partial class PlanBinder
                 "ejabberd" => ProductKind.Ejabberd,
                 _ => ProductKind.Generic,
             },
-            ConfigPath = Checked(table, "config_path", ValueRules.RemotePath),
+            ConfigPath = Checked(table, "config_path", PathWithNodePlaceholders),
             StartTimeout = table.Duration("start_timeout") ?? TimeSpan.FromMinutes(2),
         };
 
@@ -77,6 +77,22 @@ internal sealed partial class PlanBinder
 
         table.RejectUnknownKeys();
         return kind is null ? null : spec;
+    }
+
+    /// <summary>An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".</summary>
+    private static string? PathWithNodePlaceholders(string value)
+    {
+        foreach (System.Text.RegularExpressions.Match m in CommandTemplate.Placeholder().Matches(value))
+        {
+            var name = m.Groups[1].Value;
+            if (name is not ("node" or "host" or "erlang_node" or "cluster") && !name.StartsWith("var.", StringComparison.Ordinal))
+            {
+                return $"may use only {{node}}, {{host}}, {{erlang_node}}, {{cluster}} and {{var.NAME}}, not {{{name}}}";
+            }
+        }
+
+        var sample = CommandTemplate.Placeholder().Replace(value, "x");
+        return sample.StartsWith('{') ? null : ValueRules.RemotePath(value.StartsWith("{var.", StringComparison.Ordinal) ? "/" + sample : sample);
     }
 
     private GenericOperation? BindOperation(TableCursor commands, string name, bool required)

@@ -15,7 +15,7 @@ public static class NodeTemplateValues
             ["erlang_node"] = node.ErlangNode,
             ["version"] = version,
             ["from_version"] = fromVersion ?? plan.Upgrade.FromVersion ?? string.Empty,
-            ["config_path"] = plan.Product.ConfigPath ?? string.Empty,
+            ["config_path"] = plan.ConfigPathOf(node) ?? string.Empty,
             ["backup_path"] = backupPath ?? string.Empty,
             ["cluster"] = plan.Cluster.Name,
             ["seed_erlang_node"] = (green ? plan.GreenNodes[0] : plan.Nodes[0]).ErlangNode,

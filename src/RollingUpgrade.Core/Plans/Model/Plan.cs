@@ -56,6 +56,25 @@ public sealed record Plan
         return blue >= 0 ? $"nodes[{blue + 1}]" : $"strategy.green_nodes[{GreenNodes.ToList().IndexOf(node) + 1}]";
     }
 
+    /// <summary>The node's config file: product.config_path with node placeholders ({var.NAME}, {node}, ...) filled in.</summary>
+    public string? ConfigPathOf(NodeSpec node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (Product.ConfigPath is not { } path)
+        {
+            return null;
+        }
+
+        var values = new Dictionary<string, string>(node.Vars.ToDictionary(kv => "var." + kv.Key, kv => kv.Value), StringComparer.Ordinal)
+        {
+            ["node"] = node.Name,
+            ["host"] = node.Host,
+            ["erlang_node"] = node.ErlangNode,
+            ["cluster"] = Cluster.Name,
+        };
+        return CommandTemplate.Placeholder().Replace(path, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+    }
+
     public NodeSpec Node(string name) => Nodes.Concat(GreenNodes).First(n => n.Name == name);
 
     public IReadOnlyList<NodeSpec> GreenNodes => Strategy is ParallelStrategySpec p ? p.GreenNodes : [];

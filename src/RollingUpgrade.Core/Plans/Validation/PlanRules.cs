@@ -21,6 +21,7 @@ internal sealed class PlanRules(
         CheckProduct(plan, all);
         CheckUpgrade(plan);
         CheckGates(plan);
+        CheckNodeVariables(plan, all);
         switch (plan.Strategy)
         {
             case RollingStrategySpec rolling:
@@ -124,6 +125,41 @@ internal sealed class PlanRules(
         if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic && !Written("product.config_path"))
         {
             sink.Error(Loc(plan, "upgrade"), "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
+        }
+    }
+
+    /// <summary>Every {var.NAME} a command or the config path uses must be defined by every node it runs on.</summary>
+    private void CheckNodeVariables(Plan plan, List<NodeSpec> nodes)
+    {
+        var texts = new List<(string Where, IEnumerable<string> Parts)>
+        {
+            ("product.config_path", plan.Product.ConfigPath is { } p ? [p] : []),
+            ("product.ctl", plan.Product.Ctl.Parts),
+            ("product.start", plan.Product.Start?.Parts ?? []),
+            ("product.stop", plan.Product.Stop?.Parts ?? []),
+            ("upgrade.install", plan.Upgrade.Install?.Parts ?? []),
+            ("upgrade.rollback_install", plan.Upgrade.RollbackInstall?.Parts ?? []),
+            ("upgrade.config_change", plan.Upgrade.ConfigChange?.Parts ?? []),
+        };
+        texts.AddRange(plan.Product.Operations.Select(o => ($"product.commands.{o.Key}", (IEnumerable<string>)o.Value.Command.Parts)));
+        texts.AddRange(plan.Gates.Where(g => g.Command is not null).Select(g => ($"gates.{g.Name}", (IEnumerable<string>)g.Command!.Parts)));
+        if (plan.Strategy is ParallelStrategySpec parallel)
+        {
+            texts.AddRange(parallel.Provision.Select((c, i) => ($"strategy.provision[{i + 1}]", (IEnumerable<string>)c.Parts)));
+            texts.Add(("strategy.start", parallel.Start?.Parts ?? []));
+        }
+
+        foreach (var (where, parts) in texts)
+        {
+            var names = parts.SelectMany(p => CommandTemplate.Placeholder().Matches(p).Select(m => m.Groups[1].Value))
+                .Where(n => n.StartsWith("var.", StringComparison.Ordinal)).Select(n => n[4..]).Distinct();
+            foreach (var name in names)
+            {
+                foreach (var node in nodes.Where(n => !n.Vars.ContainsKey(name)))
+                {
+                    sink.Error(Loc(plan, where.StartsWith("gates.", StringComparison.Ordinal) ? "gates" : where), $"'{where}' uses {{var.{name}}} but node '{node.Name}' has no vars.{name}; add it to the node's vars table");
+                }
+            }
         }
     }
 
