@@ -8,13 +8,25 @@ public sealed class HAProxyInstance : IDisposable
     private readonly ChildProcess _process;
 
     public HAProxyInstance(string folder, string name, BackendServers backends, IReadOnlyList<string> nodes, string level = "admin")
+        : this(folder, name, nodes.Select((n, i) => (n, $"127.0.0.{11 + i}")).ToList(), backends.TcpPort, backends.HttpPort, level, xmppChecks: false)
+    {
+    }
+
+    /// <summary>HAProxy in front of real nodes: tcp on <paramref name="tcpPort"/>, http on <paramref name="httpPort"/> of each address.</summary>
+    public HAProxyInstance(string folder, string name, IReadOnlyList<(string Server, string Address)> servers, int tcpPort, int httpPort, string level = "admin", bool xmppChecks = true)
     {
         Folder = Directory.CreateDirectory(Path.Combine(folder, name)).FullName;
         SocketPath = Path.Combine(Folder, "admin.sock");
         StatsPort = LoopbackPorts.Free();
         TcpFrontendPort = LoopbackPorts.Free();
         HttpFrontendPort = LoopbackPorts.Free();
-        var servers = (string port, string check) => string.Join("\n", nodes.Select((n, i) => $"    server {n} 127.0.0.{11 + i}:{port} check inter 300ms fall 2 rise 1{check}"));
+        string Lines(int port) => string.Join("\n", servers.Select(s => $"    server {s.Server} {s.Address}:{port} check inter 500ms fall 2 rise 2"));
+        var tcpCheck = xmppChecks
+            ? "    option tcp-check\n    tcp-check connect\n    tcp-check send \"<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\"\n    tcp-check expect string stream:features"
+            : string.Empty;
+        var httpCheck = xmppChecks
+            ? "    option httpchk\n    http-check send meth GET uri /api/status ver HTTP/1.1 hdr Host localhost\n    http-check expect status 200"
+            : "    option httpchk\n    http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost";
         var config = $"""
             global
                 stats socket {SocketPath} mode 600 level {level}
@@ -33,8 +45,9 @@ public sealed class HAProxyInstance : IDisposable
 
             backend be_xmpp
                 mode tcp
-                balance roundrobin
-            {servers(backends.TcpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Empty)}
+                balance {(xmppChecks ? "leastconn" : "roundrobin")}
+            {tcpCheck}
+            {Lines(tcpPort)}
 
             frontend fe_http
                 mode http
@@ -44,9 +57,10 @@ public sealed class HAProxyInstance : IDisposable
             backend be_http
                 mode http
                 balance roundrobin
-                option httpchk
-                http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost
-            {servers(backends.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Empty)}
+                retries 3
+                option redispatch
+            {httpCheck}
+            {Lines(httpPort)}
             """;
         ConfigPath = Path.Combine(Folder, "haproxy.cfg");
         File.WriteAllText(ConfigPath, config + "\n");

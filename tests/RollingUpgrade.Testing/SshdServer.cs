@@ -10,10 +10,11 @@ public sealed class SshdServer : IDisposable
 {
     private ChildProcess? _process;
 
-    public SshdServer(string address = "127.0.0.21", int? port = null)
+    public SshdServer(string address = "127.0.0.21", int? port = null, IReadOnlyList<string>? moreAddresses = null)
     {
         Address = address;
-        Port = port ?? LoopbackPorts.Free(address);
+        var all = new[] { address }.Concat(moreAddresses ?? []).ToArray();
+        Port = port ?? LoopbackPorts.FreeOnAll(all);
         Folder = Directory.CreateTempSubdirectory("ru-sshd-").FullName;
         HostKey = Path.Combine(Folder, "ssh_host_ed25519_key");
         KeyGen("-t", "ed25519", "-N", string.Empty, "-f", HostKey, "-C", "test-host");
@@ -26,10 +27,10 @@ public sealed class SshdServer : IDisposable
         File.WriteAllText(Path.Combine(Folder, "authorized_keys"), string.Concat(new[] { "ed25519", "rsa", "ecdsa", "protected" }.Select(t => File.ReadAllText(ClientKey(t) + ".pub"))));
         HostFingerprint = Run("ssh-keygen", "-lf", HostKey + ".pub", "-E", "sha256").Split(' ')[1];
         var hostPublic = File.ReadAllText(HostKey + ".pub").Split(' ');
-        KnownHostsLine = $"[{Address}]:{Port} {hostPublic[0]} {hostPublic[1]}";
+        KnownHostsLine = string.Join("\n", all.Select(a => $"[{a}]:{Port} {hostPublic[0]} {hostPublic[1]}"));
         File.WriteAllText(Path.Combine(Folder, "sshd_config"), $"""
             Port {Port}
-            ListenAddress {Address}
+            {string.Join("\n", all.Select(a => $"ListenAddress {a}"))}
             HostKey {HostKey}
             PidFile {Folder}/sshd.pid
             AuthorizedKeysFile {Folder}/authorized_keys

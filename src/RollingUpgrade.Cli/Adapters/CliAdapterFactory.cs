@@ -47,11 +47,5 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
 
     public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan);
 
-    public IGateProbe CreateGateProbe(Plan plan) => new UnavailableProbe();
-
-    private sealed class UnavailableProbe : IGateProbe
-    {
-        public Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken) =>
-            Task.FromResult(new GateOutcome(false, $"gate kind \"{gate.Kind}\" is not available in this build yet"));
-    }
+    public IGateProbe CreateGateProbe(Plan plan) => new Nodes.Gates.NetworkGateProbe();
 }

@@ -1,0 +1,123 @@
+using RollingUpgrade.Cli;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Testing;
+using RollingUpgrade.Testing.Load;
+using Xunit.Abstractions;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>
+/// `rollingupgrade run` against a real ejabberd cluster behind a real HAProxy, nodes reached over
+/// a real sshd, with 30 XMPP clients and 20 HTTP requests per second running the whole time.
+/// </summary>
+[Collection("harness")]
+public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private UpgradeHarness _harness = null!;
+    private LoadDriver _load = null!;
+
+    public async Task InitializeAsync()
+    {
+        _harness = await UpgradeHarness.StartAsync(users: 30);
+        _load = new LoadDriver();
+        _load.Start("127.0.0.1", _harness.HAProxy.TcpFrontendPort, _harness.Users, "localhost", _harness.HAProxy.HttpFrontendPort, "/api/status", 20);
+        await _load.WaitAllLoggedInAsync(30, TimeSpan.FromSeconds(30));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _load.DisposeAsync();
+        await _harness.DisposeAsync();
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "RollingUpgrade.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir.FullName;
+    }
+
+    private async Task<(int Code, string Output, string Error)> RunAsync(string plan)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await CliApp.RunAsync(["run", plan], stdout, stderr);
+        output.WriteLine(stdout.ToString());
+        output.WriteLine(stderr.ToString());
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Every_node_is_upgraded_once_in_order_with_zero_failed_client_operations()
+    {
+        var plan = _harness.WritePlan(RepositoryRoot());
+
+        var (code, stdout, _) = await RunAsync(plan);
+        await Task.Delay(3000);
+        await _load.StopAsync();
+        output.WriteLine(_load.Summary());
+
+        code.ShouldBe(0);
+        for (var i = 1; i <= 3; i++)
+        {
+            (await _harness.Cluster.CtlAsync(i, "status")).Output.ShouldContain("ejabberd 24.0 is running");
+        }
+
+        var journal = Journal.Read(Directory.GetFiles(Path.Combine(_harness.Folder, ".rollingupgrade", "ejabberd-local", "runs"), "*.jsonl").Single());
+        journal.Where(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("Start:", StringComparison.Ordinal)).Select(r => r.StepId).ShouldBe(["Start:ej1", "Start:ej2", "Start:ej3"]);
+        journal.Count(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("VerifyNode:", StringComparison.Ordinal)).ShouldBe(3);
+        journal.Count(r => r.Type == JournalTypes.StepStarted).ShouldBe(journal.Count(r => r.Type == JournalTypes.StepSucceeded));
+        journal.Last().Data!["outcome"].ShouldBe("succeeded");
+        stdout.ShouldContain("SUCCEEDED");
+
+        _load.Failed(LoadOperations.Connect).ShouldBe(0);
+        _load.Failed(LoadOperations.Login).ShouldBe(0);
+        _load.Failed(LoadOperations.Http).ShouldBe(0);
+        _load.Failed(LoadOperations.Ping).ShouldBe(0);
+        _load.Attempted(LoadOperations.Http).ShouldBeGreaterThan(100);
+        var cuts = _load.Events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
+        cuts.ShouldNotBeEmpty();
+        foreach (var cut in cuts)
+        {
+            _load.Events.ShouldContain(e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At, $"client {cut.Client} cut at {cut.At:HH:mm:ss.fff} never logged in again");
+        }
+
+        (await _harness.ServerStatusAsync("be_xmpp")).Values.ShouldAllBe(s => s == "UP");
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_failed_install_on_node_2_halts_with_it_out_of_rotation_and_the_others_serving()
+    {
+        var plan = _harness.WritePlan(RepositoryRoot(), text => text.Replace(
+            "install = [\"cp\", \"@HARNESS@/ej/n{var.index}/ejabberd-{version}.yml\", \"{config_path}\"]".Replace("@HARNESS@", _harness.Folder, StringComparison.Ordinal),
+            $"install = \"if [ {{node}} = ej2 ]; then echo 'E: package ejabberd 24.0 not found' >&2; exit 100; fi; cp {_harness.Folder}/ej/n{{var.index}}/ejabberd-{{version}}.yml {{config_path}}\"",
+            StringComparison.Ordinal));
+
+        var (code, _, stderr) = await RunAsync(plan);
+        await Task.Delay(3000);
+        await _load.StopAsync();
+        output.WriteLine(_load.Summary());
+
+        code.ShouldBe(1);
+        stderr.ShouldContain("E: package ejabberd 24.0 not found");
+        stderr.ShouldContain("ej2 out of rotation; ej1, ej3 serving");
+        stderr.ShouldContain("rollingupgrade resume");
+        var xmpp = await _harness.ServerStatusAsync("be_xmpp");
+        xmpp["ej1"].ShouldBe("UP");
+        xmpp["ej3"].ShouldBe("UP");
+        xmpp["ej2"].ShouldStartWith("DOWN");
+        (await _harness.Cluster.CtlAsync(1, "status")).Output.ShouldContain("ejabberd 24.0 is running");
+        (await _harness.Cluster.CtlAsync(3, "status")).Output.ShouldContain("ejabberd 23.01 is running");
+        _load.Failed(LoadOperations.Connect).ShouldBe(0);
+        _load.Failed(LoadOperations.Login).ShouldBe(0);
+        _load.Failed(LoadOperations.Http).ShouldBe(0);
+        _load.Failed(LoadOperations.Ping).ShouldBe(0);
+    }
+}
+
+[CollectionDefinition("harness", DisableParallelization = true)]
+public sealed class HarnessCollection;
