@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
+
+/// <summary>
+/// The embedded load balancer: YARP for HTTP/1.1, HTTP/2 and WebSocket routes, Kestrel connection
+/// handling for plain TCP listeners, one destination model per cluster shared by both, and the
+/// admin API on its own endpoint.
+/// </summary>
+public sealed class EmbeddedProxy : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EmbeddedProxy(WebApplication app, ProxyRegistry registry)
+    {
+        _app = app;
+        Registry = registry;
+    }
+
+    public ProxyRegistry Registry { get; }
+
+    public static EmbeddedProxy Build(ProxyOptions options, string? token = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var registry = new ProxyRegistry(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(options.Admin.Listen);
+            foreach (var listener in options.Listeners)
+            {
+                if (listener.Kind == ListenerKind.Http)
+                {
+                    kestrel.Listen(listener.Listen, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2);
+                }
+                else
+                {
+                    var cluster = listener.Cluster;
+                    kestrel.Listen(listener.Listen, l => l.Run(connection => new TcpProxy(registry).HandleAsync(connection, cluster)));
+                }
+            }
+        });
+        builder.Services.AddSingleton(registry);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<IAvailableDestinationsPolicy, DrainAwareDestinationsPolicy>();
+        builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedLoadBalancingPolicy>();
+        builder.Services.AddHostedService<HealthProbe>();
+        builder.Services.AddReverseProxy().LoadFromMemory(Routes(options), Clusters(options));
+        var app = builder.Build();
+        registry.Lookup = app.Services.GetRequiredService<IProxyStateLookup>();
+        registry.Updater = app.Services.GetRequiredService<IClusterDestinationsUpdater>();
+        AdminApi.Map(app, registry, options.Admin.Listen.Port, token);
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.UseSessionAffinity();
+            pipeline.UseLoadBalancing();
+            pipeline.Use(TrackAsync);
+            pipeline.UsePassiveHealthChecks();
+        });
+        return new EmbeddedProxy(app, registry);
+
+        async Task TrackAsync(HttpContext context, Func<Task> next)
+        {
+            var feature = context.GetReverseProxyFeature();
+            var chosen = feature.AvailableDestinations.Count == 1 ? feature.AvailableDestinations[0] : null;
+            var runtime = chosen is null ? null : registry.Find(feature.Cluster.Config.ClusterId, chosen.DestinationId);
+            using var registration = runtime?.Track(context.Abort);
+            await next().ConfigureAwait(false);
+            if (context.Response.StatusCode >= 500)
+            {
+                runtime?.CountError();
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
+
+    private static List<RouteConfig> Routes(ProxyOptions options) =>
+        options.Listeners.Where(l => l.Kind == ListenerKind.Http).Select((l, i) => new RouteConfig
+        {
+            RouteId = $"listener-{i + 1}",
+            ClusterId = l.Cluster,
+            Match = new RouteMatch { Path = "{**catch-all}", Hosts = [$"*:{l.Listen.Port}"] },
+        }).ToList();
+
+    private static List<ClusterConfig> Clusters(ProxyOptions options) =>
+        options.Clusters.Select(c => new ClusterConfig
+        {
+            ClusterId = c.Name,
+            LoadBalancingPolicy = WeightedLoadBalancingPolicy.PolicyName,
+            HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = DrainAwareDestinationsPolicy.PolicyName },
+            Destinations = c.Destinations.Where(d => d.HttpPort is not null)
+                .ToDictionary(d => d.Name, d => new DestinationConfig { Address = $"http://{d.Host}:{d.HttpPort}/" }, StringComparer.Ordinal),
+        }).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
