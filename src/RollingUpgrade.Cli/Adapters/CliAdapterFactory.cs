@@ -18,7 +18,7 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
         }
 
         var missing = new List<string>();
-        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind != LoadBalancerKinds.HAProxy)
+        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind is not (LoadBalancerKinds.HAProxy or LoadBalancerKinds.Yarp))
             .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
         return missing;
     }
@@ -26,6 +26,7 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
     public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) => spec.Kind switch
     {
         LoadBalancerKinds.HAProxy => new HAProxyLoadBalancer(spec),
+        LoadBalancerKinds.Yarp => new LoadBalancers.Yarp.YarpLoadBalancer(spec),
         _ => throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build yet"),
     };
 

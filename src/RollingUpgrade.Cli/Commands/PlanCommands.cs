@@ -12,7 +12,39 @@ internal static class PlanCommands
         yield return Make("plan", "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches nothing.", (r, o) => new PlanPreviewCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
         yield return Make("run", "Run the upgrade.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: false), run: true);
         yield return Make("resume", "Continue an interrupted or halted run, re-verifying the step that was in flight.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: true), run: true, resume: true);
+        yield return Demo(io);
+        yield return DemoNode();
+        yield return Proxy(io);
         yield return Make("status", "The last run's journal and the live state of nodes and load balancers.", (r, o) => new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync());
+    }
+
+    private static Command Demo(CliIO io)
+    {
+        var nodes = new Option<string>("--nodes") { Description = "demo (built-in demo nodes)", DefaultValueFactory = _ => "demo" };
+        var command = new Command("demo", "Start the embedded proxy and three local demo nodes under client load, run a rolling upgrade and then a parallel cutover, and print what happened.") { nodes };
+        command.SetAction((r, _) => new RollingUpgrade.Cli.Demo.DemoCommand(io).RunAsync(r.GetValue(nodes)!));
+        return command;
+    }
+
+    private static Command DemoNode()
+    {
+        var dir = new Option<string>("--dir") { Required = true };
+        var name = new Option<string>("--name") { Required = true };
+        var host = new Option<string>("--host") { Required = true };
+        var http = new Option<int>("--http-port") { Required = true };
+        var tcp = new Option<int>("--tcp-port") { Required = true };
+        var command = new Command("demo-node", "One node of the demo cluster (started by `demo`).") { dir, name, host, http, tcp };
+        command.Hidden = true;
+        command.SetAction((r, _) => RollingUpgrade.Cli.Demo.DemoNodeCommand.RunAsync(r.GetValue(dir)!, r.GetValue(name)!, r.GetValue(host)!, r.GetValue(http), r.GetValue(tcp)));
+        return command;
+    }
+
+    private static Command Proxy(CliIO io)
+    {
+        var config = new Option<string>("--config") { Description = "the proxy's TOML config", Required = true };
+        var command = new Command("proxy", "Run the embedded load balancer (YARP + Kestrel) with its admin API until stopped.") { config };
+        command.SetAction((r, _) => new ProxyCommand(io, r.GetValue(config)!).RunAsync());
+        return command;
     }
 
     private sealed record CommonOptions(Argument<string> Plan, Option<string> Output, Option<string?> StateDir, Option<bool> TakeOver, Option<bool> Retry, Option<bool> Skip, Option<bool> Offline);

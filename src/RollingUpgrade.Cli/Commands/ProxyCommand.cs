@@ -1,0 +1,40 @@
+using RollingUpgrade.LoadBalancers.Yarp.Proxy;
+
+namespace RollingUpgrade.Cli.Commands;
+
+/// <summary><c>rollingupgrade proxy --config FILE</c>: the embedded load balancer as a long-running process.</summary>
+internal sealed class ProxyCommand(CliIO io, string path)
+{
+    public async Task<int> RunAsync()
+    {
+        if (!File.Exists(path))
+        {
+            await io.Error.WriteLineAsync($"{path}:1:1: proxy config not found").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        var (options, diagnostics) = ProxyOptionsLoader.Load(await File.ReadAllTextAsync(path).ConfigureAwait(false), path);
+        foreach (var diagnostic in diagnostics)
+        {
+            await io.Error.WriteLineAsync(diagnostic.ToString()).ConfigureAwait(false);
+        }
+
+        if (options is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var token = options.Admin.TokenEnv is { } env ? Environment.GetEnvironmentVariable(env) : null;
+        if (options.Admin.TokenEnv is not null && string.IsNullOrEmpty(token))
+        {
+            await io.Error.WriteLineAsync($"{path}: admin.token_env names {options.Admin.TokenEnv}, which is not set; set it to the admin API's bearer token").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        await using var proxy = EmbeddedProxy.Build(options, token);
+        await proxy.StartAsync().ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters; {string.Join(", ", options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}"))}").ConfigureAwait(false);
+        await proxy.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        return ExitCodes.Done;
+    }
+}

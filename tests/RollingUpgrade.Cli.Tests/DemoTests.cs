@@ -1,0 +1,37 @@
+namespace RollingUpgrade.Tests;
+
+public sealed class DemoTests
+{
+    [Fact(Timeout = 180_000)]
+    public async Task The_demo_upgrades_and_cuts_over_with_zero_failed_client_operations_and_leaves_no_process()
+    {
+        var before = DemoNodeProcesses();
+
+        var result = await CliRunner.RunAsync("demo");
+
+        result.ExitCode.ShouldBe(0, result.Output + result.Error);
+        result.Output.ShouldContain("SUCCEEDED: demo-rolling runs 2.0");
+        result.Output.ShouldContain("SUCCEEDED: demo-parallel runs 3.0");
+        var operations = result.Output.Split('\n').Where(l => l.Contains("attempted", StringComparison.Ordinal)).ToList();
+        operations.Count.ShouldBe(5);
+        operations.ShouldAllBe(l => l.TrimEnd().EndsWith("failed 0", StringComparison.Ordinal));
+        DemoNodeProcesses().ShouldBe(before);
+    }
+
+    private static int DemoNodeProcesses() =>
+        Directory.GetDirectories("/proc").Count(d =>
+        {
+            try
+            {
+                return int.TryParse(Path.GetFileName(d), out _) && File.ReadAllText(Path.Combine(d, "cmdline")).Contains("demo-node", StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+}
