@@ -67,9 +67,9 @@ public sealed class UpgradeHarness : IAsyncDisposable
             Directory.CreateSymbolicLink(Path.Combine(Folder, "ej"), Cluster.Folder);
         }
 
-        text = text.Replace("@HARNESS@", Folder, StringComparison.Ordinal)
-            .Replace("@SSH_PORT@", Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("@HAPROXY_SOCKET@", HAProxy.SocketPath, StringComparison.Ordinal);
+        text = text.Replace("/tmp/rollingupgrade-harness/haproxy/admin.sock", HAProxy.SocketPath, StringComparison.Ordinal)
+            .Replace("/tmp/rollingupgrade-harness", Folder, StringComparison.Ordinal)
+            .Replace("port = 2222", $"port = {Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
         text = edit?.Invoke(text) ?? text;
         var path = Path.Combine(Folder, "plan.toml");
         File.WriteAllText(path, text);
