@@ -12,6 +12,8 @@ internal static class PlanCommands
         yield return Make("plan", "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches nothing.", (r, o) => new PlanPreviewCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
         yield return Make("run", "Run the upgrade.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: false), run: true);
         yield return Make("resume", "Continue an interrupted or halted run, re-verifying the step that was in flight.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: true), run: true, resume: true);
+        yield return Make("rollback", "Parallel strategy: move all traffic back to the old cluster now (a live run does it at its next safe point).", (r, o) => new RunCommand(io, Options(r, o)).RollbackAsync(), run: true);
+        yield return Make("promote", "Parallel strategy: let a run that waits at a traffic step go on.", (r, o) => new RunCommand(io, Options(r, o)).PromoteAsync());
         yield return Demo(io);
         yield return DemoNode();
         yield return Proxy(io);
@@ -66,7 +68,7 @@ internal static class PlanCommands
             command.Add(options.Offline);
         }
 
-        if (name is "run" or "resume" or "status")
+        if (name is "run" or "resume" or "status" or "rollback" or "promote")
         {
             command.Add(options.StateDir);
         }

@@ -72,6 +72,39 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
     }
 
+    public async Task<int> RollbackAsync()
+    {
+        var plan = await PlanFile.LoadAsync(io, options.PlanPath, options.Json).ConfigureAwait(false);
+        if (plan is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var redactor = SecretsFromEnvironment(plan);
+        var outcome = await Orchestrator.RollbackAsync(plan, io.Adapters ?? new CliAdapterFactory(), new RunOptions
+        {
+            StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
+            Observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor),
+            TakeOverStaleLock = options.TakeOverStaleLock,
+            Redactor = redactor,
+        }).ConfigureAwait(false);
+        await ReportAsync(outcome, redactor).ConfigureAwait(false);
+        return outcome.ExitCode;
+    }
+
+    public async Task<int> PromoteAsync()
+    {
+        var plan = await PlanFile.LoadAsync(io, options.PlanPath, options.Json).ConfigureAwait(false);
+        if (plan is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var outcome = Orchestrator.Promote(plan, new RunOptions { StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath) });
+        await ReportAsync(outcome, new SecretRedactor()).ConfigureAwait(false);
+        return outcome.ExitCode;
+    }
+
     private async Task ReportAsync(RunOutcome outcome, SecretRedactor redactor)
     {
         if (options.Json)

@@ -63,6 +63,31 @@ public sealed partial class Executor
         return await ContinueRollbackAsync(failed, rollback.Message ?? "failed", steps, rollbackDone).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// `rollingupgrade rollback` with no run active: the recorded run moves traffic back to the old
+    /// cluster (parallel) from wherever it stopped. Refused once the old cluster was stopped.
+    /// </summary>
+    public async Task<RunOutcome> RollbackOnDemandAsync(IReadOnlyList<JournalRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var fact in records.Where(r => r.Type == JournalTypes.Fact && r.Data is not null))
+        {
+            context.Facts.Set(fact.Data!["key"], fact.Data["value"]);
+        }
+
+        var done = DoneSteps(records, "forward");
+        var steps = context.Steps.Steps;
+        if (steps.Any(s => s.Kind == StepKind.StopBlue && (done.Contains(s.Number) || records.Any(r => r.Phase == "forward" && r.Step == s.Number && r.Type == JournalTypes.StepStarted))))
+        {
+            return Finish(RunStatus.Halted, "rollback is no longer possible: the old cluster is being or has been stopped", "bring the old cluster back by hand if you need it; the new cluster serves all traffic");
+        }
+
+        var last = records.LastOrDefault(r => r.Phase == "forward" && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed)?.Step ?? 1;
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = "rollback", Message = "rollback requested by `rollingupgrade rollback`" });
+        var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done).ConfigureAwait(false);
+        return outcome.Status == RunStatus.RolledBack ? outcome with { Status = RunStatus.Succeeded } : outcome;
+    }
+
     private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, string phase) =>
         records.Where(r => r.Phase == phase && r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
             .Select(r => r.Step!.Value)

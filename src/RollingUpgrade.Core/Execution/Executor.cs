@@ -71,7 +71,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
 
             if (failure is StepAttempt.Failed failed)
             {
-                return await FailAsync(step, failed.Message, done, forceRollback: false, failed.NodeTouched).ConfigureAwait(false);
+                return await FailAsync(step, failed.Message, done, forceRollback: failed.RollbackRequested, failed.NodeTouched).ConfigureAwait(false);
             }
 
             done.Add(step.Number);
@@ -86,7 +86,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
 
         public sealed record Interrupted : StepAttempt;
 
-        public sealed record Failed(string Message, bool NodeTouched) : StepAttempt;
+        public sealed record Failed(string Message, bool NodeTouched, bool RollbackRequested = false) : StepAttempt;
     }
 
     /// <summary>Journals intent, runs the step (retrying transient faults when it is idempotent), journals the outcome.</summary>
@@ -117,13 +117,14 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
             var (message, touched) = e switch
             {
                 StepFailedException f => (f.Message, f.NodeTouched),
+                RollbackRequestedException => (e.Message, false),
                 TransientException or UnexpectedAnswerException or IOException or TimeoutException => (e.Message, true),
                 InvalidOperationException or OperationCanceledException => (e.Message, true),
                 _ => ($"{e.GetType().Name}: {e.Message}", true),
             };
             context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
             context.Emit(RunEventTypes.StepFailed, message, step);
-            return new StepAttempt.Failed(message, touched);
+            return new StepAttempt.Failed(message, touched, e is RollbackRequestedException);
         }
 
         faults?.At(step, FaultPoint.AfterExecute, context.Phase);

@@ -67,6 +67,58 @@ public static class Orchestrator
         return WithLockAsync(plan, adapters, options, runId, executor => executor.ResumeAsync(records, options.InFlight), isNew: false);
     }
 
+    /// <summary>
+    /// On-demand rollback of a parallel run: asks a live run to roll back at its next safe point,
+    /// or, with no run active, rolls the recorded run back itself.
+    /// </summary>
+    public static Task<RunOutcome> RollbackAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var runId = state.CurrentRunId();
+        if (plan.Strategy is not ParallelStrategySpec)
+        {
+            return Task.FromResult(new RunOutcome(RunStatus.BadInput, "on-demand rollback is for the parallel strategy", "for a rolling run, set rollback.policy = \"rollback\" or resume it"));
+        }
+
+        if (runId is null || !File.Exists(state.JournalPath(runId)))
+        {
+            return Task.FromResult(new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to roll back", "nothing to do"));
+        }
+
+        if (File.Exists(state.LockPath) && RunLock.ReadHolder(state.LockPath) is { } holder && !RunLock.IsStale(holder))
+        {
+            File.WriteAllText(state.RollbackRequestPath, options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+            return Task.FromResult(new RunOutcome(RunStatus.Succeeded,
+                $"asked run {holder.RunId} (process {holder.Pid}) to move traffic back to the old cluster",
+                "it does so at its next step, or at once if it is pausing or waiting for promote; `rollingupgrade status` shows it") { RunId = holder.RunId });
+        }
+
+        var records = Journal.Read(state.JournalPath(runId));
+        return WithLockAsync(plan, adapters, options, runId, executor => executor.RollbackOnDemandAsync(records), isNew: false);
+    }
+
+    /// <summary>`rollingupgrade promote`: lets a run waiting at a traffic step go on.</summary>
+    public static RunOutcome Promote(Plan plan, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var runId = state.CurrentRunId();
+        var records = runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
+        var waiting = records.LastOrDefault(r => r.Type == JournalTypes.StepStarted && r.StepId?.StartsWith(nameof(StepKind.AwaitPromote), StringComparison.Ordinal) == true);
+        var doneWaiting = waiting is not null && records.Any(r => r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified && r.Step == waiting.Step && r.Phase == waiting.Phase);
+        if (waiting is null || doneWaiting)
+        {
+            return new RunOutcome(RunStatus.Halted, $"no step of {plan.Cluster.Name} is waiting for promote", "`rollingupgrade status` shows where the run is");
+        }
+
+        var percent = Planner.Create(plan).Steps[waiting.Step!.Value - 1].GreenPercent ?? 100;
+        File.WriteAllText(state.PromotePath, percent.ToString(CultureInfo.InvariantCulture));
+        return new RunOutcome(RunStatus.Succeeded, $"promoted: the run goes on from {percent}% on the new cluster", "watch it with `rollingupgrade status`") { RunId = runId };
+    }
+
     private static async Task<RunOutcome> WithLockAsync(Plan plan, IAdapterFactory adapters, RunOptions options, string runId, Func<Executor, Task<RunOutcome>> body, bool isNew)
     {
         var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);

@@ -18,11 +18,18 @@ internal sealed partial class StepRunner
         };
 
         // On resume the pause counts from when it first began, not from now.
-        var remaining = context.StepStartedAt + length - context.Time.GetUtcNow();
-        if (remaining > TimeSpan.Zero)
+        var end = context.StepStartedAt + length;
+        if (end > context.Time.GetUtcNow())
         {
-            context.Emit(RunEventTypes.Progress, $"pausing {Plans.Binding.DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling(remaining.TotalSeconds)))}", step);
-            await Task.Delay(remaining, context.Time, cancellationToken).ConfigureAwait(false);
+            context.Emit(RunEventTypes.Progress, $"pausing {Plans.Binding.DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds)))}", step);
+        }
+
+        // A rollback asked for during a pause (parallel strategy) is honoured at once, not after it.
+        while (context.Time.GetUtcNow() < end)
+        {
+            ThrowIfRollbackRequested(context);
+            var slice = end - context.Time.GetUtcNow();
+            await Task.Delay(slice < TimeSpan.FromMilliseconds(250) ? slice : TimeSpan.FromMilliseconds(250), context.Time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -39,7 +46,19 @@ internal sealed partial class StepRunner
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
+            ThrowIfRollbackRequested(context);
+            await Task.Delay(TimeSpan.FromMilliseconds(250), context.Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static void ThrowIfRollbackRequested(RunContext context)
+    {
+        if (context.Plan.Strategy is ParallelStrategySpec && context.Phase == "forward" && File.Exists(context.State.RollbackRequestPath))
+        {
+            throw new RollbackRequestedException();
         }
     }
 }
+
+/// <summary>`rollingupgrade rollback` asked the running run to move traffic back.</summary>
+public sealed class RollbackRequestedException() : Exception("rollback requested by `rollingupgrade rollback`");

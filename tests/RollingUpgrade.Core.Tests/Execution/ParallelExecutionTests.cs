@@ -160,4 +160,58 @@ public sealed class ParallelExecutionTests
             run.World.Describe().ShouldBe(expected, $"crash after step {crash}");
         }
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Rollback_on_demand_after_the_run_died_moves_traffic_back()
+    {
+        using var run = Harness(TestPlans.Parallel());
+        var faults = new ActionFaults((step, point, _) =>
+        {
+            if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == 50 && point == FaultPoint.AfterRecord)
+            {
+                throw new SimulatedCrashException("laptop died");
+            }
+        });
+        await Should.ThrowAsync<SimulatedCrashException>(() => run.RunAsync(faults));
+        run.Lb().Percent["g1"].ShouldBe(25);
+
+        var outcome = await ClockDriver.RunAsync(run.Clock, () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options()));
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Lb().Percent["g1"].ShouldBe(0);
+        run.Lb().Percent["b1"].ShouldBe(50);
+        run.Lb().States["g1"].ShouldBe(ServerAdminState.Drain);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Rollback_is_refused_once_the_old_cluster_is_stopped()
+    {
+        using var run = Harness(TestPlans.Parallel());
+        (await run.RunAsync()).Status.ShouldBe(RunStatus.Succeeded);
+
+        var outcome = await ClockDriver.RunAsync(run.Clock, () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options()));
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain("no longer possible");
+        run.Lb().Percent["g1"].ShouldBe(50);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Promote_names_the_step_that_waits()
+    {
+        using var run = Harness(TestPlans.Parallel(extra: "wait_for_promote_at = [50]"));
+        var waiting = run.RunAsync();
+        var state = new StateDirectory(run.StateRoot, "test");
+        RunOutcome promoted;
+        do
+        {
+            await Task.Delay(50);
+            promoted = Orchestrator.Promote(run.Plan, run.Options());
+        }
+        while (promoted.Status != RunStatus.Succeeded);
+
+        promoted.Summary.ShouldContain("from 50%");
+        (await waiting).Status.ShouldBe(RunStatus.Succeeded);
+        File.ReadAllText(state.PromotePath).ShouldBe("50");
+    }
 }
