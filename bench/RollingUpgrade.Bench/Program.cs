@@ -3,11 +3,24 @@ using RollingUpgrade.Bench;
 return args.FirstOrDefault() switch
 {
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
+    "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot()),
+    "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
+static string RepositoryRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (!File.Exists(Path.Combine(dir!.FullName, "RollingUpgrade.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    return dir.FullName;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade | proxy-throughput [connections] [seconds]");
     return 2;
 }

@@ -34,6 +34,7 @@ public sealed class DemoNode : IAsyncDisposable
         _app.UseWebSockets();
         _app.MapGet("/", () => $"{Name} {Version}");
         _app.MapGet("/version", () => Version);
+        _app.MapGet("/health", () => "ok");
         _app.MapGet("/sessions", () => _sessions.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _app.MapGet("/slow", async () =>
         {

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+using RollingUpgrade.Testing;
+using RollingUpgrade.Testing.Load;
+
+namespace RollingUpgrade.Bench;
+
+/// <summary>
+/// The rolling upgrade of the local ejabberd cluster under load, three ways, each on a fresh
+/// harness: (1) the physical floor, every action done directly and timed; (2) `rollingupgrade run`
+/// as its own process; (3) an Ansible playbook (community.general.haproxy, serial 1), if
+/// ansible-playbook is installed. Same load each time: 30 XMPP clients, 20 HTTP requests/s.
+/// </summary>
+internal static class RollingUpgradeBench
+{
+    private const int Clients = 30;
+
+    public static async Task<int> RunAsync(string repositoryRoot)
+    {
+        var floor = await MeasureAsync("floor", h => FloorAsync(h));
+        var orchestrator = await MeasureAsync("rollingupgrade", h => OrchestratorAsync(h, repositoryRoot));
+        Result? ansibleDrain = null;
+        Result? ansibleShutdown = null;
+        if (File.Exists("/usr/bin/ansible-playbook"))
+        {
+            ansibleDrain = await MeasureAsync("ansible drain", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: false));
+            ansibleShutdown = await MeasureAsync("ansible shutdown_sessions", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: true));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| way | wall time | exit | orchestrator CPU | ops attempted | ops failed | sessions cut (clean/bare) | clients cut twice |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in new[] { floor, orchestrator, ansibleDrain, ansibleShutdown }.OfType<Result>())
+        {
+            Console.WriteLine($"| {r.Name} | {r.Wall.TotalSeconds:0.0} s | {r.ExitCode} | {(r.Cpu is { } cpu ? $"{cpu.TotalSeconds:0.00} s" : "-")} | {r.Attempted} | {r.Failed} | {r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"rollingupgrade / floor = {orchestrator.Wall.TotalSeconds / floor.Wall.TotalSeconds:0.00}");
+        return 0;
+    }
+
+    private sealed record Result(string Name, TimeSpan Wall, int ExitCode, TimeSpan? Cpu, int Attempted, int Failed, int Cuts, int Clean, int Bare, int CutTwice);
+
+    private static async Task<Result> MeasureAsync(string name, Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body)
+    {
+        Console.WriteLine($"== {name}: starting the harness");
+        await using var harness = await UpgradeHarness.StartAsync(users: Clients);
+        await using var load = new LoadDriver();
+        load.Start("127.0.0.1", harness.HAProxy.TcpFrontendPort, harness.Users, "localhost", harness.HAProxy.HttpFrontendPort, "/api/status", 20);
+        await load.WaitAllLoggedInAsync(Clients, TimeSpan.FromSeconds(30));
+        var watch = Stopwatch.StartNew();
+        var (exitCode, cpu) = await body(harness);
+        var wall = watch.Elapsed;
+        await Task.Delay(3000);
+        await load.StopAsync();
+        Console.WriteLine(load.Summary());
+        var events = load.Events;
+        var cuts = events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
+        return new Result(name, wall, exitCode, cpu,
+            events.Count(e => e.Operation != LoadOperations.Disconnect),
+            events.Count(e => e.Operation != LoadOperations.Disconnect && !e.Succeeded),
+            cuts.Count, cuts.Count(c => c.Detail == "stream-close"), cuts.Count(c => c.Detail == "tcp-reset"),
+            cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1));
+    }
+
+    /// <summary>Each node: drain everywhere, wait for zero (same 4 s deadline, then 5 evictions/s), stop, swap config, start, ready, wait UP.</summary>
+    private static async Task<(int, TimeSpan?)> FloorAsync(UpgradeHarness harness)
+    {
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(harness.HAProxy.SocketPath), TimeSpan.FromSeconds(5));
+        for (var i = 1; i <= 3; i++)
+        {
+            var server = $"ej{i}";
+            foreach (var backend in new[] { "be_xmpp", "be_http" })
+            {
+                await client.ExecuteMutationAsync($"set server {backend}/{server} state drain", CancellationToken.None);
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(4);
+            while (Live(await client.ExecuteAsync("show stat", CancellationToken.None), server) > 0)
+            {
+                if (DateTime.UtcNow >= deadline)
+                {
+                    var sessions = await client.ExecuteAsync("show sess", CancellationToken.None);
+                    foreach (var id in SessionList.For(sessions, "be_xmpp", server).Take(1))
+                    {
+                        await client.ExecuteAsync($"shutdown session {id}", CancellationToken.None);
+                    }
+                }
+
+                await Task.Delay(DateTime.UtcNow >= deadline ? 200 : 100);
+            }
+
+            await harness.Cluster.StopNodeAsync(i);
+            File.Copy(Path.Combine(harness.Cluster.NodeFolder(i), "ejabberd-24.0.yml"), harness.Cluster.ConfigPath(i), overwrite: true);
+            await harness.Cluster.StartNodeAsync(i);
+            foreach (var backend in new[] { "be_xmpp", "be_http" })
+            {
+                await client.ExecuteMutationAsync($"set server {backend}/{server} state ready", CancellationToken.None);
+            }
+
+            while ((await harness.ServerStatusAsync("be_xmpp"))[server] != "UP" || (await harness.ServerStatusAsync("be_http"))[server] != "UP")
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        return (0, null);
+    }
+
+    private static long Live(string stat, string server) =>
+        StatTable.Parse(stat).Rows.Where(r => r.Name == server).Sum(r => r.Live);
+
+    private static async Task<(int, TimeSpan?)> OrchestratorAsync(UpgradeHarness harness, string repositoryRoot)
+    {
+        var plan = harness.WritePlan(repositoryRoot);
+        var cli = Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll");
+        return await RunChildAsync("dotnet", [cli, "run", plan]);
+    }
+
+    private static async Task<(int, TimeSpan?)> AnsibleAsync(UpgradeHarness harness, string repositoryRoot, bool shutdownSessions)
+    {
+        var folder = harness.Folder;
+        harness.WritePlan(repositoryRoot);
+        var inventory = Path.Combine(folder, "inventory.ini");
+        File.WriteAllText(inventory, string.Join("\n", Enumerable.Range(1, 3).Select(i =>
+            $"ej{i} ansible_host={harness.Cluster.Address(i)} ansible_port={harness.Sshd.Port} ansible_user=root ansible_ssh_private_key_file={folder}/ssh/id_ed25519 node_index={i}")) + "\n");
+        var playbook = Path.Combine(repositoryRoot, "bench", "ansible", "rolling-upgrade.yml");
+        return await RunChildAsync("/usr/bin/ansible-playbook", ["-i", inventory, playbook,
+            "-e", $"harness={folder} ej={harness.Cluster.Folder} haproxy_socket={harness.HAProxy.SocketPath} shutdown_sessions={(shutdownSessions ? "true" : "false")}"],
+            new Dictionary<string, string> { ["ANSIBLE_HOST_KEY_CHECKING"] = "False", ["ANSIBLE_SSH_ARGS"] = $"-o UserKnownHostsFile={folder}/known_hosts" });
+    }
+
+    /// <summary>Runs a child to completion; its CPU time is sampled from /proc until it exits.</summary>
+    private static async Task<(int, TimeSpan?)> RunChildAsync(string file, string[] args, Dictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? [])
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        var cpu = TimeSpan.Zero;
+        while (!process.HasExited)
+        {
+            try
+            {
+                cpu = process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        await process.WaitForExitAsync();
+        var text = await output + await error;
+        Console.WriteLine(string.Join("\n", text.Split('\n').TakeLast(12)));
+        return (process.ExitCode, cpu);
+    }
+}
