@@ -3,7 +3,7 @@ using RollingUpgrade.Bench;
 return args.FirstOrDefault() switch
 {
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
-    "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot()),
+    "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot(), withAnsible: !args.Contains("--no-ansible")),
     "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -21,6 +21,6 @@ static string RepositoryRoot()
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade | proxy-throughput [connections] [seconds]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds]");
     return 2;
 }

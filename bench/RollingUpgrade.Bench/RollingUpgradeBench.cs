@@ -16,13 +16,13 @@ internal static class RollingUpgradeBench
 {
     private const int Clients = 30;
 
-    public static async Task<int> RunAsync(string repositoryRoot)
+    public static async Task<int> RunAsync(string repositoryRoot, bool withAnsible = true)
     {
         var floor = await MeasureAsync("floor", h => FloorAsync(h));
         var orchestrator = await MeasureAsync("rollingupgrade", h => OrchestratorAsync(h, repositoryRoot));
         Result? ansibleDrain = null;
         Result? ansibleShutdown = null;
-        if (File.Exists("/usr/bin/ansible-playbook"))
+        if (withAnsible && File.Exists("/usr/bin/ansible-playbook"))
         {
             ansibleDrain = await MeasureAsync("ansible drain", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: false));
             ansibleShutdown = await MeasureAsync("ansible shutdown_sessions", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: true));

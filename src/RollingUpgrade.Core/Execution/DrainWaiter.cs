@@ -21,12 +21,16 @@ internal static class DrainWaiter
         var deadline = context.StepStartedAt + drain.Timeout;
         var zeros = 0;
         var evicting = false;
-        var perPoll = Math.Max(1, (int)Math.Ceiling(drain.EvictionRate * drain.PollInterval.TotalSeconds));
         long evicted = 0;
         long last = -1;
+        var evictedSince = DateTimeOffset.MinValue;
+        double evictionCredit = 0;
         while (true)
         {
-            var (fromBalancers, fromNode) = await ReadAsync(context, node, cancellationToken).ConfigureAwait(false);
+            // The load balancers are read on every poll; the node's own count (a slower call) only
+            // once they read zero, to confirm that nothing reached the node some other way.
+            var fromBalancers = await ReadBalancersAsync(context, node, cancellationToken).ConfigureAwait(false);
+            long? fromNode = fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
             var total = Math.Max(fromBalancers, fromNode ?? 0);
             if (total != last)
             {
@@ -46,7 +50,8 @@ internal static class DrainWaiter
                 return;
             }
 
-            if (!evicting && total > 0 && time.GetUtcNow() >= deadline)
+            var now = time.GetUtcNow();
+            if (!evicting && total > 0 && now >= deadline)
             {
                 switch (drain.OnTimeout)
                 {
@@ -57,16 +62,36 @@ internal static class DrainWaiter
                         return;
                     default:
                         evicting = true;
+                        evictedSince = now;
+                        evictionCredit = 1;
                         context.Emit(RunEventTypes.Warning, $"{node.Name} still has {total} live connection(s) after {DurationText.Format(drain.Timeout)}; evicting {drain.EvictionRate}/s", step);
                         break;
                 }
             }
 
+            if (evicting && fromBalancers == 0 && fromNode > 0)
+            {
+                // What is left did not come through a load balancer, so it cannot be evicted there; stopping the node ends it.
+                context.Emit(RunEventTypes.Warning, $"{node.Name} still has {fromNode} session(s) that no load balancer holds; stopping the node will end them", step);
+                return;
+            }
+
             if (evicting && total > 0)
             {
-                foreach (var lb in context.LoadBalancers)
+                // The pace is sessions per second of real time, whatever each poll costs.
+                evictionCredit += (now - evictedSince).TotalSeconds * drain.EvictionRate;
+                evictedSince = now;
+                var budget = (int)Math.Floor(evictionCredit);
+                if (budget > 0)
                 {
-                    evicted += await context.Transient.ExecuteAsync(async ct => await lb.EvictAsync(node, perPoll, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    long ended = 0;
+                    foreach (var lb in context.LoadBalancers)
+                    {
+                        ended += await context.Transient.ExecuteAsync(async ct => await lb.EvictAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    evicted += ended;
+                    evictionCredit -= budget;
                 }
             }
 
@@ -74,7 +99,7 @@ internal static class DrainWaiter
         }
     }
 
-    private static async Task<(long Balancers, long? Node)> ReadAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<long> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
         long balancers = 0;
         foreach (var lb in context.LoadBalancers)
@@ -83,7 +108,9 @@ internal static class DrainWaiter
             balancers += states.Sum(s => s.LiveConnections);
         }
 
-        var sessions = await context.Transient.ExecuteAsync(async ct => await context.Product.SessionCountAsync(node, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        return (balancers, sessions);
+        return balancers;
     }
+
+    private static async Task<long?> ReadNodeAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken) =>
+        await context.Transient.ExecuteAsync(async ct => await context.Product.SessionCountAsync(node, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 }

@@ -65,7 +65,7 @@ internal sealed partial class StepRunner
             context.Emit(RunEventTypes.Progress, $"migration guide {guide.Name}: {guide.Summary}{(guide.HasDatabaseMigration ? " [database migration]" : string.Empty)}", step);
         }
 
-        var blocking = guides.Where(g => g.RollingUnsupported).ToList();
+        var blocking = guides.Where(g => g.RollingUnsupported || (context.Plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")).ToList();
         if (blocking.Count > 0 && context.Plan.Strategy is RollingStrategySpec)
         {
             throw new StepFailedException($"upstream says a rolling upgrade is not supported across {string.Join(", ", blocking.Select(g => g.Name))}; use strategy kind = \"parallel\" (a new cluster)", nodeTouched: false);

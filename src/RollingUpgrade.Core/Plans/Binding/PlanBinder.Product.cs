@@ -34,6 +34,7 @@ internal sealed partial class PlanBinder
             var cli = table.Choice("cli", ["auto", "legacy", "graphql"], fallback: "auto");
             spec = spec with
             {
+                InternalDatabase = table.Choice("internal_database", ["mnesia", "cets"], fallback: "mnesia") ?? "mnesia",
                 Cli = cli switch { "legacy" => MongooseCliDialect.Legacy, "graphql" => MongooseCliDialect.GraphQl, _ => MongooseCliDialect.Auto },
             };
         }

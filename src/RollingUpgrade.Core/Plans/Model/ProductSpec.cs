@@ -36,4 +36,7 @@ public sealed record ProductSpec
     public IReadOnlyDictionary<string, GenericOperation> Operations { get; init; } = new Dictionary<string, GenericOperation>();
 
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>MongooseIM's internal database: "mnesia" (default) or "cets" (6.2+; CETS nodes of different versions do not connect across 6.2.0 -> 6.2.1).</summary>
+    public string InternalDatabase { get; init; } = "mnesia";
 }

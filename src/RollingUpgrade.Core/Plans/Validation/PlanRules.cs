@@ -98,7 +98,8 @@ internal sealed class PlanRules(
         }
 
         if (plan.Strategy is RollingStrategySpec && plan.Upgrade.FromVersion is { } from
-            && Planning.MigrationCatalog.Between(from, plan.Upgrade.TargetVersion).Where(g => g.RollingUnsupported).ToList() is { Count: > 0 } blocking)
+            && Planning.MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
+                .Where(g => g.RollingUnsupported || (plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")).ToList() is { Count: > 0 } blocking)
         {
             sink.Error(Loc(plan, "upgrade.from_version"), $"MongooseIM {from} -> {plan.Upgrade.TargetVersion} crosses {string.Join(", ", blocking.Select(g => g.Name))}, where upstream says a rolling upgrade is not supported; use strategy kind = \"parallel\" (a new cluster)");
         }
