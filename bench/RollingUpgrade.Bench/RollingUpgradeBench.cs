@@ -1,8 +1,9 @@
+using RollingUpgrade.Cli.Demo;
 using System.Diagnostics;
 using System.Globalization;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Testing.Load;
+using RollingUpgrade.Cli.Demo.Load;
 
 namespace RollingUpgrade.Bench;
 

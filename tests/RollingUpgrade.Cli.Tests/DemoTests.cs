@@ -18,6 +18,19 @@ public sealed class DemoTests
         DemoNodeProcesses().ShouldBe(before);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task The_ejabberd_demo_upgrades_a_real_cluster_through_the_proxy_with_zero_failed_client_operations()
+    {
+        var result = await CliRunner.RunAsync("demo", "--nodes", "ejabberd");
+
+        result.ExitCode.ShouldBe(0, result.Output + result.Error);
+        result.Output.ShouldContain("SUCCEEDED: demo-ejabberd runs 24.0");
+        foreach (var operation in new[] { "connect", "login", "ping", "http" })
+        {
+            result.Output.Split('\n').Single(l => l.StartsWith(operation + " ", StringComparison.Ordinal)).TrimEnd().ShouldEndWith("failed    0");
+        }
+    }
+
     private static int DemoNodeProcesses() =>
         Directory.GetDirectories("/proc").Count(d =>
         {

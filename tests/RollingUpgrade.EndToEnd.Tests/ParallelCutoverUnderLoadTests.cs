@@ -1,7 +1,8 @@
+using RollingUpgrade.Cli.Demo;
 using RollingUpgrade.Cli;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Testing.Load;
+using RollingUpgrade.Cli.Demo.Load;
 using Xunit.Abstractions;
 
 namespace RollingUpgrade.Tests;

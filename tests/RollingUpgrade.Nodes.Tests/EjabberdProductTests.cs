@@ -1,3 +1,4 @@
+using RollingUpgrade.Cli.Demo;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Nodes.Products;
 using RollingUpgrade.Nodes.Shells;

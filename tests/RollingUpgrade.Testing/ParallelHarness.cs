@@ -1,3 +1,4 @@
+using RollingUpgrade.Cli.Demo;
 namespace RollingUpgrade.Testing;
 
 /// <summary>

@@ -22,7 +22,7 @@ internal static class PlanCommands
 
     private static Command Demo(CliIO io)
     {
-        var nodes = new Option<string>("--nodes") { Description = "demo (built-in demo nodes)", DefaultValueFactory = _ => "demo" };
+        var nodes = new Option<string>("--nodes") { Description = "demo (built-in demo nodes) or ejabberd (a local ejabberd 23.01 cluster, when installed)", DefaultValueFactory = _ => "demo" };
         var command = new Command("demo", "Start the embedded proxy and three local demo nodes under client load, run a rolling upgrade and then a parallel cutover, and print what happened.") { nodes };
         command.SetAction((r, _) => new RollingUpgrade.Cli.Demo.DemoCommand(io).RunAsync(r.GetValue(nodes)!));
         return command;

@@ -17,16 +17,21 @@ namespace RollingUpgrade.Cli.Demo;
 /// nodes under client load; a rolling upgrade 1.0 -> 2.0, then a parallel cutover to a new
 /// cluster on 3.0; a live progress view and a summary. Every process it starts is stopped by id.
 /// </summary>
-internal sealed class DemoCommand(CliIO io)
+internal sealed partial class DemoCommand(CliIO io)
 {
     private static readonly string[] Blue = ["blue-1", "blue-2", "blue-3"];
     private static readonly string[] Green = ["green-1", "green-2", "green-3"];
 
     public async Task<int> RunAsync(string nodes)
     {
+        if (nodes == "ejabberd")
+        {
+            return await RunEjabberdAsync().ConfigureAwait(false);
+        }
+
         if (nodes != "demo")
         {
-            await io.Error.WriteLineAsync($"demo --nodes {nodes}: only the built-in demo nodes are available in this build").ConfigureAwait(false);
+            await io.Error.WriteLineAsync($"demo --nodes {nodes}: choose \"demo\" (built-in demo nodes) or \"ejabberd\" (a local ejabberd cluster)").ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
 
@@ -134,15 +139,7 @@ internal sealed class DemoCommand(CliIO io)
         var o = io.Output;
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync($"== summary ({elapsed.TotalSeconds:0}s, exit code {exitCode}) ==").ConfigureAwait(false);
-        await o.WriteLineAsync("live sessions per node through the proxy, one mark per second:").ConfigureAwait(false);
-        var peak = Math.Max(1, timeline.Values.SelectMany(v => v).DefaultIfEmpty(0).Max());
-        const string marks = " .:-=+*#%@";
-        foreach (var (node, samples) in timeline.OrderBy(t => t.Key, StringComparer.Ordinal))
-        {
-            var line = new string(samples.Select(s => s == 0 ? '_' : marks[Math.Clamp(1 + (s * (marks.Length - 2) / peak), 1, marks.Length - 1)]).ToArray());
-            await o.WriteLineAsync($"  {node,-8} {line}  (max {samples.DefaultIfEmpty(0).Max()})").ConfigureAwait(false);
-        }
-
+        await WriteTimelineAsync(timeline).ConfigureAwait(false);
         await o.WriteLineAsync("client operations:").ConfigureAwait(false);
         foreach (var (operation, (attempted, failed)) in counts)
         {

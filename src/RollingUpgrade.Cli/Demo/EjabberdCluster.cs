@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace RollingUpgrade.Testing;
+namespace RollingUpgrade.Cli.Demo;
 
 /// <summary>
 /// A real ejabberd 23.01 (Debian) cluster on loopback, without the ejabberdctl wrapper, epmd or su:

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using RollingUpgrade.Cli.Demo.Load;
+using RollingUpgrade.LoadBalancers.Yarp.Proxy;
+
+namespace RollingUpgrade.Cli.Demo;
+
+internal sealed partial class DemoCommand
+{
+    private const string EjabberdLibrary = "/usr/lib/x86_64-linux-gnu/ejabberd-23.01";
+
+    /// <summary>
+    /// <c>demo --nodes ejabberd</c>: a real three-node ejabberd 23.01 cluster on 127.0.0.41-43 behind the
+    /// embedded proxy, XMPP clients and HTTP requests through it, and a rolling upgrade whose
+    /// version check reads the swapped config back.
+    /// </summary>
+    private async Task<int> RunEjabberdAsync()
+    {
+        if (!Directory.Exists(EjabberdLibrary))
+        {
+            await io.Error.WriteLineAsync("demo --nodes ejabberd: ejabberd 23.01 is not installed here (apt-get install ejabberd); `rollingupgrade demo` runs without it").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var o = io.Output;
+        await using var cluster = new EjabberdCluster("demo", 41, 3, "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)));
+        await o.WriteLineAsync($"RollingUpgrade demo on ejabberd: starting three nodes on 127.0.0.41-43 ({cluster.Folder})").ConfigureAwait(false);
+        await cluster.StartAsync(users: 12).ConfigureAwait(false);
+        for (var i = 1; i <= 3; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(cluster.NodeFolder(i), "ejabberd-24.0.yml"), EjabberdCluster.Config(cluster.Address(i), "24.0")).ConfigureAwait(false);
+        }
+
+        var options = new ProxyOptions(
+            new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
+            [new ClusterOptions("demo", Enumerable.Range(1, 3).Select(i => new DestinationOptions($"demo{i}", cluster.Address(i), 5280, 5222, 100)).ToList(), TimeSpan.FromMilliseconds(500))],
+            [
+                new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
+                new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
+            ]);
+        await using var proxy = EmbeddedProxy.Build(options);
+        await proxy.StartAsync().ConfigureAwait(false);
+        await using var load = new LoadDriver();
+        load.Start("127.0.0.1", options.Listeners[1].Listen.Port, cluster.Users.Select(u => (u, $"pw-{u}")).ToList(), "localhost", options.Listeners[0].Listen.Port, "/api/status", 20);
+        await load.WaitAllLoggedInAsync(cluster.Users.Count, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var timeline = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        using var sampling = new CancellationTokenSource();
+        var sampler = SampleAsync(proxy.Registry, timeline, sampling.Token);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync("== rolling upgrade 23.01 -> 24.0 of demo1..3, XMPP clients connected through the proxy ==").ConfigureAwait(false);
+        var outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options), cluster.Folder).ConfigureAwait(false);
+        await Task.Delay(2000).ConfigureAwait(false);
+        await sampling.CancelAsync().ConfigureAwait(false);
+        await sampler.ConfigureAwait(false);
+        await load.StopAsync().ConfigureAwait(false);
+        await proxy.StopAsync().ConfigureAwait(false);
+
+        await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync($"== summary ({watch.Elapsed.TotalSeconds:0}s, exit code {outcome.ExitCode}) ==").ConfigureAwait(false);
+        await WriteTimelineAsync(timeline).ConfigureAwait(false);
+        await o.WriteLineAsync("client operations:").ConfigureAwait(false);
+        await o.WriteAsync(load.Summary()).ConfigureAwait(false);
+        var failed = new[] { LoadOperations.Connect, LoadOperations.Login, LoadOperations.Ping, LoadOperations.Http }.Sum(load.Failed);
+        return outcome.ExitCode != 0 ? outcome.ExitCode : failed > 0 ? ExitCodes.HaltedOrRolledBack : ExitCodes.Done;
+    }
+
+    private static string WriteEjabberdPlan(EjabberdCluster cluster, ProxyOptions options)
+    {
+        var nodes = string.Concat(Enumerable.Range(1, 3).Select(i => $$"""
+            [[nodes]]
+            name = "demo{{i}}"
+            host = "{{cluster.Address(i)}}"
+            erlang_node = "{{cluster.ErlangNode(i)}}"
+            lb_ids = { proxy = "demo{{i}}" }
+            vars = { index = "{{i}}", dir = "{{cluster.NodeFolder(i)}}" }
+
+            """));
+        var text = $$"""
+            [cluster]
+            name = "demo-ejabberd"
+
+            {{nodes}}
+            [access]
+            kind = "local"
+            command_timeout = "60s"
+
+            [product]
+            kind = "ejabberd"
+            ctl = ["{{cluster.CtlScript}}", "{erlang_node}"]
+            start = ["{{cluster.NodeScript}}", "start", "{var.index}"]
+            config_path = "{var.dir}/ejabberd.yml"
+            start_timeout = "60s"
+
+            [[load_balancers]]
+            name = "proxy"
+            kind = "yarp"
+            admin_url = "http://{{options.Admin.Listen}}"
+            cluster = "demo"
+
+            [upgrade]
+            target_version = "24.0"
+            install = ["cp", "{var.dir}/ejabberd-{version}.yml", "{config_path}"]
+            backup_config = true
+
+            [[gates]]
+            name = "c2s"
+            kind = "tcp"
+            address = "{host}:5222"
+
+            [strategy]
+            kind = "rolling"
+            capacity_nodes = 2
+
+            [strategy.drain]
+            timeout = "3s"
+            on_timeout = "evict"
+            eviction_rate = 5
+            poll_interval = "500ms"
+            zero_readings = 2
+            """;
+        var path = Path.Combine(cluster.Folder, "rolling.toml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private async Task WriteTimelineAsync(Dictionary<string, List<int>> timeline)
+    {
+        await io.Output.WriteLineAsync("live sessions per node through the proxy, one mark per second:").ConfigureAwait(false);
+        var peak = Math.Max(1, timeline.Values.SelectMany(v => v).DefaultIfEmpty(0).Max());
+        const string marks = " .:-=+*#%@";
+        foreach (var (node, samples) in timeline.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            var line = new string(samples.Select(s => s == 0 ? '_' : marks[Math.Clamp(1 + (s * (marks.Length - 2) / peak), 1, marks.Length - 1)]).ToArray());
+            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {node,-8} {line}  (max {samples.DefaultIfEmpty(0).Max()})")).ConfigureAwait(false);
+        }
+    }
+}
