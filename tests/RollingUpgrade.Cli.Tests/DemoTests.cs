@@ -25,6 +25,7 @@ public sealed class DemoTests
 
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
         result.Output.ShouldContain("SUCCEEDED: demo-ejabberd runs 24.0");
+        result.Output.ShouldContain("SUCCEEDED: demo-ejabberd-cutover runs 25.0");
         foreach (var operation in new[] { "connect", "login", "ping", "http" })
         {
             result.Output.Split('\n').Single(l => l.StartsWith(operation + " ", StringComparison.Ordinal)).TrimEnd().ShouldEndWith("failed    0");

@@ -26,8 +26,17 @@ internal sealed partial class DemoCommand
         var watch = Stopwatch.StartNew();
         var o = io.Output;
         await using var cluster = new EjabberdCluster("demo", 41, 3, "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)));
-        await o.WriteLineAsync($"RollingUpgrade demo on ejabberd: starting three nodes on 127.0.0.41-43 ({cluster.Folder})").ConfigureAwait(false);
+        await using var green = new EjabberdCluster("next", 44, 3, "next-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)), version: "25.0");
+        await o.WriteLineAsync($"RollingUpgrade demo on ejabberd: three nodes on 127.0.0.41-43, a new cluster prepared on 127.0.0.44-46 ({cluster.Folder})").ConfigureAwait(false);
         await cluster.StartAsync(users: 12).ConfigureAwait(false);
+
+        // The new cluster is formed once with the same users, then stopped; the cutover provisions and starts it.
+        await green.StartAsync(users: 12).ConfigureAwait(false);
+        for (var i = 3; i >= 1; i--)
+        {
+            await green.StopNodeAsync(i).ConfigureAwait(false);
+        }
+
         for (var i = 1; i <= 3; i++)
         {
             await File.WriteAllTextAsync(Path.Combine(cluster.NodeFolder(i), "ejabberd-24.0.yml"), EjabberdCluster.Config(cluster.Address(i), "24.0")).ConfigureAwait(false);
@@ -35,7 +44,8 @@ internal sealed partial class DemoCommand
 
         var options = new ProxyOptions(
             new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
-            [new ClusterOptions("demo", Enumerable.Range(1, 3).Select(i => new DestinationOptions($"demo{i}", cluster.Address(i), 5280, 5222, 100)).ToList(), TimeSpan.FromMilliseconds(500))],
+            [new ClusterOptions("demo", Enumerable.Range(1, 3).Select(i => new DestinationOptions($"demo{i}", cluster.Address(i), 5280, 5222, 100))
+                .Concat(Enumerable.Range(1, 3).Select(i => new DestinationOptions($"next{i}", green.Address(i), 5280, 5222, 0))).ToList(), TimeSpan.FromMilliseconds(500))],
             [
                 new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
                 new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
@@ -51,7 +61,14 @@ internal sealed partial class DemoCommand
 
         await o.WriteLineAsync().ConfigureAwait(false);
         await o.WriteLineAsync("== rolling upgrade 23.01 -> 24.0 of demo1..3, XMPP clients connected through the proxy ==").ConfigureAwait(false);
-        var outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options), cluster.Folder).ConfigureAwait(false);
+        var outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, null), cluster.Folder).ConfigureAwait(false);
+        if (outcome.ExitCode == 0)
+        {
+            await o.WriteLineAsync().ConfigureAwait(false);
+            await o.WriteLineAsync("== parallel cutover to the new cluster next1..3 on 25.0 ==").ConfigureAwait(false);
+            outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, green), cluster.Folder).ConfigureAwait(false);
+        }
+
         await Task.Delay(2000).ConfigureAwait(false);
         await sampling.CancelAsync().ConfigureAwait(false);
         await sampler.ConfigureAwait(false);
@@ -67,20 +84,24 @@ internal sealed partial class DemoCommand
         return outcome.ExitCode != 0 ? outcome.ExitCode : failed > 0 ? ExitCodes.HaltedOrRolledBack : ExitCodes.Done;
     }
 
-    private static string WriteEjabberdPlan(EjabberdCluster cluster, ProxyOptions options)
+    private static string WriteEjabberdPlan(EjabberdCluster cluster, ProxyOptions options, EjabberdCluster? green)
     {
-        var nodes = string.Concat(Enumerable.Range(1, 3).Select(i => $$"""
-            [[nodes]]
-            name = "demo{{i}}"
-            host = "{{cluster.Address(i)}}"
-            erlang_node = "{{cluster.ErlangNode(i)}}"
-            lb_ids = { proxy = "demo{{i}}" }
-            vars = { index = "{{i}}", dir = "{{cluster.NodeFolder(i)}}" }
+        static string Nodes(string table, EjabberdCluster c) => string.Concat(Enumerable.Range(1, 3).Select(i => $$"""
+            [[{{table}}]]
+            name = "{{c.Prefix}}{{i}}"
+            host = "{{c.Address(i)}}"
+            erlang_node = "{{c.ErlangNode(i)}}"
+            lb_ids = { proxy = "{{c.Prefix}}{{i}}" }
+            vars = { index = "{{i}}", dir = "{{c.NodeFolder(i)}}", ctl = "{{c.CtlScript}}", ejnode = "{{c.NodeScript}}" }
 
             """));
+        var nodes = Nodes("nodes", cluster);
+        var strategy = green is null
+            ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"cp\", \"{var.dir}/ejabberd-{version}.yml\", \"{config_path}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
+            : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = \"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", \"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n" + Nodes("strategy.green_nodes", green);
         var text = $$"""
             [cluster]
-            name = "demo-ejabberd"
+            name = "{{(green is null ? "demo-ejabberd" : "demo-ejabberd-cutover")}}"
 
             {{nodes}}
             [access]
@@ -89,8 +110,8 @@ internal sealed partial class DemoCommand
 
             [product]
             kind = "ejabberd"
-            ctl = ["{{cluster.CtlScript}}", "{erlang_node}"]
-            start = ["{{cluster.NodeScript}}", "start", "{var.index}"]
+            ctl = ["{var.ctl}", "{erlang_node}"]
+            start = ["{var.ejnode}", "start", "{var.index}"]
             config_path = "{var.dir}/ejabberd.yml"
             start_timeout = "60s"
 
@@ -100,20 +121,12 @@ internal sealed partial class DemoCommand
             admin_url = "http://{{options.Admin.Listen}}"
             cluster = "demo"
 
-            [upgrade]
-            target_version = "24.0"
-            install = ["cp", "{var.dir}/ejabberd-{version}.yml", "{config_path}"]
-            backup_config = true
-
             [[gates]]
             name = "c2s"
             kind = "tcp"
             address = "{host}:5222"
 
-            [strategy]
-            kind = "rolling"
-            capacity_nodes = 2
-
+            {{strategy}}
             [strategy.drain]
             timeout = "3s"
             on_timeout = "evict"
@@ -121,7 +134,7 @@ internal sealed partial class DemoCommand
             poll_interval = "500ms"
             zero_readings = 2
             """;
-        var path = Path.Combine(cluster.Folder, "rolling.toml");
+        var path = Path.Combine(cluster.Folder, green is null ? "rolling.toml" : "cutover.toml");
         File.WriteAllText(path, text);
         return path;
     }
