@@ -67,20 +67,11 @@ public sealed class ParallelHarness : IAsyncDisposable
         Directory.CreateDirectory(Path.Combine(Folder, "ssh"));
         File.Copy(Sshd.ClientKey("ed25519"), Path.Combine(Folder, "ssh", "id_ed25519"), overwrite: true);
         File.WriteAllText(Path.Combine(Folder, "known_hosts"), Sshd.KnownHostsLine + "\n");
-        string Node(string table, EjabberdCluster cluster, int i) => $$"""
-            [[{{table}}]]
-            name = "{{cluster.Prefix}}{{i}}"
-            host = "{{cluster.Address(i)}}"
-            erlang_node = "{{cluster.ErlangNode(i)}}"
-            lb_ids = { haproxy = "{{cluster.Prefix}}{{i}}" }
-            vars = { index = "{{i}}", dir = "{{cluster.NodeFolder(i)}}", ctl = "{{cluster.CtlScript}}", ejnode = "{{cluster.NodeScript}}" }
-
-            """;
         var text = $$"""
             [cluster]
             name = "ejabberd-parallel"
 
-            {{Node("nodes", Blue, 1)}}{{Node("nodes", Blue, 2)}}
+            {{Blue.PlanNodes("nodes", "haproxy")}}
             [access]
             kind = "ssh"
             user = "root"
@@ -116,7 +107,7 @@ public sealed class ParallelHarness : IAsyncDisposable
             step_pause = "2s"
             {{extra}}
 
-            {{Node("strategy.green_nodes", Green, 1)}}{{Node("strategy.green_nodes", Green, 2)}}
+            {{Green.PlanNodes("strategy.green_nodes", "haproxy")}}
             [strategy.drain]
             timeout = "4s"
             on_timeout = "evict"

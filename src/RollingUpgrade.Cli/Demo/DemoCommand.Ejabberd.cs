@@ -86,19 +86,10 @@ internal sealed partial class DemoCommand
 
     private static string WriteEjabberdPlan(EjabberdCluster cluster, ProxyOptions options, EjabberdCluster? green)
     {
-        static string Nodes(string table, EjabberdCluster c) => string.Concat(Enumerable.Range(1, 3).Select(i => $$"""
-            [[{{table}}]]
-            name = "{{c.Prefix}}{{i}}"
-            host = "{{c.Address(i)}}"
-            erlang_node = "{{c.ErlangNode(i)}}"
-            lb_ids = { proxy = "{{c.Prefix}}{{i}}" }
-            vars = { index = "{{i}}", dir = "{{c.NodeFolder(i)}}", ctl = "{{c.CtlScript}}", ejnode = "{{c.NodeScript}}" }
-
-            """));
-        var nodes = Nodes("nodes", cluster);
+        var nodes = cluster.PlanNodes("nodes", "proxy");
         var strategy = green is null
             ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"cp\", \"{var.dir}/ejabberd-{version}.yml\", \"{config_path}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
-            : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = \"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", \"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n" + Nodes("strategy.green_nodes", green);
+            : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = \"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", \"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n" + green.PlanNodes("strategy.green_nodes", "proxy");
         var text = $$"""
             [cluster]
             name = "{{(green is null ? "demo-ejabberd" : "demo-ejabberd-cutover")}}"

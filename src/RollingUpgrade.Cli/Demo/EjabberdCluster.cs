@@ -159,6 +159,20 @@ public sealed class EjabberdCluster : IAsyncDisposable
 
     public bool IsAlive(int i) => Pid(i) is { } pid && File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].Equals("Z", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The cluster's nodes as plan tables (<c>[[nodes]]</c> or <c>[[strategy.green_nodes]]</c>), each
+    /// named PREFIXi in <paramref name="loadBalancer"/>, with vars index, dir, ctl and ejnode.
+    /// </summary>
+    public string PlanNodes(string table, string loadBalancer) => string.Concat(Enumerable.Range(1, Count).Select(i => $$"""
+        [[{{table}}]]
+        name = "{{Prefix}}{{i}}"
+        host = "{{Address(i)}}"
+        erlang_node = "{{ErlangNode(i)}}"
+        lb_ids = { {{loadBalancer}} = "{{Prefix}}{{i}}" }
+        vars = { index = "{{i}}", dir = "{{NodeFolder(i)}}", ctl = "{{CtlScript}}", ejnode = "{{NodeScript}}" }
+
+        """));
+
     /// <summary>The config an "upgrade" to <paramref name="version"/> installs.</summary>
     public static string Config(string address, string version) => $$"""
         version: "{{version}}"
