@@ -55,8 +55,6 @@ public sealed class ElbV2Client
             .Build();
     }
 
-    public static Uri DefaultEndpoint(string region) => new($"https://elasticloadbalancing.{region}.amazonaws.com/");
-
     public Task RegisterTargetsAsync(string targetGroupArn, IReadOnlyList<(string Id, int? Port)> targets, CancellationToken cancellationToken) =>
         SendAsync("RegisterTargets", WithTargets(targetGroupArn, targets), cancellationToken);
 

@@ -65,8 +65,6 @@ public sealed class ChildProcess : IDisposable
         return _process.ExitCode;
     }
 
-    public void Signal(int signal) => _ = NativeSignal.Send(_process.Id, signal);
-
     public void Dispose()
     {
         try
@@ -97,12 +95,4 @@ public sealed class ChildProcess : IDisposable
             _output.AppendLine(line);
         }
     }
-}
-
-internal static partial class NativeSignal
-{
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
-
-    public static int Send(int pid, int signal) => Kill(pid, signal);
 }

@@ -80,12 +80,7 @@ public sealed class ParallelHarness : IAsyncDisposable
             known_hosts = "{{Folder}}/known_hosts"
             command_timeout = "60s"
 
-            [product]
-            kind = "ejabberd"
-            ctl = ["{var.ctl}", "{erlang_node}"]
-            start = ["{var.ejnode}", "start", "{var.index}"]
-            config_path = "{var.dir}/ejabberd.yml"
-            start_timeout = "60s"
+            {{EjabberdCluster.ProductTable}}
 
             [[load_balancers]]
             name = "haproxy"

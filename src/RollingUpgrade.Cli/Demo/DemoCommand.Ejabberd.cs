@@ -99,12 +99,7 @@ internal sealed partial class DemoCommand
             kind = "local"
             command_timeout = "60s"
 
-            [product]
-            kind = "ejabberd"
-            ctl = ["{var.ctl}", "{erlang_node}"]
-            start = ["{var.ejnode}", "start", "{var.index}"]
-            config_path = "{var.dir}/ejabberd.yml"
-            start_timeout = "60s"
+            {{EjabberdCluster.ProductTable}}
 
             [[load_balancers]]
             name = "proxy"

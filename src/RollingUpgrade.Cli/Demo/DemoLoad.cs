@@ -25,12 +25,12 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
     {
         for (var i = 0; i < tcpClients; i++)
         {
-            _tasks.Add(Task.Run(() => SessionLoopAsync("tcp", TcpSessionAsync)));
+            _tasks.Add(Task.Run(() => SessionLoopAsync(TcpSessionAsync)));
         }
 
         for (var i = 0; i < webSockets; i++)
         {
-            _tasks.Add(Task.Run(() => SessionLoopAsync("websocket", WebSocketSessionAsync)));
+            _tasks.Add(Task.Run(() => SessionLoopAsync(WebSocketSessionAsync)));
         }
 
         _tasks.Add(Task.Run(() => HttpLoopAsync(httpPerSecond)));
@@ -39,7 +39,7 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
     private void Count(string operation, bool ok) =>
         _counts.AddOrUpdate(operation, _ => (1, ok ? 0 : 1), (_, c) => (c.Attempted + 1, c.Failed + (ok ? 0 : 1)));
 
-    private async Task SessionLoopAsync(string kind, Func<CancellationToken, Task<bool>> session)
+    private async Task SessionLoopAsync(Func<CancellationToken, Task<bool>> session)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -58,8 +58,6 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
                 return;
             }
         }
-
-        _ = kind;
     }
 
     /// <summary>One TCP session; true when it connected (and later was ended by the server).</summary>

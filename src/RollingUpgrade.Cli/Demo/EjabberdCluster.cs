@@ -173,6 +173,16 @@ public sealed class EjabberdCluster : IAsyncDisposable
 
         """));
 
+    /// <summary>The plan's [product] table for nodes written by <see cref="PlanNodes"/> (their vars name the scripts and folders).</summary>
+    public const string ProductTable = """
+        [product]
+        kind = "ejabberd"
+        ctl = ["{var.ctl}", "{erlang_node}"]
+        start = ["{var.ejnode}", "start", "{var.index}"]
+        config_path = "{var.dir}/ejabberd.yml"
+        start_timeout = "60s"
+        """;
+
     /// <summary>The config an "upgrade" to <paramref name="version"/> installs.</summary>
     public static string Config(string address, string version) => $$"""
         version: "{{version}}"

@@ -18,6 +18,4 @@ public sealed class RunState
     public const string MixedSince = "mixed_since";
 
     public static string BackupKey(string node) => $"backup:{node}";
-
-    public static string InstallCountKey(string node) => $"installs:{node}";
 }
