@@ -117,7 +117,45 @@ internal static class RollingUpgradeBench
     {
         var plan = harness.WritePlan(repositoryRoot);
         var cli = Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll");
-        return await RunChildAsync("dotnet", [cli, "run", plan]);
+        var result = await RunChildAsync("dotnet", [cli, "run", plan]);
+        PrintStepTimes(Path.Combine(Path.GetDirectoryName(plan)!, ".rollingupgrade"));
+        return result;
+    }
+
+    /// <summary>Where the run's time went: each step's duration from its journal, summed by kind of step.</summary>
+    private static void PrintStepTimes(string stateRoot)
+    {
+        var journal = Directory.EnumerateFiles(stateRoot, "*.jsonl", SearchOption.AllDirectories).OrderBy(File.GetLastWriteTimeUtc).LastOrDefault();
+        if (journal is null)
+        {
+            return;
+        }
+
+        var started = new Dictionary<int, (DateTimeOffset At, string Message)>();
+        var byKind = new Dictionary<string, TimeSpan>();
+        foreach (var record in RollingUpgrade.Journaling.Journal.Read(journal))
+        {
+            if (record.Step is not { } step)
+            {
+                continue;
+            }
+
+            if (record.Type == RollingUpgrade.Journaling.JournalTypes.StepStarted)
+            {
+                started[step] = (record.At, record.Message ?? string.Empty);
+            }
+            else if (record.Type == RollingUpgrade.Journaling.JournalTypes.StepSucceeded && started.TryGetValue(step, out var start))
+            {
+                var kind = string.Join(' ', start.Message.Split(' ').Take(2));
+                byKind[kind] = byKind.GetValueOrDefault(kind) + (record.At - start.At);
+            }
+        }
+
+        Console.WriteLine("time by step (summed over nodes):");
+        foreach (var (kind, time) in byKind.OrderByDescending(kv => kv.Value))
+        {
+            Console.WriteLine($"  {time.TotalSeconds,6:0.00} s  {kind}");
+        }
     }
 
     private static async Task<(int, TimeSpan?)> AnsibleAsync(UpgradeHarness harness, string repositoryRoot, bool shutdownSessions)

@@ -19,6 +19,11 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
 
     public IProduct Product { get; private set; } = null!;
 
+    /// <summary>The same nodes through ejabberd's HTTP API (product.api_url), the control command as fallback.</summary>
+    public EjabberdProduct ApiProduct { get; private set; } = null!;
+
+    public Plan ApiPlan { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         await Cluster.StartAsync(users: 2);
@@ -51,6 +56,35 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
         var result = PlanLoader.Load(text, "ej.toml");
         Plan = result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
         Product = ProductFactory.Create(Plan, new LocalShellFactory());
+        ApiPlan = WithApiUrl(text, "http://{host}:5280/api");
+        ApiProduct = (EjabberdProduct)ProductFactory.Create(ApiPlan, new LocalShellFactory());
+    }
+
+    public string PlanText { get; private set; } = string.Empty;
+
+    /// <summary>The fixture's plan with <c>product.api_url</c> set to <paramref name="url"/>.</summary>
+    public Plan WithApiUrl(string text, string url)
+    {
+        PlanText = text;
+        var result = PlanLoader.Load(text.Replace("[product]\n", $"[product]\napi_url = \"{url}\"\n", StringComparison.Ordinal), "ej-api.toml");
+        return result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
+    }
+
+    public EjabberdProduct ProductWithApiUrl(string url) => (EjabberdProduct)ProductFactory.Create(WithApiUrl(PlanText, url), new LocalShellFactory());
+
+    /// <summary>Logs an XMPP client in on node <paramref name="index"/> directly; its events go to <paramref name="events"/>.</summary>
+    public async Task<Task> LogInAsync(int index, string user, System.Collections.Concurrent.ConcurrentQueue<LoadEvent> events, CancellationToken stop)
+    {
+        var client = new XmppLoadClient(0, Cluster.Address(index), 5222, user, "pw-" + user, "localhost", events.Enqueue);
+        var session = Task.Run(() => client.RunAsync(stop));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!events.Any(e => e.Operation == LoadOperations.Login && e.Succeeded))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"the XMPP client did not log in to node {index}");
+            await Task.Delay(100);
+        }
+
+        return session;
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
@@ -186,5 +220,107 @@ public sealed class EjabberdLeaveClusterTests : IAsyncLifetime
         var membership = await _product.MembershipAsync(_plan.Nodes[0], CancellationToken.None);
         membership.Running.ShouldBe([_cluster.ErlangNode(1)]);
         membership.Stopped.ShouldBeEmpty();
+    }
+}
+
+/// <summary>The same questions through ejabberd's HTTP API, and eviction through the node itself.</summary>
+[Collection("ejabberd")]
+public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
+{
+    private NodeSpec Node(int i) => fixture.ApiPlan.Nodes[i - 1];
+
+    private IReadOnlyList<string> All => fixture.ApiPlan.Nodes.Select(n => n.ErlangNode).ToList();
+
+    [Fact(Timeout = 60_000)]
+    public async Task Membership_and_sessions_over_http_agree_with_ejabberdctl()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            MembershipCheck.Compare(await fixture.ApiProduct.MembershipAsync(Node(i), CancellationToken.None), All).ShouldBeNull();
+        }
+
+        using var stop = new CancellationTokenSource();
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LoadEvent>();
+        var session = await fixture.LogInAsync(1, "user2", events, stop.Token);
+        try
+        {
+            (await fixture.ApiProduct.SessionCountAsync(Node(1), CancellationToken.None)).ShouldBe(1);
+            (await fixture.ApiProduct.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
+            var listed = await fixture.ApiProduct.SessionsOnAsync(Node(1), CancellationToken.None);
+            listed.Count.ShouldBe(1);
+            (listed[0].User, listed[0].Host, listed[0].Node).ShouldBe(("user2", "localhost", fixture.Cluster.ErlangNode(1)));
+            (await fixture.ApiProduct.SessionsOnAsync(Node(2), CancellationToken.None)).ShouldBeEmpty();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await session;
+        }
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Eviction_through_the_node_ends_the_session_with_a_clean_stream_close(bool overHttp)
+    {
+        var product = overHttp ? fixture.ApiProduct : (EjabberdProduct)fixture.Product;
+        using var stop = new CancellationTokenSource();
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LoadEvent>();
+        var session = await fixture.LogInAsync(2, "user1", events, stop.Token);
+        try
+        {
+            (await product.EvictSessionsAsync(Node(2), 5, CancellationToken.None)).ShouldBe(1);
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!events.Any(e => e.Operation == LoadOperations.Disconnect))
+            {
+                DateTime.UtcNow.ShouldBeLessThan(deadline, "the evicted client saw no disconnect");
+                await Task.Delay(50);
+            }
+
+            events.Single(e => e.Operation == LoadOperations.Disconnect).Detail.ShouldBe("stream-close");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await session;
+        }
+
+        (await product.EvictSessionsAsync(Node(3), 5, CancellationToken.None)).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_api_that_does_not_answer_falls_back_to_ejabberdctl()
+    {
+        // Nothing listens on port 1 of the node's address: every call falls back to the control command.
+        var product = fixture.ProductWithApiUrl("http://{host}:1/api");
+
+        MembershipCheck.Compare(await product.MembershipAsync(Node(1), CancellationToken.None), All).ShouldBeNull();
+        (await product.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
+        (await product.EvictSessionsAsync(Node(3), 5, CancellationToken.None)).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_wrong_api_path_is_an_error_naming_the_setting()
+    {
+        var product = fixture.ProductWithApiUrl("http://{host}:5280/not-the-api");
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.MembershipAsync(Node(1), CancellationToken.None));
+
+        error.Message.ShouldContain("product.api_url");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Stop_and_start_over_http_wait_for_the_real_state()
+    {
+        await fixture.ApiProduct.StopAsync(Node(3), CancellationToken.None);
+
+        (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+        (await fixture.ApiProduct.StatusAsync(Node(3), CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+
+        await fixture.ApiProduct.StartAsync(Node(3), CancellationToken.None);
+
+        (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).IsRunning.ShouldBeTrue();
+        MembershipCheck.Compare(await fixture.ApiProduct.MembershipAsync(Node(3), CancellationToken.None), All).ShouldBeNull();
     }
 }

@@ -124,4 +124,40 @@ public sealed class ParserFixtureTests
         problem.ShouldBe("running db nodes are [a@h, x@h]: missing b@h, c@h; extra x@h; stopped c@h");
         MembershipCheck.Compare(new Membership(["b@h", "a@h"], []), ["a@h", "b@h"]).ShouldBeNull();
     }
+
+    [Fact]
+    public void Connected_users_info_from_ejabberdctl_gives_user_host_resource_and_node()
+    {
+        var sessions = EjabberdSessionParser.ParseCtl("alice@localhost/scout\tc2s\t127.0.0.1\t34028\t0\tejabberd1@127.0.0.11\t2\tavailable\tscout\t\n" +
+            "bob@example.org/phone/2\tc2s\t127.0.0.1\t34030\t5\t'ej-2@host.example'\t9\taway\tphone/2\tbusy\n");
+
+        sessions.ShouldBe([
+            new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11"),
+            new EjabberdSession("bob", "example.org", "phone/2", "ej-2@host.example"),
+        ]);
+        EjabberdSessionParser.ParseCtl("\n").ShouldBeEmpty();
+        Should.Throw<UnexpectedAnswerException>(() => EjabberdSessionParser.ParseCtl("Error: unknown command\n"));
+    }
+
+    [Fact]
+    public void Connected_users_info_from_the_http_api_gives_the_same_records()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse("""
+            [{"jid":"alice@localhost/scout","connection":"c2s","ip":"127.0.0.1","port":34028,"priority":0,"node":"ejabberd1@127.0.0.11","uptime":2,"status":"available","resource":"scout","statustext":""}]
+            """);
+
+        EjabberdSessionParser.ParseJson(json.RootElement).ShouldBe([new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11")]);
+        using var garbage = System.Text.Json.JsonDocument.Parse("""{"status":"error"}""");
+        Should.Throw<UnexpectedAnswerException>(() => EjabberdSessionParser.ParseJson(garbage.RootElement));
+    }
+
+    [Fact]
+    public void Ejabberd_api_status_is_one_string_run_together()
+    {
+        var status = EjabberdStatusParser.ParseApi("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node");
+
+        (status.State, status.Version).ShouldBe((NodeRunState.Running, "23.01-1"));
+        EjabberdStatusParser.ParseApi("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd is not running in that node.").State.ShouldBe(NodeRunState.Starting);
+        Should.Throw<UnexpectedAnswerException>(() => EjabberdStatusParser.ParseApi("<html>proxy error</html>"));
+    }
 }

@@ -21,7 +21,7 @@ internal static class DrainWaiter
         var deadline = context.StepStartedAt + drain.Timeout;
         var zeros = 0;
         var evicting = false;
-        long evicted = 0;
+        var eviction = new Eviction();
         long last = -1;
         var evictedSince = DateTimeOffset.MinValue;
         double evictionCredit = 0;
@@ -42,9 +42,14 @@ internal static class DrainWaiter
             zeros = total == 0 ? zeros + 1 : 0;
             if (zeros >= drain.ZeroReadings)
             {
-                if (evicted > 0)
+                if (eviction.Total > 0)
                 {
-                    context.Emit(RunEventTypes.Progress, $"{node.Name}: drained after evicting {evicted} session(s)", step);
+                    context.Emit(RunEventTypes.Progress, $"{node.Name}: drained after evicting {eviction.Describe()}", step,
+                        new Dictionary<string, string>
+                        {
+                            ["evicted_by_node"] = eviction.ByNode.ToString(CultureInfo.InvariantCulture),
+                            ["evicted_by_load_balancers"] = eviction.ByBalancers.ToString(CultureInfo.InvariantCulture),
+                        });
                 }
 
                 return;
@@ -69,7 +74,7 @@ internal static class DrainWaiter
                 }
             }
 
-            if (evicting && fromBalancers == 0 && fromNode > 0)
+            if (evicting && fromBalancers == 0 && fromNode > 0 && eviction.NodeCannotEvict)
             {
                 // What is left did not come through a load balancer, so it cannot be evicted there; stopping the node ends it.
                 context.Emit(RunEventTypes.Warning, $"{node.Name} still has {fromNode} session(s) that no load balancer holds; stopping the node will end them", step);
@@ -84,19 +89,58 @@ internal static class DrainWaiter
                 var budget = (int)Math.Floor(evictionCredit);
                 if (budget > 0)
                 {
-                    long ended = 0;
-                    foreach (var lb in context.LoadBalancers)
-                    {
-                        ended += await context.Transient.ExecuteAsync(async ct => await lb.EvictAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    evicted += ended;
+                    await EvictAsync(context, node, budget, fromBalancers, eviction, cancellationToken).ConfigureAwait(false);
                     evictionCredit -= budget;
                 }
             }
 
             await Task.Delay(drain.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The node ends its own sessions when the product can (the client gets a stream error and a
+    /// clean close); the load balancers cut only what the node does not hold (or everything, for
+    /// products that cannot), which is a bare TCP close.
+    /// </summary>
+    private static async Task EvictAsync(RunContext context, NodeSpec node, int budget, long fromBalancers, Eviction eviction, CancellationToken cancellationToken)
+    {
+        long byNode = 0;
+        if (!eviction.NodeCannotEvict)
+        {
+            var ended = await context.Transient.ExecuteAsync(async ct => await context.Product.EvictSessionsAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            eviction.NodeCannotEvict = ended is null;
+            byNode = ended ?? 0;
+            eviction.ByNode += byNode;
+        }
+
+        if (byNode > 0 || fromBalancers == 0)
+        {
+            return;
+        }
+
+        foreach (var lb in context.LoadBalancers)
+        {
+            eviction.ByBalancers += await context.Transient.ExecuteAsync(async ct => await lb.EvictAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Eviction
+    {
+        public long ByNode { get; set; }
+
+        public long ByBalancers { get; set; }
+
+        public bool NodeCannotEvict { get; set; }
+
+        public long Total => ByNode + ByBalancers;
+
+        public string Describe() => (ByNode, ByBalancers) switch
+        {
+            (> 0, 0) => $"{ByNode} session(s) through the node (clean stream close)",
+            (0, > 0) => $"{ByBalancers} connection(s) at the load balancers",
+            _ => $"{ByNode} session(s) through the node and {ByBalancers} connection(s) at the load balancers",
+        };
     }
 
     private static async Task<long> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)

@@ -13,6 +13,13 @@ public interface IProduct
     /// <summary>Live client sessions on this node, or null when the product cannot tell.</summary>
     Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Ends up to <paramref name="maxSessions"/> client sessions on this node from the server side,
+    /// so each client gets a stream error and a clean close rather than a bare TCP close. Returns how
+    /// many it ended (0 when none is left), or null when the product cannot end sessions itself.
+    /// </summary>
+    Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken);
+
     Task StopAsync(NodeSpec node, CancellationToken cancellationToken);
 
     /// <summary>Starts the node and returns once it reports started.</summary>

@@ -16,6 +16,31 @@ public static partial class EjabberdStatusParser
     [GeneratedRegex(@"^The node \S+ is (\w+) with status: (\w+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex Node();
 
+    [GeneratedRegex(@"ejabberd (\S+) is running in that node", RegexOptions.CultureInvariant)]
+    private static partial Regex RunningAnywhere();
+
+    /// <summary>
+    /// The HTTP API's <c>status</c>: one string, "The node 'n@h' is started. Status: started" run
+    /// together with "ejabberd 23.01-1 is running in that node". The API answers only while
+    /// ejabberd's listeners are up, so anything else is a node that is not (yet) running.
+    /// </summary>
+    public static NodeStatus ParseApi(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var running = RunningAnywhere().Match(text);
+        if (running.Success)
+        {
+            return new NodeStatus(NodeRunState.Running, running.Groups[1].Value, $"started, ejabberd {running.Groups[1].Value}");
+        }
+
+        if (text.Contains("is not running in that node", StringComparison.Ordinal) || text.Contains("The node", StringComparison.Ordinal))
+        {
+            return new NodeStatus(NodeRunState.Starting, null, "the Erlang VM is up but ejabberd is not running yet");
+        }
+
+        throw new UnexpectedAnswerException($"ejabberd's HTTP API answered status with something unexpected: '{ErlangTerms.Shorten(text.Trim())}'");
+    }
+
     public static NodeStatus Parse(int exitCode, string output)
     {
         ArgumentNullException.ThrowIfNull(output);

@@ -55,6 +55,9 @@ public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider
         return new Membership(names, []);
     }
 
+    /// <summary>A generic cluster has no command to end sessions; the load balancers do it.</summary>
+    public Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+
     public async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         if (!Has("sessions"))

@@ -78,6 +78,31 @@ public sealed class RollingExecutionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Eviction_goes_through_the_node_when_the_product_can_end_sessions_itself()
+    {
+        using var run = new RunHarness(TestPlans.Rolling(onTimeout: "evict", timeout: "30s"));
+        run.Adapters.Product.CanEvict = true;
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Adapters.Product.Evicted.ShouldBe(10);
+        run.Lb().Evicted.ShouldBe(0);
+        // Paced as with the load balancer: no call ended more than the rate allows in one poll.
+        run.Adapters.Product.Log.Where(l => l.StartsWith("evict n2", StringComparison.Ordinal)).Select(l => int.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture))
+            .ShouldAllBe(count => count <= 2);
+        var journal = run.Journal();
+        var waitStart = journal.First(r => r.StepId == "WaitDrained:n2" && r.Type == JournalTypes.StepStarted).At;
+        var waitEnd = journal.First(r => r.StepId == "WaitDrained:n2" && r.Type == JournalTypes.StepSucceeded).At;
+        (waitEnd - waitStart).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(34));
+        run.Events.Events.ShouldContain(e => e.Message.Contains("drained after evicting 10 session(s) through the node (clean stream close)"));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Drain_timeout_with_stop_policy_stops_the_node_with_sessions_open()
     {
         using var run = new RunHarness(TestPlans.Rolling(onTimeout: "stop", timeout: "30s"));

@@ -7,6 +7,31 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
 {
     public List<string> Log { get; } = [];
 
+    /// <summary>Whether the product ends sessions itself (as ejabberd's kick_session does).</summary>
+    public bool CanEvict { get; set; }
+
+    public long Evicted { get; private set; }
+
+    public Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
+    {
+        if (!CanEvict)
+        {
+            return Task.FromResult<long?>(null);
+        }
+
+        var n = world.Nodes[node.Name];
+        var now = world.Time.GetUtcNow();
+        var live = n.Running ? n.SessionEnds.Where(e => e > now).Take(maxSessions).ToList() : [];
+        foreach (var end in live)
+        {
+            n.SessionEnds.Remove(end);
+        }
+
+        Evicted += live.Count;
+        Log.Add($"evict {node.Name} {live.Count}");
+        return Task.FromResult<long?>(live.Count);
+    }
+
     public Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];

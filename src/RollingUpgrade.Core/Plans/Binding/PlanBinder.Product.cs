@@ -9,6 +9,20 @@ internal sealed partial class PlanBinder
 
     private static readonly IReadOnlyList<string> RequiredGenericOperations = ["status", "stop", "start"];
 
+    /// <summary>An http(s) URL whose placeholders are node values ({host}, {var.NAME}, ...).</summary>
+    private static string? ApiUrlRule(string value)
+    {
+        var unknown = CommandTemplate.Placeholder().Matches(value).Select(m => m.Groups[1].Value)
+            .FirstOrDefault(n => !CommandTemplate.KnownPlaceholders.Contains(n) && !n.StartsWith("var.", StringComparison.Ordinal));
+        if (unknown is not null)
+        {
+            return $"uses unknown placeholder {{{unknown}}}{Suggestions.DidYouMean(unknown, CommandTemplate.KnownPlaceholders)}";
+        }
+
+        var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "node.invalid" : "1");
+        return ValueRules.Url(sample, "http", "https") ?? (new Uri(sample).Query.Length > 0 ? "must not carry a query string; it is the base the API's commands are appended to" : null);
+    }
+
     private ProductSpec? BindProduct(TableCursor? table)
     {
         if (table is null)
@@ -54,6 +68,25 @@ internal sealed partial class PlanBinder
                 Start = Command(table, "start"),
                 Stop = Command(table, "stop"),
             };
+        }
+
+        if (kind == "ejabberd")
+        {
+            spec = spec with
+            {
+                ApiUrl = Checked(table, "api_url", ApiUrlRule),
+                ApiUser = Checked(table, "api_user", ValueRules.Jid),
+                ApiPasswordEnv = Checked(table, "api_password_env", ValueRules.EnvName),
+            };
+            if ((spec.ApiUser is null) != (spec.ApiPasswordEnv is null))
+            {
+                sink.Error(table.LocationOf(spec.ApiUser is null ? "api_password_env" : "api_user"), "'product.api_user' and 'product.api_password_env' go together (HTTP basic auth for ejabberd's API); set both or neither");
+            }
+
+            if (spec.ApiUser is not null && !table.Has("api_url"))
+            {
+                sink.Error(table.LocationOf("api_user"), "'product.api_user' is set but 'product.api_url' is not; set the API's URL, such as \"http://{host}:5280/api\"");
+            }
         }
 
         if (kind == "generic")

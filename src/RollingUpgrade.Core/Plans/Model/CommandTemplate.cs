@@ -33,6 +33,9 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
         return ["/bin/sh", "-c", Substitute(Parts[0], values, quote: true)];
     }
 
+    /// <summary>One text (a URL, a path) with every placeholder replaced, nothing quoted.</summary>
+    public static string RenderText(string text, IReadOnlyDictionary<string, string> values) => Substitute(text, values, quote: false);
+
     public override string ToString() => IsScript ? Parts[0] : string.Join(' ', Parts.Select(ShellQuote.Quote));
 
     private static string Substitute(string text, IReadOnlyDictionary<string, string> values, bool quote) =>

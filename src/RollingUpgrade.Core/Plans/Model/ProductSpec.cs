@@ -32,6 +32,18 @@ public sealed record ProductSpec
 
     public string? ConfigPath { get; init; }
 
+    /// <summary>
+    /// ejabberd's HTTP API (mod_http_api) per node, such as "http://{host}:5280/api". When set,
+    /// status, membership, session counts and eviction go over HTTP (about 1 ms a call instead of
+    /// a control-command VM); the control command stays the authority when the API does not answer.
+    /// </summary>
+    public string? ApiUrl { get; init; }
+
+    /// <summary>Basic-auth user for <see cref="ApiUrl"/> (an admin JID); its password comes from <see cref="ApiPasswordEnv"/>.</summary>
+    public string? ApiUser { get; init; }
+
+    public string? ApiPasswordEnv { get; init; }
+
     /// <summary>For the generic product: one command per operation.</summary>
     public IReadOnlyDictionary<string, GenericOperation> Operations { get; init; } = new Dictionary<string, GenericOperation>();
 

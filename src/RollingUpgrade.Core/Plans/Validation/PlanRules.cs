@@ -136,6 +136,7 @@ internal sealed class PlanRules(
         {
             ("product.config_path", plan.Product.ConfigPath is { } p ? [p] : []),
             ("product.ctl", plan.Product.Ctl.Parts),
+            ("product.api_url", plan.Product.ApiUrl is { } api ? [api] : []),
             ("product.start", plan.Product.Start?.Parts ?? []),
             ("product.stop", plan.Product.Stop?.Parts ?? []),
             ("upgrade.install", plan.Upgrade.Install?.Parts ?? []),

@@ -55,6 +55,15 @@ public static partial class ValueRules
     public static string? ServerId(string value) =>
         ServerIdPattern().IsMatch(value) ? null : "must hold only letters, digits and '_', '.', ':', '/', '@', '=', '+', '-'";
 
+    /// <summary>A bare JID such as 'admin@example.com': a node name, '@' and a host.</summary>
+    public static string? Jid(string value)
+    {
+        var at = value.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 && Name(value[..at]) is null && Host(value[(at + 1)..]) is null
+            ? null
+            : "must be a bare JID such as 'admin@example.com'";
+    }
+
     public static string? EnvName(string value) =>
         EnvNamePattern().IsMatch(value) ? null : "must be an environment variable name such as 'MIM_KEY_PASSPHRASE'";
 
