@@ -70,8 +70,17 @@ internal static class RollingUpgradeBench
     private static async Task<(int, TimeSpan?)> FloorAsync(UpgradeHarness harness)
     {
         var client = new HAProxyRuntimeClient(new HAProxyEndpoint(harness.HAProxy.SocketPath), TimeSpan.FromSeconds(5));
+        var phases = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        var phase = Stopwatch.StartNew();
+        void Lap(string name)
+        {
+            phases[name] = phases.GetValueOrDefault(name) + phase.Elapsed;
+            phase.Restart();
+        }
+
         for (var i = 1; i <= 3; i++)
         {
+            phase.Restart();
             var server = $"ej{i}";
             foreach (var backend in new[] { "be_xmpp", "be_http" })
             {
@@ -93,9 +102,12 @@ internal static class RollingUpgradeBench
                 await Task.Delay(DateTime.UtcNow >= deadline ? 200 : 100);
             }
 
+            Lap("drain");
             await harness.Cluster.StopNodeAsync(i);
+            Lap("stop");
             File.Copy(Path.Combine(harness.Cluster.NodeFolder(i), "ejabberd-24.0.yml"), harness.Cluster.ConfigPath(i), overwrite: true);
             await harness.Cluster.StartNodeAsync(i);
+            Lap("start");
             foreach (var backend in new[] { "be_xmpp", "be_http" })
             {
                 await client.ExecuteMutationAsync($"set server {backend}/{server} state ready", CancellationToken.None);
@@ -105,6 +117,14 @@ internal static class RollingUpgradeBench
             {
                 await Task.Delay(50);
             }
+
+            Lap("ready until UP");
+        }
+
+        Console.WriteLine("floor time by phase (summed over nodes):");
+        foreach (var (name, time) in phases)
+        {
+            Console.WriteLine($"  {time.TotalSeconds,6:0.00} s  {name}");
         }
 
         return (0, null);
@@ -117,7 +137,7 @@ internal static class RollingUpgradeBench
     {
         var plan = harness.WritePlan(repositoryRoot);
         var cli = Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll");
-        var result = await RunChildAsync("dotnet", [cli, "run", plan]);
+        var result = await RunChildAsync("dotnet", [cli, "run", plan, "--output", "json"]);
         PrintStepTimes(Path.Combine(Path.GetDirectoryName(plan)!, ".rollingupgrade"));
         return result;
     }
@@ -142,11 +162,11 @@ internal static class RollingUpgradeBench
 
             if (record.Type == RollingUpgrade.Journaling.JournalTypes.StepStarted)
             {
-                started[step] = (record.At, record.Message ?? string.Empty);
+                started[step] = (record.At, record.StepId ?? record.Message ?? string.Empty);
             }
             else if (record.Type == RollingUpgrade.Journaling.JournalTypes.StepSucceeded && started.TryGetValue(step, out var start))
             {
-                var kind = string.Join(' ', start.Message.Split(' ').Take(2));
+                var kind = start.Message.Split(':')[0];
                 byKind[kind] = byKind.GetValueOrDefault(kind) + (record.At - start.At);
             }
         }
@@ -205,7 +225,10 @@ internal static class RollingUpgradeBench
 
         await process.WaitForExitAsync();
         var text = await output + await error;
+        var log = Path.Combine(Path.GetTempPath(), $"rollingupgrade-bench-{Path.GetFileNameWithoutExtension(file)}.log");
+        await File.WriteAllTextAsync(log, text);
         Console.WriteLine(string.Join("\n", text.Split('\n').TakeLast(12)));
+        Console.WriteLine($"(whole output: {log})");
         return (process.ExitCode, cpu);
     }
 }

@@ -21,6 +21,16 @@ public sealed class ElbV2Exception(string code, string message, HttpStatusCode s
 /// <summary>One target of a target group as DescribeTargetHealth reports it.</summary>
 public sealed record TargetHealth(string Id, int? Port, string State, string? Reason);
 
+/// <summary>A target group as DescribeTargetGroups reports it.</summary>
+public sealed record TargetGroupInfo(string Name, string Arn, string? Protocol, int? Port, string? TargetType, IReadOnlyList<string> LoadBalancerArns);
+
+/// <summary>
+/// A listener (its default actions) or a listener rule (its actions), as the API returned them.
+/// The actions are kept as XML so they can be sent back whole, including parts this tool does
+/// not model (authentication, fixed responses, stickiness).
+/// </summary>
+public sealed record ListenerOrRule(string Arn, string? Protocol, IReadOnlyList<XElement> Actions);
+
 /// <summary>
 /// A small client for the ELBv2 Query API (Version 2015-12-01): form-encoded POSTs signed with
 /// SigV4, XML answers, ErrorResponse parsed into <see cref="ElbV2Exception"/>, throttling and 5xx
@@ -28,7 +38,7 @@ public sealed record TargetHealth(string Id, int? Port, string State, string? Re
 /// </summary>
 public sealed class ElbV2Client
 {
-    private static readonly XNamespace Ns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+    public static readonly XNamespace Ns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
     private readonly string _region;
@@ -77,41 +87,122 @@ public sealed class ElbV2Client
     }
 
     /// <summary>Target group name -> ARN, following NextMarker pages.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> DescribeTargetGroupsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> DescribeTargetGroupsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        (await DescribeTargetGroupsAsync(names, [], cancellationToken).ConfigureAwait(false)).ToDictionary(g => g.Name, g => g.Arn, StringComparer.Ordinal);
+
+    /// <summary>Target groups by name and/or ARN, following NextMarker pages.</summary>
+    public async Task<IReadOnlyList<TargetGroupInfo>> DescribeTargetGroupsAsync(IReadOnlyList<string> names, IReadOnlyList<string> arns, CancellationToken cancellationToken)
     {
-        var groups = new Dictionary<string, string>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(arns);
+        var parameters = Members("Names", names).Concat(Members("TargetGroupArns", arns)).ToList();
+        var groups = new List<TargetGroupInfo>();
+        await foreach (var member in PagesAsync("DescribeTargetGroups", parameters, "TargetGroups", cancellationToken).ConfigureAwait(false))
+        {
+            groups.Add(new TargetGroupInfo(
+                Text(member, "TargetGroupName") ?? string.Empty,
+                Text(member, "TargetGroupArn") ?? string.Empty,
+                Text(member, "Protocol"),
+                int.TryParse(Text(member, "Port"), out var port) ? port : null,
+                Text(member, "TargetType"),
+                member.Element(Ns + "LoadBalancerArns")?.Elements(Ns + "member").Select(e => e.Value).ToList() ?? []));
+        }
+
+        return groups;
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> ModifyTargetGroupAttributesAsync(string targetGroupArn, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        var parameters = new List<KeyValuePair<string, string>> { new("TargetGroupArn", targetGroupArn) };
+        var i = 0;
+        foreach (var (key, value) in attributes)
+        {
+            i++;
+            parameters.Add(new($"Attributes.member.{i}.Key", key));
+            parameters.Add(new($"Attributes.member.{i}.Value", value));
+        }
+
+        var result = await SendAsync("ModifyTargetGroupAttributes", parameters, cancellationToken).ConfigureAwait(false);
+        return Attributes(result);
+    }
+
+    public async Task<IReadOnlyList<ListenerOrRule>> DescribeListenersAsync(IReadOnlyList<string> listenerArns, CancellationToken cancellationToken)
+    {
+        var listeners = new List<ListenerOrRule>();
+        await foreach (var member in PagesAsync("DescribeListeners", Members("ListenerArns", listenerArns).ToList(), "Listeners", cancellationToken).ConfigureAwait(false))
+        {
+            listeners.Add(new ListenerOrRule(Text(member, "ListenerArn") ?? string.Empty, Text(member, "Protocol"), ActionsOf(member, "DefaultActions")));
+        }
+
+        return listeners;
+    }
+
+    public async Task<IReadOnlyList<ListenerOrRule>> DescribeRulesAsync(IReadOnlyList<string> ruleArns, CancellationToken cancellationToken)
+    {
+        var rules = new List<ListenerOrRule>();
+        await foreach (var member in PagesAsync("DescribeRules", Members("RuleArns", ruleArns).ToList(), "Rules", cancellationToken).ConfigureAwait(false))
+        {
+            rules.Add(new ListenerOrRule(Text(member, "RuleArn") ?? string.Empty, null, ActionsOf(member, "Actions")));
+        }
+
+        return rules;
+    }
+
+    /// <summary>Replaces the listener's whole default action list (the API takes nothing less) and returns what it now holds.</summary>
+    public async Task<ListenerOrRule> ModifyListenerAsync(string listenerArn, IReadOnlyList<XElement> actions, CancellationToken cancellationToken)
+    {
+        var parameters = new List<KeyValuePair<string, string>> { new("ListenerArn", listenerArn) };
+        parameters.AddRange(QueryEncoding.Flatten("DefaultActions", actions));
+        var result = await SendAsync("ModifyListener", parameters, cancellationToken).ConfigureAwait(false);
+        var member = result.Element(Ns + "Listeners")?.Elements(Ns + "member").FirstOrDefault();
+        return new ListenerOrRule(listenerArn, member is null ? null : Text(member, "Protocol"), member is null ? [] : ActionsOf(member, "DefaultActions"));
+    }
+
+    /// <summary>Replaces the rule's whole action list and returns what it now holds.</summary>
+    public async Task<ListenerOrRule> ModifyRuleAsync(string ruleArn, IReadOnlyList<XElement> actions, CancellationToken cancellationToken)
+    {
+        var parameters = new List<KeyValuePair<string, string>> { new("RuleArn", ruleArn) };
+        parameters.AddRange(QueryEncoding.Flatten("Actions", actions));
+        var result = await SendAsync("ModifyRule", parameters, cancellationToken).ConfigureAwait(false);
+        var member = result.Element(Ns + "Rules")?.Elements(Ns + "member").FirstOrDefault();
+        return new ListenerOrRule(ruleArn, null, member is null ? [] : ActionsOf(member, "Actions"));
+    }
+
+    /// <summary>The members of every page of a paged Describe call.</summary>
+    private async IAsyncEnumerable<XElement> PagesAsync(string action, List<KeyValuePair<string, string>> parameters, string listName, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         string? marker = null;
         do
         {
-            var parameters = new List<KeyValuePair<string, string>>();
-            for (var i = 0; i < names.Count; i++)
+            var page = marker is null ? parameters : [.. parameters, new("Marker", marker)];
+            var result = await SendAsync(action, page, cancellationToken).ConfigureAwait(false);
+            foreach (var member in result.Elements(Ns + listName).Elements(Ns + "member"))
             {
-                parameters.Add(new($"Names.member.{i + 1}", names[i]));
-            }
-
-            if (marker is not null)
-            {
-                parameters.Add(new("Marker", marker));
-            }
-
-            var result = await SendAsync("DescribeTargetGroups", parameters, cancellationToken).ConfigureAwait(false);
-            foreach (var member in result.Descendants(Ns + "TargetGroups").Elements(Ns + "member"))
-            {
-                groups[member.Element(Ns + "TargetGroupName")?.Value ?? string.Empty] = member.Element(Ns + "TargetGroupArn")?.Value ?? string.Empty;
+                yield return member;
             }
 
             marker = result.Element(Ns + "NextMarker")?.Value;
         }
         while (!string.IsNullOrEmpty(marker));
-
-        return groups;
     }
+
+    private static IEnumerable<KeyValuePair<string, string>> Members(string name, IReadOnlyList<string> values) =>
+        values.Select((v, i) => new KeyValuePair<string, string>($"{name}.member.{i + 1}", v));
+
+    private static string? Text(XElement element, string name) => element.Element(Ns + name)?.Value;
+
+    private static IReadOnlyList<XElement> ActionsOf(XElement member, string name) =>
+        member.Element(Ns + name)?.Elements(Ns + "member").ToList() ?? [];
+
+    private static IReadOnlyDictionary<string, string> Attributes(XElement result) =>
+        result.Descendants(Ns + "Attributes").Elements(Ns + "member")
+            .ToDictionary(m => m.Element(Ns + "Key")?.Value ?? string.Empty, m => m.Element(Ns + "Value")?.Value ?? string.Empty, StringComparer.Ordinal);
 
     public async Task<IReadOnlyDictionary<string, string>> DescribeTargetGroupAttributesAsync(string targetGroupArn, CancellationToken cancellationToken)
     {
         var result = await SendAsync("DescribeTargetGroupAttributes", [new("TargetGroupArn", targetGroupArn)], cancellationToken).ConfigureAwait(false);
-        return result.Descendants(Ns + "Attributes").Elements(Ns + "member")
-            .ToDictionary(m => m.Element(Ns + "Key")?.Value ?? string.Empty, m => m.Element(Ns + "Value")?.Value ?? string.Empty, StringComparer.Ordinal);
+        return Attributes(result);
     }
 
     private static List<KeyValuePair<string, string>> WithTargets(string targetGroupArn, IReadOnlyList<(string Id, int? Port)> targets)

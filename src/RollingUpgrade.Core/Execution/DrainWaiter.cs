@@ -14,6 +14,8 @@ namespace RollingUpgrade.Execution;
 /// </summary>
 internal static class DrainWaiter
 {
+    private static readonly TimeSpan NodeEvictionSettle = TimeSpan.FromSeconds(2);
+
     public static async Task WaitAsync(Step step, RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
         var drain = context.Plan.Strategy.Drain;
@@ -29,12 +31,15 @@ internal static class DrainWaiter
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var fromBalancers = await ReadBalancersAsync(context, node, cancellationToken).ConfigureAwait(false);
+            var (fromBalancers, uncounted) = await ReadBalancersAsync(context, node, cancellationToken).ConfigureAwait(false);
             long? fromNode = fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
-            var total = Math.Max(fromBalancers, fromNode ?? 0);
+
+            // A balancer that cannot count (it only says "draining") is a ceiling: the node's own
+            // count decides when there is one; without it, the wait lasts until the balancer is done.
+            var total = Math.Max(fromBalancers, fromNode ?? (uncounted ? 1 : 0));
             if (total != last)
             {
-                context.Emit(RunEventTypes.Progress, $"{node.Name}: {fromBalancers} connection(s) at the load balancers{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}", step,
+                context.Emit(RunEventTypes.Progress, $"{node.Name}: {fromBalancers} connection(s) at the load balancers{(uncounted ? " (and still draining where connections are not counted)" : string.Empty)}{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}", step,
                     new Dictionary<string, string> { ["connections"] = total.ToString(CultureInfo.InvariantCulture) });
                 last = total;
             }
@@ -114,7 +119,16 @@ internal static class DrainWaiter
             eviction.ByNode += byNode;
         }
 
-        if (byNode > 0 || fromBalancers == 0)
+        var now = context.Time.GetUtcNow();
+        if (byNode > 0)
+        {
+            eviction.LastByNodeAt = now;
+            return;
+        }
+
+        // Sessions the node just ended take a moment to close at the balancers; cut only what is
+        // still there a while after the node had nothing left to end.
+        if (fromBalancers == 0 || now - eviction.LastByNodeAt < NodeEvictionSettle)
         {
             return;
         }
@@ -133,6 +147,8 @@ internal static class DrainWaiter
 
         public bool NodeCannotEvict { get; set; }
 
+        public DateTimeOffset LastByNodeAt { get; set; } = DateTimeOffset.MinValue;
+
         public long Total => ByNode + ByBalancers;
 
         public string Describe() => (ByNode, ByBalancers) switch
@@ -143,16 +159,19 @@ internal static class DrainWaiter
         };
     }
 
-    private static async Task<long> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    /// <summary>Connections the balancers count, and whether one that cannot count still says draining.</summary>
+    private static async Task<(long Counted, bool Uncounted)> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
-        long balancers = 0;
+        long counted = 0;
+        var uncounted = false;
         foreach (var lb in context.LoadBalancers)
         {
             var states = await context.Transient.ExecuteAsync(async ct => await lb.ReadAsync([node], ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            balancers += states.Sum(s => s.LiveConnections);
+            counted += states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
+            uncounted |= states.Any(s => !s.ConnectionsCounted && s.LiveConnections > 0);
         }
 
-        return balancers;
+        return (counted, uncounted);
     }
 
     private static async Task<long?> ReadNodeAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken) =>

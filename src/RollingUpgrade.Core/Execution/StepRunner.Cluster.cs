@@ -12,9 +12,8 @@ internal sealed partial class StepRunner
     {
         var nodes = step.Nodes.Select(context.Node).ToList();
         var versions = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var node in nodes)
+        foreach (var (node, status) in await StatusOfAllAsync(context, nodes, cancellationToken).ConfigureAwait(false))
         {
-            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
             if (!status.IsRunning)
             {
                 throw new StepFailedException($"{node.Name} is not started ({status.Detail}); every node must run before the upgrade begins", nodeTouched: false);
@@ -82,9 +81,8 @@ internal sealed partial class StepRunner
     private static async Task VerifyClusterAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var nodes = step.Nodes.Select(context.Node).ToList();
-        foreach (var node in nodes)
+        foreach (var (node, status) in await StatusOfAllAsync(context, nodes, cancellationToken).ConfigureAwait(false))
         {
-            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
             if (!status.IsRunning || (context.Plan.Upgrade.Install is not null && !Versions.Matches(status.Version ?? string.Empty, context.Plan.Upgrade.TargetVersion)))
             {
                 throw new StepFailedException($"{node.Name} reports {status.State} {status.Version}; expected started on {context.Plan.Upgrade.TargetVersion}");
@@ -98,6 +96,13 @@ internal sealed partial class StepRunner
     {
         var green = step.Nodes.Select(context.Node).ToList();
         await ExpectMembershipAsync(context, green[0], green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every node's status, asked of all nodes at once (each has its own connection); reported in plan order.</summary>
+    private static async Task<IReadOnlyList<(NodeSpec Node, NodeStatus Status)>> StatusOfAllAsync(RunContext context, IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    {
+        var statuses = await Task.WhenAll(nodes.Select(n => context.Product.StatusAsync(n, cancellationToken))).ConfigureAwait(false);
+        return nodes.Zip(statuses).ToList();
     }
 
     /// <summary>Running db nodes, as <paramref name="viewer"/> sees them, must be exactly <paramref name="expected"/>.</summary>

@@ -30,7 +30,12 @@ public enum ServerAdminState
     Maintenance,
 }
 
-/// <summary>What a load balancer says about one node.</summary>
+/// <summary>
+/// What a load balancer says about one node. A balancer that cannot count connections (ELBv2
+/// without CloudWatch) sets <paramref name="ConnectionsCounted"/> to false and reports 1 while the
+/// node may still hold some (draining), 0 once it cannot; the node's own session count, when the
+/// product has one, then decides.
+/// </summary>
 public sealed record ServerState(
     string LoadBalancer,
     string Node,
@@ -38,7 +43,8 @@ public sealed record ServerState(
     bool Healthy,
     long LiveConnections,
     int? TrafficPercent = null,
-    long Errors = 0)
+    long Errors = 0,
+    bool ConnectionsCounted = true)
 {
     public bool IsServing => Admin == ServerAdminState.Ready && Healthy && TrafficPercent is null or > 0;
 }

@@ -33,7 +33,7 @@ public sealed class EjabberdProduct : CtlProduct
 
     protected override TimeSpan StatusPollInterval => _api is null ? PollInterval : ApiPollInterval;
 
-    private DateTimeOffset _lastCtlCheck = DateTimeOffset.MinValue;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastCtlCheck = new(StringComparer.Ordinal);
 
     /// <summary>
     /// While waiting for a start, a silent API means "not yet" and the control command is asked
@@ -48,12 +48,12 @@ public sealed class EjabberdProduct : CtlProduct
         }
 
         var now = Time.GetUtcNow();
-        if (_api is not null && wanted == NodeRunState.Running && now - _lastCtlCheck < CtlCheckWhileApiSilent)
+        if (_api is not null && wanted == NodeRunState.Running && now - _lastCtlCheck.GetValueOrDefault(node.Name, DateTimeOffset.MinValue) < CtlCheckWhileApiSilent)
         {
             return new NodeStatus(NodeRunState.Starting, null, "its HTTP API does not answer yet");
         }
 
-        _lastCtlCheck = now;
+        _lastCtlCheck[node.Name] = now;
         return await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false);
     }
 

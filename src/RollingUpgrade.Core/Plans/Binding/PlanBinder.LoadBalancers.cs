@@ -142,7 +142,14 @@ internal sealed partial class PlanBinder
             }
         }
 
-        return groups is null ? null : new AwsElbV2Settings(region, endpoint, groups, listener, rule, green);
+        if (listener is not null && rule is not null)
+        {
+            sink.Error(table.LocationOf("rule_arn"), $"'{table.Describe("rule_arn")}' and 'listener_arn' are both set; weighted cutover changes one of them: the listener's default action or a rule's");
+        }
+
+        var port = (int?)table.Integer("port", min: 1, max: 65535);
+        var ready = table.Duration("ready_timeout") ?? TimeSpan.FromMinutes(10);
+        return groups is null ? null : new AwsElbV2Settings(region, endpoint, groups, listener, rule, green) { Port = port, ReadyTimeout = ready };
     }
 
     private static bool IsTargetGroupReference(string value) =>
