@@ -90,22 +90,30 @@ public sealed class ElbV2Client
     public async Task<IReadOnlyDictionary<string, string>> DescribeTargetGroupsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
         (await DescribeTargetGroupsAsync(names, [], cancellationToken).ConfigureAwait(false)).ToDictionary(g => g.Name, g => g.Arn, StringComparer.Ordinal);
 
-    /// <summary>Target groups by name and/or ARN, following NextMarker pages.</summary>
+    /// <summary>Target groups by name and/or ARN (one call for each: the API refuses both at once), following NextMarker pages.</summary>
     public async Task<IReadOnlyList<TargetGroupInfo>> DescribeTargetGroupsAsync(IReadOnlyList<string> names, IReadOnlyList<string> arns, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(arns);
-        var parameters = Members("Names", names).Concat(Members("TargetGroupArns", arns)).ToList();
         var groups = new List<TargetGroupInfo>();
-        await foreach (var member in PagesAsync("DescribeTargetGroups", parameters, "TargetGroups", cancellationToken).ConfigureAwait(false))
+        var queries = new[] { Members("Names", names).ToList(), Members("TargetGroupArns", arns).ToList() }.Where(q => q.Count > 0).ToList();
+        if (queries.Count == 0)
         {
-            groups.Add(new TargetGroupInfo(
-                Text(member, "TargetGroupName") ?? string.Empty,
-                Text(member, "TargetGroupArn") ?? string.Empty,
-                Text(member, "Protocol"),
-                int.TryParse(Text(member, "Port"), out var port) ? port : null,
-                Text(member, "TargetType"),
-                member.Element(Ns + "LoadBalancerArns")?.Elements(Ns + "member").Select(e => e.Value).ToList() ?? []));
+            queries.Add([]); // every target group of the account and region
+        }
+
+        foreach (var parameters in queries)
+        {
+            await foreach (var member in PagesAsync("DescribeTargetGroups", parameters, "TargetGroups", cancellationToken).ConfigureAwait(false))
+            {
+                groups.Add(new TargetGroupInfo(
+                    Text(member, "TargetGroupName") ?? string.Empty,
+                    Text(member, "TargetGroupArn") ?? string.Empty,
+                    Text(member, "Protocol"),
+                    int.TryParse(Text(member, "Port"), out var port) ? port : null,
+                    Text(member, "TargetType"),
+                    member.Element(Ns + "LoadBalancerArns")?.Elements(Ns + "member").Select(e => e.Value).ToList() ?? []));
+            }
         }
 
         return groups;

@@ -120,6 +120,11 @@ public sealed class FakeElbV2Service(TimeProvider time) : HttpMessageHandler
             case "DescribeTargetGroups":
                 var names = List(p, "Names");
                 var arns = List(p, "TargetGroupArns");
+                if (names.Count > 0 && arns.Count > 0)
+                {
+                    throw new ElbV2Exception("ValidationError", "Target group names, target group ARNs, and a load balancer ARN cannot be specified at the same time", HttpStatusCode.BadRequest);
+                }
+
                 var found = Groups.Where(x => (names.Count == 0 && arns.Count == 0) || names.Contains(x.Name) || arns.Contains(x.Arn)).ToList();
                 if (found.Count < names.Count + arns.Count)
                 {

@@ -102,6 +102,34 @@ public sealed class RollingExecutionTests
         run.Events.Events.ShouldContain(e => e.Message.Contains("drained after evicting 10 session(s) through the node (clean stream close)"));
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_balancer_that_cannot_count_is_a_ceiling_and_the_nodes_own_count_decides(bool productCounts)
+    {
+        // Like ELBv2: 300 s of "draining" after deregistration, no connection counts.
+        using var run = new RunHarness(TestPlans.Rolling(timeout: "10m"));
+        ((FakeLoadBalancer)run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan)).UncountedDrainDelay = TimeSpan.FromSeconds(300);
+        run.Adapters.Product.CountsSessions = productCounts;
+        run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddSeconds(40));
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var journal = run.Journal();
+        var waitStart = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepStarted).At;
+        var waitEnd = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepSucceeded).At;
+        if (productCounts)
+        {
+            // The session ends at 40 s; three zero readings at 1 s later the node is drained, long before the balancer's delay.
+            (waitEnd - waitStart).ShouldBeInRange(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(45));
+        }
+        else
+        {
+            (waitEnd - waitStart).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(300));
+        }
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Drain_timeout_with_stop_policy_stops_the_node_with_sessions_open()
     {

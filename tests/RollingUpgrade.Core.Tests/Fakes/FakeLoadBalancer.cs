@@ -20,6 +20,14 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
 
     public int SetCalls { get; private set; }
 
+    /// <summary>
+    /// When set, the balancer behaves like ELBv2: it cannot count connections, and a drained node
+    /// stays "draining" (reported as 1, uncounted) for this long after the drain.
+    /// </summary>
+    public TimeSpan? UncountedDrainDelay { get; set; }
+
+    private readonly Dictionary<string, DateTimeOffset> _drainedAt = new(StringComparer.Ordinal);
+
     public Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
     {
         var now = world.Time.GetUtcNow();
@@ -27,6 +35,12 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         {
             var node = world.Nodes[n.Name];
             var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
+            if (UncountedDrainDelay is { } delay)
+            {
+                var draining = admin != ServerAdminState.Ready && _drainedAt.TryGetValue(n.Name, out var at) && now - at < delay;
+                return new ServerState(Name, n.Name, admin, node.Running, draining ? 1 : 0, null, 0, ConnectionsCounted: false);
+            }
+
             return new ServerState(Name, n.Name, admin, node.Running, node.Running ? node.LiveSessions(now) : 0, Percent.TryGetValue(n.Name, out var p) ? p : null, i == 0 ? Errors : 0);
         }).ToList();
         return Task.FromResult(states);
@@ -35,6 +49,11 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
     public Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
     {
         SetCalls++;
+        if (state != ServerAdminState.Ready && States.GetValueOrDefault(node.Name, ServerAdminState.Ready) == ServerAdminState.Ready)
+        {
+            _drainedAt[node.Name] = world.Time.GetUtcNow();
+        }
+
         States[node.Name] = state;
         Log.Add($"{node.Name}={state}");
         return Task.CompletedTask;
