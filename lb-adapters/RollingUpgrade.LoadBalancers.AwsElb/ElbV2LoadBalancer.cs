@@ -41,18 +41,15 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
 
     public string Name => _spec.Name;
 
+    public ElbV2Client Client => _client;
+
     /// <summary>How often target health is read while waiting for a target to register or drain.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     public async Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var health = new Dictionary<string, IReadOnlyList<TargetHealth>>(StringComparer.Ordinal);
-        foreach (var arn in nodes.SelectMany(GroupsOf).Distinct(StringComparer.Ordinal))
-        {
-            health[arn] = await _client.DescribeTargetHealthAsync(await ArnAsync(arn, cancellationToken).ConfigureAwait(false), null, cancellationToken).ConfigureAwait(false);
-        }
-
+        var health = await HealthAsync(nodes, cancellationToken).ConfigureAwait(false);
         var shares = _settings.ListenerArn is null && _settings.RuleArn is null ? null : await GroupSharesAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<ServerState>();
         foreach (var node in nodes)
@@ -76,6 +73,26 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         }
 
         return result;
+    }
+
+    /// <summary>Node name -> whether its target is registered (not draining, not unused) in all of its target groups.</summary>
+    public async Task<IReadOnlyDictionary<string, bool>> RegisteredAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var health = await HealthAsync(nodes, cancellationToken).ConfigureAwait(false);
+        return nodes.ToDictionary(n => n.Name, n => GroupsOf(n).All(g => health[g].FirstOrDefault(h => TargetOf(n).Matches(h))?.State is { } s && s is not ("draining" or "unused")), StringComparer.Ordinal);
+    }
+
+    /// <summary>Every target of the nodes' target groups, one DescribeTargetHealth per group.</summary>
+    private async Task<Dictionary<string, IReadOnlyList<TargetHealth>>> HealthAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    {
+        var health = new Dictionary<string, IReadOnlyList<TargetHealth>>(StringComparer.Ordinal);
+        foreach (var group in nodes.SelectMany(GroupsOf).Distinct(StringComparer.Ordinal))
+        {
+            health[group] = await _client.DescribeTargetHealthAsync(await ArnAsync(group, cancellationToken).ConfigureAwait(false), null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return health;
     }
 
     public async Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
@@ -216,12 +233,12 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 var found = new List<TargetGroupInfo>();
                 if (names.Count > 0)
                 {
-                    found.AddRange(await DescribeAsync(names, [], cancellationToken).ConfigureAwait(false));
+                    found.AddRange(await DescribeAsync(names, []).ConfigureAwait(false));
                 }
 
                 if (arns.Count > 0)
                 {
-                    found.AddRange(await DescribeAsync([], arns, cancellationToken).ConfigureAwait(false));
+                    found.AddRange(await DescribeAsync([], arns).ConfigureAwait(false));
                 }
 
                 var map = new Dictionary<string, TargetGroupInfo>(StringComparer.Ordinal);
@@ -229,6 +246,22 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 {
                     map[group] = found.FirstOrDefault(f => f.Arn == group || f.Name == group)
                         ?? throw new UnexpectedAnswerException($"{Name}: target group '{group}' was not found in {AwsRegion}");
+                }
+
+                // The API names no culprit when one of several is missing; find it, and what it may have meant.
+                async Task<IReadOnlyList<TargetGroupInfo>> DescribeAsync(IReadOnlyList<string> names, IReadOnlyList<string> arns)
+                {
+                    try
+                    {
+                        return await _client.DescribeTargetGroupsAsync(names, arns, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ElbV2Exception e) when (e.Code == "TargetGroupNotFound")
+                    {
+                        var existing = await _client.DescribeTargetGroupsAsync([], [], cancellationToken).ConfigureAwait(false);
+                        var missing = names.Where(n => existing.All(g => g.Name != n)).Concat(arns.Where(a => existing.All(g => g.Arn != a))).ToList();
+                        throw new UnexpectedAnswerException(string.Join("; ", missing.Select(m =>
+                            $"{Name}: target group '{m}' was not found in {AwsRegion}{RollingUpgrade.Plans.Binding.Suggestions.DidYouMean(m, existing.Select(g => IsArn(m) ? g.Arn : g.Name).ToList())}")));
+                    }
                 }
 
                 _groups = map;
@@ -242,19 +275,7 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         }
     }
 
-    private string AwsRegion => _settings.Region ?? "the configured region";
-
-    private async Task<IReadOnlyList<TargetGroupInfo>> DescribeAsync(IReadOnlyList<string> names, IReadOnlyList<string> arns, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _client.DescribeTargetGroupsAsync(names, arns, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ElbV2Exception e) when (e.Code == "TargetGroupNotFound")
-        {
-            throw new UnexpectedAnswerException($"{Name}: {e.Message} (looked for {string.Join(", ", names.Concat(arns))})");
-        }
-    }
+    private string AwsRegion => AwsCredentialChain.Region(_settings.Region) ?? "the configured region";
 
     private async Task<string> ArnAsync(string group, CancellationToken cancellationToken) =>
         (await TargetGroupsAsync(cancellationToken).ConfigureAwait(false))[group].Arn;

@@ -171,8 +171,11 @@ public sealed class ElbV2AdapterTests : IDisposable
         _service.ThrottleNext = 0;
         var before = _service.Requests.Count;
         var missing = Adapter(Plan(Rolling).WithTargetGroup("nope"));
-        await Should.ThrowAsync<UnexpectedAnswerException>(() => Run(() => missing.ReadAsync(plan.Nodes, CancellationToken.None)));
-        (_service.Requests.Count - before).ShouldBe(1);
+        var notFound = await Should.ThrowAsync<UnexpectedAnswerException>(() => Run(() => missing.ReadAsync(plan.Nodes, CancellationToken.None)));
+        notFound.Message.ShouldStartWith("alb: target group 'nope' was not found in eu-west-1");
+        // TargetGroupNotFound is not retried: one request for it, then one listing (two pages) to name the culprit.
+        _service.Requests.Skip(before).Count(r => r.Parameters.GetValueOrDefault("Names.member.1") == "nope").ShouldBe(1);
+        _service.Requests.Skip(before).Select(r => r.Action).ShouldAllBe(a => a == "DescribeTargetGroups");
     }
 
     [Fact(Timeout = 30_000)]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RollingUpgrade.LoadBalancers.AwsElb;
 using RollingUpgrade.Testing;
 
@@ -10,7 +9,7 @@ namespace RollingUpgrade.Tests;
 /// </summary>
 public sealed class MotoElbV2Tests : IAsyncLifetime
 {
-    private ChildProcess? _moto;
+    private MotoServer _moto = null!;
     private int _port;
     private string _targetGroupArn = string.Empty;
     private string _greenArn = string.Empty;
@@ -20,49 +19,14 @@ public sealed class MotoElbV2Tests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _port = LoopbackPorts.Free();
-        _moto = ChildProcess.Start("moto_server", ["-H", "127.0.0.1", "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            new Dictionary<string, string> { ["AWS_EC2_METADATA_DISABLED"] = "true" });
-        await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", _port, TimeSpan.FromSeconds(30));
-        var seeded = Seed().Split(' ');
-        (_targetGroupArn, _greenArn, _listenerArn, _ruleArn) = (seeded[0], seeded[1], seeded[2], seeded[3]);
+        _moto = await MotoServer.StartAsync();
+        (_port, _targetGroupArn, _greenArn, _listenerArn, _ruleArn) = (_moto.Port, _moto.BlueArn, _moto.GreenArn, _moto.ListenerArn, _moto.RuleArn);
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        _moto?.Dispose();
+        await _moto.DisposeAsync();
         _http.Dispose();
-        return Task.CompletedTask;
-    }
-
-    private string Seed()
-    {
-        const string script = """
-            import boto3, sys
-            kw = dict(endpoint_url=sys.argv[1], region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-            ec2 = boto3.client("ec2", **kw)
-            elb = boto3.client("elbv2", **kw)
-            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-            a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="eu-west-1a")["Subnet"]["SubnetId"]
-            b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="eu-west-1b")["Subnet"]["SubnetId"]
-            lb = elb.create_load_balancer(Name="xmpp", Subnets=[a, b])["LoadBalancers"][0]["LoadBalancerArn"]
-            tg = elb.create_target_group(Name="xmpp-blue", Protocol="HTTP", Port=5280, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-            green = elb.create_target_group(Name="xmpp-green", Protocol="HTTP", Port=5280, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-            listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]["ListenerArn"]
-            rule = elb.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/ws/*"]}], Actions=[{"Type": "forward", "TargetGroupArn": tg}])["Rules"][0]["RuleArn"]
-            print(tg, green, listener, rule)
-            """;
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        info.ArgumentList.Add($"http://127.0.0.1:{_port}");
-        info.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        process.ExitCode.ShouldBe(0, error);
-        return output.Trim();
     }
 
     private ElbV2Client Client() => new(new Uri($"http://127.0.0.1:{_port}/"), "eu-west-1",
@@ -78,9 +42,9 @@ public sealed class MotoElbV2Tests : IAsyncLifetime
         await client.DeregisterTargetsAsync(_targetGroupArn, [("10.0.1.10", 5280)], CancellationToken.None);
         var after = await client.DescribeTargetHealthAsync(_targetGroupArn, null, CancellationToken.None);
 
-        health.Select(h => h.Id).Order(StringComparer.Ordinal).ShouldBe(["10.0.1.10", "10.0.1.11"]);
+        health.Select(h => h.Id).Order(StringComparer.Ordinal).ShouldBe(["10.0.1.10", "10.0.1.11", "10.0.1.12", "10.0.1.13"]);
         health.ShouldAllBe(h => h.Port == 5280 && h.State == "healthy");
-        after.Where(h => h.State != "unused").Select(h => h.Id).ShouldBe(["10.0.1.11"]);
+        after.Where(h => h.State != "unused").Select(h => h.Id).Order(StringComparer.Ordinal).ShouldBe(["10.0.1.11", "10.0.1.12", "10.0.1.13"]);
     }
 
     [Fact(Timeout = 60_000)]

@@ -9,7 +9,12 @@ namespace RollingUpgrade.Cli.Adapters;
 /// <summary>The real adapters, chosen by the kinds a plan names.</summary>
 internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
 {
-    /// <summary>What this build cannot drive yet, so a run stops before touching anything.</summary>
+    private static readonly HttpClient AwsHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(10) })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <summary>What this machine cannot drive with this plan, so a run stops before touching anything.</summary>
     public static IReadOnlyList<string> Unavailable(Plan plan, IAdapterFactory adapters)
     {
         if (adapters is not CliAdapterFactory)
@@ -18,8 +23,10 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
         }
 
         var missing = new List<string>();
-        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind is not (LoadBalancerKinds.HAProxy or LoadBalancerKinds.Yarp))
-            .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build yet"));
+        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind is not (LoadBalancerKinds.HAProxy or LoadBalancerKinds.Yarp or LoadBalancerKinds.AwsElbV2))
+            .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build"));
+        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Settings is AwsElbV2Settings aws && LoadBalancers.AwsElb.AwsCredentialChain.Region(aws.Region) is null)
+            .Select(lb => $"load balancer '{lb.Name}': no AWS region; set region in the plan, or AWS_REGION"));
         return missing;
     }
 
@@ -27,17 +34,34 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
     {
         LoadBalancerKinds.HAProxy => new HAProxyLoadBalancer(spec),
         LoadBalancerKinds.Yarp => new LoadBalancers.Yarp.YarpLoadBalancer(spec),
-        _ => throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build yet"),
+        LoadBalancerKinds.AwsElbV2 => CreateElbV2(spec, plan),
+        _ => throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build"),
     };
+
+    /// <summary>An ELBv2 adapter on the default AWS credential chain; region and endpoint from the plan or the standard variables.</summary>
+    private static LoadBalancers.AwsElb.ElbV2LoadBalancer CreateElbV2(LoadBalancerSpec spec, Plan plan)
+    {
+        var settings = (AwsElbV2Settings)spec.Settings;
+        var region = LoadBalancers.AwsElb.AwsCredentialChain.Region(settings.Region)
+            ?? throw new InvalidOperationException($"load balancer '{spec.Name}': no AWS region; set region in the plan, or AWS_REGION");
+        var client = new LoadBalancers.AwsElb.ElbV2Client(LoadBalancers.AwsElb.AwsCredentialChain.Endpoint(settings.Endpoint, region), region,
+            LoadBalancers.AwsElb.AwsCredentialChain.ResolveAsync, AwsHttp);
+        return new LoadBalancers.AwsElb.ElbV2LoadBalancer(spec, plan, client);
+    }
 
     public async Task<IReadOnlyList<Plans.PlanDiagnostic>> InspectAsync(Plan plan, CancellationToken cancellationToken)
     {
         var result = new List<Plans.PlanDiagnostic>();
         for (var i = 0; i < plan.LoadBalancers.Count; i++)
         {
-            if (plan.LoadBalancers[i].Kind == LoadBalancerKinds.HAProxy)
+            var spec = plan.LoadBalancers[i];
+            if (spec.Kind == LoadBalancerKinds.HAProxy)
             {
-                result.AddRange(await HAProxyPlanInspector.InspectAsync(plan, plan.LoadBalancers[i], i, cancellationToken).ConfigureAwait(false));
+                result.AddRange(await HAProxyPlanInspector.InspectAsync(plan, spec, i, cancellationToken).ConfigureAwait(false));
+            }
+            else if (spec.Kind == LoadBalancerKinds.AwsElbV2 && LoadBalancers.AwsElb.AwsCredentialChain.Region(((AwsElbV2Settings)spec.Settings).Region) is not null)
+            {
+                result.AddRange(await LoadBalancers.AwsElb.ElbV2PlanInspector.InspectAsync(plan, spec, i, () => CreateElbV2(spec, plan), cancellationToken).ConfigureAwait(false));
             }
         }
 

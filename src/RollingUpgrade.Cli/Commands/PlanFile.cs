@@ -31,9 +31,9 @@ internal static class PlanFile
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var live = await inspector.InspectAsync(plan, timeout.Token).ConfigureAwait(false);
         await PrintAsync(io, live, json).ConfigureAwait(false);
-        if (live.Any(d => !d.IsWarning))
+        if (live.Any(d => !d.IsWarning && !d.IsNote))
         {
-            await io.Error.WriteLineAsync($"{plan.SourcePath}: {live.Count(d => !d.IsWarning)} error(s) against the live load balancers; nothing was touched").ConfigureAwait(false);
+            await io.Error.WriteLineAsync($"{plan.SourcePath}: {live.Count(d => !d.IsWarning && !d.IsNote)} error(s) against the live load balancers; nothing was touched").ConfigureAwait(false);
             return null;
         }
 
@@ -48,7 +48,7 @@ internal static class PlanFile
             {
                 await io.Output.WriteLineAsync(JsonSerializer.Serialize(new
                 {
-                    type = diagnostic.IsWarning ? "warning" : "error",
+                    type = diagnostic.IsNote ? "note" : diagnostic.IsWarning ? "warning" : "error",
                     file = diagnostic.Location.File,
                     line = diagnostic.Location.Line,
                     column = diagnostic.Location.Column,

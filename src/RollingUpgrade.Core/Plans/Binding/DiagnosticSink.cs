@@ -31,7 +31,7 @@ public sealed class DiagnosticSink
         }
     }
 
-    public bool HasErrors => _items.Any(d => !d.IsWarning);
+    public bool HasErrors => _items.Any(d => !d.IsWarning && !d.IsNote);
 
     public void Error(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message));
 
