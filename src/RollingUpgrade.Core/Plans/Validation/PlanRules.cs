@@ -22,6 +22,7 @@ internal sealed class PlanRules(
         CheckUpgrade(plan);
         CheckGates(plan);
         CheckNodeVariables(plan, all);
+        CheckAwsRegions(plan);
         switch (plan.Strategy)
         {
             case RollingStrategySpec rolling:
@@ -218,6 +219,50 @@ internal sealed class PlanRules(
         if (plan.LoadBalancers.Count == 0)
         {
             sink.Error(Loc(plan, "strategy"), "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
+        }
+
+        for (var i = 0; i < plan.LoadBalancers.Count; i++)
+        {
+            if (plan.LoadBalancers[i].Settings is not AwsElbV2Settings aws)
+            {
+                continue;
+            }
+
+            var where = $"load_balancers[{i + 1}]";
+            if (aws.ListenerArn is null && aws.RuleArn is null)
+            {
+                sink.Error(Loc(plan, where), $"'{where}' (aws-elbv2) moves traffic by rewriting a forward action; set listener_arn (its default action) or rule_arn");
+            }
+
+            if (aws.GreenTargetGroups.Count == 0)
+            {
+                sink.Error(Loc(plan, where), $"'{where}' (aws-elbv2) needs green_target_groups: the new cluster's target groups, which cutover weights against target_groups");
+            }
+        }
+    }
+
+    /// <summary>ARNs name their region: every ARN of an aws-elbv2 entry must be in the entry's region.</summary>
+    private void CheckAwsRegions(Plan plan)
+    {
+        for (var i = 0; i < plan.LoadBalancers.Count; i++)
+        {
+            if (plan.LoadBalancers[i].Settings is not AwsElbV2Settings { Region: { } region } aws)
+            {
+                continue;
+            }
+
+            var arns = new[] { ("listener_arn", aws.ListenerArn), ("rule_arn", aws.RuleArn) }
+                .Concat(aws.TargetGroups.Select(g => ("target_groups", (string?)g)))
+                .Concat(aws.GreenTargetGroups.Select(g => ("green_target_groups", (string?)g)))
+                .Where(a => a.Item2 is { } arn && arn.StartsWith("arn:", StringComparison.Ordinal) && arn.Split(':').Length > 3);
+            foreach (var (key, arn) in arns)
+            {
+                var arnRegion = arn!.Split(':')[3];
+                if (arnRegion != region)
+                {
+                    sink.Error(Loc(plan, $"load_balancers[{i + 1}].{key}"), $"'load_balancers[{i + 1}].{key}' names {arn}, which is in {arnRegion}, not in region '{region}'; ELBv2 calls go to one region");
+                }
+            }
         }
     }
 
