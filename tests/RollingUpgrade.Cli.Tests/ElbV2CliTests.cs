@@ -137,6 +137,28 @@ public sealed class ElbV2CliTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Web_identity_credentials_are_exchanged_with_sts_and_used_with_their_session_token()
+    {
+        var plan = Plan();
+        var token = Path.Combine(_cluster.Root, "web-identity-token");
+        await File.WriteAllTextAsync(token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyb2xsaW5ndXBncmFkZSJ9.c2lnbmF0dXJl");
+
+        // moto serves STS too: AssumeRoleWithWebIdentity answers temporary credentials with a session token.
+        var result = await RunAsync(new Dictionary<string, string>
+        {
+            ["AWS_REGION"] = "eu-west-1",
+            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = token,
+            ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/rollingupgrade",
+            ["AWS_ROLE_SESSION_NAME"] = "rollingupgrade-test",
+            ["AWS_ENDPOINT_URL_STS"] = _moto.Endpoint,
+        }, "plan", plan);
+
+        result.ExitCode.ShouldBe(0, result.Error);
+        result.Error.ShouldContain("deregistration delay 5m");
+        result.Error.ShouldNotContain("no AWS credentials");
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Run_without_a_region_is_refused_before_touching_anything()
     {
         var plan = Plan();
