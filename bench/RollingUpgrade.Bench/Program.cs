@@ -5,6 +5,7 @@ return args.FirstOrDefault() switch
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
     "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot(), withAnsible: !args.Contains("--no-ansible")),
     "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
+    "node-call-cost" => await NodeCallCostBench.RunAsync(RepositoryRoot(), args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8),
     _ => Usage(),
 };
 
@@ -21,6 +22,6 @@ static string RepositoryRoot()
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds]");
     return 2;
 }

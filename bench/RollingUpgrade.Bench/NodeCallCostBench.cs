@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Testing;
+
+namespace RollingUpgrade.Bench;
+
+/// <summary>
+/// What one call to a node costs on the rolling-upgrade harness (SSH to 127.0.0.11, ejabberd
+/// 23.01): a bare SSH command, ejabberdctl calls, the same questions over ejabberd's HTTP API, and
+/// the stop and start of the node. These are the parts the orchestrator's overhead is made of.
+/// </summary>
+internal static class NodeCallCostBench
+{
+    public static async Task<int> RunAsync(string repositoryRoot, int rounds)
+    {
+        await using var harness = await UpgradeHarness.StartAsync(users: 2);
+        var plan = PlanLoader.Load(File.ReadAllText(harness.WritePlan(repositoryRoot)), "plan.toml").Plan!;
+        using var shells = new ShellFactory(plan);
+        var product = new EjabberdProduct(plan, shells, TimeProvider.System);
+        var node = plan.Nodes[0];
+        var ctl = new ControlCommand(plan, shells);
+        var rows = new List<(string, TimeSpan)>
+        {
+            ("SSH command `true`", await MedianAsync(rounds, async () => { await using var s = shells.For(node); await s.RunAsync(["true"], new Ports.CommandOptions(TimeSpan.FromSeconds(10), false), CancellationToken.None); })),
+            ("ejabberdctl status over SSH", await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))),
+            ("ejabberdctl mnesia info over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["mnesia", "info"], CancellationToken.None))),
+            ("HTTP API mnesia_info (membership)", await MedianAsync(rounds, () => product.MembershipAsync(node, CancellationToken.None))),
+            ("HTTP API stats onlineusersnode", await MedianAsync(rounds, () => product.SessionCountAsync(node, CancellationToken.None))),
+        };
+
+        var stop = new List<TimeSpan>();
+        var stopped = new List<TimeSpan>();
+        var start = new List<TimeSpan>();
+        for (var i = 0; i < Math.Max(1, rounds / 4); i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await ctl.RunTemplateAsync(node, plan.Product.Stop!, CancellationToken.None);
+            stop.Add(watch.Elapsed);
+            watch.Restart();
+            await product.StatusAsync(node, CancellationToken.None);
+            stopped.Add(watch.Elapsed);
+            watch.Restart();
+            await product.StartAsync(node, CancellationToken.None);
+            start.Add(watch.Elapsed);
+        }
+
+        rows.Add(("stop command (SIGTERM, wait for exit) over SSH", Median(stop)));
+        rows.Add(("ejabberdctl status of a stopped node", Median(stopped)));
+        rows.Add(("start command, then wait for started (API polls)", Median(start)));
+        Console.WriteLine("| call | median |");
+        Console.WriteLine("|---|---|");
+        foreach (var (name, time) in rows)
+        {
+            Console.WriteLine($"| {name} | {time.TotalMilliseconds:0} ms |");
+        }
+
+        return 0;
+    }
+
+    private static async Task<TimeSpan> MedianAsync(int rounds, Func<Task> call)
+    {
+        await call();
+        var times = new List<TimeSpan>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await call();
+            times.Add(watch.Elapsed);
+        }
+
+        return Median(times);
+    }
+
+    private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
+}
