@@ -82,6 +82,11 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
         _load.Attempted(LoadOperations.Http).ShouldBeGreaterThan(100);
         var cuts = _load.Events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
         cuts.ShouldNotBeEmpty();
+
+        // Evicted through ejabberd (kick_session): a stream error and a clean close, never a bare TCP cut,
+        // at the plan's pace (5/s): no one-second window holds more than the rate plus the first session.
+        cuts.ShouldAllBe(c => c.Detail == "stream-close");
+        cuts.Max(c => cuts.Count(o => o.At >= c.At && o.At < c.At.AddSeconds(1))).ShouldBeLessThanOrEqualTo(7);
         foreach (var cut in cuts)
         {
             _load.Events.ShouldContain(e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At, $"client {cut.Client} cut at {cut.At:HH:mm:ss.fff} never logged in again");

@@ -313,7 +313,9 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     [Fact(Timeout = 120_000)]
     public async Task Stop_and_start_over_http_wait_for_the_real_state()
     {
+        (await fixture.ApiProduct.RunStateAsync(Node(3), CancellationToken.None)).ShouldBe(NodeRunState.Running);
         await fixture.ApiProduct.StopAsync(Node(3), CancellationToken.None);
+        (await fixture.ApiProduct.RunStateAsync(Node(3), CancellationToken.None)).ShouldBe(NodeRunState.Stopped);
 
         (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
         (await fixture.ApiProduct.StatusAsync(Node(3), CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);

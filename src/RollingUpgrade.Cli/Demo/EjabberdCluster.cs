@@ -179,6 +179,8 @@ public sealed class EjabberdCluster : IAsyncDisposable
         kind = "ejabberd"
         ctl = ["{var.ctl}", "{erlang_node}"]
         start = ["{var.ejnode}", "start", "{var.index}"]
+        stop = ["{var.ejnode}", "stop", "{var.index}"]
+        api_url = "http://{host}:5280/api"
         config_path = "{var.dir}/ejabberd.yml"
         start_timeout = "60s"
         """;

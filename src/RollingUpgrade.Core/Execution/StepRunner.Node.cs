@@ -14,8 +14,7 @@ internal sealed partial class StepRunner
     private static async Task StopAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var before = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
-        if (before.State == NodeRunState.Stopped)
+        if (await context.Product.RunStateAsync(node, cancellationToken).ConfigureAwait(false) == NodeRunState.Stopped)
         {
             context.Emit(RunEventTypes.Progress, $"{node.Name} is already stopped", step);
             return;

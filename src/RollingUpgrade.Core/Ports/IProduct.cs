@@ -7,6 +7,13 @@ public interface IProduct
 {
     Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the node runs, as cheaply as the product can tell (no version). A product with a
+    /// faster channel than its status command overrides this; "stopped" must still be certain.
+    /// </summary>
+    async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
+        (await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
+
     /// <summary>The cluster as this node sees it: running and stopped db nodes.</summary>
     Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken);
 

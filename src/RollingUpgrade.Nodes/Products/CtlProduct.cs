@@ -20,6 +20,9 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     public virtual Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken) => CtlStatusAsync(node, cancellationToken);
 
+    public virtual async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
+        (await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
+
     /// <summary>The control command's <c>status</c>: the authority on whether the node is up.</summary>
     protected async Task<NodeStatus> CtlStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {

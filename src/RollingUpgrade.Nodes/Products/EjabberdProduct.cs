@@ -57,6 +57,10 @@ public sealed class EjabberdProduct : CtlProduct
         return await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>An answering API means running (1 ms); a silent one is settled by ejabberdctl.</summary>
+    public override async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
+        (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) ?? await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
+
     private async Task<NodeStatus?> ApiStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         if (_api is null || await _api.CallAsync(node, "status", null, cancellationToken).ConfigureAwait(false) is not { } answer)
