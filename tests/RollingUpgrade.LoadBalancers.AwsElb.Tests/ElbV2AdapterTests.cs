@@ -1,10 +1,10 @@
 using System.Xml.Linq;
 using Microsoft.Extensions.Time.Testing;
-using RollingUpgrade.LoadBalancers.AwsElb;
 using RollingUpgrade.Plans;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
 using RollingUpgrade.Tests.Fakes;
+using RollingUpgrade.LoadBalancers.AwsElb;
 
 namespace RollingUpgrade.Tests;
 
@@ -248,6 +248,24 @@ public sealed class ElbV2AdapterTests : IDisposable
 
         await Run(() => lb.SetTrafficShareAsync(plan.Nodes, plan.GreenNodes, 0, CancellationToken.None));
         (await lb.GroupSharesAsync(CancellationToken.None)).ShouldBe(new Dictionary<string, int> { [_blue.Arn] = 100 });
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("TCP", "Network Load Balancer listener (TCP), which forwards to one target group: cutover swaps it")]
+    [InlineData("HTTPS", "listener (HTTPS) arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/xmpp/1/2: cutover writes a weighted forward action")]
+    public async Task Plan_says_how_cutover_will_move_traffic_and_warns_about_a_short_deregistration_delay(string protocol, string expected)
+    {
+        const string listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/xmpp/1/2";
+        _service.Listeners[listener] = (protocol, [new XElement(Ns + "member", new XElement(Ns + "Type", "forward"), new XElement(Ns + "TargetGroupArn", _blue.Arn))]);
+        _green.Attributes["deregistration_delay.timeout_seconds"] = "20";
+        var plan = Plan(Parallel + "\n[strategy.drain]\ntimeout = \"1m\"\n", $"listener_arn = \"{listener}\"");
+
+        var diagnostics = await Run(() => ElbV2PlanInspector.InspectAsync(plan, plan.LoadBalancers[0], 0, () => Adapter(plan), CancellationToken.None));
+
+        diagnostics.ShouldContain(d => d.IsNote && d.Message.Contains(expected, StringComparison.Ordinal));
+        diagnostics.ShouldContain(d => d.IsNote && d.Message == "alb: target group xmpp-blue (HTTP, ip targets): deregistration delay 2m");
+        diagnostics.Single(d => d.IsWarning).Message.ShouldStartWith("alb: target group xmpp-green ends a deregistered target's connections after 20s, before strategy.drain.timeout (1m)");
+        diagnostics.ShouldAllBe(d => d.IsNote || d.IsWarning);
     }
 
     [Theory]
