@@ -160,4 +160,16 @@ public sealed class ParserFixtureTests
         EjabberdStatusParser.ParseApi("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd is not running in that node.").State.ShouldBe(NodeRunState.Starting);
         Should.Throw<UnexpectedAnswerException>(() => EjabberdStatusParser.ParseApi("<html>proxy error</html>"));
     }
+
+    [Theory]
+    [InlineData("127.0.0.11", "http://127.0.0.11:5280/api")]
+    [InlineData("xmpp-1.example.com", "http://xmpp-1.example.com:5280/api")]
+    [InlineData("2001:db8::11", "http://[2001:db8::11]:5280/api")]
+    public void Ejabberd_api_url_is_rendered_per_node(string host, string expected)
+    {
+        var text = $"[cluster]\nname = \"c\"\n\n[[nodes]]\nname = \"n1\"\nhost = \"{host}\"\nerlang_node = \"ej@h1\"\n\n[[nodes]]\nname = \"n2\"\nhost = \"10.0.0.2\"\nerlang_node = \"ej@h2\"\n\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\napi_url = \"http://{{host}}:5280/api/\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = \"true\"\nbackup_config = false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
+        var plan = RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Plan ?? throw new InvalidOperationException(string.Join("\n", RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Diagnostics));
+
+        new EjabberdApi(plan).BaseUrl(plan.Nodes[0]).ShouldBe(expected);
+    }
 }

@@ -37,9 +37,18 @@ public sealed class EjabberdApi
         }
     }
 
-    /// <summary>The API's base URL for <paramref name="node"/>, without a trailing slash.</summary>
-    public string BaseUrl(NodeSpec node) =>
-        CommandTemplate.RenderText(_plan.Product.ApiUrl!, NodeTemplateValues.For(_plan, node, _plan.Upgrade.TargetVersion)).TrimEnd('/');
+    /// <summary>The API's base URL for <paramref name="node"/>, without a trailing slash; an IPv6 {host} is bracketed.</summary>
+    public string BaseUrl(NodeSpec node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var values = NodeTemplateValues.For(_plan, node, _plan.Upgrade.TargetVersion);
+        if (values["host"].Contains(':', StringComparison.Ordinal) && !values["host"].StartsWith('['))
+        {
+            values["host"] = $"[{values["host"]}]";
+        }
+
+        return CommandTemplate.RenderText(_plan.Product.ApiUrl!, values).TrimEnd('/');
+    }
 
     /// <summary>Runs <paramref name="command"/> on <paramref name="node"/>; null when the API is not reachable.</summary>
     public async Task<JsonElement?> CallAsync(NodeSpec node, string command, object? arguments, CancellationToken cancellationToken)
