@@ -31,6 +31,11 @@ public sealed class MongooseImProductTests : IDisposable
               "stat globalStats") cat {{fixtures}}/mim-graphql-globalstats.json ;;
               "join_cluster -f mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
               "server joinCluster --node mongooseim@node1") cat {{fixtures}}/mim-graphql-join-ok.json ;;
+              "session listSessions") cat {{fixtures}}/mim-graphql-listsessions.json ;;
+              "session kickUserSession --user "*" --reason This server is being upgraded; please reconnect.")
+                if [ -f {{_folder}}/mim60 ]; then echo "Unknown command 'kickUserSession'"; exit 1; fi
+                cat {{fixtures}}/mim-graphql-kick.json ;;
+              "session kickUser --user "*) sed 's/kickUserSession/kickUser/' {{fixtures}}/mim-graphql-kick.json ;;
               stop) touch {{_folder}}/down; echo ok ;;
               start) rm -f {{_folder}}/down ;;
               *) echo "Unknown command '$1'"; echo; echo "Commands to start a MongooseIM node:"; exit 2 ;;
@@ -112,6 +117,35 @@ public sealed class MongooseImProductTests : IDisposable
         sessions.ShouldBe(7);
         Calls.ShouldContain("server joinCluster --node mongooseim@node1");
         Calls.ShouldNotContain("mnesia info");
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(false, "kickUserSession")]
+    [InlineData(true, "kickUser")]
+    public async Task Eviction_kicks_the_sessions_on_this_node_through_the_GraphQL_CLI(bool mongooseIm60, string word)
+    {
+        var (product, node, _) = Build("mim-status-6.3.1.txt");
+        if (mongooseIm60)
+        {
+            File.WriteAllText(Path.Combine(_folder, "mim60"), string.Empty);
+        }
+
+        var ended = await product.EvictSessionsAsync(node, 5, CancellationToken.None);
+
+        ended.ShouldBe(2);
+        Calls.Where(c => c.StartsWith($"session {word} ", StringComparison.Ordinal)).ShouldBe([
+            $"session {word} --user alice@localhost/phone --reason This server is being upgraded; please reconnect.",
+            $"session {word} --user carol@localhost/web --reason This server is being upgraded; please reconnect.",
+        ]);
+        (await product.EvictSessionsAsync(node, 1, CancellationToken.None)).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Before_6_0_eviction_is_left_to_the_load_balancers()
+    {
+        var (product, node, _) = Build("mim-status-3.4.txt");
+
+        (await product.EvictSessionsAsync(node, 5, CancellationToken.None)).ShouldBeNull();
     }
 
     [Fact(Timeout = 30_000)]

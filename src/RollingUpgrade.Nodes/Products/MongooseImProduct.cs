@@ -60,6 +60,58 @@ public sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvi
         return result.Exit == CtlExit.NodeDown ? 0 : ParseCount(result);
     }
 
+    /// <summary>
+    /// GraphQL CLI (6.x): <c>session listSessions</c>, the sessions whose process runs on this
+    /// node, each ended with <c>session kickUserSession</c> (6.0's word for it is <c>kickUser</c>
+    /// with the full JID). The client gets a stream error and the stream's close. The legacy
+    /// dialect has no per-node session list, so the load balancers evict there.
+    /// </summary>
+    public override async Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) != MongooseCliDialect.GraphQl)
+        {
+            return null;
+        }
+
+        var list = await Ctl.RunAsync(node, ["session", "listSessions"], cancellationToken).ConfigureAwait(false);
+        if (list.Exit == CtlExit.NodeDown)
+        {
+            return 0;
+        }
+
+        var sessions = GraphQlCliResult.Data(list.Require(node.Name, "session listSessions").Output, "session listSessions", "session", "listSessions");
+        var mine = sessions.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? sessions.EnumerateArray()
+                .Where(s => s.TryGetProperty("node", out var n) && n.GetString() == node.ErlangNode && s.TryGetProperty("user", out _))
+                .Select(s => s.GetProperty("user").GetString() ?? string.Empty)
+                .Where(jid => jid.Contains('/', StringComparison.Ordinal))
+                .Take(Math.Max(0, maxSessions))
+                .ToList()
+            : [];
+        long ended = 0;
+        foreach (var jid in mine)
+        {
+            var kick = await Ctl.RunAsync(node, ["session", "kickUserSession", "--user", jid, "--reason", EvictionReason], cancellationToken).ConfigureAwait(false);
+            var command = "kickUserSession";
+            if (kick.Exit == CtlExit.Error && kick.Text.Contains("Unknown command", StringComparison.Ordinal))
+            {
+                command = "kickUser";
+                kick = await Ctl.RunAsync(node, ["session", "kickUser", "--user", jid, "--reason", EvictionReason], cancellationToken).ConfigureAwait(false);
+            }
+
+            var result = GraphQlCliResult.Data(kick.Require(node.Name, $"session {command} {jid}").Output, $"session {command}", "session", command);
+            if (result.ValueKind != System.Text.Json.JsonValueKind.Object || !result.TryGetProperty("kicked", out var kicked) || kicked.ValueKind != System.Text.Json.JsonValueKind.False)
+            {
+                ended++;
+            }
+        }
+
+        return ended;
+    }
+
+    private const string EvictionReason = "This server is being upgraded; please reconnect.";
+
     public override async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
