@@ -81,6 +81,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
 
         var states = await adapter.ReadAsync([_haproxy.Node("ej1"), _haproxy.Node("ej2")], CancellationToken.None);
         states.Single(s => s.Node == "n2").TrafficPercent.ShouldBe(10);
+
+        // Both servers must have passed their health checks, or HAProxy sends everything to the one that has.
+        await WaitForAsync(async () => (await adapter.ReadAsync([_haproxy.Node("ej1"), _haproxy.Node("ej2")], CancellationToken.None)).All(s => s.Healthy));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_haproxy.Primary.HttpFrontendPort}/") };
         var counts = new Dictionary<string, int>();
         for (var i = 0; i < 1000; i++)
