@@ -172,4 +172,18 @@ public sealed class ParserFixtureTests
 
         new EjabberdApi(plan).BaseUrl(plan.Nodes[0]).ShouldBe(expected);
     }
+
+    [Theory]
+    [InlineData("{\"data\":{\"stat\":{\"globalStats\":{\"onlineUsersNode\":\"seven\"}}}}")]
+    [InlineData("{\"data\":{\"stat\":{\"globalStats\":{\"onlineUsersNode\":-1}}}}")]
+    [InlineData("{\"data\":{\"stat\":{\"globalStats\":{}}}}")]
+    public void A_GraphQL_count_that_is_not_a_count_is_refused(string output) =>
+        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Count(output, "stat globalStats", "stat", "globalStats", "onlineUsersNode"));
+
+    [Theory]
+    [InlineData("{\"data\":{\"mnesia\":{\"systemInfo\":[{\"key\":\"running_db_nodes\",\"result\":\"a@b\"}]}}}")]
+    [InlineData("{\"data\":{\"mnesia\":{\"systemInfo\":[{\"result\":[\"a@b\"]}]}}}")]
+    [InlineData("{\"data\":{\"mnesia\":{\"systemInfo\":{\"key\":1}}}}")]
+    public void A_GraphQL_membership_of_the_wrong_shape_is_refused(string output) =>
+        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Membership(output));
 }

@@ -132,7 +132,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
     internal static SecretRedactor SecretsFromEnvironment(Plans.Model.Plan plan)
     {
         var redactor = new SecretRedactor();
-        var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv }
+        var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv, plan.Product.ApiPasswordEnv }
             .Concat(plan.Gates.Select(g => g.PasswordEnv))
             .Concat(plan.LoadBalancers.Select(l => l.Settings is Plans.Model.YarpSettings y ? y.TokenEnv : null))
             .Concat(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);

@@ -29,6 +29,9 @@ public sealed class EjabberdApi
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), ConnectTimeout = CallTimeout }, disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan,
+
+            // connected_users_info of a large cluster is megabytes; a node answering without end is refused.
+            MaxResponseContentBufferSize = 64L * 1024 * 1024,
         };
         if (plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env)
         {
@@ -72,6 +75,10 @@ public sealed class EjabberdApi
         catch (HttpRequestException e) when (e.InnerException is SocketException or IOException || e.HttpRequestError is HttpRequestError.ConnectionError)
         {
             return null;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} gave no usable answer to '{command}': {e.Message}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

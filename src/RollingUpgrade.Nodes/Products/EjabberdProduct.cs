@@ -90,7 +90,7 @@ public sealed class EjabberdProduct : CtlProduct
         ArgumentNullException.ThrowIfNull(node);
         if (_api is not null && await _api.CallAsync(node, "stats", new { name = "onlineusersnode" }, cancellationToken).ConfigureAwait(false) is { } answer)
         {
-            return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("stat", out var stat) && stat.TryGetInt64(out var count) && count >= 0
+            return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("stat", out var stat) && stat.ValueKind == JsonValueKind.Number && stat.TryGetInt64(out var count) && count >= 0
                 ? count
                 : throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} answered stats onlineusersnode with '{ErlangTerms.Shorten(answer.ToString())}', not {{\"stat\": N}}");
         }

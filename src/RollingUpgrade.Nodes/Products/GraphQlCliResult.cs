@@ -46,13 +46,35 @@ public static class GraphQlCliResult
         }
     }
 
+    /// <summary>A non-negative whole number at <paramref name="path"/>, or a clear refusal.</summary>
+    public static long Count(string output, string what, params string[] path)
+    {
+        var value = Data(output, what, path);
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) && count >= 0
+            ? count
+            : throw new UnexpectedAnswerException($"{what}: data.{string.Join('.', path)} is '{ErlangTerms.Shorten(value.ToString())}', not a count");
+    }
+
+    /// <summary>A string member of <paramref name="item"/>, or null when it is missing or not a string.</summary>
+    public static string? Text(JsonElement item, string name) =>
+        item.ValueKind == JsonValueKind.Object && item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     /// <summary><c>mnesia systemInfo --keys '["running_db_nodes","db_nodes"]'</c>: stopped = db_nodes minus running.</summary>
     public static Membership Membership(string output)
     {
         var info = Data(output, "mnesia systemInfo", "mnesia", "systemInfo");
-        var lists = info.EnumerateArray().ToDictionary(
-            item => item.GetProperty("key").GetString() ?? string.Empty,
-            item => item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList());
+        Dictionary<string, List<string>> lists;
+        try
+        {
+            lists = info.EnumerateArray().ToDictionary(
+                item => item.GetProperty("key").GetString() ?? string.Empty,
+                item => item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList());
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or ArgumentException)
+        {
+            throw new UnexpectedAnswerException($"mnesia systemInfo: expected a list of {{key, result: [node names]}}, got '{ErlangTerms.Shorten(info.ToString())}'");
+        }
+
         if (!lists.TryGetValue("running_db_nodes", out var running))
         {
             throw new UnexpectedAnswerException("mnesia systemInfo: no running_db_nodes in the answer");

@@ -53,7 +53,7 @@ public sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvi
                 return 0;
             }
 
-            return GraphQlCliResult.Data(json.Require(node.Name, "stat globalStats").Output, "stat globalStats", "stat", "globalStats", "onlineUsersNode").GetInt64();
+            return GraphQlCliResult.Count(json.Require(node.Name, "stat globalStats").Output, "stat globalStats", "stat", "globalStats", "onlineUsersNode");
         }
 
         var result = await Ctl.RunAsync(node, ["stats", "onlineusersnode"], cancellationToken).ConfigureAwait(false);
@@ -81,14 +81,17 @@ public sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvi
         }
 
         var sessions = GraphQlCliResult.Data(list.Require(node.Name, "session listSessions").Output, "session listSessions", "session", "listSessions");
-        var mine = sessions.ValueKind == System.Text.Json.JsonValueKind.Array
-            ? sessions.EnumerateArray()
-                .Where(s => s.TryGetProperty("node", out var n) && n.GetString() == node.ErlangNode && s.TryGetProperty("user", out _))
-                .Select(s => s.GetProperty("user").GetString() ?? string.Empty)
-                .Where(jid => jid.Contains('/', StringComparison.Ordinal))
-                .Take(Math.Max(0, maxSessions))
-                .ToList()
-            : [];
+        if (sessions.ValueKind != System.Text.Json.JsonValueKind.Array)
+        {
+            throw new UnexpectedAnswerException($"session listSessions on {node.Name}: expected a list of sessions, got '{ErlangTerms.Shorten(sessions.ToString())}'");
+        }
+
+        var mine = sessions.EnumerateArray()
+            .Where(s => GraphQlCliResult.Text(s, "node") == node.ErlangNode)
+            .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
+            .Where(jid => jid.Contains('/', StringComparison.Ordinal))
+            .Take(Math.Max(0, maxSessions))
+            .ToList();
         long ended = 0;
         foreach (var jid in mine)
         {
