@@ -56,6 +56,7 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
         var result = PlanLoader.Load(text, "ej.toml");
         Plan = result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
         Product = ProductFactory.Create(Plan, new LocalShellFactory());
+        PlanText = text;
         ApiPlan = WithApiUrl(text, "http://{host}:5280/api");
         ApiProduct = (EjabberdProduct)ProductFactory.Create(ApiPlan, new LocalShellFactory());
     }
@@ -65,12 +66,19 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
     /// <summary>The fixture's plan with <c>product.api_url</c> set to <paramref name="url"/>.</summary>
     public Plan WithApiUrl(string text, string url)
     {
-        PlanText = text;
         var result = PlanLoader.Load(text.Replace("[product]\n", $"[product]\napi_url = \"{url}\"\n", StringComparison.Ordinal), "ej-api.toml");
         return result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
     }
 
     public EjabberdProduct ProductWithApiUrl(string url) => (EjabberdProduct)ProductFactory.Create(WithApiUrl(PlanText, url), new LocalShellFactory());
+
+    /// <summary>The API product with a control command that always fails: what works, works over HTTP.</summary>
+    public EjabberdProduct ApiOnlyProduct()
+    {
+        var text = PlanText.Replace($"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]", "ctl = [\"/bin/false\"]", StringComparison.Ordinal);
+        text.ShouldNotBe(PlanText, "the control command was not replaced");
+        return (EjabberdProduct)ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
+    }
 
     /// <summary>Logs an XMPP client in on node <paramref name="index"/> directly; its events go to <paramref name="events"/>.</summary>
     public async Task<Task> LogInAsync(int index, string user, System.Collections.Concurrent.ConcurrentQueue<LoadEvent> events, CancellationToken stop)
@@ -234,9 +242,11 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     [Fact(Timeout = 60_000)]
     public async Task Membership_and_sessions_over_http_agree_with_ejabberdctl()
     {
+        var apiOnly = fixture.ApiOnlyProduct();
         for (var i = 1; i <= 3; i++)
         {
-            MembershipCheck.Compare(await fixture.ApiProduct.MembershipAsync(Node(i), CancellationToken.None), All).ShouldBeNull();
+            MembershipCheck.Compare(await apiOnly.MembershipAsync(Node(i), CancellationToken.None), All).ShouldBeNull();
+            (await apiOnly.RunStateAsync(Node(i), CancellationToken.None)).ShouldBe(NodeRunState.Running);
         }
 
         using var stop = new CancellationTokenSource();
@@ -244,9 +254,10 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
         var session = await fixture.LogInAsync(1, "user2", events, stop.Token);
         try
         {
-            (await fixture.ApiProduct.SessionCountAsync(Node(1), CancellationToken.None)).ShouldBe(1);
-            (await fixture.ApiProduct.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
-            var listed = await fixture.ApiProduct.SessionsOnAsync(Node(1), CancellationToken.None);
+            (await apiOnly.SessionCountAsync(Node(1), CancellationToken.None)).ShouldBe(1);
+            (await fixture.Product.SessionCountAsync(fixture.Plan.Nodes[0], CancellationToken.None)).ShouldBe(1);
+            (await apiOnly.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
+            var listed = await apiOnly.SessionsOnAsync(Node(1), CancellationToken.None);
             listed.Count.ShouldBe(1);
             (listed[0].User, listed[0].Host, listed[0].Node).ShouldBe(("user2", "localhost", fixture.Cluster.ErlangNode(1)));
             (await fixture.ApiProduct.SessionsOnAsync(Node(2), CancellationToken.None)).ShouldBeEmpty();
@@ -263,7 +274,7 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     [InlineData(false)]
     public async Task Eviction_through_the_node_ends_the_session_with_a_clean_stream_close(bool overHttp)
     {
-        var product = overHttp ? fixture.ApiProduct : (EjabberdProduct)fixture.Product;
+        var product = overHttp ? fixture.ApiOnlyProduct() : (EjabberdProduct)fixture.Product;
         using var stop = new CancellationTokenSource();
         var events = new System.Collections.Concurrent.ConcurrentQueue<LoadEvent>();
         var session = await fixture.LogInAsync(2, "user1", events, stop.Token);

@@ -22,12 +22,8 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
             return [];
         }
 
-        var missing = new List<string>();
-        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Kind is not (LoadBalancerKinds.HAProxy or LoadBalancerKinds.Yarp or LoadBalancerKinds.AwsElbV2))
-            .Select(lb => $"load balancer '{lb.Name}': kind \"{lb.Kind}\" is not available in this build"));
-        missing.AddRange(plan.LoadBalancers.Where(lb => lb.Settings is AwsElbV2Settings aws && LoadBalancers.AwsElb.AwsCredentialChain.Region(aws.Region) is null)
-            .Select(lb => $"load balancer '{lb.Name}': no AWS region; set region in the plan, or AWS_REGION"));
-        return missing;
+        return plan.LoadBalancers.Where(lb => lb.Settings is AwsElbV2Settings aws && LoadBalancers.AwsElb.AwsCredentialChain.Region(aws.Region) is null)
+            .Select(NoRegion).ToList();
     }
 
     public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) => spec.Kind switch
@@ -43,11 +39,13 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
     {
         var settings = (AwsElbV2Settings)spec.Settings;
         var region = LoadBalancers.AwsElb.AwsCredentialChain.Region(settings.Region)
-            ?? throw new InvalidOperationException($"load balancer '{spec.Name}': no AWS region; set region in the plan, or AWS_REGION");
+            ?? throw new InvalidOperationException(NoRegion(spec));
         var client = new LoadBalancers.AwsElb.ElbV2Client(LoadBalancers.AwsElb.AwsCredentialChain.Endpoint(settings.Endpoint, region), region,
             LoadBalancers.AwsElb.AwsCredentialChain.ResolveAsync, AwsHttp);
         return new LoadBalancers.AwsElb.ElbV2LoadBalancer(spec, plan, client);
     }
+
+    private static string NoRegion(LoadBalancerSpec spec) => $"load balancer '{spec.Name}': no AWS region; set region in the plan, or AWS_REGION";
 
     public async Task<IReadOnlyList<Plans.PlanDiagnostic>> InspectAsync(Plan plan, CancellationToken cancellationToken)
     {

@@ -18,13 +18,11 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     protected static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    public virtual Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken) => CtlStatusAsync(node, cancellationToken);
-
     public virtual async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
         (await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
 
-    /// <summary>The control command's <c>status</c>: the authority on whether the node is up.</summary>
-    protected async Task<NodeStatus> CtlStatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    /// <summary>The control command's <c>status</c>: the authority on whether the node is up, and its version.</summary>
+    public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
         var result = await Ctl.RunAsync(node, ["status"], cancellationToken).ConfigureAwait(false);
@@ -91,7 +89,7 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
             if (Time.GetUtcNow() >= deadline)
             {
                 // The poll may take shortcuts; the last word before giving up is the control command's.
-                status = await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false);
+                status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
                 if (status.State == wanted)
                 {
                     return;

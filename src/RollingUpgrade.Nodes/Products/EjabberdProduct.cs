@@ -54,12 +54,12 @@ public sealed class EjabberdProduct : CtlProduct
         }
 
         _lastCtlCheck[node.Name] = now;
-        return await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false);
+        return await StatusAsync(node, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>An answering API means running (1 ms); a silent one is settled by ejabberdctl.</summary>
     public override async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
-        (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) ?? await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
+        (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) ?? await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
 
     private async Task<NodeStatus?> ApiStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {

@@ -34,8 +34,9 @@ public sealed record ProductSpec
 
     /// <summary>
     /// ejabberd's HTTP API (mod_http_api) per node, such as "http://{host}:5280/api". When set,
-    /// status, membership, session counts and eviction go over HTTP (about 1 ms a call instead of
-    /// a control-command VM); the control command stays the authority when the API does not answer.
+    /// membership, session counts, eviction and the polls while waiting for a start or stop go over
+    /// HTTP (about 1 ms a call instead of a control-command VM); status and version stay with the
+    /// control command, which is also the fallback whenever the API does not answer.
     /// </summary>
     public string? ApiUrl { get; init; }
 
