@@ -22,8 +22,21 @@ internal static class NodeCallCostBench
         var product = new EjabberdProduct(plan, shells, TimeProvider.System);
         var node = plan.Nodes[0];
         var ctl = new ControlCommand(plan, shells);
+        var options = new Ports.CommandOptions(TimeSpan.FromSeconds(10), false);
+        async Task ConnectAndRunAsync(IEnumerable<Plans.Model.NodeSpec> nodes)
+        {
+            using var fresh = new ShellFactory(plan);
+            await Task.WhenAll(nodes.Select(async n => { await using var s = fresh.For(n); await s.RunAsync(["true"], options, CancellationToken.None); }));
+        }
+
+        var firstConnect = Stopwatch.StartNew();
+        await ConnectAndRunAsync([node]);
+        firstConnect.Stop();
         var rows = new List<(string, TimeSpan)>
         {
+            ("SSH connect + `true`, first in the process", firstConnect.Elapsed),
+            ("SSH connect + `true`", await MedianAsync(rounds, () => ConnectAndRunAsync([node]))),
+            ("SSH connect + `true` to three nodes at once", await MedianAsync(rounds, () => ConnectAndRunAsync(plan.Nodes))),
             ("SSH command `true`", await MedianAsync(rounds, async () => { await using var s = shells.For(node); await s.RunAsync(["true"], new Ports.CommandOptions(TimeSpan.FromSeconds(10), false), CancellationToken.None); })),
             ("ejabberdctl status over SSH", await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))),
             ("ejabberdctl mnesia info over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["mnesia", "info"], CancellationToken.None))),

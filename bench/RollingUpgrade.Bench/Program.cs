@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot(), withAnsible: !args.Contains("--no-ansible")),
     "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
     "node-call-cost" => await NodeCallCostBench.RunAsync(RepositoryRoot(), args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8),
+    "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
     _ => Usage(),
 };
 
@@ -22,6 +23,6 @@ static string RepositoryRoot()
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds]");
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | harness");
     return 2;
 }

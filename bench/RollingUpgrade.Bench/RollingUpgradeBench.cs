@@ -66,7 +66,7 @@ internal static class RollingUpgradeBench
             cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1));
     }
 
-    /// <summary>Each node: drain everywhere, wait for zero (same 4 s deadline, then 5 evictions/s), stop, swap config, start, ready, wait UP.</summary>
+    /// <summary>Each node: drain everywhere, wait for zero (same 4 s deadline, then 5 evictions/s), stop, install 24.0, start, ready, wait UP.</summary>
     private static async Task<(int, TimeSpan?)> FloorAsync(UpgradeHarness harness)
     {
         var client = new HAProxyRuntimeClient(new HAProxyEndpoint(harness.HAProxy.SocketPath), TimeSpan.FromSeconds(5));
@@ -105,7 +105,7 @@ internal static class RollingUpgradeBench
             Lap("drain");
             await harness.Cluster.StopNodeAsync(i);
             Lap("stop");
-            File.Copy(Path.Combine(harness.Cluster.NodeFolder(i), "ejabberd-24.0.yml"), harness.Cluster.ConfigPath(i), overwrite: true);
+            await harness.Cluster.InstallAsync(i, "24.0");
             await harness.Cluster.StartNodeAsync(i);
             Lap("start");
             foreach (var backend in new[] { "be_xmpp", "be_http" })

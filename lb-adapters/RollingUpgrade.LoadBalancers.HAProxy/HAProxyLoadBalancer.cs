@@ -184,7 +184,8 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
                 throw new UnexpectedAnswerException($"{Name}: after 'state ready' not every server passed its health check within {ReadyTimeout.TotalSeconds:0}s: {string.Join("; ", down)}");
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(250), _time, cancellationToken).ConfigureAwait(false);
+            // A 'show stat' costs well under a millisecond; polling often returns the node as soon as HAProxy has it UP.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

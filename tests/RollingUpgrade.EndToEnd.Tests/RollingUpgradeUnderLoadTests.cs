@@ -115,8 +115,8 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
     public async Task A_failed_install_on_node_2_halts_with_it_out_of_rotation_and_the_others_serving()
     {
         var plan = _harness.WritePlan(RepositoryRoot(), text => text.Replace(
-            $"install = [\"cp\", \"{_harness.Folder}/ej/n{{var.index}}/ejabberd-{{version}}.yml\", \"{{config_path}}\"]",
-            $"install = \"if [ {{node}} = ej2 ]; then echo 'E: package ejabberd 24.0 not found' >&2; exit 100; fi; cp {_harness.Folder}/ej/n{{var.index}}/ejabberd-{{version}}.yml {{config_path}}\"",
+            $"install = [\"{_harness.Folder}/ej/ejnode\", \"install\", \"{{var.index}}\", \"{{version}}\"]",
+            $"install = \"if [ {{node}} = ej2 ]; then echo 'E: package ejabberd 24.0 not found' >&2; exit 100; fi; {_harness.Folder}/ej/ejnode install {{var.index}} {{version}}\"",
             StringComparison.Ordinal));
 
         var (code, _, stderr) = await RunAsync(plan);

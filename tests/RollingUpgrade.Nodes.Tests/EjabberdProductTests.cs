@@ -80,6 +80,17 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
         return (EjabberdProduct)ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
     }
 
+    /// <summary>
+    /// The API-only product with <c>product.dist_address</c> set: a stopped node can only be told
+    /// by the distribution probe (its API is silent and its control command always fails).
+    /// </summary>
+    public EjabberdProduct DistributionProduct(string address)
+    {
+        var text = PlanText.Replace($"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]", $"ctl = [\"/bin/false\"]\ndist_address = \"{address}\"", StringComparison.Ordinal);
+        text.ShouldNotBe(PlanText, "the control command was not replaced");
+        return (EjabberdProduct)ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
+    }
+
     /// <summary>Logs an XMPP client in on node <paramref name="index"/> directly; its events go to <paramref name="events"/>.</summary>
     public async Task<Task> LogInAsync(int index, string user, System.Collections.Concurrent.ConcurrentQueue<LoadEvent> events, CancellationToken stop)
     {
@@ -298,6 +309,49 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
         }
 
         (await product.EvictSessionsAsync(Node(3), 5, CancellationToken.None)).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Status_and_the_running_applications_version_come_over_http()
+    {
+        var status = await fixture.ApiOnlyProduct().StatusAsync(Node(2), CancellationToken.None);
+
+        status.State.ShouldBe(NodeRunState.Running);
+        status.Version.ShouldBe("23.01");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_stopped_node_is_told_by_its_refused_distribution_port()
+    {
+        var product = fixture.DistributionProduct("{host}:4370");
+        (await product.StatusAsync(Node(3), CancellationToken.None)).IsRunning.ShouldBeTrue();
+
+        await fixture.Cluster.StopNodeAsync(3);
+        try
+        {
+            var down = await product.StatusAsync(Node(3), CancellationToken.None);
+
+            down.State.ShouldBe(NodeRunState.Stopped);
+            down.Detail.ShouldContain("127.0.0.13:4370");
+            (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped, "ejabberdctl agrees");
+        }
+        finally
+        {
+            await fixture.Cluster.StartNodeAsync(3);
+        }
+
+        (await product.StatusAsync(Node(3), CancellationToken.None)).IsRunning.ShouldBeTrue();
+        MembershipCheck.Compare(await product.MembershipAsync(Node(3), CancellationToken.None), All).ShouldBeNull();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_distribution_address_that_refuses_while_the_node_runs_is_refused()
+    {
+        var product = fixture.DistributionProduct("{host}:4399");
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.StatusAsync(Node(1), CancellationToken.None));
+
+        error.Message.ShouldContain("127.0.0.11:4399 (product.dist_address) refuses connections");
     }
 
     [Fact(Timeout = 60_000)]

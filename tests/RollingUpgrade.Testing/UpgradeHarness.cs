@@ -3,7 +3,7 @@ namespace RollingUpgrade.Testing;
 
 /// <summary>
 /// The local cluster the end-to-end tests and benchmarks upgrade: three ejabberd 23.01 nodes
-/// clustered on 127.0.0.11-13 (users registered, a 24.0 config prepared next to each node's own),
+/// clustered on 127.0.0.11-13 (users registered, release 24.0 laid out on each node for `ejnode install`),
 /// a real sshd listening on those addresses, and HAProxy in front (tcp and http frontends).
 /// Everything is started here and stopped by process id in <see cref="DisposeAsync"/>.
 /// </summary>
@@ -36,10 +36,7 @@ public sealed class UpgradeHarness : IAsyncDisposable
         try
         {
             await cluster.StartAsync(users);
-            for (var i = 1; i <= cluster.Count; i++)
-            {
-                File.WriteAllText(Path.Combine(cluster.NodeFolder(i), $"ejabberd-{targetVersion}.yml"), EjabberdCluster.Config(cluster.Address(i), targetVersion));
-            }
+            cluster.PrepareRelease(targetVersion);
 
             sshd = new SshdServer(cluster.Address(1), moreAddresses: [cluster.Address(2), cluster.Address(3)]);
             haproxy = new HAProxyInstance(folder, "haproxy", Enumerable.Range(1, 3).Select(i => ($"ej{i}", cluster.Address(i))).ToList(), 5222, 5280);

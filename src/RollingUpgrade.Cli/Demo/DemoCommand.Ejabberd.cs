@@ -12,8 +12,8 @@ internal sealed partial class DemoCommand
 
     /// <summary>
     /// <c>demo --nodes ejabberd</c>: a real three-node ejabberd 23.01 cluster on 127.0.0.41-43 behind the
-    /// embedded proxy, XMPP clients and HTTP requests through it, and a rolling upgrade whose
-    /// version check reads the swapped config back.
+    /// embedded proxy, XMPP clients and HTTP requests through it, and a rolling upgrade that installs
+    /// release 24.0 on each node and reads the version back.
     /// </summary>
     private async Task<int> RunEjabberdAsync()
     {
@@ -37,10 +37,7 @@ internal sealed partial class DemoCommand
             await green.StopNodeAsync(i).ConfigureAwait(false);
         }
 
-        for (var i = 1; i <= 3; i++)
-        {
-            await File.WriteAllTextAsync(Path.Combine(cluster.NodeFolder(i), "ejabberd-24.0.yml"), EjabberdCluster.Config(cluster.Address(i), "24.0")).ConfigureAwait(false);
-        }
+        cluster.PrepareRelease("24.0");
 
         var options = new ProxyOptions(
             new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
@@ -88,7 +85,7 @@ internal sealed partial class DemoCommand
     {
         var nodes = cluster.PlanNodes("nodes", "proxy");
         var strategy = green is null
-            ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"cp\", \"{var.dir}/ejabberd-{version}.yml\", \"{config_path}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
+            ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"{var.ejnode}\", \"install\", \"{var.index}\", \"{version}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
             : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = \"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", \"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n" + green.PlanNodes("strategy.green_nodes", "proxy");
         var text = $$"""
             [cluster]

@@ -7,9 +7,12 @@ namespace RollingUpgrade.Cli.Demo;
 /// A real ejabberd 23.01 (Debian) cluster on loopback, without the ejabberdctl wrapper, epmd or su:
 /// node i runs as <c>PREFIXi@127.0.0.N</c> with c2s on N:5222, HTTP on N:5280 and Erlang
 /// distribution on N:4370. Generated scripts: <c>ejctl NODE cmd...</c> (a hidden control node) and
-/// <c>ejnode start|stop INDEX</c>. The reported version comes from the config's <c>version:</c>
-/// option, so an "upgrade" is a config swap the orchestrator can read back. Every beam is stopped
-/// by the process id in its pid file.
+/// <c>ejnode start|stop INDEX</c> and <c>ejnode install INDEX VERSION</c>. Each node runs an
+/// installed release: the application's metadata in <c>nINDEX/ebin/ejabberd.app</c> (first in the
+/// code path, so its <c>vsn</c> is the version the node reports through ejabberdctl and its HTTP
+/// API alike) and its config. <see cref="PrepareRelease"/> lays out another version under
+/// <c>nINDEX/releases/VERSION</c>, and installing it switches both, which is the real change an
+/// upgrade makes and the orchestrator reads back. Every beam is stopped by the process id in its pid file.
 /// </summary>
 public sealed class EjabberdCluster : IAsyncDisposable
 {
@@ -35,9 +38,16 @@ public sealed class EjabberdCluster : IAsyncDisposable
         File.WriteAllText(NodeScript, $$"""
             #!/bin/sh
             # ejnode start|stop INDEX: start node INDEX detached (pid in nINDEX/erl.pid) or stop it gracefully.
+            # ejnode install INDEX VERSION: install the release prepared in nINDEX/releases/VERSION (node stopped).
             set -e
             dir={{Folder}}/n$2
             case $1 in
+              install)
+                release=$dir/releases/$3
+                if [ ! -f "$release/ejabberd.app" ]; then echo "ejnode: no release $3 in $dir/releases" >&2; exit 1; fi
+                cp "$release/ejabberd.app" $dir/ebin/ejabberd.app
+                cp "$release/ejabberd.yml" $dir/ejabberd.yml
+                ;;
               start)
                 addr=$(cat $dir/address)
                 cd $dir/spool
@@ -45,7 +55,7 @@ public sealed class EjabberdCluster : IAsyncDisposable
                 ERL_LIBS={{ErlLibs}} ERL_CRASH_DUMP=$dir/log/erl_crash.dump ERL_MAX_PORTS=32000 \
                 setsid /usr/bin/erl -name $(cat $dir/node) -setcookie {{cookie}} +K true -env ERL_CRASH_DUMP_BYTES 0 \
                   -kernel inet_dist_use_interface "{$(echo $addr | tr . ,)}" -erl_epmd_port 4370 -start_epmd false \
-                  -mnesia dir "\"$dir/spool\"" -s ejabberd -noinput </dev/null >>$dir/log/stdout.log 2>&1 &
+                  -pa $dir/ebin -mnesia dir "\"$dir/spool\"" -s ejabberd -noinput </dev/null >>$dir/log/stdout.log 2>&1 &
                 echo $! > $dir/erl.pid
                 ;;
               stop)
@@ -63,10 +73,37 @@ public sealed class EjabberdCluster : IAsyncDisposable
             var dir = NodeFolder(i);
             Directory.CreateDirectory(Path.Combine(dir, "spool"));
             Directory.CreateDirectory(Path.Combine(dir, "log"));
+            Directory.CreateDirectory(Path.Combine(dir, "ebin"));
             File.WriteAllText(Path.Combine(dir, "address"), Address(i));
             File.WriteAllText(Path.Combine(dir, "node"), ErlangNode(i));
+            File.WriteAllText(Path.Combine(dir, "ebin", "ejabberd.app"), ApplicationFile(version));
             File.WriteAllText(ConfigPath(i), Config(Address(i), version));
         }
+    }
+
+    /// <summary>Lays out release <paramref name="version"/> on every node (nINDEX/releases/VERSION), for <c>ejnode install</c>.</summary>
+    public void PrepareRelease(string version)
+    {
+        for (var i = 1; i <= Count; i++)
+        {
+            var release = Path.Combine(NodeFolder(i), "releases", version);
+            Directory.CreateDirectory(release);
+            File.WriteAllText(Path.Combine(release, "ejabberd.app"), ApplicationFile(version));
+            File.WriteAllText(Path.Combine(release, "ejabberd.yml"), Config(Address(i), version));
+        }
+    }
+
+    /// <summary>Debian's ejabberd.app with <paramref name="version"/> as the application's vsn.</summary>
+    private static string ApplicationFile(string version)
+    {
+        var installed = File.ReadAllText(Path.Combine(ErlLibs, "ejabberd-23.01", "ebin", "ejabberd.app"));
+        var vsn = System.Text.RegularExpressions.Regex.Match(installed, @"\{\s*vsn\s*,\s*""[^""]*""\s*\}");
+        if (!vsn.Success)
+        {
+            throw new InvalidOperationException($"no {{vsn, ...}} in {ErlLibs}/ejabberd-23.01/ebin/ejabberd.app");
+        }
+
+        return string.Concat(installed.AsSpan(0, vsn.Index), $"{{vsn, \"{version}\"}}", installed.AsSpan(vsn.Index + vsn.Length));
     }
 
     public string Prefix { get; }
@@ -135,6 +172,16 @@ public sealed class EjabberdCluster : IAsyncDisposable
 
     public async Task StopNodeAsync(int i) => await RunAsync(NodeScript, "stop", i.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary><c>ejnode install INDEX VERSION</c>: switches node <paramref name="i"/> (stopped) to a release laid out by <see cref="PrepareRelease"/>.</summary>
+    public async Task InstallAsync(int i, string version)
+    {
+        var result = await RunAsync(NodeScript, "install", i.ToString(CultureInfo.InvariantCulture), version);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ejnode install {i} {version}: {result.Output}");
+        }
+    }
+
     public async Task WaitStartedAsync(int i)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -185,9 +232,9 @@ public sealed class EjabberdCluster : IAsyncDisposable
         start_timeout = "60s"
         """;
 
-    /// <summary>The config an "upgrade" to <paramref name="version"/> installs.</summary>
+    /// <summary>The config of release <paramref name="version"/> (the version itself comes from the application's metadata).</summary>
     public static string Config(string address, string version) => $$"""
-        version: "{{version}}"
+        # ejabberd {{version}} on {{address}}
         loglevel: warning
         hosts: [localhost]
         certfiles: ["/etc/ejabberd/ejabberd.pem"]

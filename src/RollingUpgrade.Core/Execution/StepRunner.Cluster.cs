@@ -12,7 +12,10 @@ internal sealed partial class StepRunner
     {
         var nodes = step.Nodes.Select(context.Node).ToList();
         var versions = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (node, status) in await StatusOfAllAsync(context, nodes, cancellationToken).ConfigureAwait(false))
+        var reach = ReachAllAsync(context, nodes, cancellationToken);
+        var read = StatusOfAllAsync(context, nodes, cancellationToken);
+        await Task.WhenAll(reach, read).ConfigureAwait(false);
+        foreach (var (node, status) in await read.ConfigureAwait(false))
         {
             if (!status.IsRunning)
             {
@@ -96,6 +99,24 @@ internal sealed partial class StepRunner
     {
         var green = step.Nodes.Select(context.Node).ToList();
         await ExpectMembershipAsync(context, green[0], green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A command on every node at once, before anything is touched: the way in (SSH keys, host keys,
+    /// sudo) is proven for all of them even when the product answers over HTTP, and the connections
+    /// the later steps use are open.
+    /// </summary>
+    private static async Task ReachAllAsync(RunContext context, IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(nodes.Select(async node =>
+        {
+            await using var shell = context.Shells.For(node);
+            var result = await shell.RunAsync(["true"], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                throw new StepFailedException($"cannot run commands on {node.Name}: 'true' exited with {result.ExitCode}: {result.Summary()}; fix [access] (user, sudo) before the upgrade", nodeTouched: false);
+            }
+        })).ConfigureAwait(false);
     }
 
     /// <summary>Every node's status, asked of all nodes at once (each has its own connection); reported in plan order.</summary>

@@ -84,21 +84,27 @@ internal sealed partial class StepRunner
         }
     }
 
+    /// <summary>
+    /// Copies $1 to $2 keeping mode and times, then compares them, in one round trip to the node:
+    /// exit 0 when $2 already held $1 (with SkipWhenSame), 10 after copying and comparing, 11 when
+    /// cp failed, 12 when the copy differs.
+    /// </summary>
+    internal static IReadOnlyList<string> CopyAndCompare(string from, string to, bool skipWhenSame) =>
+    [
+        "sh", "-c",
+        (skipWhenSame ? "if cmp -s -- \"$1\" \"$2\"; then exit 0; fi; " : string.Empty) + "cp -p -- \"$1\" \"$2\" || exit 11; cmp -s -- \"$1\" \"$2\" || exit 12; exit 10",
+        "rollingupgrade-copy", from, to,
+    ];
+
     private static async Task BackupConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
         var config = context.Plan.ConfigPathOf(node)!;
         var backup = context.BackupPath(node);
-        if (await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
+        if (await CopyCheckedAsync(context, node, config, backup, skipWhenSame: true, cancellationToken).ConfigureAwait(false))
         {
             context.Emit(RunEventTypes.Progress, $"{node.Name}: backup {backup} already holds the config", step);
             return;
-        }
-
-        await RunCheckedAsync(context, node, ["cp", "-p", "--", config, backup], $"copying {config} to {backup}", cancellationToken).ConfigureAwait(false);
-        if (!await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
-        {
-            throw new StepFailedException($"{node.Name}: the backup {backup} differs from {config} after copying");
         }
 
         context.Fact(RunState.BackupKey(node.Name), backup);
@@ -107,13 +113,22 @@ internal sealed partial class StepRunner
     private static async Task RestoreConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var config = context.Plan.ConfigPathOf(node)!;
-        var backup = context.BackupPath(node);
-        await RunCheckedAsync(context, node, ["cp", "-p", "--", backup, config], $"restoring {config} from {backup}", cancellationToken).ConfigureAwait(false);
-        if (!await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false))
+        await CopyCheckedAsync(context, node, context.BackupPath(node), context.Plan.ConfigPathOf(node)!, skipWhenSame: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies and compares on the node; true when <paramref name="to"/> already held <paramref name="from"/>.</summary>
+    private static async Task<bool> CopyCheckedAsync(RunContext context, NodeSpec node, string from, string to, bool skipWhenSame, CancellationToken cancellationToken)
+    {
+        await using var shell = context.Shells.For(node);
+        var result = await shell.RunAsync(CopyAndCompare(from, to, skipWhenSame), context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        return result.ExitCode switch
         {
-            throw new StepFailedException($"{node.Name}: {config} differs from its backup {backup} after restoring");
-        }
+            0 when skipWhenSame => true,
+            10 => false,
+            11 => throw new StepFailedException($"{node.Name}: copying {from} to {to} failed: {result.Summary()}"),
+            12 => throw new StepFailedException($"{node.Name}: {to} differs from {from} after copying"),
+            _ => throw new StepFailedException($"{node.Name}: copying {from} to {to} ended with exit code {result.ExitCode}: {result.Summary()}"),
+        };
     }
 
     private static async Task<bool> BackupMatchesAsync(Step step, RunContext context, CancellationToken cancellationToken)
@@ -122,16 +137,6 @@ internal sealed partial class StepRunner
         await using var shell = context.Shells.For(node);
         var result = await shell.RunAsync(["cmp", "-s", "--", context.Plan.ConfigPathOf(node)!, context.BackupPath(node)], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
         return result.Succeeded;
-    }
-
-    private static async Task RunCheckedAsync(RunContext context, NodeSpec node, IReadOnlyList<string> argv, string what, CancellationToken cancellationToken)
-    {
-        await using var shell = context.Shells.For(node);
-        var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            throw new StepFailedException($"{node.Name}: {what} failed with exit code {result.ExitCode}: {result.Summary()}");
-        }
     }
 
     private static async Task ProvisionGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)

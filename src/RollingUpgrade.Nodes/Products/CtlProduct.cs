@@ -18,11 +18,56 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     protected static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    public virtual async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
+    private readonly DistributionProbe? _distribution = plan.Product.DistAddress is null ? null : new DistributionProbe(plan);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _distributionConfirmed = new(StringComparer.Ordinal);
+
+    public async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
         (await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
 
+    /// <summary>
+    /// Whether the node is up, and its version: a refused connection on its distribution port
+    /// (<c>product.dist_address</c>) means down at once; otherwise the control command's <c>status</c>.
+    /// </summary>
+    public virtual async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return await DistributionDownAsync(node, cancellationToken).ConfigureAwait(false)
+            ?? await ConfirmDistributionAsync(node, await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stopped, when the node's distribution port refuses connections; null when there is no probe or it cannot tell.</summary>
+    protected async Task<NodeStatus?> DistributionDownAsync(NodeSpec node, CancellationToken cancellationToken) =>
+        _distribution is not null && await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false) == DistributionState.Refused
+            ? new NodeStatus(NodeRunState.Stopped, null, $"nothing listens on its Erlang distribution port {_distribution.Address(node)}")
+            : null;
+
+    /// <summary>
+    /// The first time a node reads as running, its distribution port must accept a connection:
+    /// otherwise product.dist_address is wrong (or filtered), and a refusal there would be taken
+    /// for a stopped node. Refusing the plan's setting here, before anything is touched, is safer.
+    /// </summary>
+    protected async Task<NodeStatus> ConfirmDistributionAsync(NodeSpec node, NodeStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(status);
+        if (_distribution is null || !status.IsRunning || _distributionConfirmed.ContainsKey(node.Name))
+        {
+            return status;
+        }
+
+        var state = await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false);
+        if (state != DistributionState.Listening)
+        {
+            throw new UnexpectedAnswerException($"{node.Name} runs, but its Erlang distribution port {_distribution.Address(node)} (product.dist_address) {(state == DistributionState.Refused ? "refuses connections" : "does not answer within 1s")}; set the node's fixed distribution port there (inet_dist_listen_min, or -erl_epmd_port) or remove product.dist_address");
+        }
+
+        _distributionConfirmed[node.Name] = true;
+        return status;
+    }
+
     /// <summary>The control command's <c>status</c>: the authority on whether the node is up, and its version.</summary>
-    public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    protected async Task<NodeStatus> CtlStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
         var result = await Ctl.RunAsync(node, ["status"], cancellationToken).ConfigureAwait(false);
@@ -88,7 +133,7 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
             if (Time.GetUtcNow() >= deadline)
             {
-                // The poll may take shortcuts; the last word before giving up is the control command's.
+                // The poll may take shortcuts (such as "not yet" while the API is silent); the last word is the status's.
                 status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
                 if (status.State == wanted)
                 {

@@ -6,12 +6,11 @@ namespace RollingUpgrade.Nodes.Products;
 
 /// <summary>
 /// ejabberd through <c>ejabberdctl</c> (Debian ships 23.01) and, when <c>product.api_url</c> is
-/// set, its HTTP API: membership, session counts, eviction and the polls while waiting for a
-/// start or stop in about 1 ms instead of a control-command VM each. <c>status</c> itself stays
-/// with ejabberdctl: its version honours the config's <c>version:</c> option, which the API's
-/// status ignores (it reports the application's own, such as 23.01-1). The control command is
-/// also the fallback whenever the API does not answer (a node that is down or still starting
-/// has no HTTP listener).
+/// set, its HTTP API: status and version, membership, session counts, eviction and the polls while
+/// waiting for a start or stop in about 1 ms each instead of a control-command VM. The API reports
+/// the running application's version (ejabberdctl would show the config's <c>version:</c> override
+/// instead, which some operators set to brand or hide it). The control command is the fallback
+/// whenever the API does not answer (a node that is down or still starting has no HTTP listener).
 /// </summary>
 public sealed class EjabberdProduct : CtlProduct
 {
@@ -35,16 +34,31 @@ public sealed class EjabberdProduct : CtlProduct
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastCtlCheck = new(StringComparer.Ordinal);
 
+    /// <summary>The API's status when it answers; otherwise the distribution probe and ejabberdctl.</summary>
+    public override async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) is { } status
+            ? await ConfirmDistributionAsync(node, status, cancellationToken).ConfigureAwait(false)
+            : await base.StatusAsync(node, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// While waiting for a start, a silent API means "not yet" and the control command is asked
     /// only every few seconds (so a node whose API is not reachable from here still counts as
-    /// started); while waiting for a stop, a silent API is confirmed by the control command.
+    /// started); while waiting for a stop, a silent API is settled by the distribution probe or
+    /// the control command.
     /// </summary>
     protected override async Task<NodeStatus> PollStatusAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken)
     {
         if (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) is { } status)
         {
             return status;
+        }
+
+        if (await DistributionDownAsync(node, cancellationToken).ConfigureAwait(false) is { } down)
+        {
+            return down;
         }
 
         var now = Time.GetUtcNow();
@@ -54,12 +68,8 @@ public sealed class EjabberdProduct : CtlProduct
         }
 
         _lastCtlCheck[node.Name] = now;
-        return await StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        return await ConfirmDistributionAsync(node, await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>An answering API means running (1 ms); a silent one is settled by ejabberdctl.</summary>
-    public override async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
-        (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) ?? await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
 
     private async Task<NodeStatus?> ApiStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {

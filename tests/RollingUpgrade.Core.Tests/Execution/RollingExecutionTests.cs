@@ -296,6 +296,21 @@ public sealed class RollingExecutionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Refuses_to_start_when_a_node_does_not_take_commands_though_its_product_answers()
+    {
+        using var run = new RunHarness(TestPlans.Rolling());
+        run.World.Nodes["n3"].RefusesCommands = true;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain("cannot run commands on n3");
+        outcome.Summary.ShouldContain("sudo: a password is required");
+        run.Lb().SetCalls.ShouldBe(0);
+        run.World.Nodes.Values.ShouldAllBe(n => n.Installs == 0);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Stop_request_ends_at_a_safe_point_and_resume_finishes_the_run()
     {
         using var run = new RunHarness(TestPlans.Rolling(timeout: "10m"));

@@ -4,7 +4,8 @@ using RollingUpgrade.Ports;
 namespace RollingUpgrade.Tests.Fakes;
 
 /// <summary>
-/// Understands the commands the engine and the test plans send: cp/cmp of the config file,
+/// Understands the commands the engine and the test plans send: cmp of the config file, the
+/// engine's copy-and-compare script (StepRunner.CopyAndCompare, with its exit codes),
 /// "install VERSION", "provision VERSION", "start-node", and "gate-ok"/"gate-fail".
 /// </summary>
 public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
@@ -26,30 +27,36 @@ public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
             }
         }
 
-        var result = argv[0] switch
+        var result = node.RefusesCommands ? Fail(1, "sudo: a password is required") : argv[0] switch
         {
-            "cp" => Copy(argv[3], argv[4]),
+            "sh" when argv.Count == 6 && argv[3] == "rollingupgrade-copy" => CopyAndCompare(argv[4], argv[5], skipWhenSame: argv[2].StartsWith("if cmp", StringComparison.Ordinal)),
             "cmp" => Read(argv[3]) == Read(argv[4]) && node.Files.ContainsKey(argv[3] == "/etc/app.toml" ? argv[4] : argv[3]) ? Ok() : Fail(1, "differ"),
             "install" when node.FailInstall => Fail(1, "E: unable to fetch package"),
             "install" => Install(argv[1]),
             "reinstall" => Install(argv[1]),
             "provision" => Provision(argv[1]),
+            "true" => Ok(),
             "gate-ok" => Ok(),
             "gate-fail" => Fail(1, "gate said no"),
             _ => Fail(127, $"unknown command {argv[0]}"),
         };
         return Task.FromResult(result);
 
-        CommandResult Copy(string from, string to)
+        CommandResult CopyAndCompare(string from, string to, bool skipWhenSame)
         {
             var content = Read(from);
+            if (skipWhenSame && content != "<missing>" && Read(to) == content)
+            {
+                return Ok();
+            }
+
             if (content == "<missing>")
             {
-                return Fail(1, $"cp: cannot stat '{from}'");
+                return Fail(11, $"cp: cannot stat '{from}'");
             }
 
             Write(to, content);
-            return Ok();
+            return new(10, string.Empty, string.Empty, TimeSpan.Zero);
         }
 
         CommandResult Install(string version)

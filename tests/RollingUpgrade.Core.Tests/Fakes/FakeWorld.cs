@@ -67,6 +67,9 @@ public sealed class FakeNode(string name, string erlang)
 
     public bool FailInstall { get; set; }
 
+    /// <summary>Commands are refused on this node (as when the SSH user may not run them).</summary>
+    public bool RefusesCommands { get; set; }
+
     /// <summary>At its next start the node comes up with this version instead of the installed one.</summary>
     public string? StartsWithVersion { get; set; }
 

@@ -12,15 +12,33 @@ internal sealed partial class PlanBinder
     /// <summary>An http(s) URL whose placeholders are node values ({host}, {var.NAME}, ...).</summary>
     private static string? ApiUrlRule(string value)
     {
-        var unknown = CommandTemplate.Placeholder().Matches(value).Select(m => m.Groups[1].Value)
-            .FirstOrDefault(n => !CommandTemplate.KnownPlaceholders.Contains(n) && !n.StartsWith("var.", StringComparison.Ordinal));
-        if (unknown is not null)
+        if (UnknownNodePlaceholder(value) is { } unknown)
         {
-            return $"uses unknown placeholder {{{unknown}}}{Suggestions.DidYouMean(unknown, CommandTemplate.KnownPlaceholders)}";
+            return unknown;
         }
 
         var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "node.invalid" : "1");
         return ValueRules.Url(sample, "http", "https") ?? (new Uri(sample).Query.Length > 0 ? "must not carry a query string; it is the base the API's commands are appended to" : null);
+    }
+
+    /// <summary>host:port, where the host may be made of node values ({host}, {var.NAME}, ...).</summary>
+    private static string? DistAddressRule(string value)
+    {
+        var unknown = UnknownNodePlaceholder(value);
+        if (unknown is not null)
+        {
+            return unknown;
+        }
+
+        var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "{host}" : "node.invalid");
+        return ValueRules.Endpoint(sample) is { } problem ? $"{problem.Replace("'{host}:5222'", "'{host}:4370'", StringComparison.Ordinal)}, the node's Erlang distribution port" : null;
+    }
+
+    private static string? UnknownNodePlaceholder(string value)
+    {
+        var unknown = CommandTemplate.Placeholder().Matches(value).Select(m => m.Groups[1].Value)
+            .FirstOrDefault(n => !CommandTemplate.KnownPlaceholders.Contains(n) && !n.StartsWith("var.", StringComparison.Ordinal));
+        return unknown is null ? null : $"uses unknown placeholder {{{unknown}}}{Suggestions.DidYouMean(unknown, CommandTemplate.KnownPlaceholders)}";
     }
 
     private ProductSpec? BindProduct(TableCursor? table)
@@ -67,6 +85,7 @@ internal sealed partial class PlanBinder
                 Ctl = ctl ?? new CommandTemplate([kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"], IsScript: false),
                 Start = Command(table, "start"),
                 Stop = Command(table, "stop"),
+                DistAddress = Checked(table, "dist_address", DistAddressRule),
             };
         }
 

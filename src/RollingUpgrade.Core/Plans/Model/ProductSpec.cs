@@ -34,9 +34,9 @@ public sealed record ProductSpec
 
     /// <summary>
     /// ejabberd's HTTP API (mod_http_api) per node, such as "http://{host}:5280/api". When set,
-    /// membership, session counts, eviction and the polls while waiting for a start or stop go over
-    /// HTTP (about 1 ms a call instead of a control-command VM); status and version stay with the
-    /// control command, which is also the fallback whenever the API does not answer.
+    /// status and version (the running application's), membership, session counts, eviction and
+    /// the polls while waiting for a start or stop go over HTTP (about 1 ms a call instead of a
+    /// control-command VM); the control command is the fallback whenever the API does not answer.
     /// </summary>
     public string? ApiUrl { get; init; }
 
@@ -44,6 +44,15 @@ public sealed record ProductSpec
     public string? ApiUser { get; init; }
 
     public string? ApiPasswordEnv { get; init; }
+
+    /// <summary>
+    /// MongooseIM and ejabberd: the node's Erlang distribution listener as host:port, such as
+    /// "{host}:4370", for nodes whose distribution port is fixed (inet_dist_listen_min = max, or
+    /// -erl_epmd_port). A refused connection there tells that the node is down in about a
+    /// millisecond, where the control command needs a VM of its own; the port must accept while the
+    /// node runs, which the first status read of each node checks.
+    /// </summary>
+    public string? DistAddress { get; init; }
 
     /// <summary>For the generic product: one command per operation.</summary>
     public IReadOnlyDictionary<string, GenericOperation> Operations { get; init; } = new Dictionary<string, GenericOperation>();

@@ -138,6 +138,7 @@ internal sealed class PlanRules(
             ("product.config_path", plan.Product.ConfigPath is { } p ? [p] : []),
             ("product.ctl", plan.Product.Ctl.Parts),
             ("product.api_url", plan.Product.ApiUrl is { } api ? [api] : []),
+            ("product.dist_address", plan.Product.DistAddress is { } dist ? [dist] : []),
             ("product.start", plan.Product.Start?.Parts ?? []),
             ("product.stop", plan.Product.Stop?.Parts ?? []),
             ("upgrade.install", plan.Upgrade.Install?.Parts ?? []),
