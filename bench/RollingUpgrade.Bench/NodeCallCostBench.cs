@@ -9,8 +9,8 @@ namespace RollingUpgrade.Bench;
 
 /// <summary>
 /// What one call to a node costs on the rolling-upgrade harness (SSH to 127.0.0.11, ejabberd
-/// 23.01): a bare SSH command, ejabberdctl calls, the same questions over ejabberd's HTTP API, and
-/// the stop and start of the node. These are the parts the orchestrator's overhead is made of.
+/// 23.01): SSH connections and commands, ejabberdctl calls, the same questions over ejabberd's HTTP
+/// API and the distribution probe, and the stop and start of the node. These are the parts the orchestrator's overhead is made of.
 /// </summary>
 internal static class NodeCallCostBench
 {
@@ -38,7 +38,8 @@ internal static class NodeCallCostBench
             ("SSH connect + `true`", await MedianAsync(rounds, () => ConnectAndRunAsync([node]))),
             ("SSH connect + `true` to three nodes at once", await MedianAsync(rounds, () => ConnectAndRunAsync(plan.Nodes))),
             ("SSH command `true`", await MedianAsync(rounds, async () => { await using var s = shells.For(node); await s.RunAsync(["true"], new Ports.CommandOptions(TimeSpan.FromSeconds(10), false), CancellationToken.None); })),
-            ("ejabberdctl status over SSH", await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))),
+            ("ejabberdctl status over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["status"], CancellationToken.None))),
+            ("HTTP API status (with the version)", await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))),
             ("ejabberdctl mnesia info over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["mnesia", "info"], CancellationToken.None))),
             ("HTTP API mnesia_info (membership)", await MedianAsync(rounds, () => product.MembershipAsync(node, CancellationToken.None))),
             ("HTTP API stats onlineusersnode", await MedianAsync(rounds, () => product.SessionCountAsync(node, CancellationToken.None))),
@@ -46,6 +47,7 @@ internal static class NodeCallCostBench
 
         var stop = new List<TimeSpan>();
         var stopped = new List<TimeSpan>();
+        var probed = new List<TimeSpan>();
         var start = new List<TimeSpan>();
         for (var i = 0; i < Math.Max(1, rounds / 4); i++)
         {
@@ -53,8 +55,11 @@ internal static class NodeCallCostBench
             await ctl.RunTemplateAsync(node, plan.Product.Stop!, CancellationToken.None);
             stop.Add(watch.Elapsed);
             watch.Restart();
-            await product.StatusAsync(node, CancellationToken.None);
+            await ctl.RunAsync(node, ["status"], CancellationToken.None);
             stopped.Add(watch.Elapsed);
+            watch.Restart();
+            (await product.StatusAsync(node, CancellationToken.None)).State.ShouldBeStopped();
+            probed.Add(watch.Elapsed);
             watch.Restart();
             await product.StartAsync(node, CancellationToken.None);
             start.Add(watch.Elapsed);
@@ -62,6 +67,7 @@ internal static class NodeCallCostBench
 
         rows.Add(("stop command (SIGTERM, wait for exit) over SSH", Median(stop)));
         rows.Add(("ejabberdctl status of a stopped node", Median(stopped)));
+        rows.Add(("status of a stopped node (API refused, distribution port refused)", Median(probed)));
         rows.Add(("start command, then wait for started (API polls)", Median(start)));
         Console.WriteLine("| call | median |");
         Console.WriteLine("|---|---|");
@@ -88,4 +94,12 @@ internal static class NodeCallCostBench
     }
 
     private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
+
+    private static void ShouldBeStopped(this Ports.NodeRunState state)
+    {
+        if (state != Ports.NodeRunState.Stopped)
+        {
+            throw new InvalidOperationException($"the stopped node reads {state}");
+        }
+    }
 }

@@ -139,6 +139,24 @@ public sealed class SshShellTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Reaching_a_node_opens_the_connection_later_commands_use_and_refuses_an_unknown_host_key()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        (await shell.ReachAsync(Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+        var client = await connection.ConnectedClientAsync(CancellationToken.None);
+        (await shell.RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+        (await connection.ConnectedClientAsync(CancellationToken.None)).ShouldBeSameAs(client);
+        (await shell.ReachAsync(new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true), CancellationToken.None)).ExitCode.ShouldBe(0);
+
+        var empty = Path.Combine(_sshd.Folder, "no_known_hosts");
+        File.WriteAllText(empty, string.Empty);
+        using var stranger = new SshConnection(Node, Access(knownHosts: empty), _sshd.Folder);
+        await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(stranger).ReachAsync(Quick, CancellationToken.None));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Sudo_is_non_interactive()
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);

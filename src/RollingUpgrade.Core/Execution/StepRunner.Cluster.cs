@@ -111,7 +111,7 @@ internal sealed partial class StepRunner
         await Task.WhenAll(nodes.Select(async node =>
         {
             await using var shell = context.Shells.For(node);
-            var result = await shell.RunAsync(["true"], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+            var result = await shell.ReachAsync(context.CommandOptions(), cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
             {
                 throw new StepFailedException($"cannot run commands on {node.Name}: 'true' exited with {result.ExitCode}: {result.Summary()}; fix [access] (user, sudo) before the upgrade", nodeTouched: false);

@@ -4,6 +4,12 @@ namespace RollingUpgrade.Ports;
 public interface INodeShell : IAsyncDisposable
 {
     Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Proves the way in before anything is touched: by default a command that does nothing; a
+    /// shell with a cheaper proof (an authenticated SSH session, when no sudo is involved) uses it.
+    /// </summary>
+    Task<CommandResult> ReachAsync(CommandOptions options, CancellationToken cancellationToken) => RunAsync(["true"], options, cancellationToken);
 }
 
 public sealed record CommandOptions(TimeSpan Timeout, bool Sudo = false, string? StandardInput = null);

@@ -50,5 +50,22 @@ public sealed class SshShell(SshConnection connection) : INodeShell
         return new CommandResult(command.ExitStatus ?? 255, command.Result, command.Error, watch.Elapsed);
     }
 
+    /// <summary>
+    /// An authenticated session proves the key, the host key and the account; with sudo the
+    /// command still runs, since only it can show that sudo works without a password.
+    /// </summary>
+    public async Task<CommandResult> ReachAsync(CommandOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Sudo || options.StandardInput is not null)
+        {
+            return await RunAsync(["true"], options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var watch = Stopwatch.StartNew();
+        await connection.ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
+        return new CommandResult(0, string.Empty, string.Empty, watch.Elapsed);
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
