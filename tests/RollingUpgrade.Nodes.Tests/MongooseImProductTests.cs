@@ -50,7 +50,7 @@ public sealed class MongooseImProductTests : IDisposable
 
     private IReadOnlyList<string> Calls => File.ReadAllLines(Path.Combine(_folder, "calls"));
 
-    private (IProduct Product, NodeSpec Node, NodeSpec Seed) Build(string statusFixture, string cli = "auto")
+    private (IProduct Product, NodeSpec Node, NodeSpec Seed) Build(string statusFixture, string cli = "auto", string? distAddress = null)
     {
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", statusFixture), Path.Combine(_folder, "status.txt"), overwrite: true);
         var text = $$"""
@@ -75,6 +75,7 @@ public sealed class MongooseImProductTests : IDisposable
             cli = "{{cli}}"
             ctl = ["{{Script}}"]
             start_timeout = "10s"
+            {{(distAddress is null ? string.Empty : $"dist_address = \"{distAddress}\"")}}
 
             [upgrade]
             target_version = "6.3.1"
@@ -102,6 +103,42 @@ public sealed class MongooseImProductTests : IDisposable
         sessions.ShouldBe(4);
         Calls.ShouldContain("mnesia info");
         Calls.ShouldContain("join_cluster -f mongooseim@node1");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_refused_distribution_port_means_stopped_without_asking_mongooseimctl()
+    {
+        // A listener on the node's address stands in for its Erlang distribution port.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Parse("127.0.0.12"), 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var (product, node, _) = Build("mim-status-6.3.1.txt", distAddress: $"{{host}}:{port}");
+        try
+        {
+            (await product.StatusAsync(node, CancellationToken.None)).IsRunning.ShouldBeTrue();
+            Calls.Count(c => c == "status").ShouldBe(1);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+
+        var down = await product.StatusAsync(node, CancellationToken.None);
+
+        down.State.ShouldBe(NodeRunState.Stopped);
+        down.Detail.ShouldContain($"127.0.0.12:{port}");
+        Calls.Count(c => c == "status").ShouldBe(1, "mongooseimctl was not asked again");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_distribution_address_that_refuses_while_the_node_runs_is_an_error_naming_the_setting()
+    {
+        var (product, node, _) = Build("mim-status-6.3.1.txt", distAddress: "{host}:1");
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.StatusAsync(node, CancellationToken.None));
+
+        error.Message.ShouldContain("127.0.0.12:1 (product.dist_address) refuses connections");
+        error.Message.ShouldContain("mim-2 runs");
     }
 
     [Fact(Timeout = 30_000)]

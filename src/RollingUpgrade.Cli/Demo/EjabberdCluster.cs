@@ -228,6 +228,7 @@ public sealed class EjabberdCluster : IAsyncDisposable
         start = ["{var.ejnode}", "start", "{var.index}"]
         stop = ["{var.ejnode}", "stop", "{var.index}"]
         api_url = "http://{host}:5280/api"
+        dist_address = "{host}:4370"
         config_path = "{var.dir}/ejabberd.yml"
         start_timeout = "60s"
         """;

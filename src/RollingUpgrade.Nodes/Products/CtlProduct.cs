@@ -36,16 +36,20 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
             ?? await ConfirmDistributionAsync(node, await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stopped, when the node's distribution port refuses connections; null when there is no probe or it cannot tell.</summary>
+    /// <summary>
+    /// Stopped, when the node's distribution port refuses connections; null when there is no probe,
+    /// it cannot tell, or the address has not yet been seen accepting while this node ran (until
+    /// then a refusal might only mean a wrong port, and the control command decides).
+    /// </summary>
     protected async Task<NodeStatus?> DistributionDownAsync(NodeSpec node, CancellationToken cancellationToken) =>
-        _distribution is not null && await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false) == DistributionState.Refused
+        _distribution is not null && _distributionConfirmed.ContainsKey(node.Name) && await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false) == DistributionState.Refused
             ? new NodeStatus(NodeRunState.Stopped, null, $"nothing listens on its Erlang distribution port {_distribution.Address(node)}")
             : null;
 
     /// <summary>
     /// The first time a node reads as running, its distribution port must accept a connection:
-    /// otherwise product.dist_address is wrong (or filtered), and a refusal there would be taken
-    /// for a stopped node. Refusing the plan's setting here, before anything is touched, is safer.
+    /// otherwise product.dist_address is wrong (or filtered). The first status read of a run sees
+    /// every node running, so a wrong setting stops the run there, before anything is touched.
     /// </summary>
     protected async Task<NodeStatus> ConfirmDistributionAsync(NodeSpec node, NodeStatus status, CancellationToken cancellationToken)
     {

@@ -48,9 +48,10 @@ public sealed record ProductSpec
     /// <summary>
     /// MongooseIM and ejabberd: the node's Erlang distribution listener as host:port, such as
     /// "{host}:4370", for nodes whose distribution port is fixed (inet_dist_listen_min = max, or
-    /// -erl_epmd_port). A refused connection there tells that the node is down in about a
-    /// millisecond, where the control command needs a VM of its own; the port must accept while the
-    /// node runs, which the first status read of each node checks.
+    /// -erl_epmd_port). Once the port has been seen accepting while the node ran (the first status
+    /// read of each running node checks it, and a refusal there is an error naming this setting), a
+    /// refused connection tells that the node is down in about a millisecond, where the control
+    /// command needs a VM of its own.
     /// </summary>
     public string? DistAddress { get; init; }
 
