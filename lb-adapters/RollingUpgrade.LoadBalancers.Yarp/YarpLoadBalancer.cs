@@ -13,14 +13,18 @@ namespace RollingUpgrade.LoadBalancers.Yarp;
 /// </summary>
 public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
 {
+    private static readonly TimeSpan HealthPollInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly HttpClient _http;
     private readonly YarpSettings _settings;
+    private readonly TimeProvider _time;
 
-    public YarpLoadBalancer(LoadBalancerSpec spec, HttpMessageHandler? handler = null)
+    public YarpLoadBalancer(LoadBalancerSpec spec, HttpMessageHandler? handler = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         Name = spec.Name;
         _settings = (YarpSettings)spec.Settings;
+        _time = time ?? TimeProvider.System;
         _http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: handler is null)
         {
             BaseAddress = new Uri(_settings.AdminUrl.TrimEnd('/') + "/"),
@@ -60,7 +64,26 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
 
         if (state == ServerAdminState.Ready && !view.Healthy)
         {
-            throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} is ready but fails the proxy's health check");
+            await WaitHealthyAsync(node, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A node just started may pass the proxy's next health check only; it has ready_timeout to do so.</summary>
+    private async Task WaitHealthyAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + _settings.ReadyTimeout;
+        while (true)
+        {
+            await Task.Delay(HealthPollInterval, _time, cancellationToken).ConfigureAwait(false);
+            if ((await ReadAsync([node], cancellationToken).ConfigureAwait(false))[0].Healthy)
+            {
+                return;
+            }
+
+            if (_time.GetUtcNow() >= deadline)
+            {
+                throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} is ready but has failed the proxy's health check for {Plans.Binding.DurationText.Format(_settings.ReadyTimeout)} (ready_timeout); check that the node listens where the proxy's cluster points");
+            }
         }
     }
 

@@ -120,6 +120,40 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
         }
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Ready_waits_for_a_node_that_has_just_started_to_pass_the_health_check()
+    {
+        using var lb = _proxy.Adapter();
+        await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Drain, CancellationToken.None);
+        await _proxy.Node("n3").DisposeAsync();
+        await WaitForAsync(async () => !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy);
+
+        // The node comes back a moment after it is set ready, as after a start whose checks are quick.
+        var restart = Task.Run(async () =>
+        {
+            await Task.Delay(700);
+            await _proxy.RestartNodeAsync("n3");
+        });
+        await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Ready, CancellationToken.None);
+        await restart;
+
+        var state = (await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single();
+        (state.Admin, state.Healthy).ShouldBe((ServerAdminState.Ready, true));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ready_on_a_node_that_never_passes_the_health_check_fails_after_ready_timeout()
+    {
+        using var lb = _proxy.Adapter(readyTimeout: TimeSpan.FromSeconds(1));
+        await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Drain, CancellationToken.None);
+        await _proxy.Node("n3").DisposeAsync();
+        await WaitForAsync(async () => !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy);
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Ready, CancellationToken.None));
+
+        error.Message.ShouldContain("n3 is ready but has failed the proxy's health check for 1s (ready_timeout)");
+    }
+
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

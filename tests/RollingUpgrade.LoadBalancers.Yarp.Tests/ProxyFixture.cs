@@ -57,8 +57,17 @@ public sealed class ProxyFixture : IAsyncDisposable
 
     public DemoNode Node(string name) => _nodes.First(n => n.Name == name);
 
-    public YarpLoadBalancer Adapter(string? tokenEnv = null) =>
-        new(new LoadBalancerSpec("proxy", LoadBalancerKinds.Yarp, new YarpSettings(AdminUrl, "demo", tokenEnv)));
+    /// <summary>Starts node <paramref name="name"/> again (after it was disposed) on its address and ports.</summary>
+    public async Task RestartNodeAsync(string name)
+    {
+        var destination = Options.Clusters[0].Destinations.First(d => d.Name == name);
+        var node = new DemoNode(name, destination.Host, destination.HttpPort!.Value, destination.TcpPort!.Value, "1.0");
+        await node.StartAsync();
+        _nodes[_nodes.FindIndex(n => n.Name == name)] = node;
+    }
+
+    public YarpLoadBalancer Adapter(string? tokenEnv = null, TimeSpan? readyTimeout = null) =>
+        new(new LoadBalancerSpec("proxy", LoadBalancerKinds.Yarp, new YarpSettings(AdminUrl, "demo", tokenEnv) { ReadyTimeout = readyTimeout ?? TimeSpan.FromSeconds(30) }));
 
     public async ValueTask DisposeAsync()
     {

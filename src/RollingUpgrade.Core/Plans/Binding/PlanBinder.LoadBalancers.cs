@@ -106,7 +106,8 @@ internal sealed partial class PlanBinder
         var url = Checked(table, "admin_url", v => ValueRules.Url(v, "http", "https"), required: true);
         var cluster = Checked(table, "cluster", ValueRules.Name, required: true);
         var token = Checked(table, "token_env", ValueRules.EnvName);
-        return url is null || cluster is null ? null : new YarpSettings(url, cluster, token);
+        var ready = table.Duration("ready_timeout") ?? TimeSpan.FromSeconds(30);
+        return url is null || cluster is null ? null : new YarpSettings(url, cluster, token) { ReadyTimeout = ready };
     }
 
     private AwsElbV2Settings? BindAws(TableCursor table)

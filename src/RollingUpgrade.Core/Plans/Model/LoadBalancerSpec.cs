@@ -23,7 +23,11 @@ public sealed record HAProxySettings(IReadOnlyList<string> Sockets, IReadOnlyLis
 }
 
 /// <summary>The embedded proxy's admin API.</summary>
-public sealed record YarpSettings(string AdminUrl, string Cluster, string? TokenEnv) : LoadBalancerSettings;
+public sealed record YarpSettings(string AdminUrl, string Cluster, string? TokenEnv) : LoadBalancerSettings
+{
+    /// <summary>How long a destination set ready may take to pass the proxy's health check.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
 
 /// <summary>AWS ELBv2 target groups, plus the listener or rule used for weighted cutover.</summary>
 public sealed record AwsElbV2Settings(
