@@ -123,6 +123,55 @@ public sealed class SshShellTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_command_cut_short_is_terminated_on_the_node_and_the_next_command_runs()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        await Should.ThrowAsync<TimeoutException>(() => shell.RunAsync(["sleep", "31.25"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None));
+
+        // sshd runs on this machine: the sleep must be gone (pgrep only looks).
+        (await shell.RunAsync(["pgrep", "-f", "sleep 31.25"], Quick, CancellationToken.None)).ExitCode.ShouldBe(1);
+        (await shell.RunAsync(["echo", "next"], Quick, CancellationToken.None)).StandardOutput.ShouldBe("next\n");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Commands_share_no_state_read_no_input_and_keep_their_output_exact()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        (await shell.RunAsync(["/bin/sh", "-c", "cd /tmp && export RU_LEAK=1 && exit 3"], Quick, CancellationToken.None)).ExitCode.ShouldBe(3);
+        var after = await shell.RunAsync(["/bin/sh", "-c", "pwd; echo ${RU_LEAK:-unset}"], Quick, CancellationToken.None);
+        after.StandardOutput.ShouldBe("/root\nunset\n");
+
+        var cat = await shell.RunAsync(["cat"], Quick, CancellationToken.None);
+        (cat.ExitCode, cat.StandardOutput).ShouldBe((0, string.Empty));
+
+        var lookalike = "__rollingupgrade_0123456789abcdef0123456789abcdef_7__ 0";
+        (await shell.RunAsync(["printf", "%s\n%s", lookalike, "no newline at the end"], Quick, CancellationToken.None)).StandardOutput.ShouldBe($"{lookalike}\nno newline at the end");
+
+        var both = await shell.RunAsync(["/bin/sh", "-c", "echo out; echo err >&2; echo out2; exit 7"], Quick, CancellationToken.None);
+        (both.ExitCode, both.StandardOutput, both.StandardError).ShouldBe((7, "out\nout2\n", "err\n"));
+
+        (await shell.RunAsync(["no-such-command-here"], Quick, CancellationToken.None)).ExitCode.ShouldBe(127);
+        (await shell.RunAsync(["head", "-c", "3000000", "/dev/zero"], Quick, CancellationToken.None)).StandardOutput.Length.ShouldBe(3_000_000);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Commands_run_at_once_on_one_node_each_get_their_own_output()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+
+        var results = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
+            new SshShell(connection).RunAsync(["/bin/sh", "-c", $"sleep 0.2; echo {i}; echo e{i} >&2"], Quick, CancellationToken.None)));
+
+        results.Select(r => r.StandardOutput).ShouldBe(Enumerable.Range(1, 6).Select(i => $"{i}\n"));
+        results.Select(r => r.StandardError).ShouldBe(Enumerable.Range(1, 6).Select(i => $"e{i}\n"));
+        _sshd.Log.Split('\n').Count(l => l.Contains("Accepted publickey", StringComparison.Ordinal)).ShouldBe(1);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_dropped_connection_is_reported_and_the_next_command_reconnects()
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);

@@ -69,9 +69,36 @@ public sealed class SshConnection(NodeSpec node, AccessSpec access, string planF
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentBag<RemoteShell> _shells = [];
+
+    /// <summary>An idle remote shell on the current connection, or a new one.</summary>
+    internal async Task<RemoteShell> RentShellAsync(CancellationToken cancellationToken)
+    {
+        var client = await ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
+        while (_shells.TryTake(out var idle))
+        {
+            if (ReferenceEquals(idle.Client, client) && idle.IsAlive)
+            {
+                return idle;
+            }
+
+            idle.Dispose();
+        }
+
+        return await RemoteShell.OpenAsync(client, access.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives back a shell whose command finished, for the next command.</summary>
+    internal void ReturnShell(RemoteShell shell) => _shells.Add(shell);
+
     /// <summary>Forgets the connection so the next command opens a new one.</summary>
     public void Invalidate()
     {
+        while (_shells.TryTake(out var shell))
+        {
+            shell.Dispose();
+        }
+
         var client = Interlocked.Exchange(ref _client, null);
         client?.Dispose();
     }

@@ -8,8 +8,10 @@ namespace RollingUpgrade.Nodes.Shells;
 
 /// <summary>
 /// Runs argument vectors on a node over SSH (SSH.NET). The vector is quoted into one command
-/// line for the remote shell; sudo is non-interactive. The connection is shared per node and
-/// re-opened when it drops.
+/// line; sudo is non-interactive. The connection is shared per node and re-opened when it drops.
+/// Commands go to a long-lived remote <c>/bin/sh</c> (<see cref="RemoteShell"/>), so the login
+/// shell's start-up is paid once per node rather than per command; a command with standard input
+/// gets an exec request of its own.
 /// </summary>
 public sealed class SshShell(SshConnection connection) : INodeShell
 {
@@ -18,11 +20,72 @@ public sealed class SshShell(SshConnection connection) : INodeShell
         ArgumentNullException.ThrowIfNull(argv);
         ArgumentNullException.ThrowIfNull(options);
         var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(argv);
-        if (options.StandardInput is not null)
+        if (options.StandardInput is null)
         {
-            text = $"printf %s {ShellQuote.Quote(options.StandardInput)} | {text}";
+            return await RunInShellAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
         }
 
+        text = $"printf %s {ShellQuote.Quote(options.StandardInput)} | {text}";
+        return await ExecAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<CommandResult> RunInShellAsync(string text, string name, CommandOptions options, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        RemoteShell? shell = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Timeout);
+        try
+        {
+            shell = await connection.RentShellAsync(timeout.Token).ConfigureAwait(false);
+            var (exitCode, output, error) = await shell.RunAsync(text, timeout.Token).ConfigureAwait(false);
+            connection.ReturnShell(shell);
+            return new CommandResult(exitCode, output, error, watch.Elapsed);
+        }
+        catch (OperationCanceledException)
+        {
+            await StopAsync(shell, options).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+        }
+        catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException or InvalidDataException)
+        {
+            shell?.Dispose();
+            connection.Invalidate();
+            throw new TransientException($"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>A command cut short is sent SIGTERM (as an exec request's would be), and its shell is not used again.</summary>
+    private async Task StopAsync(RemoteShell? shell, CommandOptions options)
+    {
+        if (shell is null)
+        {
+            return;
+        }
+
+        if (shell.RunningPid is { } pid)
+        {
+            try
+            {
+                var kill = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(["kill", "-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await ExecAsync(kill, "kill", options with { Timeout = TimeSpan.FromSeconds(10) }, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TransientException or TimeoutException)
+            {
+                // The connection is gone; so is the command's session.
+            }
+        }
+
+        shell.Dispose();
+    }
+
+    private async Task<CommandResult> ExecAsync(string text, string name, CommandOptions options, CancellationToken cancellationToken)
+    {
         var client = await connection.ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
         using var command = client.CreateCommand(text);
         command.CommandTimeout = options.Timeout;
@@ -35,24 +98,25 @@ public sealed class SshShell(SshConnection connection) : INodeShell
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"'{argv[0]}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
         }
         catch (SshOperationTimeoutException)
         {
-            throw new TimeoutException($"'{argv[0]}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
         }
         catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             connection.Invalidate();
-            throw new TransientException($"the SSH connection to {connection.Target} dropped while running '{argv[0]}': {e.Message}", e);
+            throw new TransientException($"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}", e);
         }
 
         return new CommandResult(command.ExitStatus ?? 255, command.Result, command.Error, watch.Elapsed);
     }
 
     /// <summary>
-    /// An authenticated session proves the key, the host key and the account; with sudo the
-    /// command still runs, since only it can show that sudo works without a password.
+    /// Opening the node's remote shell proves the key, the host key, the account and its login
+    /// shell, and leaves the shell ready for the run's commands; with sudo a command still runs,
+    /// since only that shows sudo works without a password.
     /// </summary>
     public async Task<CommandResult> ReachAsync(CommandOptions options, CancellationToken cancellationToken)
     {
@@ -63,7 +127,22 @@ public sealed class SshShell(SshConnection connection) : INodeShell
         }
 
         var watch = Stopwatch.StartNew();
-        await connection.ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Timeout);
+        try
+        {
+            connection.ReturnShell(await connection.RentShellAsync(timeout.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the shell on {connection.Target} did not start within {options.Timeout.TotalSeconds:0.#}s");
+        }
+        catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+        {
+            connection.Invalidate();
+            throw new TransientException($"cannot start a shell on {connection.Target}: {e.Message}", e);
+        }
+
         return new CommandResult(0, string.Empty, string.Empty, watch.Elapsed);
     }
 
