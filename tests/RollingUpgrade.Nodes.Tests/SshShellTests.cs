@@ -159,6 +159,20 @@ public sealed class SshShellTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_daemon_left_writing_to_its_inherited_output_neither_blocks_its_command_nor_leaks_into_the_next()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+
+        var start = await shell.RunAsync(["/bin/sh", "-c", "(sleep 0.3; echo stray; echo stray-err >&2) & echo started"], Quick, CancellationToken.None);
+        start.StandardOutput.ShouldBe("started\n");
+        await Task.Delay(800);
+
+        var next = await shell.RunAsync(["/bin/sh", "-c", "echo next; echo next-err >&2"], Quick, CancellationToken.None);
+        (next.StandardOutput, next.StandardError).ShouldBe(("next\n", "next-err\n"));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Commands_run_at_once_on_one_node_each_get_their_own_output()
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);

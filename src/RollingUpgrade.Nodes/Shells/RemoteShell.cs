@@ -69,6 +69,11 @@ internal sealed class RemoteShell : IDisposable
     {
         var mark = NextMark();
         RunningPid = null;
+
+        // Between commands nothing of ours is in flight: whatever arrived (a daemon an earlier
+        // command left writing to its inherited stdout or stderr) is not this command's output.
+        _output.Discard();
+        _error.Discard();
         await WriteAsync(
             $"( exec /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' '{mark}pid' {commandLine}\n) </dev/null; printf '\\n%s %d\\n' '{mark}' $?; printf '\\n%s\\n' '{mark}' >&2\n",
             cancellationToken).ConfigureAwait(false);
@@ -220,6 +225,14 @@ internal sealed class RemoteShell : IDisposable
                 }
 
                 await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public void Discard()
+        {
+            lock (_lock)
+            {
+                _buffer.SetLength(0);
             }
         }
 
