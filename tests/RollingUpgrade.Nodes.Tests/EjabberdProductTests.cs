@@ -366,6 +366,19 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task An_api_url_that_reaches_another_node_is_refused()
+    {
+        // The plan refuses one URL for all nodes; a name or a VIP that leads to another node is
+        // only seen in the answer: here n2's {host} is node 1's address.
+        var misrouted = Node(2) with { Host = fixture.Cluster.Address(1) };
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => fixture.ApiProduct.StatusAsync(misrouted, CancellationToken.None));
+
+        error.Message.ShouldContain($"answers for {fixture.Cluster.ErlangNode(1)}, not for n2 ({fixture.Cluster.ErlangNode(2)})");
+        error.Message.ShouldContain("product.api_url");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_wrong_api_path_is_an_error_naming_the_setting()
     {
         var product = fixture.ProductWithApiUrl("http://{host}:5280/not-the-api");

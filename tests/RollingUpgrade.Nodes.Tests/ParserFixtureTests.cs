@@ -162,6 +162,14 @@ public sealed class ParserFixtureTests
     }
 
     [Theory]
+    [InlineData("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node", "ejabberd1@127.0.0.11")]
+    [InlineData("The node ejabberd@localhost is started with status: started\nejabberd 23.01 is running in that node", "ejabberd@localhost")]
+    [InlineData("The node 'ej@xmpp-1.example.com' is started with status: started", "ej@xmpp-1.example.com")]
+    [InlineData("ejabberd 23.01 is running in that node", null)]
+    public void Ejabberd_status_names_the_node_it_speaks_for(string text, string? node) =>
+        EjabberdStatusParser.NodeName(text).ShouldBe(node);
+
+    [Theory]
     [InlineData("127.0.0.11", "http://127.0.0.11:5280/api")]
     [InlineData("xmpp-1.example.com", "http://xmpp-1.example.com:5280/api")]
     [InlineData("2001:db8::11", "http://[2001:db8::11]:5280/api")]

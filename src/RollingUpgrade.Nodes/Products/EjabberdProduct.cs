@@ -78,7 +78,15 @@ public sealed class EjabberdProduct : CtlProduct
             return null;
         }
 
-        return EjabberdStatusParser.ParseApi(answer.ValueKind == JsonValueKind.String ? answer.GetString()! : answer.ToString());
+        var text = answer.ValueKind == JsonValueKind.String ? answer.GetString()! : answer.ToString();
+
+        // Everything read over this URL is taken for this node's: it must be this node speaking.
+        if (EjabberdStatusParser.NodeName(text) is { } speaking && !string.Equals(speaking, node.ErlangNode, StringComparison.Ordinal))
+        {
+            throw new UnexpectedAnswerException($"ejabberd's HTTP API at {_api.BaseUrl(node)} answers for {speaking}, not for {node.Name} ({node.ErlangNode}); product.api_url must reach each node's own API, such as \"http://{{host}}:5280/api\"");
+        }
+
+        return EjabberdStatusParser.ParseApi(text);
     }
 
     /// <summary><c>mnesia_info</c> over HTTP, or <c>mnesia info</c>: running and stopped db nodes (list_cluster shows running nodes only).</summary>

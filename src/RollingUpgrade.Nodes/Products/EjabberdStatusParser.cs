@@ -19,6 +19,13 @@ public static partial class EjabberdStatusParser
     [GeneratedRegex(@"ejabberd (\S+) is running in that node", RegexOptions.CultureInvariant)]
     private static partial Regex RunningAnywhere();
 
+    [GeneratedRegex(@"The node '?([^'\s]+@[^'\s]+?)'? is ", RegexOptions.CultureInvariant)]
+    private static partial Regex NodeNamed();
+
+    /// <summary>The Erlang node a status text speaks for ("The node 'ej1@host' is started..."), or null when it names none.</summary>
+    public static string? NodeName(string text) =>
+        NodeNamed().Match(text ?? string.Empty) is { Success: true } m ? m.Groups[1].Value : null;
+
     /// <summary>
     /// The HTTP API's <c>status</c>: one string, "The node 'n@h' is started. Status: started" run
     /// together with "ejabberd 23.01-1 is running in that node". The API answers only while

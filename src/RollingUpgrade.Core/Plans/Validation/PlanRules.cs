@@ -22,6 +22,7 @@ internal sealed class PlanRules(
         CheckUpgrade(plan);
         CheckGates(plan);
         CheckNodeVariables(plan, all);
+        CheckPerNodeAddresses(plan, all);
         CheckAwsRegions(plan);
         switch (plan.Strategy)
         {
@@ -127,6 +128,28 @@ internal sealed class PlanRules(
         if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic && !Written("product.config_path"))
         {
             sink.Error(Loc(plan, "upgrade"), "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
+        }
+    }
+
+    /// <summary>
+    /// What is read over product.api_url or product.dist_address is taken for that node's own, so
+    /// no two nodes may share one: a URL without {host} would answer for one node about all.
+    /// </summary>
+    private void CheckPerNodeAddresses(Plan plan, List<NodeSpec> nodes)
+    {
+        foreach (var (key, template) in new[] { ("product.api_url", plan.Product.ApiUrl), ("product.dist_address", plan.Product.DistAddress) })
+        {
+            if (template is null || nodes.Any(n => CommandTemplate.Placeholder().Matches(template).Any(m => m.Groups[1].Value.StartsWith("var.", StringComparison.Ordinal) && !n.Vars.ContainsKey(m.Groups[1].Value[4..]))))
+            {
+                continue;
+            }
+
+            var shared = nodes.GroupBy(n => CommandTemplate.RenderText(template, NodeTemplateValues.For(plan, n, plan.Upgrade.TargetVersion)), StringComparer.OrdinalIgnoreCase)
+                .FirstOrDefault(g => g.Count() > 1);
+            if (shared is not null)
+            {
+                sink.Error(Loc(plan, key), $"'{key}' is '{shared.Key}' for nodes {string.Join(", ", shared.Select(n => $"'{n.Name}'"))}; each node must be reached at its own, so put {{host}} (or a per-node {{var.NAME}}) in it");
+            }
         }
     }
 
