@@ -53,8 +53,8 @@ internal sealed class RemoteShell : IDisposable
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(timeout);
             await Task.WhenAll(
-                shell._output.TakeThroughLineAsync(Encoding.UTF8.GetBytes($"\n{hello}\n"), limit.Token),
-                shell._error.TakeThroughLineAsync(Encoding.UTF8.GetBytes($"\n{hello}\n"), limit.Token)).ConfigureAwait(false);
+                shell._output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token),
+                shell._error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token)).ConfigureAwait(false);
             return shell;
         }
         catch
@@ -81,14 +81,14 @@ internal sealed class RemoteShell : IDisposable
         var pidLine = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), cancellationToken).ConfigureAwait(false);
         RunningPid = int.TryParse(pidLine.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
         var output = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark} "), cancellationToken).ConfigureAwait(false);
-        var error = await _error.TakeThroughLineAsync(Encoding.UTF8.GetBytes($"\n{mark}\n"), cancellationToken).ConfigureAwait(false);
+        var error = await _error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}"), cancellationToken).ConfigureAwait(false);
         RunningPid = null;
         if (!int.TryParse(output.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode))
         {
             throw new InvalidDataException($"the remote shell reported exit code '{output.Line}'");
         }
 
-        return (exitCode, output.Before, error);
+        return (exitCode, output.Before, error.Before);
     }
 
     private string NextMark() => $"__rollingupgrade_{_token}_{Interlocked.Increment(ref _sequence)}__";
@@ -189,38 +189,6 @@ internal sealed class RemoteShell : IDisposable
 
                     // Long output arrives in chunks: only its tail can still hold the start of the marker.
                     from = at >= 0 ? at : Math.Max(0, data.Length - marker.Length);
-                    changed = _changed.Task;
-                }
-
-                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        /// <summary>Waits for <paramref name="line"/> (which ends with a line end); returns what came before it.</summary>
-        public async Task<string> TakeThroughLineAsync(byte[] line, CancellationToken cancellationToken)
-        {
-            var from = 0;
-            while (true)
-            {
-                Task changed;
-                lock (_lock)
-                {
-                    var data = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
-                    var at = data[from..].IndexOf(line);
-                    at = at < 0 ? -1 : at + from;
-                    if (at >= 0)
-                    {
-                        var before = Encoding.UTF8.GetString(data[..at]);
-                        Consume(at + line.Length);
-                        return before;
-                    }
-
-                    if (_ended)
-                    {
-                        throw new IOException("the remote shell ended before the command finished");
-                    }
-
-                    from = Math.Max(0, data.Length - line.Length);
                     changed = _changed.Task;
                 }
 
