@@ -24,14 +24,13 @@ internal sealed partial class PlanBinder
     /// <summary>host:port, where the host may be made of node values ({host}, {var.NAME}, ...).</summary>
     private static string? DistAddressRule(string value)
     {
-        var unknown = UnknownNodePlaceholder(value);
-        if (unknown is not null)
+        if (UnknownNodePlaceholder(value) is { } unknown)
         {
             return unknown;
         }
 
         var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "{host}" : "node.invalid");
-        return ValueRules.Endpoint(sample) is { } problem ? $"{problem.Replace("'{host}:5222'", "'{host}:4370'", StringComparison.Ordinal)}, the node's Erlang distribution port" : null;
+        return ValueRules.Endpoint(sample) is null ? null : "must be host:port (port 1-65535), such as '{host}:4370', the node's Erlang distribution port";
     }
 
     private static string? UnknownNodePlaceholder(string value)
