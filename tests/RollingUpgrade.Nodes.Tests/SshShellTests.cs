@@ -130,8 +130,14 @@ public sealed class SshShellTests : IDisposable
 
         await Should.ThrowAsync<TimeoutException>(() => shell.RunAsync(["sleep", "31.25"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None));
 
-        // sshd runs on this machine: the sleep must be gone (pgrep only looks).
-        (await shell.RunAsync(["pgrep", "-f", "sleep 31.25"], Quick, CancellationToken.None)).ExitCode.ShouldBe(1);
+        // sshd runs on this machine: the sleep must be gone (pgrep only looks), once SIGTERM has landed.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await shell.RunAsync(["pgrep", "-f", "sleep 31.25"], Quick, CancellationToken.None)).ExitCode == 0)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the command cut short still runs on the node");
+            await Task.Delay(100);
+        }
+
         (await shell.RunAsync(["echo", "next"], Quick, CancellationToken.None)).StandardOutput.ShouldBe("next\n");
     }
 

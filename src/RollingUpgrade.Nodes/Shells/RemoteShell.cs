@@ -76,9 +76,12 @@ internal sealed class RemoteShell : IDisposable
         _error.Discard();
         await WriteAsync(
             $"( exec /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' '{mark}pid' {commandLine}\n) </dev/null; printf '\\n%s %d\\n' '{mark}' $?; printf '\\n%s\\n' '{mark}' >&2\n",
-            cancellationToken).ConfigureAwait(false);
+            CancellationToken.None).ConfigureAwait(false);
 
-        var pidLine = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), cancellationToken).ConfigureAwait(false);
+        // Once written, the command starts: its pid is read whatever the caller's time left, so a
+        // command cut short can always be sent SIGTERM (the line comes first, before it runs).
+        using var pidWait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var pidLine = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), pidWait.Token).ConfigureAwait(false);
         RunningPid = int.TryParse(pidLine.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
         var output = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark} "), cancellationToken).ConfigureAwait(false);
         var error = await _error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}"), cancellationToken).ConfigureAwait(false);
