@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 using RollingUpgrade.Testing;
 

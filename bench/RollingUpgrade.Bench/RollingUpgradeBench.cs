@@ -1,9 +1,9 @@
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo;
 using System.Diagnostics;
 using System.Globalization;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Cli.Demo.Load;
+using RollingUpgrade.Demo.Load;
 
 namespace RollingUpgrade.Bench;
 

@@ -1,3 +1,4 @@
+using RollingUpgrade.Execution;
 using System.CommandLine;
 using RollingUpgrade.Cli;
 using RollingUpgrade.Cli.Commands;

@@ -1,8 +1,8 @@
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo;
 using RollingUpgrade.Cli;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Cli.Demo.Load;
+using RollingUpgrade.Demo.Load;
 using Xunit.Abstractions;
 
 namespace RollingUpgrade.Tests;

@@ -1,5 +1,5 @@
 using System.Net;
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo;
 using RollingUpgrade.LoadBalancers.Yarp;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 using RollingUpgrade.Plans.Model;

@@ -1,5 +1,5 @@
-using RollingUpgrade.Cli.Demo.Load;
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo.Load;
+using RollingUpgrade.Demo;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Nodes.Products;
 using RollingUpgrade.Nodes.Shells;

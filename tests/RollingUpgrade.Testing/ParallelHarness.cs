@@ -1,4 +1,4 @@
-using RollingUpgrade.Cli.Demo;
+using RollingUpgrade.Demo;
 namespace RollingUpgrade.Testing;
 
 /// <summary>

@@ -24,8 +24,19 @@ internal static class PlanCommands
     {
         var nodes = new Option<string>("--nodes") { Description = "demo (built-in demo nodes) or ejabberd (a local ejabberd 23.01 cluster, when installed)", DefaultValueFactory = _ => "demo" };
         var command = new Command("demo", "Start the embedded proxy and three local demo nodes under client load, run a rolling upgrade and then a parallel cutover, and print what happened.") { nodes };
-        command.SetAction((r, _) => new RollingUpgrade.Cli.Demo.DemoCommand(io).RunAsync(r.GetValue(nodes)!));
+        command.SetAction((r, _) => new RollingUpgrade.Demo.DemoCommand(DemoHost(io)).RunAsync(r.GetValue(nodes)!));
         return command;
+    }
+
+    /// <summary>The demo runs on the real adapters, shows progress as `run` does, and starts its nodes through this program's own `demo-node`.</summary>
+    private static RollingUpgrade.Demo.DemoHost DemoHost(CliIO io)
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        IReadOnlyList<string> launcher = Path.GetFileNameWithoutExtension(host) == "dotnet"
+            ? [host, Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll")]
+            : [host];
+        return new RollingUpgrade.Demo.DemoHost(io.Output, io.Error, io.Adapters ?? new Adapters.CliAdapterFactory(),
+            () => new Rendering.ConsoleProgress(io.Output, new Journaling.SecretRedactor()), launcher);
     }
 
     private static Command DemoNode()
@@ -37,7 +48,7 @@ internal static class PlanCommands
         var tcp = new Option<int>("--tcp-port") { Required = true };
         var command = new Command("demo-node", "One node of the demo cluster (started by `demo`).") { dir, name, host, http, tcp };
         command.Hidden = true;
-        command.SetAction((r, _) => RollingUpgrade.Cli.Demo.DemoNodeCommand.RunAsync(r.GetValue(dir)!, r.GetValue(name)!, r.GetValue(host)!, r.GetValue(http), r.GetValue(tcp)));
+        command.SetAction((r, _) => RollingUpgrade.Demo.DemoNodeCommand.RunAsync(r.GetValue(dir)!, r.GetValue(name)!, r.GetValue(host)!, r.GetValue(http), r.GetValue(tcp)));
         return command;
     }
 

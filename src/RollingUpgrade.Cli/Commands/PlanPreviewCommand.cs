@@ -1,3 +1,4 @@
+using RollingUpgrade.Execution;
 using System.Text.Json;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Binding;

@@ -1,3 +1,4 @@
+using RollingUpgrade.Execution;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 namespace RollingUpgrade.Cli.Commands;

@@ -1,3 +1,4 @@
+using RollingUpgrade.Execution;
 namespace RollingUpgrade.Cli.Commands;
 
 internal sealed class ValidateCommand(CliIO io, string path, string output, bool inspect)

@@ -21,11 +21,11 @@ public sealed record RunOutcome(RunStatus Status, string Summary, string NextSte
     /// <summary>Exit codes: 0 done, 1 halted or rolled back, 130 interrupted.</summary>
     public int ExitCode => Status switch
     {
-        RunStatus.Succeeded => 0,
-        RunStatus.Interrupted => 130,
-        RunStatus.Locked => 3,
-        RunStatus.BadInput => 2,
-        _ => 1,
+        RunStatus.Succeeded => ExitCodes.Done,
+        RunStatus.Interrupted => ExitCodes.Interrupted,
+        RunStatus.Locked => ExitCodes.Locked,
+        RunStatus.BadInput => ExitCodes.BadInput,
+        _ => ExitCodes.HaltedOrRolledBack,
     };
 }
 

@@ -12,7 +12,8 @@ public interface INodeShell : IAsyncDisposable
     Task<CommandResult> ReachAsync(CommandOptions options, CancellationToken cancellationToken) => RunAsync(["true"], options, cancellationToken);
 }
 
-public sealed record CommandOptions(TimeSpan Timeout, bool Sudo = false, string? StandardInput = null);
+/// <param name="WorkingDirectory">Where the command runs; null for the shell's own default.</param>
+public sealed record CommandOptions(TimeSpan Timeout, bool Sudo = false, string? StandardInput = null, string? WorkingDirectory = null);
 
 public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError, TimeSpan Duration)
 {

@@ -34,6 +34,9 @@ public sealed record CtlResult(int ExitCode, string Output, string Error)
 /// <summary>Runs the product's control command on a node, through the node's shell.</summary>
 public sealed class ControlCommand(Plan plan, IShellFactory shells)
 {
+    /// <summary>The system's temporary folder, on the node as here.</summary>
+    internal const string ErlangWorkingDirectory = "/tmp";
+
     public async Task<CtlResult> RunAsync(NodeSpec node, IReadOnlyList<string> arguments, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -50,7 +53,9 @@ public sealed class ControlCommand(Plan plan, IShellFactory shells)
     private async Task<CtlResult> RunArgvAsync(NodeSpec node, IReadOnlyList<string> argv, CancellationToken cancellationToken, TimeSpan? timeout)
     {
         await using var shell = shells.For(node);
-        var result = await shell.RunAsync(argv, new CommandOptions(timeout ?? plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
+        // An Erlang control command writes erl_crash.dump where it stands: never in the caller's folder.
+        var options = new CommandOptions(timeout ?? plan.Access.CommandTimeout, plan.Access.Sudo, WorkingDirectory: ErlangWorkingDirectory);
+        var result = await shell.RunAsync(argv, options, cancellationToken).ConfigureAwait(false);
         return new CtlResult(result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

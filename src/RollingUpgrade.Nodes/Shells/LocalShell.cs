@@ -26,6 +26,7 @@ public sealed class LocalShell : INodeShell
         var command = Cli.Wrap(vector[0])
             .WithArguments(vector.Skip(1))
             .WithValidation(CommandResultValidation.None)
+            .WithWorkingDirectory(options.WorkingDirectory ?? Directory.GetCurrentDirectory())
             .WithStandardInputPipe(options.StandardInput is null ? PipeSource.Null : PipeSource.FromString(options.StandardInput));
         try
         {

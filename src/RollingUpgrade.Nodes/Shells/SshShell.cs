@@ -19,7 +19,8 @@ public sealed class SshShell(SshConnection connection) : INodeShell
     {
         ArgumentNullException.ThrowIfNull(argv);
         ArgumentNullException.ThrowIfNull(options);
-        var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(argv);
+        var text = (options.WorkingDirectory is { } folder ? $"cd {ShellQuote.Quote(folder)} && " : string.Empty)
+            + (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(argv);
         if (options.StandardInput is null)
         {
             return await RunInShellAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);

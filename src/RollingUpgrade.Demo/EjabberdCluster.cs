@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
 /// <summary>
 /// A real ejabberd 23.01 (Debian) cluster on loopback, without the ejabberdctl wrapper, epmd or su:
@@ -30,7 +30,9 @@ public sealed class EjabberdCluster : IAsyncDisposable
         File.WriteAllText(CtlScript, $"""
             #!/bin/sh
             # ejctl NODE command...: a hidden Erlang node runs one ejabberdctl command against NODE.
+            # It runs in the cluster's folder, so a crash dump never lands where the caller stands.
             node=$1; shift
+            cd {Folder}
             ERL_LIBS={ErlLibs} exec /usr/bin/erl -name ctl$$@127.0.0.1 -setcookie {cookie} -hidden -noinput \
               -erl_epmd_port 4370 -start_epmd false -dist_listen false -s ejabberd_ctl -extra "$node" "$@"
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace RollingUpgrade.Cli.Demo.Load;
+namespace RollingUpgrade.Demo.Load;
 
 /// <summary>
 /// Keeps real clients busy through a load balancer: XMPP sessions (login, ping every second) and a

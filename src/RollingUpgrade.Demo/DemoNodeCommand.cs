@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
 /// <summary>
 /// <c>rollingupgrade demo-node --dir DIR --name N --host H --http-port P --tcp-port Q</c>: runs one demo
 /// node until SIGTERM. It reads its version from DIR/version (what "install" writes), and keeps
 /// DIR/state ("running" while serving) and DIR/sessions (open sessions) for the demo's commands.
 /// </summary>
-internal static class DemoNodeCommand
+public static class DemoNodeCommand
 {
     public static async Task<int> RunAsync(string dir, string name, string host, int httpPort, int tcpPort)
     {

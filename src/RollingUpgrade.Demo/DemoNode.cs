@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
 /// <summary>
 /// The demo's cluster node: HTTP (<c>/</c> and <c>/version</c> answer "NAME VERSION", <c>/slow</c> takes

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace RollingUpgrade.Cli.Demo.Load;
+namespace RollingUpgrade.Demo.Load;
 
 /// <summary>
 /// A minimal XMPP client over plain TCP: stream open, SASL PLAIN, bind, presence, then an XMPP

@@ -2,22 +2,20 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using RollingUpgrade.Cli.Adapters;
-using RollingUpgrade.Cli.Rendering;
 using RollingUpgrade.Events;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 using RollingUpgrade.Plans;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
 /// <summary>
 /// <c>rollingupgrade demo</c>: on a bare machine, the embedded proxy in front of three local demo
 /// nodes under client load; a rolling upgrade 1.0 -> 2.0, then a parallel cutover to a new
 /// cluster on 3.0; a live progress view and a summary. Every process it starts is stopped by id.
 /// </summary>
-internal sealed partial class DemoCommand(CliIO io)
+public sealed partial class DemoCommand(DemoHost io)
 {
     private static readonly string[] Blue = ["blue-1", "blue-2", "blue-3"];
     private static readonly string[] Green = ["green-1", "green-2", "green-3"];
@@ -125,10 +123,10 @@ internal sealed partial class DemoCommand(CliIO io)
             throw new InvalidOperationException("demo plan invalid: " + string.Join("; ", plan.Diagnostics));
         }
 
-        var outcome = await Orchestrator.RunAsync(plan.Plan, new CliAdapterFactory(), new RunOptions
+        var outcome = await Orchestrator.RunAsync(plan.Plan, io.Adapters, new RunOptions
         {
             StateRoot = Path.Combine(folder, "state"),
-            Observer = new ConsoleProgress(io.Output, new SecretRedactor()),
+            Observer = io.Progress(),
         }).ConfigureAwait(false);
         await io.Output.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {outcome.Summary}").ConfigureAwait(false);
         return outcome;
@@ -235,12 +233,9 @@ internal sealed partial class DemoCommand(CliIO io)
     }
 
     /// <summary>start | stop | status DIR for one demo node process (its pid kept in DIR/pid).</summary>
-    private static string WriteNodeScript(string folder)
+    private string WriteNodeScript(string folder)
     {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var launch = Path.GetFileNameWithoutExtension(host) == "dotnet"
-            ? $"\"{host}\" \"{typeof(DemoCommand).Assembly.Location}\""
-            : $"\"{host}\"";
+        var launch = string.Join(' ', io.NodeLauncher.Select(part => $"\"{part}\""));
         var path = Path.Combine(folder, "node.sh");
         File.WriteAllText(path, $$"""
             #!/bin/sh

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
 /// <summary>
 /// Clients of the demo cluster, all through the proxy: TCP line sessions and WebSockets that echo

@@ -1,12 +1,13 @@
+using RollingUpgrade.Execution;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using RollingUpgrade.Cli.Demo.Load;
+using RollingUpgrade.Demo.Load;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
-namespace RollingUpgrade.Cli.Demo;
+namespace RollingUpgrade.Demo;
 
-internal sealed partial class DemoCommand
+public sealed partial class DemoCommand
 {
     private const string EjabberdLibrary = "/usr/lib/x86_64-linux-gnu/ejabberd-23.01";
 

@@ -1,4 +1,4 @@
-namespace RollingUpgrade.Cli;
+namespace RollingUpgrade.Execution;
 
 /// <summary>The documented exit codes of <c>rollingupgrade</c>.</summary>
 public static class ExitCodes
