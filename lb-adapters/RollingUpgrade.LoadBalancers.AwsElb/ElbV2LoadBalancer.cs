@@ -320,22 +320,13 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
 
     private async Task WaitHealthyAsync(NodeSpec node, string arn, ElbTarget target, CancellationToken cancellationToken)
     {
-        var deadline = _time.GetUtcNow() + _settings.ReadyTimeout;
-        while (true)
+        var poll = await _time.PollAsync(PollInterval, _settings.ReadyTimeout,
+            async ct => (await _client.DescribeTargetHealthAsync(arn, [target.AsPair()], ct).ConfigureAwait(false)).FirstOrDefault(h => target.Matches(h)),
+            health => health?.State is "healthy" or "unavailable", cancellationToken).ConfigureAwait(false);
+        var now = poll.Last;
+        if (!poll.Done)
         {
-            var health = await _client.DescribeTargetHealthAsync(arn, [target.AsPair()], cancellationToken).ConfigureAwait(false);
-            var now = health.FirstOrDefault(h => target.Matches(h));
-            if (now?.State is "healthy" or "unavailable")
-            {
-                return;
-            }
-
-            if (_time.GetUtcNow() >= deadline)
-            {
-                throw new UnexpectedAnswerException($"{Name}: target {target} of node {node.Name} is '{now?.State ?? "not registered"}'{(now?.Reason is { } reason ? $" ({reason})" : string.Empty)} {_settings.ReadyTimeout.TotalSeconds:0}s after registering; check the target group's health check, or raise ready_timeout");
-            }
-
-            await Task.Delay(PollInterval, _time, cancellationToken).ConfigureAwait(false);
+            throw new UnexpectedAnswerException($"{Name}: target {target} of node {node.Name} is '{now?.State ?? "not registered"}'{(now?.Reason is { } reason ? $" ({reason})" : string.Empty)} {_settings.ReadyTimeout.TotalSeconds:0}s after registering; check the target group's health check, or raise ready_timeout");
         }
     }
 

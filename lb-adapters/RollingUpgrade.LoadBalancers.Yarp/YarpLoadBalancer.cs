@@ -71,19 +71,13 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
     /// <summary>A node just started may pass the proxy's next health check only; it has ready_timeout to do so.</summary>
     private async Task WaitHealthyAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        var deadline = _time.GetUtcNow() + _settings.ReadyTimeout;
-        while (true)
+        // The first reading waits one interval: the proxy's next health check decides.
+        await Task.Delay(HealthPollInterval, _time, cancellationToken).ConfigureAwait(false);
+        var poll = await _time.PollAsync(HealthPollInterval, _settings.ReadyTimeout,
+            async ct => (await ReadAsync([node], ct).ConfigureAwait(false))[0].Healthy, healthy => healthy, cancellationToken).ConfigureAwait(false);
+        if (!poll.Done)
         {
-            await Task.Delay(HealthPollInterval, _time, cancellationToken).ConfigureAwait(false);
-            if ((await ReadAsync([node], cancellationToken).ConfigureAwait(false))[0].Healthy)
-            {
-                return;
-            }
-
-            if (_time.GetUtcNow() >= deadline)
-            {
-                throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} is ready but has failed the proxy's health check for {Plans.Binding.DurationText.Format(_settings.ReadyTimeout)} (ready_timeout); check that the node listens where the proxy's cluster points");
-            }
+            throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} is ready but has failed the proxy's health check for {DurationText.Format(_settings.ReadyTimeout)} (ready_timeout); check that the node listens where the proxy's cluster points");
         }
     }
 

@@ -107,7 +107,7 @@ public sealed class ParserFixtureTests
 
         status.State.ShouldBe(NodeRunState.Running);
         status.Version.ShouldBe("23.01-1");
-        RollingUpgrade.Plans.Versions.Matches(status.Version!, "23.01").ShouldBeTrue();
+        Versions.Matches(status.Version!, "23.01").ShouldBeTrue();
     }
 
     [Theory]

@@ -66,7 +66,7 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
         return result;
     }
 
-    public IProduct CreateProduct(Plan plan, IShellFactory shells) => ProductFactory.Create(plan, shells);
+    public IProduct CreateProduct(Plan plan, IShellFactory shells, ICommandValues values) => ProductFactory.Create(plan, shells, values);
 
     public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan);
 

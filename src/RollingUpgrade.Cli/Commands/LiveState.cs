@@ -18,7 +18,7 @@ internal sealed record LiveState(IReadOnlyList<string> Lines)
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var shells = adapters.CreateShells(plan);
-        var product = adapters.CreateProduct(plan, shells);
+        var product = adapters.CreateProduct(plan, shells, CommandValues.BeforeRun(plan));
         foreach (var node in nodes)
         {
             try

@@ -7,14 +7,14 @@ using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Execution;
 
-public sealed partial class Executor
+internal sealed partial class Executor
 {
     /// <summary>Halts (leaving the failed node out of rotation) or rolls back, then says what to do next.</summary>
     private async Task<RunOutcome> FailAsync(Step step, string message, HashSet<int> done, bool forceRollback, bool nodeTouched = true)
     {
         var forward = context.Steps.Steps;
         // Parallel: traffic goes back to blue from the moment green is registered until blue is being retired.
-        var retireStarts = forward.FirstOrDefault(s => s.Kind == StepKind.Drain && s.Side == "blue")?.Number ?? int.MaxValue;
+        var retireStarts = forward.FirstOrDefault(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue)?.Number ?? int.MaxValue;
         var parallelPastRegister = context.Plan.Strategy is ParallelStrategySpec && step.Number < retireStarts
             && forward.Any(s => s.Kind == StepKind.RegisterGreen && s.Number <= step.Number);
         var rollback = forceRollback || context.Plan.Rollback == RollbackPolicy.Rollback || parallelPastRegister;
@@ -65,7 +65,7 @@ public sealed partial class Executor
                 : [];
         }
 
-        return steps.Where(s => s.Kind == StepKind.Drain && s.Side != "blue" && (done.Contains(s.Number) || s.Number == failed.Number))
+        return steps.Where(s => s.Kind == StepKind.Drain && s.Side != ClusterSide.Blue && (done.Contains(s.Number) || s.Number == failed.Number))
             .Select(s => s.Node!)
             .Where(node => !steps.Any(e => e.Kind == StepKind.Enable && e.Node == node && done.Contains(e.Number)))
             .Distinct()
@@ -93,19 +93,19 @@ public sealed partial class Executor
         context.Journal.Append(new JournalRecord
         {
             Type = JournalTypes.RollbackStarted,
-            Phase = "rollback",
+            Phase = RunPhases.RollbackText,
             Step = failed.Number,
             Message = message,
             Data = new() { ["done"] = string.Join(',', done.Order().Select(n => n.ToString(CultureInfo.InvariantCulture))) },
         });
         context.Emit(RunEventTypes.RollbackStarted, $"step {failed.Number} failed: {message}; rolling back", failed);
-        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failed.Number, s => done.Contains(s.Number));
+        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failed.Number, s => done.Contains(s.Number), context.Values.PreviousVersion);
         return await ContinueRollbackAsync(failed, message, steps, []).ConfigureAwait(false);
     }
 
     private async Task<RunOutcome> ContinueRollbackAsync(Step failed, string message, IReadOnlyList<Step> steps, HashSet<int> done)
     {
-        context.Phase = "rollback";
+        context.Phase = RunPhase.Rollback;
         foreach (var step in steps.Where(s => !done.Contains(s.Number)))
         {
             var attempt = await RunStepAsync(step, resumedAt: null).ConfigureAwait(false);

@@ -18,7 +18,7 @@ public enum InFlightChoice
     Skip,
 }
 
-public sealed partial class Executor
+internal sealed partial class Executor
 {
     /// <summary>
     /// Continues the run recorded in the journal. The step that was in flight is checked against
@@ -34,14 +34,14 @@ public sealed partial class Executor
         }
 
         var rollback = records.LastOrDefault(r => r.Type == JournalTypes.RollbackStarted);
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = rollback is null ? "forward" : "rollback" });
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = (rollback is null ? RunPhase.Forward : RunPhase.Rollback).Text() });
         context.Emit(RunEventTypes.RunStarted, $"resuming run {context.RunId}");
 
-        var forwardDone = DoneSteps(records, "forward");
+        var forwardDone = DoneSteps(records, RunPhase.Forward);
         if (rollback is null)
         {
-            context.Phase = "forward";
-            var pending = await SettleInFlightAsync(records, "forward", context.Steps.Steps, forwardDone, choice).ConfigureAwait(false);
+            context.Phase = RunPhase.Forward;
+            var pending = await SettleInFlightAsync(records, RunPhase.Forward, context.Steps.Steps, forwardDone, choice).ConfigureAwait(false);
             return pending ?? await ContinueForwardAsync(context.Steps.Steps, forwardDone).ConfigureAwait(false);
         }
 
@@ -50,10 +50,10 @@ public sealed partial class Executor
             .Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
             .ToHashSet();
-        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failedNumber, s => doneAtRollback.Contains(s.Number));
-        var rollbackDone = DoneSteps(records, "rollback");
-        context.Phase = "rollback";
-        var blocked = await SettleInFlightAsync(records, "rollback", steps, rollbackDone, choice).ConfigureAwait(false);
+        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failedNumber, s => doneAtRollback.Contains(s.Number), context.Values.PreviousVersion);
+        var rollbackDone = DoneSteps(records, RunPhase.Rollback);
+        context.Phase = RunPhase.Rollback;
+        var blocked = await SettleInFlightAsync(records, RunPhase.Rollback, steps, rollbackDone, choice).ConfigureAwait(false);
         if (blocked is not null)
         {
             return blocked;
@@ -75,28 +75,28 @@ public sealed partial class Executor
             context.Facts.Set(fact.Data!["key"], fact.Data["value"]);
         }
 
-        var done = DoneSteps(records, "forward");
+        var done = DoneSteps(records, RunPhase.Forward);
         var steps = context.Steps.Steps;
-        if (steps.Any(s => s.Kind == StepKind.StopBlue && (done.Contains(s.Number) || records.Any(r => r.Phase == "forward" && r.Step == s.Number && r.Type == JournalTypes.StepStarted))))
+        if (steps.Any(s => s.Kind == StepKind.StopBlue && (done.Contains(s.Number) || records.Any(r => r.Phase == RunPhases.ForwardText && r.Step == s.Number && r.Type == JournalTypes.StepStarted))))
         {
             return Finish(RunStatus.Halted, "rollback is no longer possible: the old cluster is being or has been stopped", "bring the old cluster back by hand if you need it; the new cluster serves all traffic");
         }
 
-        var last = records.LastOrDefault(r => r.Phase == "forward" && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed)?.Step ?? 1;
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = "rollback", Message = "rollback requested by `rollingupgrade rollback`" });
+        var last = records.LastOrDefault(r => r.Phase == RunPhases.ForwardText && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed)?.Step ?? 1;
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = RunPhases.RollbackText, Message = "rollback requested by `rollingupgrade rollback`" });
         var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done).ConfigureAwait(false);
         return outcome.Status == RunStatus.RolledBack ? outcome with { Status = RunStatus.Succeeded } : outcome;
     }
 
-    private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, string phase) =>
-        records.Where(r => r.Phase == phase && r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
+    private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, RunPhase phase) =>
+        records.Where(r => r.Phase == phase.Text() && r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
             .Select(r => r.Step!.Value)
             .ToHashSet();
 
     /// <summary>Returns an outcome when the run must stop for the operator; null when it can go on.</summary>
-    private async Task<RunOutcome?> SettleInFlightAsync(IReadOnlyList<JournalRecord> records, string phase, IReadOnlyList<Step> steps, HashSet<int> done, InFlightChoice choice)
+    private async Task<RunOutcome?> SettleInFlightAsync(IReadOnlyList<JournalRecord> records, RunPhase phase, IReadOnlyList<Step> steps, HashSet<int> done, InFlightChoice choice)
     {
-        var last = records.LastOrDefault(r => r.Phase == phase && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed);
+        var last = records.LastOrDefault(r => r.Phase == phase.Text() && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed);
         if (last is null || done.Contains(last.Step!.Value) || last.Step > steps.Count)
         {
             return null;
@@ -108,7 +108,7 @@ public sealed partial class Executor
             return Finish(RunStatus.NeedsOperator, $"the journal's step {step.Number} is '{last.StepId}' but the plan now gives '{step.Id}'", "resume only with the plan the run started with");
         }
 
-        var startedAt = records.Last(r => r.Phase == phase && r.Step == step.Number && r.Type == JournalTypes.StepStarted).At;
+        var startedAt = records.Last(r => r.Phase == phase.Text() && r.Step == step.Number && r.Type == JournalTypes.StepStarted).At;
         if (choice == InFlightChoice.Skip)
         {
             MarkVerified(step, "the operator said it completed");
@@ -116,6 +116,7 @@ public sealed partial class Executor
             return null;
         }
 
+        context.Values.Enter(step);
         bool holds;
         try
         {
@@ -140,7 +141,7 @@ public sealed partial class Executor
             {
                 case StepAttempt.Interrupted:
                     return Interrupted(step);
-                case StepAttempt.Failed f when phase == "forward":
+                case StepAttempt.Failed f when phase == RunPhase.Forward:
                     return await FailAsync(step, f.Message, done, forceRollback: false, f.NodeTouched).ConfigureAwait(false);
                 case StepAttempt.Failed f:
                     return Finish(RunStatus.Halted, $"rollback step {step.Number} ({step.Description}) failed again: {f.Message}", $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}`", step.Number);
@@ -158,7 +159,7 @@ public sealed partial class Executor
 
     private void MarkVerified(Step step, string why)
     {
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepVerified, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = why });
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepVerified, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = why });
         context.Emit(RunEventTypes.StepSkipped, $"{step.Description}: {why}", step);
     }
 }

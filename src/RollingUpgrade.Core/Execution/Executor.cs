@@ -13,7 +13,7 @@ namespace RollingUpgrade.Execution;
 /// On failure it halts at a safe point with the failed node out of rotation and every other
 /// node serving, or rolls back when the plan (or the parallel strategy) says so.
 /// </summary>
-public sealed partial class Executor(RunContext context, IRunFaults? faults = null)
+internal sealed partial class Executor(RunContext context, IRunFaults? faults = null)
 {
     private readonly StepRunner _runner = new();
 
@@ -50,7 +50,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
 
     private async Task<RunOutcome> ContinueForwardAsync(IReadOnlyList<Step> steps, HashSet<int> done)
     {
-        context.Phase = "forward";
+        context.Phase = RunPhase.Forward;
         foreach (var step in steps.Where(s => !done.Contains(s.Number)))
         {
             if (StopRequested.IsCancellationRequested)
@@ -92,10 +92,11 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
     /// <summary>Journals intent, runs the step (retrying transient faults when it is idempotent), journals the outcome.</summary>
     private async Task<StepAttempt> RunStepAsync(Step step, DateTimeOffset? resumedAt)
     {
-        var started = context.Journal.Append(new JournalRecord { Type = JournalTypes.StepStarted, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = step.Description });
+        context.Values.Enter(step);
+        var started = context.Journal.Append(new JournalRecord { Type = JournalTypes.StepStarted, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = step.Description });
         context.StepStartedAt = resumedAt ?? started.At;
         context.Emit(RunEventTypes.StepStarted, step.Description, step);
-        faults?.At(step, FaultPoint.BeforeExecute, context.Phase);
+        faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
         try
         {
             CheckMixedVersionWindow(step);
@@ -122,22 +123,22 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
                 InvalidOperationException or OperationCanceledException => (e.Message, true),
                 _ => ($"{e.GetType().Name}: {e.Message}", true),
             };
-            context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase, Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
+            context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
             context.Emit(RunEventTypes.StepFailed, message, step);
             return new StepAttempt.Failed(message, touched, e is RollbackRequestedException);
         }
 
-        faults?.At(step, FaultPoint.AfterExecute, context.Phase);
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepSucceeded, Phase = context.Phase, Step = step.Number, StepId = step.Id });
+        faults?.At(step, FaultPoint.AfterExecute, context.Phase.Text());
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepSucceeded, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id });
         context.Emit(RunEventTypes.StepSucceeded, step.Description, step, new Dictionary<string, string> { ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture) });
-        faults?.At(step, FaultPoint.AfterRecord, context.Phase);
+        faults?.At(step, FaultPoint.AfterRecord, context.Phase.Text());
         return new StepAttempt.Succeeded();
     }
 
     /// <summary>Mixed versions may exist only as long as the plan allows; checked before a batch is taken out.</summary>
     private void CheckMixedVersionWindow(Step step)
     {
-        if (context.Phase != "forward" || step.Kind != StepKind.Drain || context.Plan.Strategy is not RollingStrategySpec { MaxMixedVersionWindow: { } window })
+        if (step.Phase != RunPhase.Forward || step.Kind != StepKind.Drain || context.Plan.Strategy is not RollingStrategySpec { MaxMixedVersionWindow: { } window })
         {
             return;
         }
@@ -146,7 +147,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
             && DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var start)
             && context.Time.GetUtcNow() - start > window)
         {
-            throw new StepFailedException($"mixed versions have run since {since}, longer than max_mixed_version_window ({Plans.Binding.DurationText.Format(window)}); not taking another node out", nodeTouched: false);
+            throw new StepFailedException($"mixed versions have run since {since}, longer than max_mixed_version_window ({DurationText.Format(window)}); not taking another node out", nodeTouched: false);
         }
     }
 
@@ -154,7 +155,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
 
     private RunOutcome Interrupted(Step step)
     {
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase, Step = step.Number, Message = "interrupted", Data = new() { ["outcome"] = "interrupted" } });
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase.Text(), Step = step.Number, Message = "interrupted", Data = new() { ["outcome"] = "interrupted" } });
         var outcome = new RunOutcome(RunStatus.Interrupted,
             $"interrupted at step {step.Number} ({step.Description}); the cluster is as that step left it",
             $"run `rollingupgrade resume {context.Plan.SourcePath}` to continue; step {step.Number} will be checked against the real state first")
@@ -172,7 +173,7 @@ public sealed partial class Executor(RunContext context, IRunFaults? faults = nu
             RunStatus.NeedsOperator => "needs-operator",
             _ => "halted",
         };
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase, Step = failedStep, Message = summary, Data = new() { ["outcome"] = word, ["next"] = next } });
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase.Text(), Step = failedStep, Message = summary, Data = new() { ["outcome"] = word, ["next"] = next } });
         var outcome = new RunOutcome(status, summary, next) { RunId = context.RunId, FailedStep = failedStep };
         context.Emit(RunEventTypes.RunFinished, summary, null, new Dictionary<string, string> { ["outcome"] = word, ["next"] = next });
         return outcome;

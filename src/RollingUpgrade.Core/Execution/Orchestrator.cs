@@ -138,12 +138,16 @@ public static class Orchestrator
 
         using var journal = Journal.Open(state.JournalPath(runId), options.Time, options.Redactor);
         var shells = adapters.CreateShells(plan);
+        var facts = new RunState();
+        var values = new StepCommandValues(plan, facts, runId);
         var context = new RunContext
         {
             Plan = plan,
             Steps = Planner.Create(plan),
             LoadBalancers = plan.LoadBalancers.Select(lb => adapters.CreateLoadBalancer(lb, plan)).ToList(),
-            Product = adapters.CreateProduct(plan, shells),
+            Product = adapters.CreateProduct(plan, shells, values),
+            Facts = facts,
+            Values = values,
             Shells = shells,
             Probe = adapters.CreateGateProbe(plan),
             Time = options.Time,

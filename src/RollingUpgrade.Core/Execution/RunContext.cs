@@ -8,7 +8,7 @@ using RollingUpgrade.Ports;
 namespace RollingUpgrade.Execution;
 
 /// <summary>Everything a step needs: the plan, the ports, the clock, the journal and what was learned so far.</summary>
-public sealed class RunContext
+internal sealed class RunContext
 {
     public required Plan Plan { get; init; }
 
@@ -30,13 +30,16 @@ public sealed class RunContext
 
     public required StateDirectory State { get; init; }
 
-    public RunState Facts { get; } = new();
+    public RunState Facts { get; init; } = new();
+
+    /// <summary>The placeholder values of the step being run; the product was given the same.</summary>
+    internal required StepCommandValues Values { get; init; }
 
     public ResiliencePipeline Transient { get; init; } = ResiliencePipeline.Empty;
 
     public string RunId => Journal.RunId;
 
-    public string Phase { get; set; } = "forward";
+    public RunPhase Phase { get; set; }
 
     /// <summary>When the step now running was first started (resume keeps the original time for pauses).</summary>
     public DateTimeOffset StepStartedAt { get; set; }
@@ -52,7 +55,7 @@ public sealed class RunContext
     public void Fact(string key, string value)
     {
         Facts.Set(key, value);
-        Journal.Append(new JournalRecord { Type = JournalTypes.Fact, Phase = Phase, Data = new() { ["key"] = key, ["value"] = value } });
+        Journal.Append(new JournalRecord { Type = JournalTypes.Fact, Phase = Phase.Text(), Data = new() { ["key"] = key, ["value"] = value } });
     }
 
     public void Emit(string type, string message, Step? step = null, IReadOnlyDictionary<string, string>? data = null) =>
@@ -61,16 +64,12 @@ public sealed class RunContext
             Step = step?.Number,
             TotalSteps = Steps.Steps.Count,
             Node = step?.Node,
-            Phase = Phase,
+            Phase = Phase.Text(),
             Data = data,
         });
 
     public CommandOptions CommandOptions(TimeSpan? timeout = null) => new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
 
-    /// <summary>Values for command templates on one node.</summary>
-    public Dictionary<string, string> TemplateValues(NodeSpec node, string version) =>
-        NodeTemplateValues.For(Plan, node, version, Facts.Get(RunState.FromVersion), BackupPath(node));
-
     /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
-    public string BackupPath(NodeSpec node) => $"{Plan.ConfigPathOf(node)}.rollingupgrade-{RunId}";
+    public string BackupPath(NodeSpec node) => Values.BackupPath(node);
 }

@@ -86,9 +86,9 @@ internal sealed partial class StepRunner
         var nodes = step.Nodes.Select(context.Node).ToList();
         foreach (var (node, status) in await StatusOfAllAsync(context, nodes, cancellationToken).ConfigureAwait(false))
         {
-            if (!status.IsRunning || (context.Plan.Upgrade.Install is not null && !Versions.Matches(status.Version ?? string.Empty, context.Plan.Upgrade.TargetVersion)))
+            if (!status.IsRunning || (step.ExpectedVersion is { } expected && !Versions.Matches(status.Version ?? string.Empty, expected)))
             {
-                throw new StepFailedException($"{node.Name} reports {status.State} {status.Version}; expected started on {context.Plan.Upgrade.TargetVersion}");
+                throw new StepFailedException($"{node.Name} reports {status.State} {status.Version}; expected started on {step.ExpectedVersion ?? step.Version}");
             }
         }
 

@@ -38,7 +38,7 @@ internal sealed partial class StepRunner
 
             foreach (var node in nodes)
             {
-                var outcome = await CheckWithAttemptsAsync(context, gate, node, cancellationToken).ConfigureAwait(false);
+                var outcome = await CheckWithAttemptsAsync(step, context, gate, node, cancellationToken).ConfigureAwait(false);
                 if (!outcome.Passed)
                 {
                     throw new StepFailedException($"gate '{gate.Name}' failed on {node.Name}: {outcome.Detail}");
@@ -49,20 +49,19 @@ internal sealed partial class StepRunner
         }
     }
 
-    private static async Task<GateOutcome> CheckWithAttemptsAsync(RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<GateOutcome> CheckWithAttemptsAsync(Step step, RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
     {
         GateOutcome outcome = new(false, "not checked");
         for (var attempt = 1; attempt <= gate.Attempts; attempt++)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(gate.Timeout);
+            using var timeout = context.Time.Timeout(gate.Timeout, cancellationToken);
             try
             {
-                outcome = await CheckOnceAsync(context, gate, node, timeout.Token).ConfigureAwait(false);
+                outcome = await CheckOnceAsync(step, context, gate, node, timeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.TimedOut)
             {
-                outcome = new GateOutcome(false, $"no answer within {Plans.Binding.DurationText.Format(gate.Timeout)}");
+                outcome = new GateOutcome(false, $"no answer within {DurationText.Format(gate.Timeout)}");
             }
             catch (Exception e) when (e is TransientException or UnexpectedAnswerException or IOException)
             {
@@ -83,7 +82,7 @@ internal sealed partial class StepRunner
         return outcome;
     }
 
-    private static async Task<GateOutcome> CheckOnceAsync(RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<GateOutcome> CheckOnceAsync(Step step, RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
     {
         switch (gate.Kind)
         {
@@ -92,13 +91,14 @@ internal sealed partial class StepRunner
                 return new GateOutcome(status.IsRunning, status.Detail);
             case GateKinds.Version:
                 var reported = (await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false)).Version ?? string.Empty;
-                return new GateOutcome(Versions.Matches(reported, context.Plan.Upgrade.TargetVersion), $"reports '{reported}'");
+                var expectedVersion = step.ExpectedVersion ?? step.Version;
+                return new GateOutcome(Versions.Matches(reported, expectedVersion), $"reports '{reported}', expected {expectedVersion}");
             case GateKinds.Membership:
                 var expected = context.Green.Any(g => g.Name == node.Name) ? context.Green : context.Blue;
                 var problem = MembershipCheck.Compare(await context.Product.MembershipAsync(node, cancellationToken).ConfigureAwait(false), expected.Select(n => n.ErlangNode).ToList());
                 return new GateOutcome(problem is null, problem ?? "exact");
             case GateKinds.Command:
-                var argv = gate.Command!.Render(context.TemplateValues(node, context.Plan.Upgrade.TargetVersion));
+                var argv = gate.Command!.Render(context.Values.For(node));
                 await using (var shell = context.Shells.For(node))
                 {
                     var result = await shell.RunAsync(argv, context.CommandOptions(gate.Timeout), cancellationToken).ConfigureAwait(false);

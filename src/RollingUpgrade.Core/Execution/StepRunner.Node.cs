@@ -34,19 +34,19 @@ internal sealed partial class StepRunner
         var before = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
         if (!before.IsRunning)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(context.Plan.Product.StartTimeout);
+            using var timeout = context.Time.Timeout(context.Plan.Product.StartTimeout, cancellationToken);
             try
             {
                 await context.Product.StartAsync(node, timeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.TimedOut)
             {
-                throw new StepFailedException($"{node.Name} did not report started within {Plans.Binding.DurationText.Format(context.Plan.Product.StartTimeout)}");
+                throw new StepFailedException($"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)}");
             }
         }
 
-        if (context.Phase == "forward" && context.Facts.Get(RunState.MixedSince) is null && context.Plan.Strategy is RollingStrategySpec && context.Plan.Upgrade.Install is not null)
+        // The first node started on the target begins the mixed-version window.
+        if (step.Phase == RunPhase.Forward && step.ExpectedVersion is not null && context.Facts.Get(RunState.MixedSince) is null)
         {
             context.Fact(RunState.MixedSince, context.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -61,9 +61,7 @@ internal sealed partial class StepRunner
             throw new StepFailedException($"{node.Name} is not started after start ({status.Detail})");
         }
 
-        var expectedVersion = step.Side == "rollback" ? PreviousVersion(context) : context.Plan.Upgrade.TargetVersion;
-        var versionChanges = context.Plan.Upgrade.Install is not null || step.Side == "rollback";
-        if (versionChanges && expectedVersion.Length > 0 && !Versions.Matches(status.Version ?? string.Empty, expectedVersion))
+        if (step.ExpectedVersion is { } expectedVersion && !Versions.Matches(status.Version ?? string.Empty, expectedVersion))
         {
             throw new StepFailedException($"{node.Name} reports version '{status.Version}' after start; expected {expectedVersion}");
         }
@@ -72,15 +70,15 @@ internal sealed partial class StepRunner
         context.Emit(RunEventTypes.Progress, $"{node.Name}: started, version {status.Version}, membership exact", step);
     }
 
-    private static async Task RunNodeCommandAsync(Step step, RunContext context, CommandTemplate template, string version, CancellationToken cancellationToken)
+    private static async Task RunNodeCommandAsync(Step step, RunContext context, CommandTemplate template, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var argv = template.Render(context.TemplateValues(node, version));
+        var argv = template.Render(context.Values.For(node));
         await using var shell = context.Shells.For(node);
         var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new StepFailedException($"'{template}' on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+            throw new StepFailedException($"{ShellQuote.Join(argv)} on {node.Name} exited with {result.ExitCode}: {result.Tail()}");
         }
     }
 
@@ -145,12 +143,12 @@ internal sealed partial class StepRunner
         var strategy = (ParallelStrategySpec)context.Plan.Strategy;
         foreach (var command in strategy.Provision)
         {
-            await RunNodeCommandAsync(step, context, command, context.Plan.Upgrade.TargetVersion, cancellationToken).ConfigureAwait(false);
+            await RunNodeCommandAsync(step, context, command, cancellationToken).ConfigureAwait(false);
         }
 
         if (strategy.Start is not null)
         {
-            await RunNodeCommandAsync(step, context, strategy.Start, context.Plan.Upgrade.TargetVersion, cancellationToken).ConfigureAwait(false);
+            await RunNodeCommandAsync(step, context, strategy.Start, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -158,9 +156,9 @@ internal sealed partial class StepRunner
         }
 
         var status = await WaitRunningAsync(context, node, cancellationToken).ConfigureAwait(false);
-        if (!Versions.Matches(status.Version ?? string.Empty, context.Plan.Upgrade.TargetVersion))
+        if (step.ExpectedVersion is { } expected && !Versions.Matches(status.Version ?? string.Empty, expected))
         {
-            throw new StepFailedException($"new node {node.Name} reports version '{status.Version}'; expected {context.Plan.Upgrade.TargetVersion}");
+            throw new StepFailedException($"new node {node.Name} reports version '{status.Version}'; expected {expected}");
         }
     }
 
@@ -180,21 +178,11 @@ internal sealed partial class StepRunner
 
     private static async Task<NodeStatus> WaitRunningAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
-        var deadline = context.Time.GetUtcNow() + context.Plan.Product.StartTimeout;
-        while (true)
-        {
-            var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
-            if (status.IsRunning)
-            {
-                return status;
-            }
-
-            if (context.Time.GetUtcNow() >= deadline)
-            {
-                throw new StepFailedException($"{node.Name} did not report started within {Plans.Binding.DurationText.Format(context.Plan.Product.StartTimeout)} ({status.Detail})");
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
-        }
+        var poll = await context.Time.PollAsync(TimeSpan.FromSeconds(1), context.Plan.Product.StartTimeout,
+            ct => context.Product.StatusAsync(node, ct), status => status.IsRunning, cancellationToken).ConfigureAwait(false);
+        return poll.Done
+            ? poll.Last
+            : throw new StepFailedException(
+                $"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)} ({poll.Last.Detail})");
     }
 }

@@ -18,9 +18,9 @@ internal sealed partial class StepRunner
             return;
         }
 
-        if (step.Side != "green")
+        if (step.Capacity is { } rule)
         {
-            await CheckCapacityAsync(step, context, node, cancellationToken).ConfigureAwait(false);
+            await CheckCapacityAsync(rule, context, node, cancellationToken).ConfigureAwait(false);
         }
 
         await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
@@ -30,9 +30,9 @@ internal sealed partial class StepRunner
     /// Refuses a drain that would leave fewer serving nodes than the plan's capacity rule, or no
     /// serving backend at all. Serving is read from every load balancer, not assumed.
     /// </summary>
-    private static async Task CheckCapacityAsync(Step step, RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task CheckCapacityAsync(CapacityRule rule, RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
-        var pool = step.Side == "blue" ? context.Green.Concat(context.Blue).ToList() : context.Blue.ToList();
+        var pool = rule.Pool.Select(context.Node).ToList();
         var serving = pool.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var lb in context.LoadBalancers)
         {
@@ -46,11 +46,7 @@ internal sealed partial class StepRunner
         }
 
         serving.Remove(node.Name);
-        var required = context.Plan.Strategy is RollingStrategySpec rolling ? rolling.CapacityNodes : 1;
-        if (step.Side == "blue")
-        {
-            serving.IntersectWith(context.Green.Select(g => g.Name));
-        }
+        var required = rule.Required;
 
         if (serving.Count < required)
         {

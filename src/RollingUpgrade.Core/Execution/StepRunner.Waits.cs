@@ -9,19 +9,13 @@ internal sealed partial class StepRunner
 {
     private static async Task PauseAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
-        var length = context.Plan.Strategy switch
-        {
-            RollingStrategySpec rolling => rolling.PauseBetweenNodes,
-            ParallelStrategySpec parallel when step.Side == "blue" => parallel.KeepOldClusterFor,
-            ParallelStrategySpec parallel => parallel.StepPause,
-            _ => TimeSpan.Zero,
-        };
+        var length = step.Pause ?? TimeSpan.Zero;
 
         // On resume the pause counts from when it first began, not from now.
         var end = context.StepStartedAt + length;
         if (end > context.Time.GetUtcNow())
         {
-            context.Emit(RunEventTypes.Progress, $"pausing {Plans.Binding.DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds)))}", step);
+            context.Emit(RunEventTypes.Progress, $"pausing {DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds)))}", step);
         }
 
         // A rollback asked for during a pause (parallel strategy) is honoured at once, not after it.
@@ -53,7 +47,7 @@ internal sealed partial class StepRunner
 
     internal static void ThrowIfRollbackRequested(RunContext context)
     {
-        if (context.Plan.Strategy is ParallelStrategySpec && context.Phase == "forward" && File.Exists(context.State.RollbackRequestPath))
+        if (context.Plan.Strategy is ParallelStrategySpec && context.Phase == RunPhase.Forward && File.Exists(context.State.RollbackRequestPath))
         {
             throw new RollbackRequestedException();
         }

@@ -24,9 +24,9 @@ internal sealed partial class StepRunner
         StepKind.Stop or StepKind.StopBlue => StopAsync(step, context, cancellationToken),
         StepKind.BackupConfig => BackupConfigAsync(step, context, cancellationToken),
         StepKind.RestoreConfig => RestoreConfigAsync(step, context, cancellationToken),
-        StepKind.Install => RunNodeCommandAsync(step, context, context.Plan.Upgrade.Install!, context.Plan.Upgrade.TargetVersion, cancellationToken),
-        StepKind.ChangeConfig => RunNodeCommandAsync(step, context, context.Plan.Upgrade.ConfigChange!, context.Plan.Upgrade.TargetVersion, cancellationToken),
-        StepKind.RollbackInstall => RunNodeCommandAsync(step, context, context.Plan.Upgrade.RollbackInstall!, PreviousVersion(context), cancellationToken),
+        StepKind.Install => RunNodeCommandAsync(step, context, context.Plan.Upgrade.Install!, cancellationToken),
+        StepKind.ChangeConfig => RunNodeCommandAsync(step, context, context.Plan.Upgrade.ConfigChange!, cancellationToken),
+        StepKind.RollbackInstall => RunNodeCommandAsync(step, context, context.Plan.Upgrade.RollbackInstall!, cancellationToken),
         StepKind.Start => StartAsync(step, context, cancellationToken),
         StepKind.VerifyNode => VerifyNodeAsync(step, context, cancellationToken),
         StepKind.RunGates => RunGatesAsync(step, context, cancellationToken),
@@ -60,12 +60,9 @@ internal sealed partial class StepRunner
                 return await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false);
             case StepKind.ProvisionGreen:
                 var green = await context.Product.StatusAsync(context.Node(step.Node!), cancellationToken).ConfigureAwait(false);
-                return green.IsRunning && green.Version is { } v && Plans.Versions.Matches(v, context.Plan.Upgrade.TargetVersion);
+                return green.IsRunning && green.Version is { } v && Versions.Matches(v, step.ExpectedVersion ?? step.Version);
             default:
                 return false;
         }
     }
-
-    private static string PreviousVersion(RunContext context) =>
-        context.Facts.Get(RunState.FromVersion) ?? context.Plan.Upgrade.FromVersion ?? string.Empty;
 }

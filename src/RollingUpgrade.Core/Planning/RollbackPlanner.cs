@@ -9,13 +9,17 @@ namespace RollingUpgrade.Planning;
 /// </summary>
 public static class RollbackPlanner
 {
-    /// <summary>Steps that undo the forward steps numbered below <paramref name="failed"/> (and the failed one's partial effect).</summary>
-    public static IReadOnlyList<Step> Steps(Plan plan, IReadOnlyList<Step> forward, int failed, Func<Step, bool> isDone)
+    /// <summary>
+    /// Steps that undo the forward steps numbered below <paramref name="failed"/> (and the failed
+    /// one's partial effect), each working with <paramref name="previousVersion"/>, the version the
+    /// cluster ran before the run (empty when nobody knows it).
+    /// </summary>
+    public static IReadOnlyList<Step> Steps(Plan plan, IReadOnlyList<Step> forward, int failed, Func<Step, bool> isDone, string previousVersion)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(isDone);
-        var list = new StepListBuilder { Serving = 0 };
+        var list = new StepListBuilder { Serving = 0, Phase = RunPhase.Rollback, Version = previousVersion ?? string.Empty };
         var touched = forward.Where(s => s.Number <= failed).ToList();
         if (plan.Strategy is ParallelStrategySpec parallel)
         {
@@ -45,7 +49,7 @@ public static class RollbackPlanner
                 return "halt; the old cluster keeps all traffic";
             }
 
-            var back = Steps(plan, forward, number, s => s.Number < number);
+            var back = Steps(plan, forward, number, s => s.Number < number, plan.Upgrade.FromVersion ?? string.Empty);
             return "automatic: " + string.Join("; ", back.Select(s => s.Description));
         }
 
@@ -57,7 +61,7 @@ public static class RollbackPlanner
                     : "halt, all nodes serving";
         }
 
-        var steps = Steps(plan, forward, number, s => s.Number < number);
+        var steps = Steps(plan, forward, number, s => s.Number < number, plan.Upgrade.FromVersion ?? string.Empty);
         return steps.Count == 0 ? "nothing to undo" : string.Join("; ", steps.Select(s => s.Description));
     }
 
@@ -75,15 +79,16 @@ public static class RollbackPlanner
             {
                 foreach (var lb in plan.LoadBalancers)
                 {
-                    list.Add(list.New(StepKind.ShiftTraffic, $"move traffic back in {lb.Name}: blue {100 - percent}% / green {percent}%", green) with { LoadBalancer = lb.Name, GreenPercent = percent, Side = "rollback" });
+                    list.Add(list.New(StepKind.ShiftTraffic, $"move traffic back in {lb.Name}: blue {100 - percent}% / green {percent}%", green)
+                        with { LoadBalancer = lb.Name, GreenPercent = percent });
                 }
             }
         }
 
-        var blueDrained = touched.Where(s => s.Kind == StepKind.Drain && s.Side == "blue" && isDone(s)).ToList();
+        var blueDrained = touched.Where(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue && isDone(s)).ToList();
         foreach (var step in blueDrained)
         {
-            list.Add(list.New(StepKind.Enable, $"return old node {step.Node} to rotation in {step.LoadBalancer}", step.Nodes.ToArray()) with { LoadBalancer = step.LoadBalancer, Side = "blue" });
+            list.Add(list.New(StepKind.Enable, $"return old node {step.Node} to rotation in {step.LoadBalancer}", step.Nodes.ToArray()) with { LoadBalancer = step.LoadBalancer, Side = ClusterSide.Blue });
         }
 
         if (registered)
@@ -92,7 +97,7 @@ public static class RollbackPlanner
             {
                 foreach (var lb in plan.LoadBalancers)
                 {
-                    list.Add(list.New(StepKind.Drain, $"drain new node {node} in {lb.Name}", node) with { LoadBalancer = lb.Name, Side = "green" });
+                    list.Add(list.New(StepKind.Drain, $"drain new node {node} in {lb.Name}", node) with { LoadBalancer = lb.Name, Side = ClusterSide.Green });
                 }
             }
         }
@@ -122,8 +127,10 @@ public static class RollbackPlanner
                     list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
                 }
 
-                list.Add(list.New(StepKind.Start, $"start {node}", node));
-                list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, previous version, exact membership", node) with { Side = "rollback" });
+                var expected = list.Version.Length > 0 ? list.Version : null;
+                list.Add(list.New(StepKind.Start, $"start {node}", node) with { ExpectedVersion = expected });
+                list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, previous version, exact membership", node)
+                    with { ExpectedVersion = expected });
             }
 
             foreach (var drain in done.Where(s => s.Kind == StepKind.Drain && (isDone(s) || s == failedStep)))
@@ -136,7 +143,7 @@ public static class RollbackPlanner
             .Select(s => s.Node!).Distinct().Reverse().ToList();
         foreach (var node in upgraded)
         {
-            RollingStrategyPlanner.AddBatch(plan, list, [node], rollback: true);
+            RollingStrategyPlanner.AddBatch(plan, list, [node]);
         }
     }
 

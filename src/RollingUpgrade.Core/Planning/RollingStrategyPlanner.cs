@@ -14,7 +14,7 @@ public static class RollingStrategyPlanner
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(strategy);
-        var list = new StepListBuilder { Serving = plan.Nodes.Count };
+        var list = new StepListBuilder { Serving = plan.Nodes.Count, Version = plan.Upgrade.TargetVersion };
         var order = strategy.Order.Count > 0 ? strategy.Order.ToList() : plan.Nodes.Select(n => n.Name).ToList();
         var all = string.Join(", ", plan.Nodes.Select(n => n.ErlangNode));
         list.Add(list.New(StepKind.CheckCluster, $"check the cluster: every node started, running db nodes = [{all}]") with { Nodes = order });
@@ -31,18 +31,30 @@ public static class RollingStrategyPlanner
             list.Batch = null;
             if (strategy.PauseBetweenNodes > TimeSpan.Zero && b < batches.Count - 1)
             {
-                list.Add(list.New(StepKind.Pause, $"pause {DurationText.Format(strategy.PauseBetweenNodes)} before the next node"));
+                list.Add(list.New(StepKind.Pause, $"pause {DurationText.Format(strategy.PauseBetweenNodes)} before the next node")
+                    with { Pause = strategy.PauseBetweenNodes });
             }
         }
 
-        list.Add(list.New(StepKind.VerifyCluster, $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]") with { Nodes = order });
+        list.Add(list.New(StepKind.VerifyCluster, $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]")
+            with { Nodes = order, ExpectedVersion = VersionAfter(plan, list) });
         return list.Steps;
     }
 
-    /// <summary>The forward steps for one batch; also used to roll an upgraded batch back.</summary>
-    internal static void AddBatch(Plan plan, StepListBuilder list, IReadOnlyList<string> batch, bool rollback = false)
+    /// <summary>
+    /// What the nodes must report once a batch is back: the version of the list going back, the
+    /// target going forward when something is installed, nothing to check for a config change.
+    /// </summary>
+    private static string? VersionAfter(Plan plan, StepListBuilder list) => list.Phase == RunPhase.Rollback
+        ? (list.Version.Length > 0 ? list.Version : null)
+        : (plan.Upgrade.Install is not null ? list.Version : null);
+
+    /// <summary>The forward steps for one batch; also used, on a rollback list, to roll an upgraded batch back.</summary>
+    internal static void AddBatch(Plan plan, StepListBuilder list, IReadOnlyList<string> batch)
     {
-        var version = rollback ? "the previous version" : plan.Upgrade.TargetVersion;
+        var rollback = list.Phase == RunPhase.Rollback;
+        var expected = VersionAfter(plan, list);
+        var capacity = new CapacityRule(plan.Nodes.Select(n => n.Name).ToList(), ((RollingStrategySpec)plan.Strategy).CapacityNodes);
         foreach (var node in batch)
         {
             foreach (var lb in plan.LoadBalancers)
@@ -52,7 +64,8 @@ public static class RollingStrategyPlanner
                     list.Serving--;
                 }
 
-                list.Add(list.New(StepKind.Drain, $"drain {node} in {lb.Name} (no new connections)", node) with { LoadBalancer = lb.Name });
+                list.Add(list.New(StepKind.Drain, $"drain {node} in {lb.Name} (no new connections)", node)
+                    with { LoadBalancer = lb.Name, Capacity = capacity });
             }
         }
 
@@ -102,12 +115,13 @@ public static class RollingStrategyPlanner
         // Mnesia: start in the reverse order of stopping, so the last node down comes up first.
         foreach (var node in batch.Reverse())
         {
-            list.Add(list.New(StepKind.Start, $"start {node} and wait until it reports started", node));
+            list.Add(list.New(StepKind.Start, $"start {node} and wait until it reports started", node) with { ExpectedVersion = expected });
         }
 
         foreach (var node in batch)
         {
-            list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, version {version}, exact membership", node) with { Side = rollback ? "rollback" : null });
+            list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, version {list.VersionText}, exact membership", node)
+                with { ExpectedVersion = expected });
             var gates = plan.Gates.Where(g => g.Kind != GateKinds.LoadBalancerErrors).Select(g => g.Name).ToList();
             if (gates.Count > 0)
             {

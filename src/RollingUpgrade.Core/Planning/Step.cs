@@ -1,8 +1,11 @@
+using System.Globalization;
+
 namespace RollingUpgrade.Planning;
 
 /// <summary>
-/// One idempotent-or-verified action of a run. Numbered from 1; <see cref="Id"/> is stable for
-/// a given plan, so a journal can be matched to the steps of the same plan on resume.
+/// One idempotent-or-verified action of a run, with everything it acts on, so running it never
+/// re-decides what planning decided. Numbered from 1; <see cref="Id"/> is stable for a given
+/// plan, so a journal can be matched to the steps of the same plan on resume.
 /// </summary>
 public sealed record Step(int Number, StepKind Kind, string Description)
 {
@@ -11,14 +14,28 @@ public sealed record Step(int Number, StepKind Kind, string Description)
 
     public string? LoadBalancer { get; init; }
 
+    public RunPhase Phase { get; init; }
+
+    /// <summary>Which cluster the step touches in the parallel strategy, or null.</summary>
+    public ClusterSide? Side { get; init; }
+
+    /// <summary>The version in force for this step's commands (<c>{version}</c>): the target going forward, the previous one going back.</summary>
+    public string Version { get; init; } = string.Empty;
+
+    /// <summary>The version the nodes must report after this step, or null when it is not checked.</summary>
+    public string? ExpectedVersion { get; init; }
+
+    /// <summary>Pause steps: how long.</summary>
+    public TimeSpan? Pause { get; init; }
+
+    /// <summary>Drain steps that take serving capacity away: what must keep serving.</summary>
+    public CapacityRule? Capacity { get; init; }
+
     /// <summary>ShiftTraffic: green share after the step.</summary>
     public int? GreenPercent { get; init; }
 
     /// <summary>Nodes serving after this step, out of all nodes that serve traffic.</summary>
     public int ServingAfter { get; init; }
-
-    /// <summary>Which cluster the step touches in the parallel strategy ("blue", "green"), or null.</summary>
-    public string? Side { get; init; }
 
     /// <summary>Gate names for RunGates steps.</summary>
     public IReadOnlyList<string> Gates { get; init; } = [];
@@ -28,6 +45,21 @@ public sealed record Step(int Number, StepKind Kind, string Description)
 
     public string? Node => Nodes.Count == 1 ? Nodes[0] : null;
 
-    public string Id => string.Join(':', new[] { Kind.ToString(), string.Join('+', Nodes), LoadBalancer, GreenPercent?.ToString(System.Globalization.CultureInfo.InvariantCulture), Side }
+    public string Id => string.Join(':', new[]
+        {
+            Kind.ToString(), string.Join('+', Nodes), LoadBalancer, GreenPercent?.ToString(CultureInfo.InvariantCulture), IdTag,
+        }
         .Where(p => !string.IsNullOrEmpty(p)));
+
+    /// <summary>
+    /// The last part of <see cref="Id"/>: the side, or "rollback" for the rollback steps that
+    /// journals before steps carried their phase marked that way (so those journals still resume).
+    /// </summary>
+    private string? IdTag => Side switch
+    {
+        ClusterSide.Blue => "blue",
+        ClusterSide.Green => "green",
+        _ when Phase == RunPhase.Rollback && Kind is StepKind.VerifyNode or StepKind.ShiftTraffic => RunPhases.RollbackText,
+        _ => null,
+    };
 }

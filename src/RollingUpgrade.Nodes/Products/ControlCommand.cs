@@ -32,22 +32,25 @@ public sealed record CtlResult(int ExitCode, string Output, string Error)
 }
 
 /// <summary>Runs the product's control command on a node, through the node's shell.</summary>
-public sealed class ControlCommand(Plan plan, IShellFactory shells)
+/// <param name="values">The placeholder values of the step being run (outside a run: the plan's).</param>
+public sealed class ControlCommand(Plan plan, IShellFactory shells, ICommandValues? values = null)
 {
+    private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
+
     /// <summary>The system's temporary folder, on the node as here.</summary>
     internal const string ErlangWorkingDirectory = "/tmp";
 
     public async Task<CtlResult> RunAsync(NodeSpec node, IReadOnlyList<string> arguments, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var argv = plan.Product.Ctl.Render(NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion)).Concat(arguments).ToList();
+        var argv = plan.Product.Ctl.Render(_values.For(node)).Concat(arguments).ToList();
         return await RunArgvAsync(node, argv, cancellationToken, timeout).ConfigureAwait(false);
     }
 
     public async Task<CtlResult> RunTemplateAsync(NodeSpec node, CommandTemplate template, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(template);
-        return await RunArgvAsync(node, template.Render(NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion)), cancellationToken, timeout).ConfigureAwait(false);
+        return await RunArgvAsync(node, template.Render(_values.For(node)), cancellationToken, timeout).ConfigureAwait(false);
     }
 
     private async Task<CtlResult> RunArgvAsync(NodeSpec node, IReadOnlyList<string> argv, CancellationToken cancellationToken, TimeSpan? timeout)

@@ -8,17 +8,20 @@ namespace RollingUpgrade.Nodes.Products;
 /// error (1), usage (2) and node down (3); stop and start (or the plan's own commands) followed by
 /// polling the status until the node really is down or up.
 /// </summary>
-public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider time) : IProduct
+public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
 {
     protected Plan Plan { get; } = plan;
 
-    protected ControlCommand Ctl { get; } = new(plan, shells);
+    /// <summary>The placeholder values of the step being run.</summary>
+    protected ICommandValues Values { get; } = values ?? CommandValues.BeforeRun(plan);
+
+    protected ControlCommand Ctl { get; } = new(plan, shells, values);
 
     protected TimeProvider Time { get; } = time;
 
     protected static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    private readonly DistributionProbe? _distribution = plan.Product.DistAddress is null ? null : new DistributionProbe(plan);
+    private readonly DistributionProbe? _distribution = plan.Product.DistAddress is null ? null : new DistributionProbe(plan, values);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _distributionConfirmed = new(StringComparer.Ordinal);
 

@@ -1,3 +1,4 @@
+using RollingUpgrade.Ports;
 using System.Net.Sockets;
 using RollingUpgrade.Plans.Model;
 
@@ -22,15 +23,17 @@ public enum DistributionState
 /// A refused connection settles in about a millisecond that the node's VM is down, which otherwise
 /// takes a control-command VM (0.3 s or more); anything else leaves the question to the control command.
 /// </summary>
-public sealed class DistributionProbe(Plan plan)
+public sealed class DistributionProbe(Plan plan, ICommandValues? values = null)
 {
+    private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
+
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>host:port for <paramref name="node"/>, its placeholders filled in.</summary>
     public string Address(NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return CommandTemplate.RenderText(plan.Product.DistAddress!, NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion));
+        return CommandTemplate.RenderText(plan.Product.DistAddress!, _values.For(node));
     }
 
     public async Task<DistributionState> ProbeAsync(NodeSpec node, CancellationToken cancellationToken)
@@ -41,6 +44,8 @@ public sealed class DistributionProbe(Plan plan)
         var port = int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, LingerState = new LingerOption(true, 0) };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // A connect attempt on loopback or a LAN, timed by the socket's wall clock, not the run's.
         timeout.CancelAfter(ConnectTimeout);
         try
         {

@@ -19,13 +19,15 @@ public sealed class EjabberdApi
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Plan _plan;
+    private readonly ICommandValues _values;
     private readonly HttpClient _http;
     private readonly AuthenticationHeaderValue? _auth;
 
-    public EjabberdApi(Plan plan, HttpMessageHandler? handler = null)
+    public EjabberdApi(Plan plan, HttpMessageHandler? handler = null, ICommandValues? values = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         _plan = plan;
+        _values = values ?? CommandValues.BeforeRun(plan);
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), ConnectTimeout = CallTimeout }, disposeHandler: handler is null)
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -44,7 +46,7 @@ public sealed class EjabberdApi
     public string BaseUrl(NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var values = NodeTemplateValues.For(_plan, node, _plan.Upgrade.TargetVersion);
+        var values = new Dictionary<string, string>(_values.For(node), StringComparer.Ordinal);
         if (values["host"].Contains(':', StringComparison.Ordinal) && !values["host"].StartsWith('['))
         {
             values["host"] = $"[{values["host"]}]";

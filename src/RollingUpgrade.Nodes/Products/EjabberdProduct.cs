@@ -22,10 +22,10 @@ public sealed class EjabberdProduct : CtlProduct
 
     private readonly EjabberdApi? _api;
 
-    public EjabberdProduct(Plan plan, IShellFactory shells, TimeProvider time, HttpMessageHandler? apiHandler = null)
-        : base(plan, shells, time)
+    public EjabberdProduct(Plan plan, IShellFactory shells, TimeProvider time, HttpMessageHandler? apiHandler = null, ICommandValues? values = null)
+        : base(plan, shells, time, values)
     {
-        _api = plan.Product.ApiUrl is null ? null : new EjabberdApi(plan, apiHandler);
+        _api = plan.Product.ApiUrl is null ? null : new EjabberdApi(plan, apiHandler, values);
     }
 
     protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result) => EjabberdStatusParser.Parse(result.ExitCode, result.Text);

@@ -10,8 +10,10 @@ namespace RollingUpgrade.Nodes.Products;
 /// A product described by commands in the plan. Each operation's output is read by exit code,
 /// a regular expression (first group), a JSON path, or one item per line.
 /// </summary>
-public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time) : IProduct
+public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
 {
+    private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
+
     public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var status = await RunAsync("status", node, cancellationToken).ConfigureAwait(false);
@@ -89,10 +91,9 @@ public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider
             throw new UnexpectedAnswerException($"start on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
         }
 
-        while (!(await StatusAsync(node, cancellationToken).ConfigureAwait(false)).IsRunning)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken).ConfigureAwait(false);
-        }
+        // No deadline of its own: the engine's start_timeout cancels the wait.
+        await time.PollAsync(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan,
+            ct => StatusAsync(node, ct), status => status.IsRunning, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
@@ -114,9 +115,8 @@ public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider
     private async Task<CommandResult> RunAsync(string operation, NodeSpec node, CancellationToken cancellationToken)
     {
         var template = plan.Product.Operations[operation].Command;
-        var values = NodeTemplateValues.For(plan, node, plan.Upgrade.TargetVersion);
         await using var shell = shells.For(node);
-        return await shell.RunAsync(template.Render(values), new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
+        return await shell.RunAsync(template.Render(_values.For(node)), new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
     }
 
     private string? Extract(string operation, string output) => ExtractAll(operation, output).FirstOrDefault();

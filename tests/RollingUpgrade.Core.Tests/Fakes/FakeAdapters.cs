@@ -23,7 +23,7 @@ public sealed class FakeAdapters(FakeWorld world) : IAdapterFactory, IShellFacto
         return lb;
     }
 
-    public IProduct CreateProduct(Plan plan, IShellFactory shells) => Product;
+    public IProduct CreateProduct(Plan plan, IShellFactory shells, ICommandValues values) => Product;
 
     public IShellFactory CreateShells(Plan plan) => this;
 

@@ -144,7 +144,7 @@ internal sealed class PlanRules(
                 continue;
             }
 
-            var shared = nodes.GroupBy(n => CommandTemplate.RenderText(template, NodeTemplateValues.For(plan, n, plan.Upgrade.TargetVersion)), StringComparer.OrdinalIgnoreCase)
+            var shared = nodes.GroupBy(n => CommandTemplate.RenderText(template, CommandValues.BeforeRun(plan).For(n)), StringComparer.OrdinalIgnoreCase)
                 .FirstOrDefault(g => g.Count() > 1);
             if (shared is not null)
             {

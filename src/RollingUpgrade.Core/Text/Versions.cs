@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace RollingUpgrade.Plans;
+namespace RollingUpgrade.Text;
 
 /// <summary>Release versions as MongooseIM and ejabberd print them ("6.3.1", "6.3.1-12-gabc1234", "23.01").</summary>
 public static partial class Versions

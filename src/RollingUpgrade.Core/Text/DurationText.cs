@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace RollingUpgrade.Plans.Binding;
+namespace RollingUpgrade.Text;
 
 /// <summary>Durations as operators write them: "250ms", "30s", "5m", "1h30m", "2d".</summary>
 public static partial class DurationText
