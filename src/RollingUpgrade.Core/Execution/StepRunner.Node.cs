@@ -78,7 +78,7 @@ internal sealed partial class StepRunner
         var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new StepFailedException($"{ShellQuote.Join(argv)} on {node.Name} exited with {result.ExitCode}: {result.Tail()}");
+            throw new StepFailedException($"'{ShellQuote.Display(argv)}' on {node.Name} exited with {result.ExitCode}: {result.Tail()}");
         }
     }
 

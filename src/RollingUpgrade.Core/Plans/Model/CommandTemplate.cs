@@ -68,4 +68,14 @@ public static class ShellQuote
     }
 
     public static string Join(IEnumerable<string> argv) => string.Join(' ', argv.Select(Quote));
+
+    /// <summary>
+    /// A command as an operator reads it in a message: a script (<c>/bin/sh -c SCRIPT</c>) as its
+    /// text with the values substituted, an argument vector quoted as a shell would take it.
+    /// </summary>
+    public static string Display(IReadOnlyList<string> argv)
+    {
+        ArgumentNullException.ThrowIfNull(argv);
+        return argv.Count == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" ? argv[2] : Join(argv);
+    }
 }
