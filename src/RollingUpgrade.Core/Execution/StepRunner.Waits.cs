@@ -7,6 +7,9 @@ namespace RollingUpgrade.Execution;
 
 internal sealed partial class StepRunner
 {
+    /// <summary>How often a wait looks for `promote` or `rollback` from another process.</summary>
+    private static readonly TimeSpan RequestPollInterval = TimeSpan.FromMilliseconds(250);
+
     private static async Task PauseAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var length = step.Pause ?? TimeSpan.Zero;
@@ -19,12 +22,11 @@ internal sealed partial class StepRunner
         }
 
         // A rollback asked for during a pause (parallel strategy) is honoured at once, not after it.
-        while (context.Time.GetUtcNow() < end)
+        await context.Time.PollAsync(RequestPollInterval, end - context.Time.GetUtcNow(), _ =>
         {
             ThrowIfRollbackRequested(context);
-            var slice = end - context.Time.GetUtcNow();
-            await Task.Delay(slice < TimeSpan.FromMilliseconds(250) ? slice : TimeSpan.FromMilliseconds(250), context.Time, cancellationToken).ConfigureAwait(false);
-        }
+            return Task.FromResult(false);
+        }, _ => false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Waits for <c>rollingupgrade promote</c>, which writes the promoted percentage into the state folder.</summary>
@@ -32,17 +34,14 @@ internal sealed partial class StepRunner
     {
         var percent = step.GreenPercent ?? 0;
         context.Emit(RunEventTypes.Progress, $"waiting at {percent}% green; run `rollingupgrade promote {context.Plan.SourcePath}` to go on, or `rollingupgrade rollback {context.Plan.SourcePath}` to go back", step);
-        while (true)
+        await context.Time.PollAsync(RequestPollInterval, Timeout.InfiniteTimeSpan, _ =>
         {
-            var path = context.State.PromotePath;
-            if (File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var promoted) && promoted >= percent)
-            {
-                return;
-            }
-
             ThrowIfRollbackRequested(context);
-            await Task.Delay(TimeSpan.FromMilliseconds(250), context.Time, cancellationToken).ConfigureAwait(false);
-        }
+            var path = context.State.PromotePath;
+            return Task.FromResult(File.Exists(path)
+                && int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var promoted)
+                && promoted >= percent);
+        }, promoted => promoted, cancellationToken).ConfigureAwait(false);
     }
 
     internal static void ThrowIfRollbackRequested(RunContext context)

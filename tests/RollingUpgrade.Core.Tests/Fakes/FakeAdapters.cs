@@ -31,6 +31,19 @@ public sealed class FakeAdapters(FakeWorld world) : IAdapterFactory, IShellFacto
 
     public INodeShell For(NodeSpec node) => new FakeShell(world, node);
 
-    public Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken) =>
-        Task.FromResult(FailingProbeNodes.Contains(node.Name) ? new GateOutcome(false, "connection refused") : new GateOutcome(true, "ok"));
+    /// <summary>Network gates never answer on these nodes (until cancelled).</summary>
+    public HashSet<string> HangingProbeNodes { get; } = new(StringComparer.Ordinal);
+
+    public int ProbeCalls { get; private set; }
+
+    public async Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    {
+        ProbeCalls++;
+        if (HangingProbeNodes.Contains(node.Name))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+
+        return FailingProbeNodes.Contains(node.Name) ? new GateOutcome(false, "connection refused") : new GateOutcome(true, "ok");
+    }
 }

@@ -61,7 +61,7 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
         return Task.CompletedTask;
     }
 
-    public Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
+    public async Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];
         Log.Add($"start {node.Name}");
@@ -70,10 +70,14 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
             throw new InvalidOperationException($"{node.Name} crashed on start");
         }
 
+        if (n.HangStart)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+
         n.Running = true;
         n.RunningVersion = n.StartsWithVersion ?? n.InstalledVersion;
         n.StartsWithVersion = null;
-        return Task.CompletedTask;
     }
 
     public Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)

@@ -77,5 +77,8 @@ public sealed class FakeNode(string name, string erlang)
 
     public bool FailStart { get; set; }
 
+    /// <summary>A start that never returns until cancelled (a node that hangs while booting).</summary>
+    public bool HangStart { get; set; }
+
     public long LiveSessions(DateTimeOffset now) => SessionEnds.Count(end => end > now);
 }
