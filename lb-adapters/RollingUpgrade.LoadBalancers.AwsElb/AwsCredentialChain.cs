@@ -49,4 +49,4 @@ public static class AwsCredentialChain
 }
 
 /// <summary>The credential chain found nothing usable; the message says what to set.</summary>
-public sealed class AwsCredentialsException(string message, Exception inner) : Exception(message, inner);
+internal sealed class AwsCredentialsException(string message, Exception inner) : Exception(message, inner);

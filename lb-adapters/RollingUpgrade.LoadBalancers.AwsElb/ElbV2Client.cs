@@ -7,7 +7,7 @@ using Polly.Retry;
 namespace RollingUpgrade.LoadBalancers.AwsElb;
 
 /// <summary>An ELBv2 error answer: AWS's code and message, and whether it is worth retrying.</summary>
-public sealed class ElbV2Exception(string code, string message, HttpStatusCode status) : Exception($"{code}: {message}")
+internal sealed class ElbV2Exception(string code, string message, HttpStatusCode status) : Exception($"{code}: {message}")
 {
     public string Code { get; } = code;
 
@@ -17,19 +17,6 @@ public sealed class ElbV2Exception(string code, string message, HttpStatusCode s
     public bool IsRetryable => Code is "Throttling" or "ThrottlingException" or "RequestLimitExceeded" or "TooManyRequestsException" or "RequestTimeout" or "ServiceUnavailable"
         || (int)Status >= 500;
 }
-
-/// <summary>One target of a target group as DescribeTargetHealth reports it.</summary>
-public sealed record TargetHealth(string Id, int? Port, string State, string? Reason);
-
-/// <summary>A target group as DescribeTargetGroups reports it.</summary>
-public sealed record TargetGroupInfo(string Name, string Arn, string? Protocol, int? Port, string? TargetType, IReadOnlyList<string> LoadBalancerArns);
-
-/// <summary>
-/// A listener (its default actions) or a listener rule (its actions), as the API returned them.
-/// The actions are kept as XML so they can be sent back whole, including parts this tool does
-/// not model (authentication, fixed responses, stickiness).
-/// </summary>
-public sealed record ListenerOrRule(string Arn, string? Protocol, IReadOnlyList<XElement> Actions);
 
 /// <summary>
 /// A small client for the ELBv2 Query API (Version 2015-12-01): form-encoded POSTs signed with

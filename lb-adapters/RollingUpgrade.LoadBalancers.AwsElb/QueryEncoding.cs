@@ -7,7 +7,7 @@ namespace RollingUpgrade.LoadBalancers.AwsElb;
 /// protocol encodes them: a list is <c>Name.member.N</c> (1-based), a nested structure adds
 /// <c>.Field</c>, a value is a leaf. This is what lets a listener's actions be sent back whole.
 /// </summary>
-public static class QueryEncoding
+internal static class QueryEncoding
 {
     public static IEnumerable<KeyValuePair<string, string>> Flatten(string listName, IReadOnlyList<XElement> members)
     {

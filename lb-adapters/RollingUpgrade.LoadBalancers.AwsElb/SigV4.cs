@@ -16,7 +16,7 @@ public sealed record AwsCredentials(string AccessKey, string SecretKey, string? 
 /// AWS Signature Version 4, written from the published specification and checked against AWS's
 /// SigV4 test-suite vectors: canonical request, string to sign, signing key, Authorization header.
 /// </summary>
-public static partial class SigV4
+internal static partial class SigV4
 {
     public const string Algorithm = "AWS4-HMAC-SHA256";
 

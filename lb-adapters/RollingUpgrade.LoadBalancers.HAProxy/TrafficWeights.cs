@@ -5,7 +5,7 @@ namespace RollingUpgrade.LoadBalancers.HAProxy;
 /// share is split evenly over its servers, and the weights are scaled so the largest is 256,
 /// which keeps rounding error small.
 /// </summary>
-public static class TrafficWeights
+internal static class TrafficWeights
 {
     public const int Max = 256;
 

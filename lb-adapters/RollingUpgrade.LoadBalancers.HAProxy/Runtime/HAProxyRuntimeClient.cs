@@ -98,7 +98,7 @@ public sealed class HAProxyRuntimeClient
 }
 
 /// <summary>HAProxy refused a command; the message carries HAProxy's own words.</summary>
-public sealed class HAProxyCommandException(HAProxyEndpoint endpoint, string command, string reply)
+internal sealed class HAProxyCommandException(HAProxyEndpoint endpoint, string command, string reply)
     : Exception($"HAProxy at {endpoint} refused '{command}': {reply}")
 {
     public string Reply { get; } = reply;

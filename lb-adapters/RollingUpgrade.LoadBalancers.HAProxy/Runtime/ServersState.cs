@@ -3,7 +3,7 @@ using System.Globalization;
 namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 
 /// <summary><c>show servers state</c>: the admin state bits, which stay true even when a server is DOWN.</summary>
-public sealed record ServerStateLine(string Backend, string Server, int OperationalState, int AdminState, int UserWeight)
+internal sealed record ServerStateLine(string Backend, string Server, int OperationalState, int AdminState, int UserWeight)
 {
     public const int ForcedMaintenance = 0x01;
     public const int ForcedDrain = 0x08;

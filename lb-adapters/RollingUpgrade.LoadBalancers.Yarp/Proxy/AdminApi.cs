@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>What the admin API says about one destination.</summary>
-public sealed record DestinationView(
+internal sealed record DestinationView(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("state")] string State,
     [property: JsonPropertyName("weight")] int Weight,
@@ -21,7 +21,7 @@ public sealed record DestinationView(
         new(d.Name, d.State.ToString().ToLowerInvariant(), d.Weight, d.Healthy, d.Available, d.Live, d.Total, d.Errors);
 }
 
-public sealed record ClusterView(
+internal sealed record ClusterView(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("destinations")] IReadOnlyList<DestinationView> Destinations);
 

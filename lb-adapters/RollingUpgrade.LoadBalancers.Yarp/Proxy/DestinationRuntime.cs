@@ -2,13 +2,6 @@ using System.Collections.Concurrent;
 
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
-public enum DestinationAdminState
-{
-    Ready,
-    Drain,
-    Maintenance,
-}
-
 /// <summary>
 /// The live side of one destination (configuration stays in <see cref="DestinationOptions"/>):
 /// admin state, weight, health, and every open TCP session and in-flight HTTP request with a way

@@ -7,7 +7,8 @@ using RollingUpgrade.Ports;
 namespace RollingUpgrade.Cli.Adapters;
 
 /// <summary>The real adapters, chosen by the kinds a plan names.</summary>
-internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
+/// <param name="passphrasePrompt">Asks for an SSH key's passphrase on a terminal; null never asks.</param>
+internal sealed class CliAdapterFactory(Func<string, string?>? passphrasePrompt = null) : IAdapterFactory, IPlanInspector
 {
     private static readonly HttpClient AwsHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(10) })
     {
@@ -68,7 +69,7 @@ internal sealed class CliAdapterFactory : IAdapterFactory, IPlanInspector
 
     public IProduct CreateProduct(Plan plan, IShellFactory shells, ICommandValues values) => ProductFactory.Create(plan, shells, values);
 
-    public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan);
+    public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan, passphrasePrompt);
 
     public IGateProbe CreateGateProbe(Plan plan) => new Nodes.Gates.NetworkGateProbe();
 }

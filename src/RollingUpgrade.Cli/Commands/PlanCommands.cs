@@ -35,7 +35,7 @@ internal static class PlanCommands
         IReadOnlyList<string> launcher = Path.GetFileNameWithoutExtension(host) == "dotnet"
             ? [host, Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll")]
             : [host];
-        return new RollingUpgrade.Demo.DemoHost(io.Output, io.Error, io.Adapters ?? new Adapters.CliAdapterFactory(),
+        return new RollingUpgrade.Demo.DemoHost(io.Output, io.Error, io.Adapters,
             () => new Rendering.ConsoleProgress(io.Output, new Journaling.SecretRedactor()), launcher);
     }
 

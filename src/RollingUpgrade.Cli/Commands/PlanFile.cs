@@ -23,7 +23,7 @@ internal static class PlanFile
     /// <summary>Checks the plan against the live load balancers it names; null when they contradict it.</summary>
     public static async Task<Plan?> InspectAsync(CliIO io, Plan plan, bool json)
     {
-        if ((io.Adapters ?? new Adapters.CliAdapterFactory()) is not Ports.IPlanInspector inspector)
+        if ((io.Adapters) is not Ports.IPlanInspector inspector)
         {
             return plan;
         }

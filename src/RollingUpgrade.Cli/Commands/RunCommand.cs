@@ -17,7 +17,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        var adapters = io.Adapters ?? new CliAdapterFactory();
+        var adapters = io.Adapters;
         var missing = CliAdapterFactory.Unavailable(plan, adapters);
         if (missing.Count == 0 && await PlanFile.InspectAsync(io, plan, options.Json).ConfigureAwait(false) is null)
         {
@@ -81,7 +81,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan);
-        var outcome = await Orchestrator.RollbackAsync(plan, io.Adapters ?? new CliAdapterFactory(), new RunOptions
+        var outcome = await Orchestrator.RollbackAsync(plan, io.Adapters, new RunOptions
         {
             StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
             Observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor),

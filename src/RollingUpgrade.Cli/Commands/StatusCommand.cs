@@ -26,7 +26,7 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
         var summary = JournalSummary.From(records, steps, plan);
         var holder = File.Exists(state.LockPath) ? RunLock.ReadHolder(state.LockPath) : null;
         var lockText = holder is null ? "free" : $"held by process {holder.Pid} on {holder.Host} (run {holder.RunId}){(RunLock.IsStale(holder) ? " - STALE, that process is gone" : string.Empty)}";
-        var live = await LiveState.ReadAsync(plan, io.Adapters ?? new CliAdapterFactory()).ConfigureAwait(false);
+        var live = await LiveState.ReadAsync(plan, io.Adapters).ConfigureAwait(false);
 
         if (json)
         {

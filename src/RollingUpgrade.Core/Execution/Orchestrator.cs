@@ -7,25 +7,6 @@ using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Execution;
 
-public sealed record RunOptions
-{
-    public required string StateRoot { get; init; }
-
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-
-    public IRunObserver Observer { get; init; } = new RecordingObserver();
-
-    public CancellationToken StopRequested { get; init; }
-
-    public bool TakeOverStaleLock { get; init; }
-
-    public InFlightChoice InFlight { get; init; } = InFlightChoice.Verify;
-
-    public IRunFaults? Faults { get; init; }
-
-    public SecretRedactor Redactor { get; init; } = new();
-}
-
 /// <summary>Starts and resumes runs: takes the cluster lock, opens the journal, builds the ports, runs the executor.</summary>
 public static class Orchestrator
 {

@@ -1,16 +1,5 @@
 namespace RollingUpgrade.Execution;
 
-public enum RunStatus
-{
-    Succeeded,
-    Halted,
-    RolledBack,
-    Interrupted,
-    NeedsOperator,
-    Locked,
-    BadInput,
-}
-
 /// <summary>How a run ended, what state it left, and what the operator should do next.</summary>
 public sealed record RunOutcome(RunStatus Status, string Summary, string NextSteps)
 {
@@ -30,7 +19,7 @@ public sealed record RunOutcome(RunStatus Status, string Summary, string NextSte
 }
 
 /// <summary>A step could not complete; the message says what was seen.</summary>
-public sealed class StepFailedException(string message, bool nodeTouched = true) : Exception(message)
+internal sealed class StepFailedException(string message, bool nodeTouched = true) : Exception(message)
 {
     /// <summary>False when nothing on the node changed yet (a drain that timed out, a refused capacity check).</summary>
     public bool NodeTouched { get; } = nodeTouched;

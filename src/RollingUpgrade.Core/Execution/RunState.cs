@@ -4,7 +4,7 @@ namespace RollingUpgrade.Execution;
 /// What the engine learned during a run (the version it started from, when mixed versions
 /// began, backup file names). Kept in the journal as facts, so resume restores it.
 /// </summary>
-public sealed class RunState
+internal sealed class RunState
 {
     private readonly Dictionary<string, string> _facts = new(StringComparer.Ordinal);
 

@@ -54,4 +54,4 @@ internal sealed partial class StepRunner
 }
 
 /// <summary>`rollingupgrade rollback` asked the running run to move traffic back.</summary>
-public sealed class RollbackRequestedException() : Exception("rollback requested by `rollingupgrade rollback`");
+internal sealed class RollbackRequestedException() : Exception("rollback requested by `rollingupgrade rollback`");

@@ -90,5 +90,3 @@ public sealed class RunLock : IDisposable
         }
     }
 }
-
-public sealed record LockAttempt(RunLock? Lock, RunLock.Holder? Holder, bool HolderIsStale);

@@ -6,7 +6,7 @@ namespace RollingUpgrade.Planning;
 /// MongooseIM's migration guides in version order, from upstream doc/migrations/. A hop from
 /// the current to the target version must apply every guide in between.
 /// </summary>
-public static class MigrationCatalog
+internal static class MigrationCatalog
 {
     public static readonly IReadOnlyList<MigrationGuide> Guides =
     [

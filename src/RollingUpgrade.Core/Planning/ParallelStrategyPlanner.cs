@@ -7,7 +7,7 @@ namespace RollingUpgrade.Planning;
 /// Blue-green: provision the green cluster, verify its own membership, move traffic in steps
 /// with gates, then drain blue, wait for zero connections and stop it.
 /// </summary>
-public static class ParallelStrategyPlanner
+internal static class ParallelStrategyPlanner
 {
     public static IReadOnlyList<Step> Steps(Plan plan, ParallelStrategySpec strategy)
     {

@@ -7,7 +7,7 @@ namespace RollingUpgrade.Planning;
 /// version, then every upgraded batch in reverse order. Parallel: traffic returns to blue and
 /// green is drained. Before any of it, with policy halt, nothing is reverted.
 /// </summary>
-public static class RollbackPlanner
+internal static class RollbackPlanner
 {
     /// <summary>
     /// Steps that undo the forward steps numbered below <paramref name="failed"/> (and the failed

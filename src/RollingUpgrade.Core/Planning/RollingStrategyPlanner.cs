@@ -8,7 +8,7 @@ namespace RollingUpgrade.Planning;
 /// wait for zero connections, stop, back up the config, install, start, verify status, version
 /// and exact membership, gates, back into rotation.
 /// </summary>
-public static class RollingStrategyPlanner
+internal static class RollingStrategyPlanner
 {
     public static IReadOnlyList<Step> Steps(Plan plan, RollingStrategySpec strategy)
     {

@@ -8,7 +8,7 @@ public enum RunPhase
 }
 
 /// <summary>The words the journal uses for phases; journals of every release use these.</summary>
-public static class RunPhases
+internal static class RunPhases
 {
     public const string ForwardText = "forward";
     public const string RollbackText = "rollback";

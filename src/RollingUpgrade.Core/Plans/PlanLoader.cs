@@ -7,12 +7,6 @@ using RollingUpgrade.Plans.Validation;
 
 namespace RollingUpgrade.Plans;
 
-/// <summary>The outcome of reading a plan: the plan, or every problem found (never a partial plan).</summary>
-public sealed record PlanLoadResult(Plan? Plan, IReadOnlyList<PlanDiagnostic> Diagnostics)
-{
-    public bool Succeeded => Plan is not null && Diagnostics.All(d => d.IsWarning || d.IsNote);
-}
-
 /// <summary>Reads, binds and validates a plan file. Nothing is touched while doing so.</summary>
 public static class PlanLoader
 {

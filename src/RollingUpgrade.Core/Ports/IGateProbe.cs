@@ -7,5 +7,3 @@ public interface IGateProbe
 {
     Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken);
 }
-
-public sealed record GateOutcome(bool Passed, string Detail);

@@ -22,29 +22,3 @@ public interface ILoadBalancer
     /// <summary>Ends up to <paramref name="maxSessions"/> live sessions on the node; returns how many were ended.</summary>
     Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken);
 }
-
-public enum ServerAdminState
-{
-    Ready,
-    Drain,
-    Maintenance,
-}
-
-/// <summary>
-/// What a load balancer says about one node. A balancer that cannot count connections (ELBv2
-/// without CloudWatch) sets <paramref name="ConnectionsCounted"/> to false and reports 1 while the
-/// node may still hold some (draining), 0 once it cannot; the node's own session count, when the
-/// product has one, then decides.
-/// </summary>
-public sealed record ServerState(
-    string LoadBalancer,
-    string Node,
-    ServerAdminState Admin,
-    bool Healthy,
-    long LiveConnections,
-    int? TrafficPercent = null,
-    long Errors = 0,
-    bool ConnectionsCounted = true)
-{
-    public bool IsServing => Admin == ServerAdminState.Ready && Healthy && TrafficPercent is null or > 0;
-}

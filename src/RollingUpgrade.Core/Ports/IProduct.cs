@@ -34,18 +34,3 @@ public interface IProduct
 
     Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken);
 }
-
-public enum NodeRunState
-{
-    Running,
-    Starting,
-    Stopped,
-}
-
-public sealed record NodeStatus(NodeRunState State, string? Version, string Detail)
-{
-    public bool IsRunning => State == NodeRunState.Running;
-}
-
-/// <summary>Mnesia's view: running and stopped db nodes (Erlang node names).</summary>
-public sealed record Membership(IReadOnlyList<string> Running, IReadOnlyList<string> Stopped);

@@ -2,15 +2,3 @@ namespace RollingUpgrade.Demo.Load;
 
 /// <summary>One client operation and how it ended.</summary>
 public sealed record LoadEvent(DateTimeOffset At, int Client, string Operation, bool Succeeded, string Detail);
-
-/// <summary>Operation names the load driver records.</summary>
-public static class LoadOperations
-{
-    public const string Connect = "connect";
-    public const string Login = "login";
-    public const string Ping = "ping";
-    public const string Http = "http";
-
-    /// <summary>The server ended a session: Detail is "stream-close" (clean) or "tcp-reset" (bare).</summary>
-    public const string Disconnect = "disconnect";
-}

@@ -134,7 +134,7 @@ public sealed class XmppLoadClient(int id, string host, int port, string user, s
 }
 
 /// <summary>The server closed the session; Clean when it ended the XML stream first.</summary>
-public sealed class ServerClosedException(bool clean) : Exception(clean ? "server closed the stream" : "server closed the connection")
+internal sealed class ServerClosedException(bool clean) : Exception(clean ? "server closed the stream" : "server closed the connection")
 {
     public bool Clean { get; } = clean;
 }

@@ -57,7 +57,7 @@ public sealed class NetworkGateProbe : IGateProbe, IDisposable
 }
 
 /// <summary>An XMPP login as a client would do it: stream, SASL PLAIN, resource bind (no TLS; for loopback and trusted networks).</summary>
-public static class XmppLoginProbe
+internal static class XmppLoginProbe
 {
     public static (string Host, int Port) Split(string address)
     {

@@ -5,7 +5,7 @@ using RollingUpgrade.Plans.Model;
 namespace RollingUpgrade.Nodes.Products;
 
 /// <summary>What a connection to a node's Erlang distribution port found.</summary>
-public enum DistributionState
+internal enum DistributionState
 {
     /// <summary>Something accepted the connection: the node's VM is up (or another program holds the port).</summary>
     Listening,
@@ -23,7 +23,7 @@ public enum DistributionState
 /// A refused connection settles in about a millisecond that the node's VM is down, which otherwise
 /// takes a control-command VM (0.3 s or more); anything else leaves the question to the control command.
 /// </summary>
-public sealed class DistributionProbe(Plan plan, ICommandValues? values = null)
+internal sealed class DistributionProbe(Plan plan, ICommandValues? values = null)
 {
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 

@@ -14,7 +14,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// reached (refused, reset, timed out), so the caller can ask the control command instead; an
 /// answer that is not a success throws, naming what to change.
 /// </summary>
-public sealed class EjabberdApi
+internal sealed class EjabberdApi
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 

@@ -11,7 +11,7 @@ public sealed record EjabberdSession(string User, string Host, string Resource, 
 /// connection, ip, port, priority, node, uptime, status, resource, status text); from the HTTP API
 /// a list of objects with the same fields by name.
 /// </summary>
-public static class EjabberdSessionParser
+internal static class EjabberdSessionParser
 {
     public static IReadOnlyList<EjabberdSession> ParseCtl(string output)
     {

@@ -8,7 +8,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// "ejabberd 23.01-1 is running in that node" (exit 0); "is starting" or "ejabberd is not running
 /// in that node" (exit 1) while mnesia waits or the app is down.
 /// </summary>
-public static partial class EjabberdStatusParser
+internal static partial class EjabberdStatusParser
 {
     [GeneratedRegex(@"^ejabberd (\S+) is running in that node", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex Running();

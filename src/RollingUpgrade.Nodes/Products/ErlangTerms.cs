@@ -6,7 +6,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// Reads Erlang atom lists as <c>~w</c> and <c>~p</c> print them: <c>[a@b,'c-d@e.f']</c>, possibly
 /// wrapped over lines, with or without spaces. Atoms are quoted when they hold '-' or '.'.
 /// </summary>
-public static class ErlangTerms
+internal static class ErlangTerms
 {
     public static IReadOnlyList<string> AtomList(string text)
     {

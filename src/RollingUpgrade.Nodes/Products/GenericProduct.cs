@@ -10,7 +10,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// A product described by commands in the plan. Each operation's output is read by exit code,
 /// a regular expression (first group), a JSON path, or one item per line.
 /// </summary>
-public sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
+internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
 {
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 

@@ -7,7 +7,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// The JSON that the MongooseIM 6.x CLI prints (<c>mongooseimctl category command --arg value</c>):
 /// read by path, never by key order; an <c>errors</c> member is a refusal with a code.
 /// </summary>
-public static class GraphQlCliResult
+internal static class GraphQlCliResult
 {
     public static JsonElement Data(string output, string what, params string[] path)
     {

@@ -8,7 +8,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// A small JSON path: <c>$.data.server.status.version</c>, <c>$.items[0].name</c>, <c>$.nodes[*]</c>.
 /// Returns the matched scalars as strings.
 /// </summary>
-public static class JsonPathReader
+internal static class JsonPathReader
 {
     public static List<string> Read(string json, string path)
     {

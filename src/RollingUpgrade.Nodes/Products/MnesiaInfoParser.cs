@@ -8,7 +8,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// with its trailing space) or from <c>mnesia_info</c>'s proplist (<c>{db_nodes,[...]}</c>,
 /// <c>{running_db_nodes,[...]}</c>, wrapped over lines).
 /// </summary>
-public static partial class MnesiaInfoParser
+internal static partial class MnesiaInfoParser
 {
     [GeneratedRegex(@"^(running|stopped) db nodes\s*=\s*(\[.*\])\s*$", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex InfoLine();

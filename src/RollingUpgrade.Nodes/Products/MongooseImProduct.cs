@@ -11,7 +11,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// <c>stat globalStats</c>, <c>server joinCluster</c>). With <c>cli = "auto"</c> the dialect follows the
 /// version each node reports, so it changes as nodes are upgraded across 6.0.
 /// </summary>
-public sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null)
+internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null)
     : CtlProduct(plan, shells, time, values)
 {
     private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace RollingUpgrade.Nodes.Products;
 /// indented lines such as "Erlang VM status: started" and "version: 6.3.1 (as mongooseim)"; exit 0
 /// only when the mongooseim application runs ("version: unavailable - ..." and exit 1 otherwise).
 /// </summary>
-public static partial class MongooseStatusParser
+internal static partial class MongooseStatusParser
 {
     [GeneratedRegex(@"^\s*version:\s*(\S+)(.*)$", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex Version();

@@ -7,7 +7,7 @@ namespace RollingUpgrade.Nodes.Shells;
 /// OpenSSH known_hosts: plain or hashed (<c>|1|salt|hash</c>) host patterns, <c>[host]:port</c> for
 /// ports other than 22, comma-separated names; <c>@revoked</c> lines refuse a key.
 /// </summary>
-public sealed class KnownHosts
+internal sealed class KnownHosts
 {
     private readonly List<Entry> _entries;
 

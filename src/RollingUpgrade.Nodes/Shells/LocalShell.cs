@@ -8,7 +8,7 @@ using CommandResult = RollingUpgrade.Ports.CommandResult;
 namespace RollingUpgrade.Nodes.Shells;
 
 /// <summary>Runs argument vectors as local processes (CliWrap); no shell parses them.</summary>
-public sealed class LocalShell : INodeShell
+internal sealed class LocalShell : INodeShell
 {
     public async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
     {

@@ -5,7 +5,8 @@ using RollingUpgrade.Ports;
 namespace RollingUpgrade.Nodes.Shells;
 
 /// <summary>Shells for a plan's nodes: local processes, or one reused SSH connection per node.</summary>
-public sealed class ShellFactory(Plan plan) : IShellFactory, IDisposable
+/// <param name="passphrasePrompt">Asks for an SSH key's passphrase on a terminal; null never asks.</param>
+public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePrompt = null) : IShellFactory, IDisposable
 {
     private readonly ConcurrentDictionary<string, SshConnection> _connections = new(StringComparer.Ordinal);
 
@@ -18,7 +19,7 @@ public sealed class ShellFactory(Plan plan) : IShellFactory, IDisposable
         }
 
         var folder = Path.GetDirectoryName(Path.GetFullPath(plan.SourcePath)) ?? ".";
-        return new SshShell(_connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder)));
+        return new SshShell(_connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt)));
     }
 
     public void Dispose()

@@ -10,14 +10,14 @@ namespace RollingUpgrade.Nodes.Shells;
 /// host key checked against a pinned fingerprint or known_hosts and refused when unknown or
 /// changed, re-opened when it drops.
 /// </summary>
-public sealed class SshConnection(NodeSpec node, AccessSpec access, string planFolder) : IDisposable
+/// <param name="passphrasePrompt">Asks for a key's passphrase when the plan gives none (a terminal); null never asks.</param>
+internal sealed class SshConnection(NodeSpec node, AccessSpec access, string planFolder, Func<string, string?>? passphrasePrompt = null) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SshClient? _client;
     private string? _refusal;
 
     /// <summary>Asks the operator for a key's passphrase when no environment variable holds it (set by the CLI on a terminal).</summary>
-    public static Func<string, string?>? PassphrasePrompt { get; set; }
 
     public int Port => node.SshPort ?? access.Port;
 
@@ -115,7 +115,7 @@ public sealed class SshConnection(NodeSpec node, AccessSpec access, string planF
             {
                 key = passphrase is null ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
             }
-            catch (SshPassPhraseNullOrEmptyException) when (PassphrasePrompt?.Invoke(path) is { Length: > 0 } typed)
+            catch (SshPassPhraseNullOrEmptyException) when (passphrasePrompt?.Invoke(path) is { Length: > 0 } typed)
             {
                 key = new PrivateKeyFile(path, typed);
             }
@@ -184,4 +184,4 @@ public sealed class SshConnection(NodeSpec node, AccessSpec access, string planF
 }
 
 /// <summary>The node's host key is unknown, changed or revoked; nothing was sent to it.</summary>
-public sealed class HostKeyRefusedException(string message) : Exception(message);
+internal sealed class HostKeyRefusedException(string message) : Exception(message);

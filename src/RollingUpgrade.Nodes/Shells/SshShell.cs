@@ -13,7 +13,7 @@ namespace RollingUpgrade.Nodes.Shells;
 /// shell's start-up is paid once per node rather than per command; a command with standard input
 /// gets an exec request of its own.
 /// </summary>
-public sealed class SshShell(SshConnection connection) : INodeShell
+internal sealed class SshShell(SshConnection connection) : INodeShell
 {
     public async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using RollingUpgrade.Planning;
 
 namespace RollingUpgrade.Tests.Execution;
 
-public sealed class ActionFaults(Action<Step, FaultPoint, string> action) : IRunFaults
+internal sealed class ActionFaults(Action<Step, FaultPoint, string> action) : IRunFaults
 {
     public void At(Step step, FaultPoint point, string phase) => action(step, point, phase);
 }

@@ -7,7 +7,7 @@ using RollingUpgrade.Plans.Model;
 namespace RollingUpgrade.Tests.Fakes;
 
 /// <summary>A plan, a fake world, fake adapters, a fake clock and a temp state folder, ready to run.</summary>
-public sealed class RunHarness : IDisposable
+internal sealed class RunHarness : IDisposable
 {
     public RunHarness(string planText, Func<TimeProvider, FakeWorld>? world = null)
     {

@@ -1,11 +1,5 @@
 namespace RollingUpgrade.Plans.Model;
 
-public enum AccessKind
-{
-    Ssh,
-    Local,
-}
-
 /// <summary>How commands reach the nodes. Secrets are never stored here, only where to find them.</summary>
 public sealed record AccessSpec
 {

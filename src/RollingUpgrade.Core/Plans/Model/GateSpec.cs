@@ -1,19 +1,5 @@
 namespace RollingUpgrade.Plans.Model;
 
-public static class GateKinds
-{
-    public const string Membership = "membership";
-    public const string Status = "status";
-    public const string Version = "version";
-    public const string Command = "command";
-    public const string Http = "http";
-    public const string Tcp = "tcp";
-    public const string XmppLogin = "xmpp-login";
-    public const string LoadBalancerErrors = "lb-errors";
-
-    public static readonly IReadOnlyList<string> All = [Membership, Status, Version, Command, Http, Tcp, XmppLogin, LoadBalancerErrors];
-}
-
 /// <summary>A check that must pass before the run goes on.</summary>
 public sealed record GateSpec(string Name, string Kind)
 {
@@ -38,10 +24,4 @@ public sealed record GateSpec(string Name, string Kind)
 
     /// <summary>lb-errors: how many new connection errors or 5xx between two readings fail the gate.</summary>
     public long MaxNewErrors { get; init; }
-}
-
-public enum RollbackPolicy
-{
-    Halt,
-    Rollback,
 }

@@ -1,19 +1,5 @@
 namespace RollingUpgrade.Plans.Model;
 
-public enum ProductKind
-{
-    MongooseIm,
-    Ejabberd,
-    Generic,
-}
-
-public enum MongooseCliDialect
-{
-    Auto,
-    Legacy,
-    GraphQl,
-}
-
 /// <summary>What runs on the nodes and how to ask it things.</summary>
 public sealed record ProductSpec
 {

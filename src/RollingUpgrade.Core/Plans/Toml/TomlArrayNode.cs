@@ -1,6 +1,6 @@
 namespace RollingUpgrade.Plans.Toml;
 
-public sealed class TomlArrayNode(SourceLocation location) : TomlNode(location)
+internal sealed class TomlArrayNode(SourceLocation location) : TomlNode(location)
 {
     public List<TomlNode> Items { get; } = [];
 

@@ -24,5 +24,3 @@ public sealed class TomlTableNode(SourceLocation location) : TomlNode(location)
         _order.Add(entry.Key);
     }
 }
-
-public sealed record TomlTableEntry(string Key, SourceLocation KeyLocation, TomlNode Value);

@@ -1,7 +1,7 @@
 namespace RollingUpgrade.Plans.Toml;
 
 /// <summary>A scalar: string, integer, float, boolean or date-time.</summary>
-public sealed class TomlValueNode(SourceLocation location, object value) : TomlNode(location)
+internal sealed class TomlValueNode(SourceLocation location, object value) : TomlNode(location)
 {
     public object Value { get; } = value;
 

@@ -1,0 +1,10 @@
+using System.Collections.Concurrent;
+
+namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
+
+public enum DestinationAdminState
+{
+    Ready,
+    Drain,
+    Maintenance,
+}

@@ -1,0 +1,9 @@
+using System.Net;
+
+namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
+
+public enum ListenerKind
+{
+    Http,
+    Tcp,
+}

@@ -1,0 +1,4 @@
+namespace RollingUpgrade.Cli;
+
+/// <summary>Where a command writes, and the adapters it uses (tests pass fakes).</summary>
+internal sealed record CliIO(TextWriter Output, TextWriter Error, Ports.IAdapterFactory Adapters);

@@ -1,0 +1,28 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+public sealed record RunOptions
+{
+    public required string StateRoot { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public IRunObserver Observer { get; init; } = new RecordingObserver();
+
+    public CancellationToken StopRequested { get; init; }
+
+    public bool TakeOverStaleLock { get; init; }
+
+    public InFlightChoice InFlight { get; init; } = InFlightChoice.Verify;
+
+    /// <summary>Fault injection for tests of the journal and resume.</summary>
+    internal IRunFaults? Faults { get; init; }
+
+    public SecretRedactor Redactor { get; init; } = new();
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace RollingUpgrade.Journaling;
+
+/// <summary>The record types a journal holds.</summary>
+public static class JournalTypes
+{
+    public const string RunStarted = "run-started";
+    public const string RunResumed = "run-resumed";
+    public const string StepStarted = "step-started";
+    public const string StepSucceeded = "step-succeeded";
+    public const string StepFailed = "step-failed";
+    public const string StepVerified = "step-verified";
+    public const string Fact = "fact";
+    public const string RollbackStarted = "rollback-started";
+    public const string RunFinished = "run-finished";
+}

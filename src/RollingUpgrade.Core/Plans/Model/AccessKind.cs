@@ -1,0 +1,7 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum AccessKind
+{
+    Ssh,
+    Local,
+}

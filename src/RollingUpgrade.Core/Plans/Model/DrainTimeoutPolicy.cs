@@ -1,0 +1,8 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum DrainTimeoutPolicy
+{
+    Fail,
+    Evict,
+    Stop,
+}

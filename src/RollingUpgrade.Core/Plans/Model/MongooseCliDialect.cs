@@ -1,0 +1,8 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum MongooseCliDialect
+{
+    Auto,
+    Legacy,
+    GraphQl,
+}

@@ -1,0 +1,8 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum ProductKind
+{
+    MongooseIm,
+    Ejabberd,
+    Generic,
+}

@@ -1,0 +1,16 @@
+namespace RollingUpgrade.Plans.Model;
+
+public sealed record RollingStrategySpec(DrainSpec Drain) : StrategySpec(Drain)
+{
+    public int BatchSize { get; init; } = 1;
+
+    /// <summary>Nodes able to handle the traffic; a batch may take at most nodes minus this many out.</summary>
+    public required int CapacityNodes { get; init; }
+
+    public TimeSpan PauseBetweenNodes { get; init; }
+
+    public TimeSpan? MaxMixedVersionWindow { get; init; }
+
+    /// <summary>Node names in upgrade order; the plan's node order when empty.</summary>
+    public IReadOnlyList<string> Order { get; init; } = [];
+}

@@ -1,0 +1,7 @@
+namespace RollingUpgrade.Plans.Model;
+
+public enum TrafficRollbackMode
+{
+    Immediate,
+    Stepped,
+}

@@ -1,0 +1,5 @@
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Ports;
+
+public sealed record GateOutcome(bool Passed, string Detail);

@@ -1,0 +1,6 @@
+namespace RollingUpgrade.Ports;
+
+public interface IShellFactory
+{
+    INodeShell For(Plans.Model.NodeSpec node);
+}

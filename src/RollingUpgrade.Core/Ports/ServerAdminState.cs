@@ -1,0 +1,10 @@
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Ports;
+
+public enum ServerAdminState
+{
+    Ready,
+    Drain,
+    Maintenance,
+}
