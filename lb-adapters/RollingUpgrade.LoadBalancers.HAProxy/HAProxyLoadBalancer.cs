@@ -16,13 +16,13 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
     private readonly HAProxySettings _settings;
     private readonly TimeProvider _time;
 
-    public HAProxyLoadBalancer(LoadBalancerSpec spec, TimeProvider? time = null)
+    public HAProxyLoadBalancer(LoadBalancerSpec spec, TimeProvider? time = null, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         _spec = spec;
         _settings = (HAProxySettings)spec.Settings;
         _time = time ?? TimeProvider.System;
-        Instances = _settings.Sockets.Select(s => new HAProxyRuntimeClient(new HAProxyEndpoint(s), _settings.Timeout, _time)).ToList();
+        Instances = _settings.Sockets.Select(s => new HAProxyRuntimeClient(new HAProxyEndpoint(s), _settings.Timeout, _time, log)).ToList();
         ReadyTimeout = _settings.ReadyTimeout;
     }
 

@@ -19,8 +19,11 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
     private readonly YarpSettings _settings;
     private readonly TimeProvider _time;
 
-    public YarpLoadBalancer(LoadBalancerSpec spec, HttpMessageHandler? handler = null, TimeProvider? time = null)
+    private readonly Microsoft.Extensions.Logging.ILogger _log;
+
+    public YarpLoadBalancer(LoadBalancerSpec spec, HttpMessageHandler? handler = null, TimeProvider? time = null, Microsoft.Extensions.Logging.ILogger? log = null)
     {
+        _log = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(spec);
         Name = spec.Name;
         _settings = (YarpSettings)spec.Settings;
@@ -116,7 +119,9 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
         HttpResponseMessage response;
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            ProxyLog.AdminCall(_log, method.Method, path, (int)response.StatusCode, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (HttpRequestException e)
         {

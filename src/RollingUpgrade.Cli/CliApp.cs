@@ -10,12 +10,22 @@ public static class CliApp
     public static async Task<int> RunAsync(
         string[] args, TextWriter output, TextWriter error, Ports.IAdapterFactory? adapters = null, Func<string, string?>? passphrasePrompt = null)
     {
-        var io = new CliIO(output, error, adapters ?? new Adapters.CliAdapterFactory(passphrasePrompt));
+        using var logging = new Logging.CliLogging();
+        var io = new CliIO(output, error, adapters ?? new Adapters.CliAdapterFactory(passphrasePrompt, logging), logging);
         var root = new RootCommand("Zero-downtime upgrades of clustered servers behind load balancers (MongooseIM, ejabberd, generic).");
         foreach (var command in PlanCommands.Create(io))
         {
             root.Add(command);
         }
+
+        var logFile = new Option<string?>("--log-file")
+        {
+            Description = "write a diagnostic log (retries, timeouts, every command and step) to this file; secrets are redacted",
+            Recursive = true,
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "write the diagnostic log to stderr", Recursive = true };
+        root.Add(logFile);
+        root.Add(verbose);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -26,6 +36,16 @@ public static class CliApp
             }
 
             await error.WriteLineAsync("run `rollingupgrade --help` for usage").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            logging.Configure(parsed.GetValue(logFile), parsed.GetValue(verbose), error);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"rollingupgrade: cannot write the log file: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
 

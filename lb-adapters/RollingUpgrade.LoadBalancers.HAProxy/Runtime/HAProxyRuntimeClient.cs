@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net.Sockets;
 using System.Text;
 using Polly;
@@ -13,10 +16,12 @@ namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 public sealed class HAProxyRuntimeClient
 {
     private readonly ResiliencePipeline _connect;
+    private readonly ILogger _log;
 
-    public HAProxyRuntimeClient(HAProxyEndpoint endpoint, TimeSpan timeout, TimeProvider? time = null)
+    public HAProxyRuntimeClient(HAProxyEndpoint endpoint, TimeSpan timeout, TimeProvider? time = null, ILogger? log = null)
     {
         Endpoint = endpoint;
+        _log = log ?? NullLogger.Instance;
         Timeout = timeout;
         _connect = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
             .AddRetry(new RetryStrategyOptions
@@ -26,6 +31,11 @@ public sealed class HAProxyRuntimeClient
                 Delay = TimeSpan.FromMilliseconds(200),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
+                OnRetry = retry =>
+                {
+                    HAProxyLog.Retrying(_log, Endpoint.ToString(), retry.AttemptNumber + 1, retry.Outcome.Exception?.Message ?? "no answer");
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
     }
@@ -43,6 +53,7 @@ public sealed class HAProxyRuntimeClient
             throw new ArgumentException("a runtime API command is one line", nameof(command));
         }
 
+        var started = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try
@@ -57,10 +68,12 @@ public sealed class HAProxyRuntimeClient
                 reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
             }
 
+            HAProxyLog.Command(_log, Endpoint.ToString(), FirstWords(command), reply.Length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return reply.ToString();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            HAProxyLog.TimedOut(_log, Endpoint.ToString(), FirstWords(command), Timeout.TotalSeconds);
             throw new TransientException($"HAProxy runtime API at {Endpoint} did not answer '{FirstWords(command)}' within {Timeout.TotalSeconds:0.#}s");
         }
         catch (Exception e) when (e is SocketException or IOException)

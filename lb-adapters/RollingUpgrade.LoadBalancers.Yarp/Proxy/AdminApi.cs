@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
@@ -34,9 +36,16 @@ internal static class AdminApi
 {
     public static void Map(WebApplication app, ProxyRegistry registry, int port, string? token)
     {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RollingUpgrade.Proxy.Admin");
         var admin = app.MapGroup("/v1").RequireHost($"*:{port}");
         admin.AddEndpointFilter(async (context, next) =>
         {
+            var request = context.HttpContext.Request;
+            context.HttpContext.Response.OnCompleted(() =>
+            {
+                ProxyLog.AdminServed(log, request.Method, request.Path.Value ?? string.Empty, context.HttpContext.Response.StatusCode);
+                return Task.CompletedTask;
+            });
             if (token is not null && context.HttpContext.Request.Headers.Authorization.ToString() != $"Bearer {token}")
             {
                 return Results.Json(new { error = "a bearer token is required: Authorization: Bearer <token>" }, statusCode: StatusCodes.Status401Unauthorized);

@@ -20,21 +20,34 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 public sealed class EmbeddedProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ProxyOptions _options;
 
-    private EmbeddedProxy(WebApplication app, ProxyRegistry registry)
+    private EmbeddedProxy(WebApplication app, ProxyRegistry registry, ProxyOptions options)
     {
         _app = app;
         Registry = registry;
+        _options = options;
     }
 
     public ProxyRegistry Registry { get; }
 
-    public static EmbeddedProxy Build(ProxyOptions options, string? token = null)
+    /// <param name="logging">
+    /// Where the proxy logs (startup, listener errors, admin API calls); null keeps it silent,
+    /// as when the demo embeds it. ASP.NET's own categories are kept to warnings.
+    /// </param>
+    public static EmbeddedProxy Build(ProxyOptions options, string? token = null, ILoggerFactory? logging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var registry = new ProxyRegistry(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            builder.Services.AddSingleton(logging);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning);
+        }
+
+        var tcpLog = (logging ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("RollingUpgrade.Proxy.Tcp");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.Admin.Listen);
@@ -47,7 +60,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
                 else
                 {
                     var cluster = listener.Cluster;
-                    kestrel.Listen(listener.Listen, l => l.Run(connection => new TcpProxy(registry).HandleAsync(connection, cluster)));
+                    kestrel.Listen(listener.Listen, l => l.Run(connection => new TcpProxy(registry, tcpLog).HandleAsync(connection, cluster)));
                 }
             }
         });
@@ -68,7 +81,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             pipeline.Use(TrackAsync);
             pipeline.UsePassiveHealthChecks();
         });
-        return new EmbeddedProxy(app, registry);
+        return new EmbeddedProxy(app, registry, options);
 
         async Task TrackAsync(HttpContext context, Func<Task> next)
         {
@@ -84,7 +97,13 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RollingUpgrade.Proxy");
+        ProxyLog.Started(log, _options.Admin.Listen.ToString(),
+            string.Join(", ", _options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}")));
+    }
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 

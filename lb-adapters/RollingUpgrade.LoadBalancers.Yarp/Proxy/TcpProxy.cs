@@ -9,7 +9,7 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 /// destination picked by weight among those taking traffic, and is tracked so it can be counted
 /// and evicted. Draining only stops new connections; open ones continue.
 /// </summary>
-internal sealed class TcpProxy(ProxyRegistry registry)
+internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logging.ILogger log)
 {
     public async Task HandleAsync(ConnectionContext connection, string cluster)
     {
@@ -26,6 +26,7 @@ internal sealed class TcpProxy(ProxyRegistry registry)
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
+                ProxyLog.UpstreamRefused(log, cluster, destination.Name, $"{destination.Options.Host}:{destination.Options.TcpPort}", e.Message);
                 destination.CountError();
                 upstream.Dispose();
                 continue;

@@ -8,8 +8,13 @@ namespace RollingUpgrade.Cli.Adapters;
 
 /// <summary>The real adapters, chosen by the kinds a plan names.</summary>
 /// <param name="passphrasePrompt">Asks for an SSH key's passphrase on a terminal; null never asks.</param>
-internal sealed class CliAdapterFactory(Func<string, string?>? passphrasePrompt = null) : IAdapterFactory, IPlanInspector
+/// <param name="logging">The command's diagnostic log, configured once its options are parsed.</param>
+internal sealed class CliAdapterFactory(Func<string, string?>? passphrasePrompt = null, Logging.CliLogging? logging = null)
+    : IAdapterFactory, IPlanInspector
 {
+    private Microsoft.Extensions.Logging.ILoggerFactory Logs =>
+        logging?.Factory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
     private static readonly HttpClient AwsHttp = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(10) })
     {
         Timeout = TimeSpan.FromSeconds(30),
@@ -29,8 +34,8 @@ internal sealed class CliAdapterFactory(Func<string, string?>? passphrasePrompt 
 
     public ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan) => spec.Kind switch
     {
-        LoadBalancerKinds.HAProxy => new HAProxyLoadBalancer(spec),
-        LoadBalancerKinds.Yarp => new LoadBalancers.Yarp.YarpLoadBalancer(spec),
+        LoadBalancerKinds.HAProxy => new HAProxyLoadBalancer(spec, log: Logs.CreateLogger("RollingUpgrade.HAProxy")),
+        LoadBalancerKinds.Yarp => new LoadBalancers.Yarp.YarpLoadBalancer(spec, log: Logs.CreateLogger("RollingUpgrade.Yarp")),
         LoadBalancerKinds.AwsElbV2 => CreateElbV2(spec, plan),
         _ => throw new NotSupportedException($"load balancer kind \"{spec.Kind}\" is not available in this build"),
     };
@@ -69,7 +74,7 @@ internal sealed class CliAdapterFactory(Func<string, string?>? passphrasePrompt 
 
     public IProduct CreateProduct(Plan plan, IShellFactory shells, ICommandValues values) => ProductFactory.Create(plan, shells, values);
 
-    public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan, passphrasePrompt);
+    public IShellFactory CreateShells(Plan plan) => new ShellFactory(plan, passphrasePrompt, Logs);
 
     public IGateProbe CreateGateProbe(Plan plan) => new Nodes.Gates.NetworkGateProbe();
 }

@@ -17,6 +17,7 @@ internal static class PlanFile
             return null;
         }
 
+        RunCommand.SecretsFromEnvironment(result.Plan!, io.Logging.Redactor);
         return inspect ? await InspectAsync(io, result.Plan!, json).ConfigureAwait(false) : result.Plan;
     }
 

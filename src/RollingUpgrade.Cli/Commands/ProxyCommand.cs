@@ -32,7 +32,14 @@ internal sealed class ProxyCommand(CliIO io, string path)
             return ExitCodes.BadInput;
         }
 
-        await using var proxy = EmbeddedProxy.Build(options, token);
+        io.Logging.Redactor.Add(token);
+        if (!io.Logging.Configured)
+        {
+            // A long-running proxy tells what it does (startup, listener errors, admin calls) on stderr.
+            io.Logging.Configure(null, verbose: false, io.Error, Microsoft.Extensions.Logging.LogLevel.Information);
+        }
+
+        await using var proxy = EmbeddedProxy.Build(options, token, io.Logging.Factory);
         await proxy.StartAsync().ConfigureAwait(false);
         await io.Output.WriteLineAsync($"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters; {string.Join(", ", options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}"))}").ConfigureAwait(false);
         await proxy.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);

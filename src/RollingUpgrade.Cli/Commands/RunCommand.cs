@@ -35,7 +35,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        var redactor = SecretsFromEnvironment(plan);
+        var redactor = SecretsFromEnvironment(plan, io.Logging.Redactor);
         IRunObserver observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor);
         using var stop = new CancellationTokenSource();
         var presses = 0;
@@ -59,6 +59,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 TakeOverStaleLock = options.TakeOverStaleLock,
                 InFlight = options.InFlight,
                 Redactor = redactor,
+                Logging = io.Logging.Factory,
             };
             var outcome = resume
                 ? await Orchestrator.ResumeAsync(plan, adapters, runOptions).ConfigureAwait(false)
@@ -129,9 +130,9 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
     }
 
     /// <summary>Values of the environment variables the plan names for secrets are redacted everywhere.</summary>
-    internal static SecretRedactor SecretsFromEnvironment(Plans.Model.Plan plan)
+    internal static SecretRedactor SecretsFromEnvironment(Plans.Model.Plan plan, SecretRedactor? into = null)
     {
-        var redactor = new SecretRedactor();
+        var redactor = into ?? new SecretRedactor();
         var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv, plan.Product.ApiPasswordEnv }
             .Concat(plan.Gates.Select(g => g.PasswordEnv))
             .Concat(plan.LoadBalancers.Select(l => l.Settings is Plans.Model.YarpSettings y ? y.TokenEnv : null))

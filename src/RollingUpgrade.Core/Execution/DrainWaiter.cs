@@ -37,6 +37,8 @@ internal static class DrainWaiter
             // A balancer that cannot count (it only says "draining") is a ceiling: the node's own
             // count decides when there is one; without it, the wait lasts until the balancer is done.
             var total = Math.Max(fromBalancers, fromNode ?? (uncounted ? 1 : 0));
+            Diagnostics.EngineLog.DrainReading(context.Log, node.Name, fromBalancers,
+                fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted");
             if (total != last)
             {
                 context.Emit(RunEventTypes.Progress, $"{node.Name}: {fromBalancers} connection(s) at the load balancers{(uncounted ? " (and still draining where connections are not counted)" : string.Empty)}{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}", step,

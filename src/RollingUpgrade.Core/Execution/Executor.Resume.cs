@@ -35,6 +35,7 @@ internal sealed partial class Executor
 
         var rollback = records.LastOrDefault(r => r.Type == JournalTypes.RollbackStarted);
         context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = (rollback is null ? RunPhase.Forward : RunPhase.Rollback).Text() });
+        Diagnostics.EngineLog.RunBegan(context.Log, context.RunId, "resumed", context.Plan.SourcePath, context.Plan.Fingerprint);
         context.Emit(RunEventTypes.RunStarted, $"resuming run {context.RunId}");
 
         var forwardDone = DoneSteps(records, RunPhase.Forward);

@@ -1,5 +1,8 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
+using RollingUpgrade.Diagnostics;
 using RollingUpgrade.Events;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
@@ -20,7 +23,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     /// <summary>Set by Ctrl-C: finish at the next safe point.</summary>
     public CancellationToken StopRequested { get; init; }
 
-    public static ResiliencePipeline TransientPipeline(TimeProvider time) => new ResiliencePipelineBuilder { TimeProvider = time }
+    public static ResiliencePipeline TransientPipeline(TimeProvider time, ILogger? log = null) => new ResiliencePipelineBuilder { TimeProvider = time }
         .AddRetry(new Polly.Retry.RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<TransientException>(),
@@ -28,6 +31,12 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(500),
             UseJitter = true,
+            OnRetry = retry =>
+            {
+                EngineLog.Retrying(log ?? NullLogger.Instance, retry.AttemptNumber + 1, (long)retry.RetryDelay.TotalMilliseconds,
+                    retry.Outcome.Exception?.Message ?? "no answer");
+                return ValueTask.CompletedTask;
+            },
         })
         .Build();
 
@@ -44,6 +53,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 ["steps"] = context.Steps.Steps.Count.ToString(CultureInfo.InvariantCulture),
             },
         });
+        EngineLog.RunBegan(context.Log, context.RunId, "started", context.Plan.SourcePath, context.Plan.Fingerprint);
         context.Emit(RunEventTypes.RunStarted, $"run {context.RunId}: {context.Steps.Strategy} upgrade of {context.Plan.Cluster.Name} to {context.Plan.Upgrade.TargetVersion}, {context.Steps.Steps.Count} steps");
         return await ContinueForwardAsync(context.Steps.Steps, done: []).ConfigureAwait(false);
     }
@@ -95,6 +105,8 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         context.Values.Enter(step);
         var started = context.Journal.Append(new JournalRecord { Type = JournalTypes.StepStarted, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = step.Description });
         context.StepStartedAt = resumedAt ?? started.At;
+        EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
+        var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
         try
@@ -123,12 +135,14 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 InvalidOperationException or OperationCanceledException => (e.Message, true),
                 _ => ($"{e.GetType().Name}: {e.Message}", true),
             };
+            EngineLog.StepFailed(context.Log, step.Number, context.Phase.Text(), message, e);
             context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
             context.Emit(RunEventTypes.StepFailed, message, step);
             return new StepAttempt.Failed(message, touched, e is RollbackRequestedException);
         }
 
         faults?.At(step, FaultPoint.AfterExecute, context.Phase.Text());
+        EngineLog.StepSucceeded(context.Log, step.Number, context.Phase.Text(), (long)context.Time.GetElapsedTime(clock).TotalMilliseconds);
         context.Journal.Append(new JournalRecord { Type = JournalTypes.StepSucceeded, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id });
         context.Emit(RunEventTypes.StepSucceeded, step.Description, step, new Dictionary<string, string> { ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture) });
         faults?.At(step, FaultPoint.AfterRecord, context.Phase.Text());
@@ -175,6 +189,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         };
         context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase.Text(), Step = failedStep, Message = summary, Data = new() { ["outcome"] = word, ["next"] = next } });
         var outcome = new RunOutcome(status, summary, next) { RunId = context.RunId, FailedStep = failedStep };
+        EngineLog.RunEnded(context.Log, context.RunId, word);
         context.Emit(RunEventTypes.RunFinished, summary, null, new Dictionary<string, string> { ["outcome"] = word, ["next"] = next });
         return outcome;
     }

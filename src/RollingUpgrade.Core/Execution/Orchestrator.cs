@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using RollingUpgrade.Events;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
@@ -135,7 +136,8 @@ public static class Orchestrator
             Journal = journal,
             Observer = options.Observer,
             State = state,
-            Transient = Executor.TransientPipeline(options.Time),
+            Transient = Executor.TransientPipeline(options.Time, options.Logging.CreateLogger("RollingUpgrade.Engine")),
+            Log = options.Logging.CreateLogger("RollingUpgrade.Engine"),
         };
         var executor = new Executor(context, options.Faults) { StopRequested = options.StopRequested };
         try

@@ -28,6 +28,9 @@ internal sealed class RunContext
 
     public required IRunObserver Observer { get; init; }
 
+    /// <summary>The diagnostic log (not the run's story).</summary>
+    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     public required StateDirectory State { get; init; }
 
     public RunState Facts { get; init; } = new();

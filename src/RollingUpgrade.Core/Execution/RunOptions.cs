@@ -25,4 +25,7 @@ public sealed record RunOptions
     internal IRunFaults? Faults { get; init; }
 
     public SecretRedactor Redactor { get; init; } = new();
+
+    /// <summary>Diagnostic logging (retries, timeouts, every step's start and end); nothing by default.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory Logging { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 }

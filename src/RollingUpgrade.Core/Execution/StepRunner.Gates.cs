@@ -61,6 +61,7 @@ internal sealed partial class StepRunner
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {
+                Diagnostics.EngineLog.TimedOut(context.Log, $"gate '{gate.Name}'", node.Name, DurationText.Format(gate.Timeout));
                 outcome = new GateOutcome(false, $"no answer within {DurationText.Format(gate.Timeout)}");
             }
             catch (Exception e) when (e is TransientException or UnexpectedAnswerException or IOException)

@@ -41,6 +41,7 @@ internal sealed partial class StepRunner
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {
+                Diagnostics.EngineLog.TimedOut(context.Log, "start", node.Name, DurationText.Format(context.Plan.Product.StartTimeout));
                 throw new StepFailedException($"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)}");
             }
         }

@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using CliWrap;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RollingUpgrade.Nodes.Diagnostics;
+using RollingUpgrade.Plans.Model;
 using CliWrap.Buffered;
 using RollingUpgrade.Ports;
 using CommandResult = RollingUpgrade.Ports.CommandResult;
@@ -8,8 +12,10 @@ using CommandResult = RollingUpgrade.Ports.CommandResult;
 namespace RollingUpgrade.Nodes.Shells;
 
 /// <summary>Runs argument vectors as local processes (CliWrap); no shell parses them.</summary>
-internal sealed class LocalShell : INodeShell
+internal sealed class LocalShell(ILogger? log = null) : INodeShell
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+
     public async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(argv);
@@ -31,10 +37,12 @@ internal sealed class LocalShell : INodeShell
         try
         {
             var result = await command.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, CancellationToken.None, timeout.Token).ConfigureAwait(false);
+            NodesLog.CommandRan(_log, "local", ShellQuote.Display(vector), result.ExitCode, watch.ElapsedMilliseconds);
             return new CommandResult(result.ExitCode, result.StandardOutput, result.StandardError, watch.Elapsed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            NodesLog.CommandTimedOut(_log, "local", ShellQuote.Display(vector), options.Timeout.TotalSeconds);
             throw new TimeoutException($"'{vector[0]}' did not finish within {options.Timeout.TotalSeconds:0.#}s and was killed");
         }
         catch (System.ComponentModel.Win32Exception e)

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
 
@@ -6,8 +8,12 @@ namespace RollingUpgrade.Nodes.Shells;
 
 /// <summary>Shells for a plan's nodes: local processes, or one reused SSH connection per node.</summary>
 /// <param name="passphrasePrompt">Asks for an SSH key's passphrase on a terminal; null never asks.</param>
-public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePrompt = null) : IShellFactory, IDisposable
+/// <param name="logging">Diagnostic logging of connections and commands.</param>
+public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePrompt = null, ILoggerFactory? logging = null)
+    : IShellFactory, IDisposable
 {
+    private readonly ILogger _log = (logging ?? NullLoggerFactory.Instance).CreateLogger("RollingUpgrade.Shells");
+
     private readonly ConcurrentDictionary<string, SshConnection> _connections = new(StringComparer.Ordinal);
 
     public INodeShell For(NodeSpec node)
@@ -15,11 +21,11 @@ public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePro
         ArgumentNullException.ThrowIfNull(node);
         if (plan.Access.Kind == AccessKind.Local)
         {
-            return new LocalShell();
+            return new LocalShell(_log);
         }
 
         var folder = Path.GetDirectoryName(Path.GetFullPath(plan.SourcePath)) ?? ".";
-        return new SshShell(_connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt)));
+        return new SshShell(_connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt, _log)));
     }
 
     public void Dispose()

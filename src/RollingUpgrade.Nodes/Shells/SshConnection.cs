@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RollingUpgrade.Nodes.Diagnostics;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 using RollingUpgrade.Plans.Model;
@@ -11,8 +14,13 @@ namespace RollingUpgrade.Nodes.Shells;
 /// changed, re-opened when it drops.
 /// </summary>
 /// <param name="passphrasePrompt">Asks for a key's passphrase when the plan gives none (a terminal); null never asks.</param>
-internal sealed class SshConnection(NodeSpec node, AccessSpec access, string planFolder, Func<string, string?>? passphrasePrompt = null) : IDisposable
+/// <param name="log">Diagnostic log: connects, reconnects, failures.</param>
+internal sealed class SshConnection(
+    NodeSpec node, AccessSpec access, string planFolder, Func<string, string?>? passphrasePrompt = null, ILogger? log = null) : IDisposable
 {
+    /// <summary>Where connections and commands of this node are logged.</summary>
+    internal ILogger Log { get; } = log ?? NullLogger.Instance;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SshClient? _client;
     private string? _refusal;
@@ -33,8 +41,14 @@ internal sealed class SshConnection(NodeSpec node, AccessSpec access, string pla
                 return _client;
             }
 
+            if (_client is not null)
+            {
+                NodesLog.SshReconnecting(Log, Target);
+            }
+
             _client?.Dispose();
             _client = null;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var client = new SshClient(ConnectionInfo());
             client.HostKeyReceived += CheckHostKey;
             _refusal = null;
@@ -57,9 +71,11 @@ internal sealed class SshConnection(NodeSpec node, AccessSpec access, string pla
             catch (Exception e) when (e is SshException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 client.Dispose();
+                NodesLog.SshConnectFailed(Log, Target, e.Message);
                 throw new TransientException($"cannot connect over SSH to {Target}: {e.Message}", e);
             }
 
+            NodesLog.SshConnected(Log, Target, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _client = client;
             return client;
         }

@@ -1,3 +1,4 @@
+using RollingUpgrade.Nodes.Diagnostics;
 using System.Diagnostics;
 using Renci.SshNet;
 using Renci.SshNet.Common;
@@ -41,6 +42,7 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
             shell = await connection.RentShellAsync(timeout.Token).ConfigureAwait(false);
             var (exitCode, output, error) = await shell.RunAsync(text, timeout.Token).ConfigureAwait(false);
             connection.ReturnShell(shell);
+            NodesLog.CommandRan(connection.Log, connection.Target, text, exitCode, watch.ElapsedMilliseconds);
             return new CommandResult(exitCode, output, error, watch.Elapsed);
         }
         catch (OperationCanceledException)
@@ -51,6 +53,7 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
                 throw;
             }
 
+            NodesLog.CommandTimedOut(connection.Log, connection.Target, text, options.Timeout.TotalSeconds);
             throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
         }
         catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException or InvalidDataException)
