@@ -31,7 +31,7 @@ public sealed class ProxyFixture : IAsyncDisposable
     public IReadOnlyList<NodeSpec> Nodes { get; } = Enumerable.Range(1, 3).Select(i =>
         new NodeSpec($"n{i}", $"127.0.0.{30 + i}", $"demo{i}@127.0.0.{30 + i}", new Dictionary<string, string> { ["proxy"] = $"n{i}" })).ToList();
 
-    public static async Task<ProxyFixture> StartAsync(string? token = null)
+    public static async Task<ProxyFixture> StartAsync(string? token = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
     {
         var addresses = Enumerable.Range(1, 3).Select(i => $"127.0.0.{30 + i}").ToArray();
         var http = LoopbackPorts.FreeOnAll(addresses);
@@ -43,7 +43,7 @@ public sealed class ProxyFixture : IAsyncDisposable
                 new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
                 new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
             ]);
-        var fixture = new ProxyFixture(EmbeddedProxy.Build(options, token), options);
+        var fixture = new ProxyFixture(EmbeddedProxy.Build(options, token, logging), options);
         for (var i = 0; i < 3; i++)
         {
             var node = new DemoNode($"n{i + 1}", addresses[i], http, tcp, "1.0");
