@@ -20,10 +20,30 @@ internal static class HAProxyDrainBench
     {
         var trials = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         var folder = Directory.CreateTempSubdirectory("ru-bench-").FullName;
-        await using var backends = new BackendServers([("ej1", "127.0.0.11"), ("ej2", "127.0.0.12"), ("ej3", "127.0.0.13")]);
+        await using var backends = new BackendServers([
+            ("ej1", "127.0.0.11"),
+            ("ej2", "127.0.0.12"),
+            ("ej3", "127.0.0.13"),
+        ]);
         using var haproxy = new HAProxyInstance(folder, "a", backends, ["ej1", "ej2", "ej3"]);
-        var nodes = new[] { "ej1", "ej2", "ej3" }.Select((s, i) => new NodeSpec($"n{i + 1}", $"127.0.0.{11 + i}", $"e{i + 1}@h", new Dictionary<string, string> { ["edge"] = s })).ToList();
-        var adapter = new HAProxyLoadBalancer(new LoadBalancerSpec("edge", LoadBalancerKinds.HAProxy, new HAProxySettings([haproxy.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))));
+        var nodes = new[] { "ej1", "ej2", "ej3" }
+            .Select(
+                (s, i) =>
+                    new NodeSpec(
+                        $"n{i + 1}",
+                        $"127.0.0.{11 + i}",
+                        $"e{i + 1}@h",
+                        new Dictionary<string, string> { ["edge"] = s }
+                    )
+            )
+            .ToList();
+        var adapter = new HAProxyLoadBalancer(
+            new LoadBalancerSpec(
+                "edge",
+                LoadBalancerKinds.HAProxy,
+                new HAProxySettings([haproxy.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))
+            )
+        );
         await Task.Delay(1500);
 
         var lags = new List<double>();
@@ -34,7 +54,10 @@ internal static class HAProxyDrainBench
             await client.ConnectAsync("127.0.0.1", haproxy.TcpFrontendPort);
             var buffer = new byte[64];
             var read = await client.GetStream().ReadAsync(buffer);
-            var server = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Trim().Replace("hello-from-", string.Empty, StringComparison.Ordinal);
+            var server = System
+                .Text.Encoding.ASCII.GetString(buffer, 0, read)
+                .Trim()
+                .Replace("hello-from-", string.Empty, StringComparison.Ordinal);
             var node = nodes.First(n => n.IdIn("edge") == server);
             await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
 
@@ -73,11 +96,19 @@ internal static class HAProxyDrainBench
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         lags.Sort();
         Console.WriteLine($"haproxy-drain: {trials} trials, poll interval {PollInterval.TotalMilliseconds:0} ms");
-        Console.WriteLine($"  last client closed -> adapter sees 0: median {Percentile(lags, 50):0} ms, p95 {Percentile(lags, 95):0} ms, max {lags[^1]:0} ms ({lags[^1] / PollInterval.TotalMilliseconds:0.00} poll intervals)");
-        Console.WriteLine($"  one poll (3 nodes, 2 backends): {watch.Elapsed.TotalMilliseconds / polls:0.00} ms wall, {cpu.TotalMilliseconds / polls:0.000} ms CPU");
+        Console.WriteLine(
+            $"  last client closed -> adapter sees 0: median {Percentile(lags, 50):0} ms, p95 "
+                + $"{Percentile(lags, 95):0} ms, max {lags[^1]:0} ms ({lags[^1] / PollInterval.TotalMilliseconds:0.00} "
+                + $"poll intervals)"
+        );
+        Console.WriteLine(
+            $"  one poll (3 nodes, 2 backends): {watch.Elapsed.TotalMilliseconds / polls:0.00} ms wall, "
+                + $"{cpu.TotalMilliseconds / polls:0.000} ms CPU"
+        );
         Directory.Delete(folder, recursive: true);
         return 0;
     }
 
-    private static double Percentile(List<double> sorted, int p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+    private static double Percentile(List<double> sorted, int p) =>
+        sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
 }

@@ -10,7 +10,8 @@ namespace RollingUpgrade.Bench;
 /// <summary>
 /// What one call to a node costs on the rolling-upgrade harness (SSH to 127.0.0.11, ejabberd
 /// 23.01): SSH connections and commands, ejabberdctl calls, the same questions over ejabberd's HTTP
-/// API and the distribution probe, and the stop and start of the node. These are the parts the orchestrator's overhead is made of.
+/// API and the distribution probe, and the stop and start of the node. These are the parts the orchestrator's overhead
+/// is made of.
 /// </summary>
 internal static class NodeCallCostBench
 {
@@ -26,7 +27,13 @@ internal static class NodeCallCostBench
         async Task ConnectAndRunAsync(IEnumerable<Plans.Model.NodeSpec> nodes)
         {
             using var fresh = new ShellFactory(plan);
-            await Task.WhenAll(nodes.Select(async n => { await using var s = fresh.For(n); await s.RunAsync(["true"], options, CancellationToken.None); }));
+            await Task.WhenAll(
+                nodes.Select(async n =>
+                {
+                    await using var s = fresh.For(n);
+                    await s.RunAsync(["true"], options, CancellationToken.None);
+                })
+            );
         }
 
         var firstConnect = Stopwatch.StartNew();
@@ -36,13 +43,45 @@ internal static class NodeCallCostBench
         {
             ("SSH connect + `true`, first in the process", firstConnect.Elapsed),
             ("SSH connect + `true`", await MedianAsync(rounds, () => ConnectAndRunAsync([node]))),
-            ("SSH connect + `true` to three nodes at once", await MedianAsync(rounds, () => ConnectAndRunAsync(plan.Nodes))),
-            ("SSH command `true`", await MedianAsync(rounds, async () => { await using var s = shells.For(node); await s.RunAsync(["true"], new Ports.CommandOptions(TimeSpan.FromSeconds(10), false), CancellationToken.None); })),
-            ("ejabberdctl status over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["status"], CancellationToken.None))),
-            ("HTTP API status (with the version)", await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))),
-            ("ejabberdctl mnesia info over SSH", await MedianAsync(rounds, () => ctl.RunAsync(node, ["mnesia", "info"], CancellationToken.None))),
-            ("HTTP API mnesia_info (membership)", await MedianAsync(rounds, () => product.MembershipAsync(node, CancellationToken.None))),
-            ("HTTP API stats onlineusersnode", await MedianAsync(rounds, () => product.SessionCountAsync(node, CancellationToken.None))),
+            (
+                "SSH connect + `true` to three nodes at once",
+                await MedianAsync(rounds, () => ConnectAndRunAsync(plan.Nodes))
+            ),
+            (
+                "SSH command `true`",
+                await MedianAsync(
+                    rounds,
+                    async () =>
+                    {
+                        await using var s = shells.For(node);
+                        await s.RunAsync(
+                            ["true"],
+                            new Ports.CommandOptions(TimeSpan.FromSeconds(10), false),
+                            CancellationToken.None
+                        );
+                    }
+                )
+            ),
+            (
+                "ejabberdctl status over SSH",
+                await MedianAsync(rounds, () => ctl.RunAsync(node, ["status"], CancellationToken.None))
+            ),
+            (
+                "HTTP API status (with the version)",
+                await MedianAsync(rounds, () => product.StatusAsync(node, CancellationToken.None))
+            ),
+            (
+                "ejabberdctl mnesia info over SSH",
+                await MedianAsync(rounds, () => ctl.RunAsync(node, ["mnesia", "info"], CancellationToken.None))
+            ),
+            (
+                "HTTP API mnesia_info (membership)",
+                await MedianAsync(rounds, () => product.MembershipAsync(node, CancellationToken.None))
+            ),
+            (
+                "HTTP API stats onlineusersnode",
+                await MedianAsync(rounds, () => product.SessionCountAsync(node, CancellationToken.None))
+            ),
         };
 
         var stop = new List<TimeSpan>();

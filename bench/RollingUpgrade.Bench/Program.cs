@@ -3,9 +3,15 @@ using RollingUpgrade.Bench;
 return args.FirstOrDefault() switch
 {
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
-    "rolling-upgrade" => await RollingUpgradeBench.RunAsync(RepositoryRoot(), withAnsible: !args.Contains("--no-ansible")),
+    "rolling-upgrade" => await RollingUpgradeBench.RunAsync(
+        RepositoryRoot(),
+        withAnsible: !args.Contains("--no-ansible")
+    ),
     "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
-    "node-call-cost" => await NodeCallCostBench.RunAsync(RepositoryRoot(), args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8),
+    "node-call-cost" => await NodeCallCostBench.RunAsync(
+        RepositoryRoot(),
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
+    ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
     _ => Usage(),
 };
@@ -23,6 +29,10 @@ static string RepositoryRoot()
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | harness");
+    Console.Error.WriteLine(
+        "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
+            + "rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | "
+            + "harness"
+    );
     return 2;
 }

@@ -1,9 +1,9 @@
-using RollingUpgrade.Demo;
 using System.Diagnostics;
 using System.Globalization;
+using RollingUpgrade.Demo;
+using RollingUpgrade.Demo.Load;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Demo.Load;
 
 namespace RollingUpgrade.Bench;
 
@@ -25,16 +25,29 @@ internal static class RollingUpgradeBench
         Result? ansibleShutdown = null;
         if (withAnsible && File.Exists("/usr/bin/ansible-playbook"))
         {
-            ansibleDrain = await MeasureAsync("ansible drain", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: false));
-            ansibleShutdown = await MeasureAsync("ansible shutdown_sessions", h => AnsibleAsync(h, repositoryRoot, shutdownSessions: true));
+            ansibleDrain = await MeasureAsync(
+                "ansible drain",
+                h => AnsibleAsync(h, repositoryRoot, shutdownSessions: false)
+            );
+            ansibleShutdown = await MeasureAsync(
+                "ansible shutdown_sessions",
+                h => AnsibleAsync(h, repositoryRoot, shutdownSessions: true)
+            );
         }
 
         Console.WriteLine();
-        Console.WriteLine("| way | wall time | exit | orchestrator CPU | ops attempted | ops failed | sessions cut (clean/bare) | clients cut twice |");
+        Console.WriteLine(
+            "| way | wall time | exit | orchestrator CPU | ops attempted | ops failed | sessions cut (clean/bare) | "
+                + "clients cut twice |"
+        );
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in new[] { floor, orchestrator, ansibleDrain, ansibleShutdown }.OfType<Result>())
         {
-            Console.WriteLine($"| {r.Name} | {r.Wall.TotalSeconds:0.0} s | {r.ExitCode} | {(r.Cpu is { } cpu ? $"{cpu.TotalSeconds:0.00} s" : "-")} | {r.Attempted} | {r.Failed} | {r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} |");
+            Console.WriteLine(
+                $"| {r.Name} | {r.Wall.TotalSeconds:0.0} s | {r.ExitCode} | "
+                    + $"{(r.Cpu is { } cpu ? $"{cpu.TotalSeconds:0.00} s" : "-")} | {r.Attempted} | {r.Failed} | "
+                    + $"{r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} |"
+            );
         }
 
         Console.WriteLine();
@@ -42,14 +55,36 @@ internal static class RollingUpgradeBench
         return 0;
     }
 
-    private sealed record Result(string Name, TimeSpan Wall, int ExitCode, TimeSpan? Cpu, int Attempted, int Failed, int Cuts, int Clean, int Bare, int CutTwice);
+    private sealed record Result(
+        string Name,
+        TimeSpan Wall,
+        int ExitCode,
+        TimeSpan? Cpu,
+        int Attempted,
+        int Failed,
+        int Cuts,
+        int Clean,
+        int Bare,
+        int CutTwice
+    );
 
-    private static async Task<Result> MeasureAsync(string name, Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body)
+    private static async Task<Result> MeasureAsync(
+        string name,
+        Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body
+    )
     {
         Console.WriteLine($"== {name}: starting the harness");
         await using var harness = await UpgradeHarness.StartAsync(users: Clients);
         await using var load = new LoadDriver();
-        load.Start("127.0.0.1", harness.HAProxy.TcpFrontendPort, harness.Users, "localhost", harness.HAProxy.HttpFrontendPort, "/api/status", 20);
+        load.Start(
+            "127.0.0.1",
+            harness.HAProxy.TcpFrontendPort,
+            harness.Users,
+            "localhost",
+            harness.HAProxy.HttpFrontendPort,
+            "/api/status",
+            20
+        );
         await load.WaitAllLoggedInAsync(Clients, TimeSpan.FromSeconds(30));
         var watch = Stopwatch.StartNew();
         var (exitCode, cpu) = await body(harness);
@@ -59,14 +94,24 @@ internal static class RollingUpgradeBench
         Console.WriteLine(load.Summary());
         var events = load.Events;
         var cuts = events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
-        return new Result(name, wall, exitCode, cpu,
+        return new Result(
+            name,
+            wall,
+            exitCode,
+            cpu,
             events.Count(e => e.Operation != LoadOperations.Disconnect),
             events.Count(e => e.Operation != LoadOperations.Disconnect && !e.Succeeded),
-            cuts.Count, cuts.Count(c => c.Detail == "stream-close"), cuts.Count(c => c.Detail == "tcp-reset"),
-            cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1));
+            cuts.Count,
+            cuts.Count(c => c.Detail == "stream-close"),
+            cuts.Count(c => c.Detail == "tcp-reset"),
+            cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1)
+        );
     }
 
-    /// <summary>Each node: drain everywhere, wait for zero (same 4 s deadline, then 5 evictions/s), stop, install 24.0, start, ready, wait UP.</summary>
+    /// <summary>
+    /// Each node: drain everywhere, wait for zero (same 4 s deadline, then 5 evictions/s), stop, install 24.0, start,
+    /// ready, wait UP.
+    /// </summary>
     private static async Task<(int, TimeSpan?)> FloorAsync(UpgradeHarness harness)
     {
         var client = new HAProxyRuntimeClient(new HAProxyEndpoint(harness.HAProxy.SocketPath), TimeSpan.FromSeconds(5));
@@ -113,7 +158,10 @@ internal static class RollingUpgradeBench
                 await client.ExecuteMutationAsync($"set server {backend}/{server} state ready", CancellationToken.None);
             }
 
-            while ((await harness.ServerStatusAsync("be_xmpp"))[server] != "UP" || (await harness.ServerStatusAsync("be_http"))[server] != "UP")
+            while (
+                (await harness.ServerStatusAsync("be_xmpp"))[server] != "UP"
+                || (await harness.ServerStatusAsync("be_http"))[server] != "UP"
+            )
             {
                 await Task.Delay(50);
             }
@@ -124,7 +172,7 @@ internal static class RollingUpgradeBench
         Console.WriteLine("floor time by phase (summed over nodes):");
         foreach (var (name, time) in phases)
         {
-            Console.WriteLine($"  {time.TotalSeconds,6:0.00} s  {name}");
+            Console.WriteLine($"  {time.TotalSeconds, 6:0.00} s  {name}");
         }
 
         return (0, null);
@@ -145,7 +193,10 @@ internal static class RollingUpgradeBench
     /// <summary>Where the run's time went: each step's duration from its journal, summed by kind of step.</summary>
     private static void PrintStepTimes(string stateRoot)
     {
-        var journal = Directory.EnumerateFiles(stateRoot, "*.jsonl", SearchOption.AllDirectories).OrderBy(File.GetLastWriteTimeUtc).LastOrDefault();
+        var journal = Directory
+            .EnumerateFiles(stateRoot, "*.jsonl", SearchOption.AllDirectories)
+            .OrderBy(File.GetLastWriteTimeUtc)
+            .LastOrDefault();
         if (journal is null)
         {
             return;
@@ -164,7 +215,10 @@ internal static class RollingUpgradeBench
             {
                 started[step] = (record.At, record.StepId ?? record.Message ?? string.Empty);
             }
-            else if (record.Type == RollingUpgrade.Journaling.JournalTypes.StepSucceeded && started.TryGetValue(step, out var start))
+            else if (
+                record.Type == RollingUpgrade.Journaling.JournalTypes.StepSucceeded
+                && started.TryGetValue(step, out var start)
+            )
             {
                 var kind = start.Message.Split(':')[0];
                 byKind[kind] = byKind.GetValueOrDefault(kind) + (record.At - start.At);
@@ -174,27 +228,63 @@ internal static class RollingUpgradeBench
         Console.WriteLine("time by step (summed over nodes):");
         foreach (var (kind, time) in byKind.OrderByDescending(kv => kv.Value))
         {
-            Console.WriteLine($"  {time.TotalSeconds,6:0.00} s  {kind}");
+            Console.WriteLine($"  {time.TotalSeconds, 6:0.00} s  {kind}");
         }
     }
 
-    private static async Task<(int, TimeSpan?)> AnsibleAsync(UpgradeHarness harness, string repositoryRoot, bool shutdownSessions)
+    private static async Task<(int, TimeSpan?)> AnsibleAsync(
+        UpgradeHarness harness,
+        string repositoryRoot,
+        bool shutdownSessions
+    )
     {
         var folder = harness.Folder;
         harness.WritePlan(repositoryRoot);
         var inventory = Path.Combine(folder, "inventory.ini");
-        File.WriteAllText(inventory, string.Join("\n", Enumerable.Range(1, 3).Select(i =>
-            $"ej{i} ansible_host={harness.Cluster.Address(i)} ansible_port={harness.Sshd.Port} ansible_user=root ansible_ssh_private_key_file={folder}/ssh/id_ed25519 node_index={i}")) + "\n");
+        File.WriteAllText(
+            inventory,
+            string.Join(
+                "\n",
+                Enumerable
+                    .Range(1, 3)
+                    .Select(i =>
+                        $"ej{i} ansible_host={harness.Cluster.Address(i)} ansible_port={harness.Sshd.Port} "
+                        + $"ansible_user=root ansible_ssh_private_key_file={folder}/ssh/id_ed25519 node_index={i}"
+                    )
+            ) + "\n"
+        );
         var playbook = Path.Combine(repositoryRoot, "bench", "ansible", "rolling-upgrade.yml");
-        return await RunChildAsync("/usr/bin/ansible-playbook", ["-i", inventory, playbook,
-            "-e", $"harness={folder} ej={harness.Cluster.Folder} haproxy_socket={harness.HAProxy.SocketPath} shutdown_sessions={(shutdownSessions ? "true" : "false")}"],
-            new Dictionary<string, string> { ["ANSIBLE_HOST_KEY_CHECKING"] = "False", ["ANSIBLE_SSH_ARGS"] = $"-o UserKnownHostsFile={folder}/known_hosts" });
+        return await RunChildAsync(
+            "/usr/bin/ansible-playbook",
+            [
+                "-i",
+                inventory,
+                playbook,
+                "-e",
+                $"harness={folder} ej={harness.Cluster.Folder} haproxy_socket={harness.HAProxy.SocketPath} "
+                    + $"shutdown_sessions={(shutdownSessions ? "true" : "false")}",
+            ],
+            new Dictionary<string, string>
+            {
+                ["ANSIBLE_HOST_KEY_CHECKING"] = "False",
+                ["ANSIBLE_SSH_ARGS"] = $"-o UserKnownHostsFile={folder}/known_hosts",
+            }
+        );
     }
 
     /// <summary>Runs a child to completion; its CPU time is sampled from /proc until it exits.</summary>
-    private static async Task<(int, TimeSpan?)> RunChildAsync(string file, string[] args, Dictionary<string, string>? environment = null)
+    private static async Task<(int, TimeSpan?)> RunChildAsync(
+        string file,
+        string[] args,
+        Dictionary<string, string>? environment = null
+    )
     {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -225,7 +315,10 @@ internal static class RollingUpgradeBench
 
         await process.WaitForExitAsync();
         var text = await output + await error;
-        var log = Path.Combine(Path.GetTempPath(), $"rollingupgrade-bench-{Path.GetFileNameWithoutExtension(file)}.log");
+        var log = Path.Combine(
+            Path.GetTempPath(),
+            $"rollingupgrade-bench-{Path.GetFileNameWithoutExtension(file)}.log"
+        );
         await File.WriteAllTextAsync(log, text);
         Console.WriteLine(string.Join("\n", text.Split('\n').TakeLast(12)));
         Console.WriteLine($"(whole output: {log})");

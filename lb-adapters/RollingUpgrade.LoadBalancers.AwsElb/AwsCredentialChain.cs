@@ -14,25 +14,41 @@ public static class AwsCredentialChain
         Amazon.Runtime.AWSCredentials identity;
         try
         {
-            identity = await new DefaultAWSCredentialsIdentityResolver().ResolveIdentityAsync(clientConfig: null, cancellationToken).ConfigureAwait(false);
+            identity = await new DefaultAWSCredentialsIdentityResolver()
+                .ResolveIdentityAsync(clientConfig: null, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (Amazon.Runtime.AmazonClientException e)
         {
-            throw new AwsCredentialsException($"no AWS credentials found ({FirstSentence(e.Message)}); set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is attached", e);
+            throw new AwsCredentialsException(
+                $"no AWS credentials found ({FirstSentence(e.Message)}); set AWS_PROFILE, "
+                    + $"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role is attached",
+                e
+            );
         }
 
         var immutable = await identity.GetCredentialsAsync().ConfigureAwait(false);
-        return new AwsCredentials(immutable.AccessKey, immutable.SecretKey, immutable.UseToken ? immutable.Token : null);
+        return new AwsCredentials(
+            immutable.AccessKey,
+            immutable.SecretKey,
+            immutable.UseToken ? immutable.Token : null
+        );
     }
 
     /// <summary>The plan's region, else AWS_REGION / AWS_DEFAULT_REGION; null when none is set.</summary>
     public static string? Region(string? fromPlan) =>
-        fromPlan ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_REGION")) ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
+        fromPlan
+        ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_REGION"))
+        ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION"));
 
-    /// <summary>The plan's endpoint, else AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 / AWS_ENDPOINT_URL, else the regional endpoint.</summary>
+    /// <summary>
+    /// The plan's endpoint, else AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 / AWS_ENDPOINT_URL, else the regional
+    /// endpoint.
+    /// </summary>
     public static Uri Endpoint(string? fromPlan, string region)
     {
-        var text = fromPlan
+        var text =
+            fromPlan
             ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2"))
             ?? NonEmpty(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"))
             ?? $"https://elasticloadbalancing.{region}.amazonaws.com/";

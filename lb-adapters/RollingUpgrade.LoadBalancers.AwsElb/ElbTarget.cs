@@ -18,7 +18,11 @@ public sealed record ElbTarget(string Id, int? Port)
         }
 
         var colon = text.LastIndexOf(':');
-        if (colon > 0 && text.IndexOf(':', StringComparison.Ordinal) == colon && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+        if (
+            colon > 0
+            && text.IndexOf(':', StringComparison.Ordinal) == colon
+            && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+        )
         {
             return new ElbTarget(text[..colon], port);
         }

@@ -46,16 +46,24 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     /// <summary>How often target health is read while waiting for a target to register or drain.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
-    public async Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ServerState>> ReadAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var health = await HealthAsync(nodes, cancellationToken).ConfigureAwait(false);
-        var shares = _settings.ListenerArn is null && _settings.RuleArn is null ? null : await GroupSharesAsync(cancellationToken).ConfigureAwait(false);
+        var shares =
+            _settings.ListenerArn is null && _settings.RuleArn is null
+                ? null
+                : await GroupSharesAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<ServerState>();
         foreach (var node in nodes)
         {
             var target = TargetOf(node);
-            var states = GroupsOf(node).Select(g => health[g].FirstOrDefault(h => target.Matches(h))?.State ?? "unused").ToList();
+            var states = GroupsOf(node)
+                .Select(g => health[g].FirstOrDefault(h => target.Matches(h))?.State ?? "unused")
+                .ToList();
             var registered = states.All(s => s is not ("draining" or "unused"));
             var draining = states.Any(s => s == "draining");
             int? percent = null;
@@ -64,32 +72,60 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 percent = GroupsOf(node).Select(g => shares.GetValueOrDefault(ResolvedArn(g))).Max();
             }
 
-            result.Add(new ServerState(Name, node.Name,
-                registered ? ServerAdminState.Ready : ServerAdminState.Drain,
-                states.All(s => s is "healthy" or "unavailable"),
-                draining ? 1 : 0,
-                percent,
-                ConnectionsCounted: false));
+            result.Add(
+                new ServerState(
+                    Name,
+                    node.Name,
+                    registered ? ServerAdminState.Ready : ServerAdminState.Drain,
+                    states.All(s => s is "healthy" or "unavailable"),
+                    draining ? 1 : 0,
+                    percent,
+                    ConnectionsCounted: false
+                )
+            );
         }
 
         return result;
     }
 
-    /// <summary>Node name -> whether its target is registered (not draining, not unused) in all of its target groups.</summary>
-    public async Task<IReadOnlyDictionary<string, bool>> RegisteredAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Node name -> whether its target is registered (not draining, not unused) in all of its target groups.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, bool>> RegisteredAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var health = await HealthAsync(nodes, cancellationToken).ConfigureAwait(false);
-        return nodes.ToDictionary(n => n.Name, n => GroupsOf(n).All(g => health[g].FirstOrDefault(h => TargetOf(n).Matches(h))?.State is { } s && s is not ("draining" or "unused")), StringComparer.Ordinal);
+        return nodes.ToDictionary(
+            n => n.Name,
+            n =>
+                GroupsOf(n)
+                    .All(g =>
+                        health[g].FirstOrDefault(h => TargetOf(n).Matches(h))?.State is { } s
+                        && s is not ("draining" or "unused")
+                    ),
+            StringComparer.Ordinal
+        );
     }
 
     /// <summary>Every target of the nodes' target groups, one DescribeTargetHealth per group.</summary>
-    private async Task<Dictionary<string, IReadOnlyList<TargetHealth>>> HealthAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, IReadOnlyList<TargetHealth>>> HealthAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         var health = new Dictionary<string, IReadOnlyList<TargetHealth>>(StringComparer.Ordinal);
         foreach (var group in nodes.SelectMany(GroupsOf).Distinct(StringComparer.Ordinal))
         {
-            health[group] = await _client.DescribeTargetHealthAsync(await ArnAsync(group, cancellationToken).ConfigureAwait(false), null, cancellationToken).ConfigureAwait(false);
+            health[group] = await _client
+                .DescribeTargetHealthAsync(
+                    await ArnAsync(group, cancellationToken).ConfigureAwait(false),
+                    null,
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
         }
 
         return health;
@@ -111,7 +147,9 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
             {
                 try
                 {
-                    await _client.DeregisterTargetsAsync(arn, [target.AsPair()], cancellationToken).ConfigureAwait(false);
+                    await _client
+                        .DeregisterTargetsAsync(arn, [target.AsPair()], cancellationToken)
+                        .ConfigureAwait(false);
                 }
                 catch (ElbV2Exception e) when (e.Code == "InvalidTarget")
                 {
@@ -121,7 +159,10 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 var now = await TargetStateAsync(arn, target, cancellationToken).ConfigureAwait(false);
                 if (now is not ("draining" or "unused"))
                 {
-                    throw new UnexpectedAnswerException($"{Name}: target {target} of node {node.Name} is still '{now}' in {group} after DeregisterTargets");
+                    throw new UnexpectedAnswerException(
+                        $"{Name}: target {target} of node {node.Name} is still '{now}' in {group} after "
+                            + $"DeregisterTargets"
+                    );
                 }
             }
         }
@@ -131,20 +172,30 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     /// Moves new traffic: <paramref name="greenPercent"/> to the green target groups. The current
     /// action list is read, the forward action rewritten, the whole list sent back and read again.
     /// </summary>
-    public async Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken)
+    public async Task SetTrafficShareAsync(
+        IReadOnlyList<NodeSpec> blue,
+        IReadOnlyList<NodeSpec> green,
+        int greenPercent,
+        CancellationToken cancellationToken
+    )
     {
         var current = await ReadRoutingAsync(cancellationToken).ConfigureAwait(false);
         var blueArns = await ArnsAsync(_settings.TargetGroups, cancellationToken).ConfigureAwait(false);
         var greenArns = await ArnsAsync(_settings.GreenTargetGroups, cancellationToken).ConfigureAwait(false);
         if (greenArns.Count == 0)
         {
-            throw new UnexpectedAnswerException($"{Name}: weighted cutover needs 'green_target_groups' (the new cluster's target groups)");
+            throw new UnexpectedAnswerException(
+                $"{Name}: weighted cutover needs 'green_target_groups' (the new cluster's target groups)"
+            );
         }
 
         var forwardIndex = current.Actions.ToList().FindIndex(a => a.Element(Ns + "Type")?.Value == "forward");
         if (forwardIndex < 0)
         {
-            throw new UnexpectedAnswerException($"{Name}: {current.Arn} has no forward action to weight (its actions: {string.Join(", ", current.Actions.Select(a => a.Element(Ns + "Type")?.Value))})");
+            throw new UnexpectedAnswerException(
+                $"{Name}: {current.Arn} has no forward action to weight (its actions: "
+                    + $"{string.Join(", ", current.Actions.Select(a => a.Element(Ns + "Type")?.Value))})"
+            );
         }
 
         var wanted = IsNlb(current)
@@ -154,19 +205,24 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         actions[forwardIndex] = ForwardAction(actions[forwardIndex], wanted, IsNlb(current));
         var after = _settings.RuleArn is { } rule
             ? await _client.ModifyRuleAsync(rule, actions, cancellationToken).ConfigureAwait(false)
-            : await _client.ModifyListenerAsync(_settings.ListenerArn!, actions, cancellationToken).ConfigureAwait(false);
+            : await _client
+                .ModifyListenerAsync(_settings.ListenerArn!, actions, cancellationToken)
+                .ConfigureAwait(false);
 
         // Read back from a fresh describe, not only from the modify answer.
         var shares = await GroupSharesAsync(cancellationToken).ConfigureAwait(false);
         var expected = Percentages(wanted);
         if (expected.Any(e => shares.GetValueOrDefault(e.Key) != e.Value) || after.Actions.Count != actions.Count)
         {
-            throw new UnexpectedAnswerException($"{Name}: after the change {current.Arn} forwards {Describe(shares)}, not {Describe(expected)}");
+            throw new UnexpectedAnswerException(
+                $"{Name}: after the change {current.Arn} forwards {Describe(shares)}, not {Describe(expected)}"
+            );
         }
     }
 
     /// <summary>ELBv2 cannot end connections; the node's product does that (see the drain policy).</summary>
-    public Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) => Task.FromResult(0L);
+    public Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) =>
+        Task.FromResult(0L);
 
     /// <summary>The listener's or rule's protocol and actions; null protocol for a rule (ALB only).</summary>
     public async Task<ListenerOrRule> ReadRoutingAsync(CancellationToken cancellationToken)
@@ -179,7 +235,9 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
 
         if (_settings.ListenerArn is { } listener)
         {
-            return (await _client.DescribeListenersAsync([listener], cancellationToken).ConfigureAwait(false)).SingleOrDefault()
+            return (
+                    await _client.DescribeListenersAsync([listener], cancellationToken).ConfigureAwait(false)
+                ).SingleOrDefault()
                 ?? throw new UnexpectedAnswerException($"{Name}: listener {listener} was not found");
         }
 
@@ -203,7 +261,14 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
             foreach (var member in groups.Elements(Ns + "member"))
             {
                 var arn = member.Element(Ns + "TargetGroupArn")?.Value ?? string.Empty;
-                weights[arn] = int.TryParse(member.Element(Ns + "Weight")?.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var w) ? w : 1;
+                weights[arn] = int.TryParse(
+                    member.Element(Ns + "Weight")?.Value,
+                    NumberStyles.Integer,
+                    CultureInfo.InvariantCulture,
+                    out var w
+                )
+                    ? w
+                    : 1;
             }
         }
         else if (forward?.Element(Ns + "TargetGroupArn")?.Value is { Length: > 0 } single)
@@ -215,7 +280,9 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     }
 
     /// <summary>Resolves every plan target group (names and ARNs) once; later calls use the cache.</summary>
-    public async Task<IReadOnlyDictionary<string, TargetGroupInfo>> TargetGroupsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, TargetGroupInfo>> TargetGroupsAsync(
+        CancellationToken cancellationToken
+    )
     {
         if (_groups is not null)
         {
@@ -227,7 +294,10 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         {
             if (_groups is null)
             {
-                var all = _settings.TargetGroups.Concat(_settings.GreenTargetGroups).Distinct(StringComparer.Ordinal).ToList();
+                var all = _settings
+                    .TargetGroups.Concat(_settings.GreenTargetGroups)
+                    .Distinct(StringComparer.Ordinal)
+                    .ToList();
                 var arns = all.Where(IsArn).ToList();
                 var names = all.Where(g => !IsArn(g)).ToList();
                 var found = new List<TargetGroupInfo>();
@@ -244,23 +314,46 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 var map = new Dictionary<string, TargetGroupInfo>(StringComparer.Ordinal);
                 foreach (var group in all)
                 {
-                    map[group] = found.FirstOrDefault(f => f.Arn == group || f.Name == group)
-                        ?? throw new UnexpectedAnswerException($"{Name}: target group '{group}' was not found in {AwsRegion}");
+                    map[group] =
+                        found.FirstOrDefault(f => f.Arn == group || f.Name == group)
+                        ?? throw new UnexpectedAnswerException(
+                            $"{Name}: target group '{group}' was not found in {AwsRegion}"
+                        );
                 }
 
                 // The API names no culprit when one of several is missing; find it, and what it may have meant.
-                async Task<IReadOnlyList<TargetGroupInfo>> DescribeAsync(IReadOnlyList<string> names, IReadOnlyList<string> arns)
+                async Task<IReadOnlyList<TargetGroupInfo>> DescribeAsync(
+                    IReadOnlyList<string> names,
+                    IReadOnlyList<string> arns
+                )
                 {
                     try
                     {
-                        return await _client.DescribeTargetGroupsAsync(names, arns, cancellationToken).ConfigureAwait(false);
+                        return await _client
+                            .DescribeTargetGroupsAsync(names, arns, cancellationToken)
+                            .ConfigureAwait(false);
                     }
                     catch (ElbV2Exception e) when (e.Code == "TargetGroupNotFound")
                     {
-                        var existing = await _client.DescribeTargetGroupsAsync([], [], cancellationToken).ConfigureAwait(false);
-                        var missing = names.Where(n => existing.All(g => g.Name != n)).Concat(arns.Where(a => existing.All(g => g.Arn != a))).ToList();
-                        throw new UnexpectedAnswerException(string.Join("; ", missing.Select(m =>
-                            $"{Name}: target group '{m}' was not found in {AwsRegion}{RollingUpgrade.Plans.Binding.Suggestions.DidYouMean(m, existing.Select(g => IsArn(m) ? g.Arn : g.Name).ToList())}")));
+                        var existing = await _client
+                            .DescribeTargetGroupsAsync([], [], cancellationToken)
+                            .ConfigureAwait(false);
+                        var missing = names
+                            .Where(n => existing.All(g => g.Name != n))
+                            .Concat(arns.Where(a => existing.All(g => g.Arn != a)))
+                            .ToList();
+                        throw new UnexpectedAnswerException(
+                            string.Join(
+                                "; ",
+                                missing.Select(m =>
+                                    $"{Name}: target group '{m}' was not found in {AwsRegion}"
+                                    + RollingUpgrade.Plans.Binding.Suggestions.DidYouMean(
+                                        m,
+                                        existing.Select(g => IsArn(m) ? g.Arn : g.Name).ToList()
+                                    )
+                                )
+                            )
+                        );
                     }
                 }
 
@@ -280,7 +373,10 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     private async Task<string> ArnAsync(string group, CancellationToken cancellationToken) =>
         (await TargetGroupsAsync(cancellationToken).ConfigureAwait(false))[group].Arn;
 
-    private async Task<IReadOnlyList<string>> ArnsAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ArnsAsync(
+        IReadOnlyList<string> groups,
+        CancellationToken cancellationToken
+    )
     {
         var list = new List<string>();
         foreach (var group in groups)
@@ -291,13 +387,16 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         return list;
     }
 
-    private string ResolvedArn(string group) => _groups is { } map && map.TryGetValue(group, out var info) ? info.Arn : group;
+    private string ResolvedArn(string group) =>
+        _groups is { } map && map.TryGetValue(group, out var info) ? info.Arn : group;
 
     private static bool IsArn(string group) => group.StartsWith("arn:", StringComparison.Ordinal);
 
     /// <summary>The node's target groups: the green ones for a green node when the plan names them.</summary>
     private IReadOnlyList<string> GroupsOf(NodeSpec node) =>
-        _plan.GreenNodes.Contains(node) && _settings.GreenTargetGroups.Count > 0 ? _settings.GreenTargetGroups : _settings.TargetGroups;
+        _plan.GreenNodes.Contains(node) && _settings.GreenTargetGroups.Count > 0
+            ? _settings.GreenTargetGroups
+            : _settings.TargetGroups;
 
     public ElbTarget TargetOf(NodeSpec node)
     {
@@ -309,7 +408,9 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     {
         try
         {
-            var health = await _client.DescribeTargetHealthAsync(arn, [target.AsPair()], cancellationToken).ConfigureAwait(false);
+            var health = await _client
+                .DescribeTargetHealthAsync(arn, [target.AsPair()], cancellationToken)
+                .ConfigureAwait(false);
             return health.FirstOrDefault(h => target.Matches(h))?.State ?? "unused";
         }
         catch (ElbV2Exception e) when (e.Code == "InvalidTarget")
@@ -318,19 +419,42 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         }
     }
 
-    private async Task WaitHealthyAsync(NodeSpec node, string arn, ElbTarget target, CancellationToken cancellationToken)
+    private async Task WaitHealthyAsync(
+        NodeSpec node,
+        string arn,
+        ElbTarget target,
+        CancellationToken cancellationToken
+    )
     {
-        var poll = await _time.PollAsync(PollInterval, _settings.ReadyTimeout,
-            async ct => (await _client.DescribeTargetHealthAsync(arn, [target.AsPair()], ct).ConfigureAwait(false)).FirstOrDefault(h => target.Matches(h)),
-            health => health?.State is "healthy" or "unavailable", cancellationToken).ConfigureAwait(false);
+        var poll = await _time
+            .PollAsync(
+                PollInterval,
+                _settings.ReadyTimeout,
+                async ct =>
+                    (
+                        await _client.DescribeTargetHealthAsync(arn, [target.AsPair()], ct).ConfigureAwait(false)
+                    ).FirstOrDefault(h => target.Matches(h)),
+                health => health?.State is "healthy" or "unavailable",
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         var now = poll.Last;
         if (!poll.Done)
         {
-            throw new UnexpectedAnswerException($"{Name}: target {target} of node {node.Name} is '{now?.State ?? "not registered"}'{(now?.Reason is { } reason ? $" ({reason})" : string.Empty)} {_settings.ReadyTimeout.TotalSeconds:0}s after registering; check the target group's health check, or raise ready_timeout");
+            throw new UnexpectedAnswerException(
+                $"{Name}: target {target} of node {node.Name} is '{now?.State ?? "not registered"}'"
+                    + $"{(now?.Reason is { } reason ? $" ({reason})" : string.Empty)} "
+                    + $"{_settings.ReadyTimeout.TotalSeconds:0}s after registering; check the target group's health "
+                    + $"check, or raise ready_timeout"
+            );
         }
     }
 
-    private static Dictionary<string, int> AlbShares(IReadOnlyList<string> blue, IReadOnlyList<string> green, int greenPercent)
+    private static Dictionary<string, int> AlbShares(
+        IReadOnlyList<string> blue,
+        IReadOnlyList<string> green,
+        int greenPercent
+    )
     {
         var shares = new Dictionary<string, int>(StringComparer.Ordinal);
         Split(blue, 100 - greenPercent);
@@ -347,9 +471,14 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
         }
     }
 
-    /// <summary>An NLB action forwards to one target group: the first green one once green holds half or more.</summary>
-    private static Dictionary<string, int> NlbShares(IReadOnlyList<string> blue, IReadOnlyList<string> green, int greenPercent) =>
-        new(StringComparer.Ordinal) { [greenPercent >= 50 ? green[0] : blue[0]] = 100 };
+    /// <summary>
+    /// An NLB action forwards to one target group: the first green one once green holds half or more.
+    /// </summary>
+    private static Dictionary<string, int> NlbShares(
+        IReadOnlyList<string> blue,
+        IReadOnlyList<string> green,
+        int greenPercent
+    ) => new(StringComparer.Ordinal) { [greenPercent >= 50 ? green[0] : blue[0]] = 100 };
 
     private static XElement ForwardAction(XElement current, IReadOnlyDictionary<string, int> shares, bool nlb)
     {
@@ -365,8 +494,17 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
             return action;
         }
 
-        var config = new XElement(Ns + "ForwardConfig", new XElement(Ns + "TargetGroups",
-            shares.Select(s => new XElement(Ns + "member", new XElement(Ns + "TargetGroupArn", s.Key), new XElement(Ns + "Weight", s.Value.ToString(CultureInfo.InvariantCulture))))));
+        var config = new XElement(
+            Ns + "ForwardConfig",
+            new XElement(
+                Ns + "TargetGroups",
+                shares.Select(s => new XElement(
+                    Ns + "member",
+                    new XElement(Ns + "TargetGroupArn", s.Key),
+                    new XElement(Ns + "Weight", s.Value.ToString(CultureInfo.InvariantCulture))
+                ))
+            )
+        );
         if (current.Element(Ns + "ForwardConfig")?.Element(Ns + "TargetGroupStickinessConfig") is { } stickiness)
         {
             config.Add(new XElement(stickiness));
@@ -379,9 +517,20 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
     private static Dictionary<string, int> Percentages(IReadOnlyDictionary<string, int> weights)
     {
         var total = weights.Values.Sum();
-        return weights.ToDictionary(w => w.Key, w => total == 0 ? 0 : (int)Math.Round(w.Value * 100.0 / total), StringComparer.Ordinal);
+        return weights.ToDictionary(
+            w => w.Key,
+            w => total == 0 ? 0 : (int)Math.Round(w.Value * 100.0 / total),
+            StringComparer.Ordinal
+        );
     }
 
     private static string Describe(IReadOnlyDictionary<string, int> shares) =>
-        string.Join(", ", shares.Select(s => $"{s.Value}% to {s.Key[(s.Key.IndexOf("targetgroup/", StringComparison.Ordinal) is var i and >= 0 ? i + 12 : 0)..]}"));
+        string.Join(
+            ", ",
+            shares.Select(s =>
+            {
+                var at = s.Key.IndexOf("targetgroup/", StringComparison.Ordinal);
+                return $"{s.Value}% to {s.Key[(at >= 0 ? at + 12 : 0)..]}";
+            })
+        );
 }

@@ -15,7 +15,13 @@ namespace RollingUpgrade.LoadBalancers.AwsElb;
 /// </summary>
 public static class ElbV2PlanInspector
 {
-    public static async Task<IReadOnlyList<PlanDiagnostic>> InspectAsync(Plan plan, LoadBalancerSpec spec, int index, Func<ElbV2LoadBalancer> adapter, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<PlanDiagnostic>> InspectAsync(
+        Plan plan,
+        LoadBalancerSpec spec,
+        int index,
+        Func<ElbV2LoadBalancer> adapter,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(spec);
@@ -31,7 +37,16 @@ public static class ElbV2PlanInspector
         }
         catch (AwsCredentialsException e)
         {
-            return [new PlanDiagnostic(plan.LocationOf(where), $"{spec.Name}: {e.Message}; target groups and listeners were not checked") { IsWarning = true }];
+            return
+            [
+                new PlanDiagnostic(
+                    plan.LocationOf(where),
+                    $"{spec.Name}: {e.Message}; target groups and listeners were not checked"
+                )
+                {
+                    IsWarning = true,
+                },
+            ];
         }
         catch (UnexpectedAnswerException e)
         {
@@ -39,22 +54,55 @@ public static class ElbV2PlanInspector
         }
         catch (Exception e) when (e is ElbV2Exception or HttpRequestException or TaskCanceledException)
         {
-            return [new PlanDiagnostic(plan.LocationOf(where), $"{spec.Name}: could not read ELBv2 ({e.Message}); target groups and listeners were not checked") { IsWarning = true }];
+            return
+            [
+                new PlanDiagnostic(
+                    plan.LocationOf(where),
+                    $"{spec.Name}: could not read ELBv2 ({e.Message}); target groups and listeners were not checked"
+                )
+                {
+                    IsWarning = true,
+                },
+            ];
         }
 
         var client = lb.Client;
         foreach (var group in groups.Values.DistinctBy(g => g.Arn))
         {
-            var attributes = await client.DescribeTargetGroupAttributesAsync(group.Arn, cancellationToken).ConfigureAwait(false);
-            var delay = attributes.TryGetValue("deregistration_delay.timeout_seconds", out var text) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
-                ? TimeSpan.FromSeconds(seconds)
-                : TimeSpan.FromSeconds(300);
-            result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.target_groups"), $"{spec.Name}: target group {group.Name} ({group.Protocol}, {group.TargetType} targets): deregistration delay {DurationText.Format(delay)}") { IsNote = true });
+            var attributes = await client
+                .DescribeTargetGroupAttributesAsync(group.Arn, cancellationToken)
+                .ConfigureAwait(false);
+            var delay =
+                attributes.TryGetValue("deregistration_delay.timeout_seconds", out var text)
+                && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+                    ? TimeSpan.FromSeconds(seconds)
+                    : TimeSpan.FromSeconds(300);
+            result.Add(
+                new PlanDiagnostic(
+                    plan.LocationOf($"{where}.target_groups"),
+                    $"{spec.Name}: target group {group.Name} ({group.Protocol}, {group.TargetType} targets): "
+                        + $"deregistration delay {DurationText.Format(delay)}"
+                )
+                {
+                    IsNote = true,
+                }
+            );
             if (delay < plan.Strategy.Drain.Timeout)
             {
-                result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.target_groups"),
-                    $"{spec.Name}: target group {group.Name} ends a deregistered target's connections after {DurationText.Format(delay)}, before strategy.drain.timeout ({DurationText.Format(plan.Strategy.Drain.Timeout)}); the load balancer would cut sessions that the drain policy means to wait for or evict at a pace: raise deregistration_delay.timeout_seconds to at least {(int)plan.Strategy.Drain.Timeout.TotalSeconds} or shorten the drain timeout")
-                { IsWarning = true });
+                result.Add(
+                    new PlanDiagnostic(
+                        plan.LocationOf($"{where}.target_groups"),
+                        $"{spec.Name}: target group {group.Name} ends a deregistered target's connections after "
+                            + $"{DurationText.Format(delay)}, before strategy.drain.timeout ("
+                            + $"{DurationText.Format(plan.Strategy.Drain.Timeout)}); the load balancer would cut "
+                            + $"sessions that the drain policy means to wait for or evict at a pace: raise "
+                            + $"deregistration_delay.timeout_seconds to at least "
+                            + $"{(int)plan.Strategy.Drain.Timeout.TotalSeconds} or shorten the drain timeout"
+                    )
+                    {
+                        IsWarning = true,
+                    }
+                );
             }
         }
 
@@ -63,8 +111,17 @@ public static class ElbV2PlanInspector
         {
             if (!registered[node.Name])
             {
-                result.Add(new PlanDiagnostic(plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"),
-                    $"node '{node.Name}': target {lb.TargetOf(node)} is not registered in {string.Join(", ", settings.TargetGroups)}; check its id and port, or register it before the run") { IsWarning = true });
+                result.Add(
+                    new PlanDiagnostic(
+                        plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"),
+                        $"node '{node.Name}': target {lb.TargetOf(node)} is not registered in "
+                            + $"{string.Join(", ", settings.TargetGroups)}; check its id and port, or register it "
+                            + $"before the run"
+                    )
+                    {
+                        IsWarning = true,
+                    }
+                );
             }
         }
 
@@ -75,8 +132,12 @@ public static class ElbV2PlanInspector
             {
                 var routing = await lb.ReadRoutingAsync(cancellationToken).ConfigureAwait(false);
                 var message = ElbV2LoadBalancer.IsNlb(routing)
-                    ? $"{spec.Name}: {routing.Arn} is a Network Load Balancer listener ({routing.Protocol}), which forwards to one target group: cutover swaps it from the blue to the green target group at the first step of 50% or more; steps below that keep all traffic on blue"
-                    : $"{spec.Name}: {(settings.RuleArn is null ? $"listener ({routing.Protocol})" : "rule")} {routing.Arn}: cutover writes a weighted forward action over the blue and green target groups at each step";
+                    ? $"{spec.Name}: {routing.Arn} is a Network Load Balancer listener ({routing.Protocol}), which "
+                        + $"forwards to one target group: cutover swaps it from the blue to the green target group at "
+                        + $"the first step of 50% or more; steps below that keep all traffic on blue"
+                    : $"{spec.Name}: {(settings.RuleArn is null ? $"listener ({routing.Protocol})" : "rule")} "
+                        + $"{routing.Arn}: cutover writes a weighted forward action over the blue and green target "
+                        + $"groups at each step";
                 result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.{key}"), message) { IsNote = true });
             }
             catch (Exception e) when (e is ElbV2Exception or UnexpectedAnswerException)

@@ -9,7 +9,9 @@ namespace RollingUpgrade.LoadBalancers.AwsElb;
 public sealed record AwsCredentials(string AccessKey, string SecretKey, string? SessionToken)
 {
     /// <summary>Never shows the secret or the token.</summary>
-    public override string ToString() => $"AwsCredentials {{ AccessKey = {AccessKey}, SecretKey = ***, SessionToken = {(SessionToken is null ? "none" : "***")} }}";
+    public override string ToString() =>
+        $"AwsCredentials {{ AccessKey = {AccessKey}, SecretKey = ***, SessionToken = "
+        + $"{(SessionToken is null ? "none" : "***")} }}";
 }
 
 /// <summary>
@@ -23,7 +25,10 @@ internal static partial class SigV4
     [GeneratedRegex(" +")]
     private static partial Regex Spaces();
 
-    /// <summary>The headers to sign: lower-case names, sorted; repeated names joined with commas; values trimmed, inner runs of spaces collapsed.</summary>
+    /// <summary>
+    /// The headers to sign: lower-case names, sorted; repeated names joined with commas; values trimmed, inner runs of
+    /// spaces collapsed.
+    /// </summary>
     public static (string Canonical, string Signed) CanonicalHeaders(IEnumerable<KeyValuePair<string, string>> headers)
     {
         var grouped = headers
@@ -31,48 +36,90 @@ internal static partial class SigV4
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => (Name: g.Key, Value: string.Join(',', g.Select(h => Spaces().Replace(h.Value.Trim(), " ")))))
             .ToList();
-        return (string.Concat(grouped.Select(h => $"{h.Name}:{h.Value}\n")), string.Join(';', grouped.Select(h => h.Name)));
+        return (
+            string.Concat(grouped.Select(h => $"{h.Name}:{h.Value}\n")),
+            string.Join(';', grouped.Select(h => h.Name))
+        );
     }
 
     /// <summary>Query parameters URI-encoded (RFC 3986 unreserved kept) and sorted by name, then value.</summary>
     public static string CanonicalQuery(IEnumerable<KeyValuePair<string, string>> query) =>
-        string.Join('&', query.Select(p => (Name: Encode(p.Key), Value: Encode(p.Value)))
-            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal)
-            .Select(p => $"{p.Name}={p.Value}"));
+        string.Join(
+            '&',
+            query
+                .Select(p => (Name: Encode(p.Key), Value: Encode(p.Value)))
+                .OrderBy(p => p.Name, StringComparer.Ordinal)
+                .ThenBy(p => p.Value, StringComparer.Ordinal)
+                .Select(p => $"{p.Name}={p.Value}")
+        );
 
-    public static string CanonicalRequest(string method, string path, string canonicalQuery, string canonicalHeaders, string signedHeaders, string payloadHash) =>
-        $"{method}\n{path}\n{canonicalQuery}\n{canonicalHeaders}\n{signedHeaders}\n{payloadHash}";
+    public static string CanonicalRequest(
+        string method,
+        string path,
+        string canonicalQuery,
+        string canonicalHeaders,
+        string signedHeaders,
+        string payloadHash
+    ) => $"{method}\n{path}\n{canonicalQuery}\n{canonicalHeaders}\n{signedHeaders}\n{payloadHash}";
 
     public static string Scope(DateTimeOffset at, string region, string service) =>
         $"{at.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}/{region}/{service}/aws4_request";
 
-    public static string AmzDate(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    public static string AmzDate(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
 
     public static string StringToSign(DateTimeOffset at, string region, string service, string canonicalRequest) =>
-        $"{Algorithm}\n{AmzDate(at)}\n{Scope(at, region, service)}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest)))}";
+        $"{Algorithm}\n{AmzDate(at)}\n{Scope(at, region, service)}\n"
+        + $"{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest)))}";
 
-    public static string Signature(string secretKey, DateTimeOffset at, string region, string service, string stringToSign)
+    public static string Signature(
+        string secretKey,
+        DateTimeOffset at,
+        string region,
+        string service,
+        string stringToSign
+    )
     {
         ArgumentNullException.ThrowIfNull(secretKey);
-        var key = HMACSHA256.HashData(Encoding.UTF8.GetBytes("AWS4" + secretKey), Encoding.UTF8.GetBytes(at.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)));
+        var key = HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes("AWS4" + secretKey),
+            Encoding.UTF8.GetBytes(at.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture))
+        );
         key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(region));
         key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(service));
         key = HMACSHA256.HashData(key, "aws4_request"u8.ToArray());
         return Hex(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(stringToSign)));
     }
 
-    public static string Authorization(AwsCredentials credentials, DateTimeOffset at, string region, string service, string signedHeaders, string signature)
+    public static string Authorization(
+        AwsCredentials credentials,
+        DateTimeOffset at,
+        string region,
+        string service,
+        string signedHeaders,
+        string signature
+    )
     {
         ArgumentNullException.ThrowIfNull(credentials);
-        return $"{Algorithm} Credential={credentials.AccessKey}/{Scope(at, region, service)}, SignedHeaders={signedHeaders}, Signature={signature}";
+        return $"{Algorithm} Credential={credentials.AccessKey}/{Scope(at, region, service)}, SignedHeaders="
+            + $"{signedHeaders}, Signature={signature}";
     }
 
     /// <summary>
     /// Signs a request: adds x-amz-date (and x-amz-security-token with session credentials) to
     /// <paramref name="headers"/> and returns the Authorization header value.
     /// </summary>
-    public static string Sign(AwsCredentials credentials, DateTimeOffset at, string region, string service, string method, string path,
-        IEnumerable<KeyValuePair<string, string>> query, IDictionary<string, string> headers, byte[] body)
+    public static string Sign(
+        AwsCredentials credentials,
+        DateTimeOffset at,
+        string region,
+        string service,
+        string method,
+        string path,
+        IEnumerable<KeyValuePair<string, string>> query,
+        IDictionary<string, string> headers,
+        byte[] body
+    )
     {
         ArgumentNullException.ThrowIfNull(credentials);
         ArgumentNullException.ThrowIfNull(headers);
@@ -83,8 +130,21 @@ internal static partial class SigV4
         }
 
         var (canonical, signed) = CanonicalHeaders(headers);
-        var request = CanonicalRequest(method, path, CanonicalQuery(query), canonical, signed, Hex(SHA256.HashData(body)));
-        var signature = Signature(credentials.SecretKey, at, region, service, StringToSign(at, region, service, request));
+        var request = CanonicalRequest(
+            method,
+            path,
+            CanonicalQuery(query),
+            canonical,
+            signed,
+            Hex(SHA256.HashData(body))
+        );
+        var signature = Signature(
+            credentials.SecretKey,
+            at,
+            region,
+            service,
+            StringToSign(at, region, service, request)
+        );
         return Authorization(credentials, at, region, service, signed, signature);
     }
 

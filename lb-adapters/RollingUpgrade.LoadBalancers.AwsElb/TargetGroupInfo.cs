@@ -7,4 +7,11 @@ using Polly.Retry;
 namespace RollingUpgrade.LoadBalancers.AwsElb;
 
 /// <summary>A target group as DescribeTargetGroups reports it.</summary>
-public sealed record TargetGroupInfo(string Name, string Arn, string? Protocol, int? Port, string? TargetType, IReadOnlyList<string> LoadBalancerArns);
+public sealed record TargetGroupInfo(
+    string Name,
+    string Arn,
+    string? Protocol,
+    int? Port,
+    string? TargetType,
+    IReadOnlyList<string> LoadBalancerArns
+);

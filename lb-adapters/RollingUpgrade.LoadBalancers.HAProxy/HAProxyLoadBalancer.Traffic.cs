@@ -7,12 +7,19 @@ namespace RollingUpgrade.LoadBalancers.HAProxy;
 
 public sealed partial class HAProxyLoadBalancer
 {
-    public async Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken)
+    public async Task SetTrafficShareAsync(
+        IReadOnlyList<NodeSpec> blue,
+        IReadOnlyList<NodeSpec> green,
+        int greenPercent,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(blue);
         ArgumentNullException.ThrowIfNull(green);
         var (blueWeight, greenWeight) = TrafficWeights.PerServer(blue.Count, green.Count, greenPercent);
-        var wanted = blue.Select(n => (Node: n, Weight: blueWeight)).Concat(green.Select(n => (Node: n, Weight: greenWeight))).ToList();
+        var wanted = blue.Select(n => (Node: n, Weight: blueWeight))
+            .Concat(green.Select(n => (Node: n, Weight: greenWeight)))
+            .ToList();
         var snapshots = await SnapshotAllAsync(cancellationToken).ConfigureAwait(false);
         var changed = new List<(HAProxyRuntimeClient Client, string Backend, string Server, long Before)>();
         try
@@ -25,7 +32,12 @@ public sealed partial class HAProxyLoadBalancer
                     foreach (var backend in Backends(snapshot, server))
                     {
                         var before = snapshot.Stat.Server(backend, server)!.Number("uweight");
-                        await snapshot.Client.ExecuteMutationAsync($"set server {backend}/{server} weight {weight.ToString(CultureInfo.InvariantCulture)}", cancellationToken).ConfigureAwait(false);
+                        await snapshot
+                            .Client.ExecuteMutationAsync(
+                                $"set server {backend}/{server} weight {weight.ToString(CultureInfo.InvariantCulture)}",
+                                cancellationToken
+                            )
+                            .ConfigureAwait(false);
                         changed.Add((snapshot.Client, backend, server, before));
                     }
                 }
@@ -41,7 +53,9 @@ public sealed partial class HAProxyLoadBalancer
                         var now = snapshot.Stat.Server(backend, server)!.Number("uweight");
                         if (now != weight)
                         {
-                            throw new UnexpectedAnswerException($"{snapshot.Client.Endpoint}: {backend}/{server} reads back weight {now}, not {weight}");
+                            throw new UnexpectedAnswerException(
+                                $"{snapshot.Client.Endpoint}: {backend}/{server} reads back weight {now}, not {weight}"
+                            );
                         }
                     }
                 }
@@ -55,7 +69,12 @@ public sealed partial class HAProxyLoadBalancer
                 try
                 {
                     using var timeout = new CancellationTokenSource(client.Timeout);
-                    await client.ExecuteMutationAsync($"set server {backend}/{server} weight {before.ToString(CultureInfo.InvariantCulture)}", timeout.Token).ConfigureAwait(false);
+                    await client
+                        .ExecuteMutationAsync(
+                            $"set server {backend}/{server} weight {before.ToString(CultureInfo.InvariantCulture)}",
+                            timeout.Token
+                        )
+                        .ConfigureAwait(false);
                 }
                 catch (Exception undo) when (undo is HAProxyCommandException or TransientException)
                 {
@@ -63,8 +82,13 @@ public sealed partial class HAProxyLoadBalancer
                 }
             }
 
-            var restored = failures.Count == 0 ? "weights already changed were put back" : $"putting weights back also failed ({string.Join("; ", failures)}): check them by hand";
-            throw new UnexpectedAnswerException($"{Name}: moving {greenPercent}% of traffic to the new cluster failed: {e.Message}; {restored}");
+            var restored =
+                failures.Count == 0
+                    ? "weights already changed were put back"
+                    : $"putting weights back also failed ({string.Join("; ", failures)}): check them by hand";
+            throw new UnexpectedAnswerException(
+                $"{Name}: moving {greenPercent}% of traffic to the new cluster failed: {e.Message}; {restored}"
+            );
         }
     }
 
@@ -89,7 +113,9 @@ public sealed partial class HAProxyLoadBalancer
                         return ended;
                     }
 
-                    var reply = await snapshot.Client.ExecuteAsync($"shutdown session {id}", cancellationToken).ConfigureAwait(false);
+                    var reply = await snapshot
+                        .Client.ExecuteAsync($"shutdown session {id}", cancellationToken)
+                        .ConfigureAwait(false);
                     if (reply.Trim().Length == 0)
                     {
                         ended++;
@@ -104,7 +130,8 @@ public sealed partial class HAProxyLoadBalancer
     /// <summary>Both views of one instance, taken together.</summary>
     private sealed record Snapshot(HAProxyRuntimeClient Client, StatTable Stat, IReadOnlyList<ServerStateLine> States)
     {
-        public ServerStateLine? State(string backend, string server) => States.FirstOrDefault(s => s.Backend == backend && s.Server == server);
+        public ServerStateLine? State(string backend, string server) =>
+            States.FirstOrDefault(s => s.Backend == backend && s.Server == server);
     }
 
     private async Task<List<Snapshot>> SnapshotAllAsync(CancellationToken cancellationToken)
@@ -113,7 +140,9 @@ public sealed partial class HAProxyLoadBalancer
         foreach (var client in Instances)
         {
             var stat = StatTable.Parse(await client.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false));
-            var states = ServerStateLine.Parse(await client.ExecuteAsync("show servers state", cancellationToken).ConfigureAwait(false));
+            var states = ServerStateLine.Parse(
+                await client.ExecuteAsync("show servers state", cancellationToken).ConfigureAwait(false)
+            );
             result.Add(new Snapshot(client, stat, states));
         }
 

@@ -16,13 +16,19 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
     private readonly HAProxySettings _settings;
     private readonly TimeProvider _time;
 
-    public HAProxyLoadBalancer(LoadBalancerSpec spec, TimeProvider? time = null, Microsoft.Extensions.Logging.ILogger? log = null)
+    public HAProxyLoadBalancer(
+        LoadBalancerSpec spec,
+        TimeProvider? time = null,
+        Microsoft.Extensions.Logging.ILogger? log = null
+    )
     {
         ArgumentNullException.ThrowIfNull(spec);
         _spec = spec;
         _settings = (HAProxySettings)spec.Settings;
         _time = time ?? TimeProvider.System;
-        Instances = _settings.Sockets.Select(s => new HAProxyRuntimeClient(new HAProxyEndpoint(s), _settings.Timeout, _time, log)).ToList();
+        Instances = _settings
+            .Sockets.Select(s => new HAProxyRuntimeClient(new HAProxyEndpoint(s), _settings.Timeout, _time, log))
+            .ToList();
         ReadyTimeout = _settings.ReadyTimeout;
     }
 
@@ -33,7 +39,10 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
     /// <summary>How long a server may take to pass its health check after <c>state ready</c>.</summary>
     public TimeSpan ReadyTimeout { get; init; }
 
-    public async Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ServerState>> ReadAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var snapshots = await SnapshotAllAsync(cancellationToken).ConfigureAwait(false);
@@ -42,23 +51,43 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         foreach (var node in nodes)
         {
             var server = node.IdIn(Name);
-            var rows = snapshots.SelectMany(s => Backends(s, server).Select(b => (Row: s.Stat.Server(b, server)!, State: s.State(b, server)))).ToList();
+            var rows = snapshots
+                .SelectMany(s =>
+                    Backends(s, server).Select(b => (Row: s.Stat.Server(b, server)!, State: s.State(b, server)))
+                )
+                .ToList();
             if (rows.Count == 0)
             {
-                throw new UnexpectedAnswerException($"{Name}: server '{server}' (node {node.Name}) is in none of the backends {string.Join(", ", _settings.Backends)}");
+                throw new UnexpectedAnswerException(
+                    $"{Name}: server '{server}' (node {node.Name}) is in none of the backends "
+                        + $"{string.Join(", ", _settings.Backends)}"
+                );
             }
 
-            var admin = rows.All(r => r.State?.InMaintenance ?? r.Row.Status.StartsWith("MAINT", StringComparison.Ordinal))
-                ? ServerAdminState.Maintenance
+            var admin =
+                rows.All(r => r.State?.InMaintenance ?? r.Row.Status.StartsWith("MAINT", StringComparison.Ordinal))
+                    ? ServerAdminState.Maintenance
                 : rows.All(r => (r.State?.Drained ?? false) || (r.State?.InMaintenance ?? false))
                     ? ServerAdminState.Drain
-                    : ServerAdminState.Ready;
+                : ServerAdminState.Ready;
             weights[node.Name] = rows.Min(r => r.Row.Number("uweight"));
-            result.Add(new ServerState(Name, node.Name, admin, rows.All(r => r.Row.IsUp), rows.Sum(r => r.Row.Live), null, rows.Sum(r => r.Row.Errors)));
+            result.Add(
+                new ServerState(
+                    Name,
+                    node.Name,
+                    admin,
+                    rows.All(r => r.Row.IsUp),
+                    rows.Sum(r => r.Row.Live),
+                    null,
+                    rows.Sum(r => r.Row.Errors)
+                )
+            );
         }
 
         var total = weights.Values.Sum();
-        return result.Select(s => s with { TrafficPercent = total == 0 ? 0 : (int)Math.Round(100.0 * weights[s.Node] / total) }).ToList();
+        return result
+            .Select(s => s with { TrafficPercent = total == 0 ? 0 : (int)Math.Round(100.0 * weights[s.Node] / total) })
+            .ToList();
     }
 
     public async Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
@@ -72,10 +101,15 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
             _ => "ready",
         };
         var snapshots = await SnapshotAllAsync(cancellationToken).ConfigureAwait(false);
-        var targets = snapshots.SelectMany(s => Backends(s, server).Select(b => new Target(s.Client, b, server, s.State(b, server)))).ToList();
+        var targets = snapshots
+            .SelectMany(s => Backends(s, server).Select(b => new Target(s.Client, b, server, s.State(b, server))))
+            .ToList();
         if (targets.Count == 0)
         {
-            throw new UnexpectedAnswerException($"{Name}: server '{server}' (node {node.Name}) is in none of the backends {string.Join(", ", _settings.Backends)}");
+            throw new UnexpectedAnswerException(
+                $"{Name}: server '{server}' (node {node.Name}) is in none of the backends "
+                    + $"{string.Join(", ", _settings.Backends)}"
+            );
         }
 
         var changed = new List<Target>();
@@ -83,7 +117,12 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         {
             foreach (var target in targets)
             {
-                await target.Client.ExecuteMutationAsync($"set server {target.Backend}/{server} state {word}", cancellationToken).ConfigureAwait(false);
+                await target
+                    .Client.ExecuteMutationAsync(
+                        $"set server {target.Backend}/{server} state {word}",
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false);
                 changed.Add(target);
             }
 
@@ -103,16 +142,23 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
 
     private sealed record Target(HAProxyRuntimeClient Client, string Backend, string Server, ServerStateLine? Before);
 
-    /// <summary>Reads the admin bits back from every instance; DRAIN or MAINT hide behind DOWN in the status column.</summary>
+    /// <summary>
+    /// Reads the admin bits back from every instance; DRAIN or MAINT hide behind DOWN in the status column.
+    /// </summary>
     private async Task VerifyAsync(List<Target> targets, ServerAdminState state, CancellationToken cancellationToken)
     {
         foreach (var group in targets.GroupBy(t => t.Client))
         {
-            var states = ServerStateLine.Parse(await group.Key.ExecuteAsync("show servers state", cancellationToken).ConfigureAwait(false));
+            var states = ServerStateLine.Parse(
+                await group.Key.ExecuteAsync("show servers state", cancellationToken).ConfigureAwait(false)
+            );
             foreach (var target in group)
             {
-                var line = states.FirstOrDefault(s => s.Backend == target.Backend && s.Server == target.Server)
-                    ?? throw new UnexpectedAnswerException($"{group.Key.Endpoint}: {target.Backend}/{target.Server} vanished from 'show servers state'");
+                var line =
+                    states.FirstOrDefault(s => s.Backend == target.Backend && s.Server == target.Server)
+                    ?? throw new UnexpectedAnswerException(
+                        $"{group.Key.Endpoint}: {target.Backend}/{target.Server} vanished from 'show servers state'"
+                    );
                 var holds = state switch
                 {
                     ServerAdminState.Drain => line.Drained && !line.InMaintenance,
@@ -121,7 +167,10 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
                 };
                 if (!holds)
                 {
-                    throw new UnexpectedAnswerException($"{group.Key.Endpoint}: {target.Backend}/{target.Server} reads back admin state 0x{line.AdminState:x2} after setting {state}");
+                    throw new UnexpectedAnswerException(
+                        $"{group.Key.Endpoint}: {target.Backend}/{target.Server} reads back admin state 0x"
+                            + $"{line.AdminState:x2} after setting {state}"
+                    );
                 }
             }
         }
@@ -138,11 +187,19 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         var failures = new List<string>();
         foreach (var target in changed)
         {
-            var word = target.Before is { InMaintenance: true } ? "maint" : target.Before is { Drained: true } ? "drain" : "ready";
+            var word =
+                target.Before is { InMaintenance: true } ? "maint"
+                : target.Before is { Drained: true } ? "drain"
+                : "ready";
             try
             {
                 using var timeout = new CancellationTokenSource(target.Client.Timeout);
-                await target.Client.ExecuteMutationAsync($"set server {target.Backend}/{target.Server} state {word}", timeout.Token).ConfigureAwait(false);
+                await target
+                    .Client.ExecuteMutationAsync(
+                        $"set server {target.Backend}/{target.Server} state {word}",
+                        timeout.Token
+                    )
+                    .ConfigureAwait(false);
             }
             catch (Exception e) when (e is HAProxyCommandException or TransientException)
             {
@@ -163,13 +220,18 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
             var down = new List<string>();
             foreach (var group in targets.GroupBy(t => t.Client))
             {
-                var stat = StatTable.Parse(await group.Key.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false));
+                var stat = StatTable.Parse(
+                    await group.Key.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false)
+                );
                 foreach (var target in group)
                 {
                     var row = stat.Server(target.Backend, target.Server);
                     if (row is null || !(row.Status == "UP" || row.Status == "no check"))
                     {
-                        down.Add($"{group.Key.Endpoint} {target.Backend}/{target.Server} is {row?.Status ?? "missing"} {row?["check_status"]}".TrimEnd());
+                        down.Add(
+                            $"{group.Key.Endpoint} {target.Backend}/{target.Server} is {row?.Status ?? "missing"} "
+                                + $"{row?["check_status"]}".TrimEnd()
+                        );
                     }
                 }
             }
@@ -181,10 +243,14 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
 
             if (_time.GetUtcNow() >= deadline)
             {
-                throw new UnexpectedAnswerException($"{Name}: after 'state ready' not every server passed its health check within {ReadyTimeout.TotalSeconds:0}s: {string.Join("; ", down)}");
+                throw new UnexpectedAnswerException(
+                    $"{Name}: after 'state ready' not every server passed its health check within "
+                        + $"{ReadyTimeout.TotalSeconds:0}s: {string.Join("; ", down)}"
+                );
             }
 
-            // A 'show stat' costs well under a millisecond; polling often returns the node as soon as HAProxy has it UP.
+            // A 'show stat' costs well under a millisecond; polling often returns the node as soon as HAProxy has it
+            // UP.
             await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -11,7 +11,12 @@ namespace RollingUpgrade.LoadBalancers.HAProxy;
 /// </summary>
 public static class HAProxyPlanInspector
 {
-    public static async Task<IReadOnlyList<PlanDiagnostic>> InspectAsync(Plan plan, LoadBalancerSpec spec, int index, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<PlanDiagnostic>> InspectAsync(
+        Plan plan,
+        LoadBalancerSpec spec,
+        int index,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(spec);
@@ -28,14 +33,28 @@ public static class HAProxyPlanInspector
             }
             catch (Exception e) when (e is TransientException or UnexpectedAnswerException)
             {
-                result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.sockets"), $"{spec.Name}: {e.Message}; backends and servers were not checked") { IsWarning = true });
+                result.Add(
+                    new PlanDiagnostic(
+                        plan.LocationOf($"{where}.sockets"),
+                        $"{spec.Name}: {e.Message}; backends and servers were not checked"
+                    )
+                    {
+                        IsWarning = true,
+                    }
+                );
                 continue;
             }
 
             foreach (var backend in settings.Backends.Where(b => !stat.HasBackend(b)))
             {
                 var known = stat.Rows.Where(r => r.Name == "BACKEND").Select(r => r.Proxy).ToList();
-                result.Add(new PlanDiagnostic(plan.LocationOf($"{where}.backends"), $"{spec.Name}: HAProxy at {socket} has no backend '{backend}'{Plans.Binding.Suggestions.DidYouMean(backend, known)}"));
+                result.Add(
+                    new PlanDiagnostic(
+                        plan.LocationOf($"{where}.backends"),
+                        $"{spec.Name}: HAProxy at {socket} has no backend '{backend}'"
+                            + $"{Plans.Binding.Suggestions.DidYouMean(backend, known)}"
+                    )
+                );
             }
 
             foreach (var node in plan.Nodes.Concat(plan.GreenNodes))
@@ -43,8 +62,19 @@ public static class HAProxyPlanInspector
                 var server = node.IdIn(spec.Name);
                 if (!settings.Backends.Any(b => stat.Server(b, server) is not null))
                 {
-                    var known = stat.Rows.Where(r => settings.Backends.Contains(r.Proxy) && r.Name is not ("BACKEND" or "FRONTEND")).Select(r => r.Name).Distinct().ToList();
-                    result.Add(new PlanDiagnostic(plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"), $"node '{node.Name}': HAProxy at {socket} has no server '{server}' in {string.Join(" or ", settings.Backends)}{Plans.Binding.Suggestions.DidYouMean(server, known)}"));
+                    var known = stat
+                        .Rows.Where(r => settings.Backends.Contains(r.Proxy) && r.Name is not ("BACKEND" or "FRONTEND"))
+                        .Select(r => r.Name)
+                        .Distinct()
+                        .ToList();
+                    result.Add(
+                        new PlanDiagnostic(
+                            plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"),
+                            $"node '{node.Name}': HAProxy at {socket} has no server '{server}' in "
+                                + $"{string.Join(" or ", settings.Backends)}"
+                                + $"{Plans.Binding.Suggestions.DidYouMean(server, known)}"
+                        )
+                    );
                 }
             }
         }

@@ -21,7 +21,12 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
 
     private readonly Microsoft.Extensions.Logging.ILogger _log;
 
-    public YarpLoadBalancer(LoadBalancerSpec spec, HttpMessageHandler? handler = null, TimeProvider? time = null, Microsoft.Extensions.Logging.ILogger? log = null)
+    public YarpLoadBalancer(
+        LoadBalancerSpec spec,
+        HttpMessageHandler? handler = null,
+        TimeProvider? time = null,
+        Microsoft.Extensions.Logging.ILogger? log = null
+    )
     {
         _log = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         ArgumentNullException.ThrowIfNull(spec);
@@ -41,28 +46,69 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
 
     public string Name { get; }
 
-    public async Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ServerState>> ReadAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var cluster = await SendAsync<ClusterView>(HttpMethod.Get, $"v1/clusters/{_settings.Cluster}", null, cancellationToken).ConfigureAwait(false);
+        var cluster = await SendAsync<ClusterView>(
+                HttpMethod.Get,
+                $"v1/clusters/{_settings.Cluster}",
+                null,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         var total = cluster.Destinations.Where(d => nodes.Any(n => n.IdIn(Name) == d.Name)).Sum(d => d.Weight);
-        return nodes.Select(node =>
-        {
-            var d = cluster.Destinations.FirstOrDefault(x => x.Name == node.IdIn(Name))
-                ?? throw new UnexpectedAnswerException($"{Name}: cluster '{_settings.Cluster}' has no destination '{node.IdIn(Name)}' (node {node.Name})");
-            var admin = d.State switch { "drain" => ServerAdminState.Drain, "maintenance" => ServerAdminState.Maintenance, _ => ServerAdminState.Ready };
-            return new ServerState(Name, node.Name, admin, d.Healthy, d.Live, total == 0 ? 0 : (int)Math.Round(100.0 * d.Weight / total), d.Errors);
-        }).ToList();
+        return nodes
+            .Select(node =>
+            {
+                var d =
+                    cluster.Destinations.FirstOrDefault(x => x.Name == node.IdIn(Name))
+                    ?? throw new UnexpectedAnswerException(
+                        $"{Name}: cluster '{_settings.Cluster}' has no destination '{node.IdIn(Name)}' (node "
+                            + $"{node.Name})"
+                    );
+                var admin = d.State switch
+                {
+                    "drain" => ServerAdminState.Drain,
+                    "maintenance" => ServerAdminState.Maintenance,
+                    _ => ServerAdminState.Ready,
+                };
+                return new ServerState(
+                    Name,
+                    node.Name,
+                    admin,
+                    d.Healthy,
+                    d.Live,
+                    total == 0 ? 0 : (int)Math.Round(100.0 * d.Weight / total),
+                    d.Errors
+                );
+            })
+            .ToList();
     }
 
     public async Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var word = state switch { ServerAdminState.Drain => "drain", ServerAdminState.Maintenance => "maintenance", _ => "ready" };
-        var view = await SendAsync<DestinationView>(HttpMethod.Post, $"v1/clusters/{_settings.Cluster}/destinations/{node.IdIn(Name)}/state", new Dictionary<string, string> { ["state"] = word }, cancellationToken).ConfigureAwait(false);
+        var word = state switch
+        {
+            ServerAdminState.Drain => "drain",
+            ServerAdminState.Maintenance => "maintenance",
+            _ => "ready",
+        };
+        var view = await SendAsync<DestinationView>(
+                HttpMethod.Post,
+                $"v1/clusters/{_settings.Cluster}/destinations/{node.IdIn(Name)}/state",
+                new Dictionary<string, string> { ["state"] = word },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         if (view.State != word)
         {
-            throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} reads back '{view.State}' after setting '{word}'");
+            throw new UnexpectedAnswerException(
+                $"{Name}: {node.IdIn(Name)} reads back '{view.State}' after setting '{word}'"
+            );
         }
 
         if (state == ServerAdminState.Ready && !view.Healthy)
@@ -71,32 +117,59 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
         }
     }
 
-    /// <summary>A node just started may pass the proxy's next health check only; it has ready_timeout to do so.</summary>
+    /// <summary>
+    /// A node just started may pass the proxy's next health check only; it has ready_timeout to do so.
+    /// </summary>
     private async Task WaitHealthyAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         // The first reading waits one interval: the proxy's next health check decides.
         await Task.Delay(HealthPollInterval, _time, cancellationToken).ConfigureAwait(false);
-        var poll = await _time.PollAsync(HealthPollInterval, _settings.ReadyTimeout,
-            async ct => (await ReadAsync([node], ct).ConfigureAwait(false))[0].Healthy, healthy => healthy, cancellationToken).ConfigureAwait(false);
+        var poll = await _time
+            .PollAsync(
+                HealthPollInterval,
+                _settings.ReadyTimeout,
+                async ct => (await ReadAsync([node], ct).ConfigureAwait(false))[0].Healthy,
+                healthy => healthy,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         if (!poll.Done)
         {
-            throw new UnexpectedAnswerException($"{Name}: {node.IdIn(Name)} is ready but has failed the proxy's health check for {DurationText.Format(_settings.ReadyTimeout)} (ready_timeout); check that the node listens where the proxy's cluster points");
+            throw new UnexpectedAnswerException(
+                $"{Name}: {node.IdIn(Name)} is ready but has failed the proxy's health check for "
+                    + $"{DurationText.Format(_settings.ReadyTimeout)} (ready_timeout); check that the node listens "
+                    + $"where the proxy's cluster points"
+            );
         }
     }
 
-    public async Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken)
+    public async Task SetTrafficShareAsync(
+        IReadOnlyList<NodeSpec> blue,
+        IReadOnlyList<NodeSpec> green,
+        int greenPercent,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(blue);
         ArgumentNullException.ThrowIfNull(green);
 
         // Weights 0..1000: each side's share split evenly over its nodes.
-        var weights = blue.ToDictionary(n => n.IdIn(Name), _ => (int)Math.Round(10.0 * (100 - greenPercent) / blue.Count));
+        var weights = blue.ToDictionary(
+            n => n.IdIn(Name),
+            _ => (int)Math.Round(10.0 * (100 - greenPercent) / blue.Count)
+        );
         foreach (var node in green)
         {
             weights[node.IdIn(Name)] = (int)Math.Round(10.0 * greenPercent / green.Count);
         }
 
-        var view = await SendAsync<ClusterView>(HttpMethod.Put, $"v1/clusters/{_settings.Cluster}/weights", weights, cancellationToken).ConfigureAwait(false);
+        var view = await SendAsync<ClusterView>(
+                HttpMethod.Put,
+                $"v1/clusters/{_settings.Cluster}/weights",
+                weights,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         foreach (var (name, weight) in weights)
         {
             if (view.Destinations.FirstOrDefault(d => d.Name == name)?.Weight != weight)
@@ -109,19 +182,39 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
     public async Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var result = await SendAsync<Dictionary<string, long>>(HttpMethod.Post, $"v1/clusters/{_settings.Cluster}/destinations/{node.IdIn(Name)}/evict?max={maxSessions}", null, cancellationToken).ConfigureAwait(false);
+        var result = await SendAsync<Dictionary<string, long>>(
+                HttpMethod.Post,
+                $"v1/clusters/{_settings.Cluster}/destinations/{node.IdIn(Name)}/evict?max={maxSessions}",
+                null,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         return result.GetValueOrDefault("evicted");
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(
+        HttpMethod method,
+        string path,
+        object? body,
+        CancellationToken cancellationToken
+    )
     {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Content = body is null ? null : JsonContent.Create(body),
+        };
         HttpResponseMessage response;
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            ProxyLog.AdminCall(_log, method.Method, path, (int)response.StatusCode, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            ProxyLog.AdminCall(
+                _log,
+                method.Method,
+                path,
+                (int)response.StatusCode,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds
+            );
         }
         catch (HttpRequestException e)
         {
@@ -137,15 +230,21 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
-                throw new UnexpectedAnswerException($"{Name}: the proxy admin API refused the request (401); set load_balancers.token_env to the variable holding its token");
+                throw new UnexpectedAnswerException(
+                    $"{Name}: the proxy admin API refused the request (401); set load_balancers.token_env to the "
+                        + $"variable holding its token"
+                );
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new UnexpectedAnswerException($"{Name}: {method} {path} answered {(int)response.StatusCode}: {text}");
+                throw new UnexpectedAnswerException(
+                    $"{Name}: {method} {path} answered {(int)response.StatusCode}: {text}"
+                );
             }
 
-            return System.Text.Json.JsonSerializer.Deserialize<T>(text) ?? throw new UnexpectedAnswerException($"{Name}: empty answer to {method} {path}");
+            return System.Text.Json.JsonSerializer.Deserialize<T>(text)
+                ?? throw new UnexpectedAnswerException($"{Name}: empty answer to {method} {path}");
         }
     }
 

@@ -8,11 +8,23 @@ namespace RollingUpgrade.Cli;
 public static class CliApp
 {
     public static async Task<int> RunAsync(
-        string[] args, TextWriter output, TextWriter error, Ports.IAdapterFactory? adapters = null, Func<string, string?>? passphrasePrompt = null)
+        string[] args,
+        TextWriter output,
+        TextWriter error,
+        Ports.IAdapterFactory? adapters = null,
+        Func<string, string?>? passphrasePrompt = null
+    )
     {
         using var logging = new Logging.CliLogging();
-        var io = new CliIO(output, error, adapters ?? new Adapters.CliAdapterFactory(passphrasePrompt, logging), logging);
-        var root = new RootCommand("Zero-downtime upgrades of clustered servers behind load balancers (MongooseIM, ejabberd, generic).");
+        var io = new CliIO(
+            output,
+            error,
+            adapters ?? new Adapters.CliAdapterFactory(passphrasePrompt, logging),
+            logging
+        );
+        var root = new RootCommand(
+            "Zero-downtime upgrades of clustered servers behind load balancers (MongooseIM, ejabberd, generic)."
+        );
         foreach (var command in PlanCommands.Create(io))
         {
             root.Add(command);
@@ -20,10 +32,15 @@ public static class CliApp
 
         var logFile = new Option<string?>("--log-file")
         {
-            Description = "write a diagnostic log (retries, timeouts, every command and step) to this file; secrets are redacted",
+            Description =
+                "write a diagnostic log (retries, timeouts, every command and step) to this file; secrets are redacted",
             Recursive = true,
         };
-        var verbose = new Option<bool>("--verbose") { Description = "write the diagnostic log to stderr", Recursive = true };
+        var verbose = new Option<bool>("--verbose")
+        {
+            Description = "write the diagnostic log to stderr",
+            Recursive = true,
+        };
         root.Add(logFile);
         root.Add(verbose);
 
@@ -49,6 +66,8 @@ public static class CliApp
             return ExitCodes.BadInput;
         }
 
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+        return await parsed
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error })
+            .ConfigureAwait(false);
     }
 }

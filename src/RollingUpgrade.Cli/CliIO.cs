@@ -1,4 +1,9 @@
 namespace RollingUpgrade.Cli;
 
 /// <summary>Where a command writes, and the adapters it uses (tests pass fakes).</summary>
-internal sealed record CliIO(TextWriter Output, TextWriter Error, Ports.IAdapterFactory Adapters, Logging.CliLogging Logging);
+internal sealed record CliIO(
+    TextWriter Output,
+    TextWriter Error,
+    Ports.IAdapterFactory Adapters,
+    Logging.CliLogging Logging
+);

@@ -1,8 +1,8 @@
-using RollingUpgrade.Execution;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using RollingUpgrade.Demo.Load;
+using RollingUpgrade.Execution;
 using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 namespace RollingUpgrade.Demo;
@@ -20,15 +20,35 @@ public sealed partial class DemoCommand
     {
         if (!Directory.Exists(EjabberdLibrary))
         {
-            await io.Error.WriteLineAsync("demo --nodes ejabberd: ejabberd 23.01 is not installed here (apt-get install ejabberd); `rollingupgrade demo` runs without it").ConfigureAwait(false);
+            await io
+                .Error.WriteLineAsync(
+                    "demo --nodes ejabberd: ejabberd 23.01 is not installed here (apt-get install ejabberd); "
+                        + "`rollingupgrade demo` runs without it"
+                )
+                .ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
 
         var watch = Stopwatch.StartNew();
         var o = io.Output;
-        await using var cluster = new EjabberdCluster("demo", 41, 3, "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)));
-        await using var green = new EjabberdCluster("next", 44, 3, "next-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)), version: "25.0");
-        await o.WriteLineAsync($"RollingUpgrade demo on ejabberd: three nodes on 127.0.0.41-43, a new cluster prepared on 127.0.0.44-46 ({cluster.Folder})").ConfigureAwait(false);
+        await using var cluster = new EjabberdCluster(
+            "demo",
+            41,
+            3,
+            "demo-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))
+        );
+        await using var green = new EjabberdCluster(
+            "next",
+            44,
+            3,
+            "next-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)),
+            version: "25.0"
+        );
+        await o.WriteLineAsync(
+                $"RollingUpgrade demo on ejabberd: three nodes on 127.0.0.41-43, a new cluster prepared on "
+                    + $"127.0.0.44-46 ({cluster.Folder})"
+            )
+            .ConfigureAwait(false);
         await cluster.StartAsync(users: 12).ConfigureAwait(false);
 
         // The new cluster is formed once with the same users, then stopped; the cutover provisions and starts it.
@@ -42,29 +62,56 @@ public sealed partial class DemoCommand
 
         var options = new ProxyOptions(
             new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
-            [new ClusterOptions("demo", Enumerable.Range(1, 3).Select(i => new DestinationOptions($"demo{i}", cluster.Address(i), 5280, 5222, 100))
-                .Concat(Enumerable.Range(1, 3).Select(i => new DestinationOptions($"next{i}", green.Address(i), 5280, 5222, 0))).ToList(), TimeSpan.FromMilliseconds(500))],
+            [
+                new ClusterOptions(
+                    "demo",
+                    Enumerable
+                        .Range(1, 3)
+                        .Select(i => new DestinationOptions($"demo{i}", cluster.Address(i), 5280, 5222, 100))
+                        .Concat(
+                            Enumerable
+                                .Range(1, 3)
+                                .Select(i => new DestinationOptions($"next{i}", green.Address(i), 5280, 5222, 0))
+                        )
+                        .ToList(),
+                    TimeSpan.FromMilliseconds(500)
+                ),
+            ],
             [
                 new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
                 new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
-            ]);
+            ]
+        );
         await using var proxy = EmbeddedProxy.Build(options);
         await proxy.StartAsync().ConfigureAwait(false);
         await using var load = new LoadDriver();
-        load.Start("127.0.0.1", options.Listeners[1].Listen.Port, cluster.Users.Select(u => (u, $"pw-{u}")).ToList(), "localhost", options.Listeners[0].Listen.Port, "/api/status", 20);
+        load.Start(
+            "127.0.0.1",
+            options.Listeners[1].Listen.Port,
+            cluster.Users.Select(u => (u, $"pw-{u}")).ToList(),
+            "localhost",
+            options.Listeners[0].Listen.Port,
+            "/api/status",
+            20
+        );
         await load.WaitAllLoggedInAsync(cluster.Users.Count, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var timeline = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         using var sampling = new CancellationTokenSource();
         var sampler = SampleAsync(proxy.Registry, timeline, sampling.Token);
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("== rolling upgrade 23.01 -> 24.0 of demo1..3, XMPP clients connected through the proxy ==").ConfigureAwait(false);
-        var outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, null), cluster.Folder).ConfigureAwait(false);
+        await o.WriteLineAsync(
+                "== rolling upgrade 23.01 -> 24.0 of demo1..3, XMPP clients connected through the proxy =="
+            )
+            .ConfigureAwait(false);
+        var outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, null), cluster.Folder)
+            .ConfigureAwait(false);
         if (outcome.ExitCode == 0)
         {
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync("== parallel cutover to the new cluster next1..3 on 25.0 ==").ConfigureAwait(false);
-            outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, green), cluster.Folder).ConfigureAwait(false);
+            outcome = await RunPlanAsync(WriteEjabberdPlan(cluster, options, green), cluster.Folder)
+                .ConfigureAwait(false);
         }
 
         await Task.Delay(2000).ConfigureAwait(false);
@@ -74,20 +121,33 @@ public sealed partial class DemoCommand
         await proxy.StopAsync().ConfigureAwait(false);
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync($"== summary ({watch.Elapsed.TotalSeconds:0}s, exit code {outcome.ExitCode}) ==").ConfigureAwait(false);
+        await o.WriteLineAsync($"== summary ({watch.Elapsed.TotalSeconds:0}s, exit code {outcome.ExitCode}) ==")
+            .ConfigureAwait(false);
         await WriteTimelineAsync(timeline).ConfigureAwait(false);
         await o.WriteLineAsync("client operations:").ConfigureAwait(false);
         await o.WriteAsync(load.Summary()).ConfigureAwait(false);
-        var failed = new[] { LoadOperations.Connect, LoadOperations.Login, LoadOperations.Ping, LoadOperations.Http }.Sum(load.Failed);
-        return outcome.ExitCode != 0 ? outcome.ExitCode : failed > 0 ? ExitCodes.HaltedOrRolledBack : ExitCodes.Done;
+        var failed = new[]
+        {
+            LoadOperations.Connect,
+            LoadOperations.Login,
+            LoadOperations.Ping,
+            LoadOperations.Http,
+        }.Sum(load.Failed);
+        return outcome.ExitCode != 0 ? outcome.ExitCode
+            : failed > 0 ? ExitCodes.HaltedOrRolledBack
+            : ExitCodes.Done;
     }
 
     private static string WriteEjabberdPlan(EjabberdCluster cluster, ProxyOptions options, EjabberdCluster? green)
     {
         var nodes = cluster.PlanNodes("nodes", "proxy");
         var strategy = green is null
-            ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"{var.ejnode}\", \"install\", \"{var.index}\", \"{version}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
-            : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = \"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", \"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n" + green.PlanNodes("strategy.green_nodes", "proxy");
+            ? "[upgrade]\ntarget_version = \"24.0\"\ninstall = [\"{var.ejnode}\", \"install\", \"{var.index}\", "
+                + "\"{version}\"]\nbackup_config = true\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n"
+            : "[upgrade]\ntarget_version = \"25.0\"\nbackup_config = false\n\n[strategy]\nkind = "
+                + "\"parallel\"\nprovision = [[\"test\", \"-f\", \"{config_path}\"]]\nstart = [\"{var.ejnode}\", "
+                + "\"start\", \"{var.index}\"]\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\n\n"
+                + green.PlanNodes("strategy.green_nodes", "proxy");
         var text = $$"""
             [cluster]
             name = "{{(green is null ? "demo-ejabberd" : "demo-ejabberd-cutover")}}"
@@ -125,13 +185,28 @@ public sealed partial class DemoCommand
 
     private async Task WriteTimelineAsync(Dictionary<string, List<int>> timeline)
     {
-        await io.Output.WriteLineAsync("live sessions per node through the proxy, one mark per second:").ConfigureAwait(false);
+        await io
+            .Output.WriteLineAsync("live sessions per node through the proxy, one mark per second:")
+            .ConfigureAwait(false);
         var peak = Math.Max(1, timeline.Values.SelectMany(v => v).DefaultIfEmpty(0).Max());
         const string marks = " .:-=+*#%@";
         foreach (var (node, samples) in timeline.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
-            var line = new string(samples.Select(s => s == 0 ? '_' : marks[Math.Clamp(1 + (s * (marks.Length - 2) / peak), 1, marks.Length - 1)]).ToArray());
-            await io.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {node,-8} {line}  (max {samples.DefaultIfEmpty(0).Max()})")).ConfigureAwait(false);
+            var line = new string(
+                samples
+                    .Select(s =>
+                        s == 0 ? '_' : marks[Math.Clamp(1 + (s * (marks.Length - 2) / peak), 1, marks.Length - 1)]
+                    )
+                    .ToArray()
+            );
+            await io
+                .Output.WriteLineAsync(
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"  {node, -8} {line}  (max {samples.DefaultIfEmpty(0).Max()})"
+                    )
+                )
+                .ConfigureAwait(false);
         }
     }
 }

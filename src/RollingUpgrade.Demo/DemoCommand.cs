@@ -29,7 +29,12 @@ public sealed partial class DemoCommand(DemoHost io)
 
         if (nodes != "demo")
         {
-            await io.Error.WriteLineAsync($"demo --nodes {nodes}: choose \"demo\" (built-in demo nodes) or \"ejabberd\" (a local ejabberd cluster)").ConfigureAwait(false);
+            await io
+                .Error.WriteLineAsync(
+                    $"demo --nodes {nodes}: choose \"demo\" (built-in demo nodes) or \"ejabberd\" (a local ejabberd "
+                        + $"cluster)"
+                )
+                .ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
 
@@ -41,11 +46,22 @@ public sealed partial class DemoCommand(DemoHost io)
         var tcpPort = FreePortOnAll(addresses);
         var options = new ProxyOptions(
             new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
-            [new ClusterOptions("demo", all.Select((n, i) => new DestinationOptions(n, addresses[i], httpPort, tcpPort, Green.Contains(n) ? 0 : 100)).ToList(), TimeSpan.FromMilliseconds(250))],
+            [
+                new ClusterOptions(
+                    "demo",
+                    all.Select(
+                            (n, i) =>
+                                new DestinationOptions(n, addresses[i], httpPort, tcpPort, Green.Contains(n) ? 0 : 100)
+                        )
+                        .ToList(),
+                    TimeSpan.FromMilliseconds(250)
+                ),
+            ],
             [
                 new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
                 new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
-            ]);
+            ]
+        );
         var script = WriteNodeScript(folder);
         for (var i = 0; i < all.Length; i++)
         {
@@ -58,7 +74,12 @@ public sealed partial class DemoCommand(DemoHost io)
         }
 
         var o = io.Output;
-        await o.WriteLineAsync($"RollingUpgrade demo: embedded proxy (HTTP 127.0.0.1:{options.Listeners[0].Listen.Port}, TCP 127.0.0.1:{options.Listeners[1].Listen.Port}, admin {options.Admin.Listen}), nodes on {addresses[0]}-{addresses[2]}, state in {folder}").ConfigureAwait(false);
+        await o.WriteLineAsync(
+                $"RollingUpgrade demo: embedded proxy (HTTP 127.0.0.1:{options.Listeners[0].Listen.Port}, TCP "
+                    + $"127.0.0.1:{options.Listeners[1].Listen.Port}, admin {options.Admin.Listen}), nodes on "
+                    + $"{addresses[0]}-{addresses[2]}, state in {folder}"
+            )
+            .ConfigureAwait(false);
         await using var proxy = EmbeddedProxy.Build(options);
         var timeline = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         int exitCode;
@@ -70,7 +91,13 @@ public sealed partial class DemoCommand(DemoHost io)
             }
 
             await proxy.StartAsync().ConfigureAwait(false);
-            await WaitAsync(() => proxy.Registry.Destinations("demo").Where(d => Blue.Contains(d.Name)).All(d => d.Healthy) && Blue.All(n => File.Exists(Path.Combine(folder, n, "state"))), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await WaitAsync(
+                    () =>
+                        proxy.Registry.Destinations("demo").Where(d => Blue.Contains(d.Name)).All(d => d.Healthy)
+                        && Blue.All(n => File.Exists(Path.Combine(folder, n, "state"))),
+                    TimeSpan.FromSeconds(30)
+                )
+                .ConfigureAwait(false);
             await using var load = new DemoLoad(options.Listeners[0].Listen.Port, options.Listeners[1].Listen.Port);
             load.Start(tcpClients: 12, webSockets: 6, httpPerSecond: 20);
             using var sampling = new CancellationTokenSource();
@@ -79,13 +106,17 @@ public sealed partial class DemoCommand(DemoHost io)
 
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync("== 1/2 rolling upgrade 1.0 -> 2.0 of blue-1..3 ==").ConfigureAwait(false);
-            var rolling = await RunPlanAsync(WritePlan(folder, script, options, "rolling"), folder).ConfigureAwait(false);
+            var rolling = await RunPlanAsync(WritePlan(folder, script, options, "rolling"), folder)
+                .ConfigureAwait(false);
             var parallel = rolling.ExitCode;
             if (rolling.ExitCode == 0)
             {
                 await o.WriteLineAsync().ConfigureAwait(false);
-                await o.WriteLineAsync("== 2/2 parallel cutover to a new cluster green-1..3 on 3.0 ==").ConfigureAwait(false);
-                parallel = (await RunPlanAsync(WritePlan(folder, script, options, "parallel"), folder).ConfigureAwait(false)).ExitCode;
+                await o.WriteLineAsync("== 2/2 parallel cutover to a new cluster green-1..3 on 3.0 ==")
+                    .ConfigureAwait(false);
+                parallel = (
+                    await RunPlanAsync(WritePlan(folder, script, options, "parallel"), folder).ConfigureAwait(false)
+                ).ExitCode;
             }
 
             await Task.Delay(1500).ConfigureAwait(false);
@@ -123,31 +154,47 @@ public sealed partial class DemoCommand(DemoHost io)
             throw new InvalidOperationException("demo plan invalid: " + string.Join("; ", plan.Diagnostics));
         }
 
-        var outcome = await Orchestrator.RunAsync(plan.Plan, io.Adapters, new RunOptions
-        {
-            StateRoot = Path.Combine(folder, "state"),
-            Observer = io.Progress(),
-        }).ConfigureAwait(false);
-        await io.Output.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {outcome.Summary}").ConfigureAwait(false);
+        var outcome = await Orchestrator
+            .RunAsync(
+                plan.Plan,
+                io.Adapters,
+                new RunOptions { StateRoot = Path.Combine(folder, "state"), Observer = io.Progress() }
+            )
+            .ConfigureAwait(false);
+        await io
+            .Output.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {outcome.Summary}")
+            .ConfigureAwait(false);
         return outcome;
     }
 
-    private async Task SummaryAsync(Dictionary<string, List<int>> timeline, List<KeyValuePair<string, (long Attempted, long Failed)>> counts, long cuts, TimeSpan elapsed, int exitCode)
+    private async Task SummaryAsync(
+        Dictionary<string, List<int>> timeline,
+        List<KeyValuePair<string, (long Attempted, long Failed)>> counts,
+        long cuts,
+        TimeSpan elapsed,
+        int exitCode
+    )
     {
         var o = io.Output;
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync($"== summary ({elapsed.TotalSeconds:0}s, exit code {exitCode}) ==").ConfigureAwait(false);
+        await o.WriteLineAsync($"== summary ({elapsed.TotalSeconds:0}s, exit code {exitCode}) ==")
+            .ConfigureAwait(false);
         await WriteTimelineAsync(timeline).ConfigureAwait(false);
         await o.WriteLineAsync("client operations:").ConfigureAwait(false);
         foreach (var (operation, (attempted, failed)) in counts)
         {
-            await o.WriteLineAsync($"  {operation,-18} attempted {attempted,6}   failed {failed}").ConfigureAwait(false);
+            await o.WriteLineAsync($"  {operation, -18} attempted {attempted, 6}   failed {failed}")
+                .ConfigureAwait(false);
         }
 
         await o.WriteLineAsync($"  sessions ended by drains (clients reconnected): {cuts}").ConfigureAwait(false);
     }
 
-    private static async Task SampleAsync(ProxyRegistry registry, Dictionary<string, List<int>> timeline, CancellationToken stop)
+    private static async Task SampleAsync(
+        ProxyRegistry registry,
+        Dictionary<string, List<int>> timeline,
+        CancellationToken stop
+    )
     {
         while (!stop.IsCancellationRequested)
         {
@@ -176,14 +223,20 @@ public sealed partial class DemoCommand(DemoHost io)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"[cluster]\nname = \"demo-{strategy}\"\n");
-        void Node(string table, string name, int index) => text.AppendLine(CultureInfo.InvariantCulture,
-            $"[[{table}]]\nname = \"{name}\"\nhost = \"127.0.0.{41 + index}\"\nerlang_node = \"demo{index + 1}@127.0.0.{41 + index}\"\nlb_ids = {{ proxy = \"{name}\" }}\nvars = {{ dir = \"{Path.Combine(folder, name)}\" }}\n");
+        void Node(string table, string name, int index) =>
+            text.AppendLine(
+                CultureInfo.InvariantCulture,
+                $"[[{table}]]\nname = \"{name}\"\nhost = \"127.0.0.{41 + index}\"\nerlang_node = \"demo"
+                    + $"{index + 1}@127.0.0.{41 + index}\"\nlb_ids = {{ proxy = \"{name}\" }}\nvars = {{ dir = \""
+                    + $"{Path.Combine(folder, name)}\" }}\n"
+            );
         for (var i = 0; i < Blue.Length; i++)
         {
             Node("nodes", Blue[i], i);
         }
 
-        text.AppendLine($$"""
+        text.AppendLine(
+            $$"""
             [access]
             kind = "local"
             command_timeout = "30s"
@@ -210,23 +263,34 @@ public sealed partial class DemoCommand(DemoHost io)
             url = "http://{host}:{{options.Clusters[0].Destinations[0].HttpPort}}/version"
             timeout = "2s"
 
-            """);
+            """
+        );
         if (strategy == "rolling")
         {
-            text.AppendLine("[upgrade]\ntarget_version = \"2.0\"\ninstall = \"echo {version} > {var.dir}/version\"\nbackup_config = false\n");
+            text.AppendLine(
+                "[upgrade]\ntarget_version = \"2.0\"\ninstall = \"echo {version} > "
+                    + "{var.dir}/version\"\nbackup_config = false\n"
+            );
             text.AppendLine("[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n");
         }
         else
         {
             text.AppendLine("[upgrade]\ntarget_version = \"3.0\"\nbackup_config = false\n");
-            text.AppendLine($"[strategy]\nkind = \"parallel\"\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\nprovision = [\"echo {{version}} > {{var.dir}}/version\"]\nstart = [\"{script}\", \"start\", \"{{var.dir}}\"]\n");
+            text.AppendLine(
+                $"[strategy]\nkind = \"parallel\"\ntraffic_steps = [25, 50, 100]\nstep_pause = \"1s\"\nprovision = "
+                    + $"[\"echo {{version}} > {{var.dir}}/version\"]\nstart = [\"{script}\", \"start\", "
+                    + $"\"{{var.dir}}\"]\n"
+            );
             for (var i = 0; i < Green.Length; i++)
             {
                 Node("strategy.green_nodes", Green[i], Blue.Length + i);
             }
         }
 
-        text.AppendLine("[strategy.drain]\ntimeout = \"2s\"\non_timeout = \"evict\"\neviction_rate = 20\npoll_interval = \"200ms\"\nzero_readings = 2\n");
+        text.AppendLine(
+            "[strategy.drain]\ntimeout = \"2s\"\non_timeout = \"evict\"\neviction_rate = 20\npoll_interval = "
+                + "\"200ms\"\nzero_readings = 2\n"
+        );
         var path = Path.Combine(folder, $"{strategy}.toml");
         File.WriteAllText(path, text.ToString());
         return path;
@@ -237,7 +301,9 @@ public sealed partial class DemoCommand(DemoHost io)
     {
         var launch = string.Join(' ', io.NodeLauncher.Select(part => $"\"{part}\""));
         var path = Path.Combine(folder, "node.sh");
-        File.WriteAllText(path, $$"""
+        File.WriteAllText(
+            path,
+            $$"""
             #!/bin/sh
             # node.sh start|stop|status DIR: one demo node, stopped by the process id in DIR/pid.
             dir=$2
@@ -259,14 +325,23 @@ public sealed partial class DemoCommand(DemoHost io)
                 [ -f "$dir/state" ] && [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")" ;;
             esac
 
-            """);
+            """
+        );
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 
     private static async Task RunScriptAsync(string script, string verb, string dir)
     {
-        using var process = Process.Start(new ProcessStartInfo(script) { ArgumentList = { verb, dir }, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var process = Process.Start(
+            new ProcessStartInfo(script)
+            {
+                ArgumentList = { verb, dir },
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            }
+        )!;
         await process.WaitForExitAsync().ConfigureAwait(false);
     }
 
@@ -296,19 +371,23 @@ public sealed partial class DemoCommand(DemoHost io)
         for (var attempt = 0; attempt < 50; attempt++)
         {
             var port = FreePort(addresses[0]);
-            if (addresses.Skip(1).All(a =>
-            {
-                try
-                {
-                    using var l = new System.Net.Sockets.TcpListener(IPAddress.Parse(a), port);
-                    l.Start();
-                    return true;
-                }
-                catch (System.Net.Sockets.SocketException)
-                {
-                    return false;
-                }
-            }))
+            if (
+                addresses
+                    .Skip(1)
+                    .All(a =>
+                    {
+                        try
+                        {
+                            using var l = new System.Net.Sockets.TcpListener(IPAddress.Parse(a), port);
+                            l.Start();
+                            return true;
+                        }
+                        catch (System.Net.Sockets.SocketException)
+                        {
+                            return false;
+                        }
+                    })
+            )
             {
                 return port;
             }

@@ -13,4 +13,5 @@ public sealed record DemoHost(
     TextWriter Error,
     IAdapterFactory Adapters,
     Func<IRunObserver> Progress,
-    IReadOnlyList<string> NodeLauncher);
+    IReadOnlyList<string> NodeLauncher
+);

@@ -68,7 +68,11 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
         {
             await client.ConnectAsync(IPAddress.Loopback, tcpPort, stop).ConfigureAwait(false);
             var reader = new StreamReader(client.GetStream());
-            var greeting = await reader.ReadLineAsync(stop).AsTask().WaitAsync(TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+            var greeting = await reader
+                .ReadLineAsync(stop)
+                .AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(5), stop)
+                .ConfigureAwait(false);
             Count("tcp connect", greeting is not null);
             if (greeting is null)
             {
@@ -78,8 +82,15 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
             var n = 0;
             while (!stop.IsCancellationRequested)
             {
-                await client.GetStream().WriteAsync(Encoding.UTF8.GetBytes($"line {++n}\n"), stop).ConfigureAwait(false);
-                var echo = await reader.ReadLineAsync(stop).AsTask().WaitAsync(TimeSpan.FromSeconds(2), stop).ConfigureAwait(false);
+                await client
+                    .GetStream()
+                    .WriteAsync(Encoding.UTF8.GetBytes($"line {++n}\n"), stop)
+                    .ConfigureAwait(false);
+                var echo = await reader
+                    .ReadLineAsync(stop)
+                    .AsTask()
+                    .WaitAsync(TimeSpan.FromSeconds(2), stop)
+                    .ConfigureAwait(false);
                 if (echo is null)
                 {
                     return true; // The server ended the session: the client reconnects.
@@ -132,14 +143,22 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
         {
             while (!stop.IsCancellationRequested)
             {
-                await socket.SendAsync(Encoding.UTF8.GetBytes("hi"), WebSocketMessageType.Text, true, stop).ConfigureAwait(false);
-                var received = await socket.ReceiveAsync(buffer, stop).WaitAsync(TimeSpan.FromSeconds(2), stop).ConfigureAwait(false);
+                await socket
+                    .SendAsync(Encoding.UTF8.GetBytes("hi"), WebSocketMessageType.Text, true, stop)
+                    .ConfigureAwait(false);
+                var received = await socket
+                    .ReceiveAsync(buffer, stop)
+                    .WaitAsync(TimeSpan.FromSeconds(2), stop)
+                    .ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
                     return true;
                 }
 
-                Count("websocket echo", Encoding.UTF8.GetString(buffer, 0, received.Count).EndsWith(": hi", StringComparison.Ordinal));
+                Count(
+                    "websocket echo",
+                    Encoding.UTF8.GetString(buffer, 0, received.Count).EndsWith(": hi", StringComparison.Ordinal)
+                );
                 await Task.Delay(500, stop).ConfigureAwait(false);
             }
         }
@@ -182,7 +201,11 @@ internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
         {
             try
             {
-                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{httpPort}/"), CancellationToken.None).ConfigureAwait(false);
+                using var response = await http.GetAsync(
+                        new Uri($"http://127.0.0.1:{httpPort}/"),
+                        CancellationToken.None
+                    )
+                    .ConfigureAwait(false);
                 Count("http request", response.IsSuccessStatusCode);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

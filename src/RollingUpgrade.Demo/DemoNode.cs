@@ -36,11 +36,14 @@ public sealed class DemoNode : IAsyncDisposable
         _app.MapGet("/version", () => Version);
         _app.MapGet("/health", () => "ok");
         _app.MapGet("/sessions", () => _sessions.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _app.MapGet("/slow", async () =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            return $"{Name} {Version} slow";
-        });
+        _app.MapGet(
+            "/slow",
+            async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                return $"{Name} {Version} slow";
+            }
+        );
         _app.Map("/ws", EchoWebSocketAsync);
     }
 
@@ -61,7 +64,9 @@ public sealed class DemoNode : IAsyncDisposable
         try
         {
             var stream = connection.Transport.Output.AsStream(leaveOpen: true);
-            await stream.WriteAsync(Encoding.UTF8.GetBytes($"hello from {Name} {Version}\n"), connection.ConnectionClosed).ConfigureAwait(false);
+            await stream
+                .WriteAsync(Encoding.UTF8.GetBytes($"hello from {Name} {Version}\n"), connection.ConnectionClosed)
+                .ConfigureAwait(false);
             await connection.Transport.Input.CopyToAsync(stream, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
@@ -92,12 +97,16 @@ public sealed class DemoNode : IAsyncDisposable
                 var received = await socket.ReceiveAsync(buffer, context.RequestAborted).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).ConfigureAwait(false);
+                    await socket
+                        .CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None)
+                        .ConfigureAwait(false);
                     break;
                 }
 
                 var reply = Encoding.UTF8.GetBytes($"{Name}: {Encoding.UTF8.GetString(buffer, 0, received.Count)}");
-                await socket.SendAsync(reply, WebSocketMessageType.Text, true, context.RequestAborted).ConfigureAwait(false);
+                await socket
+                    .SendAsync(reply, WebSocketMessageType.Text, true, context.RequestAborted)
+                    .ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)

@@ -17,18 +17,22 @@ public static class DemoNodeCommand
         await File.WriteAllTextAsync(Path.Combine(dir, "running-version"), version).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(dir, "state"), "running").ConfigureAwait(false);
         using var stop = new CancellationTokenSource();
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+        );
         var last = -1;
         while (!stop.IsCancellationRequested)
         {
             if (node.Sessions != last)
             {
                 last = node.Sessions;
-                await File.WriteAllTextAsync(Path.Combine(dir, "sessions"), last.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(dir, "sessions"), last.ToString(CultureInfo.InvariantCulture))
+                    .ConfigureAwait(false);
             }
 
             try

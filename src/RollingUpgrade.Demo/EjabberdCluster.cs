@@ -18,7 +18,13 @@ public sealed class EjabberdCluster : IAsyncDisposable
 {
     private const string ErlLibs = "/usr/lib/x86_64-linux-gnu";
 
-    public EjabberdCluster(string prefix = "ej", int firstAddress = 11, int count = 3, string cookie = "rucookie", string version = "23.01")
+    public EjabberdCluster(
+        string prefix = "ej",
+        int firstAddress = 11,
+        int count = 3,
+        string cookie = "rucookie",
+        string version = "23.01"
+    )
     {
         Prefix = prefix;
         FirstAddress = firstAddress;
@@ -27,7 +33,9 @@ public sealed class EjabberdCluster : IAsyncDisposable
         Folder = Directory.CreateTempSubdirectory($"ru-{prefix}-").FullName;
         CtlScript = Path.Combine(Folder, "ejctl");
         NodeScript = Path.Combine(Folder, "ejnode");
-        File.WriteAllText(CtlScript, $"""
+        File.WriteAllText(
+            CtlScript,
+            $"""
             #!/bin/sh
             # ejctl NODE command...: a hidden Erlang node runs one ejabberdctl command against NODE.
             # It runs in the cluster's folder, so a crash dump never lands where the caller stands.
@@ -36,8 +44,11 @@ public sealed class EjabberdCluster : IAsyncDisposable
             ERL_LIBS={ErlLibs} exec /usr/bin/erl -name ctl$$@127.0.0.1 -setcookie {cookie} -hidden -noinput \
               -erl_epmd_port 4370 -start_epmd false -dist_listen false -s ejabberd_ctl -extra "$node" "$@"
 
-            """);
-        File.WriteAllText(NodeScript, $$"""
+            """
+        );
+        File.WriteAllText(
+            NodeScript,
+            $$"""
             #!/bin/sh
             # ejnode start|stop INDEX: start node INDEX detached (pid in nINDEX/erl.pid) or stop it gracefully.
             # ejnode install INDEX VERSION: install the release prepared in nINDEX/releases/VERSION (node stopped).
@@ -57,17 +68,20 @@ public sealed class EjabberdCluster : IAsyncDisposable
                 ERL_LIBS={{ErlLibs}} ERL_CRASH_DUMP=$dir/log/erl_crash.dump ERL_MAX_PORTS=32000 \
                 setsid /usr/bin/erl -name $(cat $dir/node) -setcookie {{cookie}} +K true -env ERL_CRASH_DUMP_BYTES 0 \
                   -kernel inet_dist_use_interface "{$(echo $addr | tr . ,)}" -erl_epmd_port 4370 -start_epmd false \
-                  -pa $dir/ebin -mnesia dir "\"$dir/spool\"" -s ejabberd -noinput </dev/null >>$dir/log/stdout.log 2>&1 &
+                  -pa $dir/ebin -mnesia dir "\"$dir/spool\"" -s ejabberd -noinput \
+                  </dev/null >>$dir/log/stdout.log 2>&1 &
                 echo $! > $dir/erl.pid
                 ;;
               stop)
                 pid=$(cat $dir/erl.pid)
                 kill -TERM $pid 2>/dev/null || true
-                while [ -e /proc/$pid ] && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ]; do sleep 0.05; done
+                while [ -e /proc/$pid ] && [ "$(awk '{print $3}' /proc/$pid/stat " +
+                    "2>/dev/null)" != Z ]; do sleep 0.05; done
                 ;;
             esac
 
-            """);
+            """
+        );
         Chmod(CtlScript);
         Chmod(NodeScript);
         for (var i = 1; i <= count; i++)
@@ -83,7 +97,9 @@ public sealed class EjabberdCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Lays out release <paramref name="version"/> on every node (nINDEX/releases/VERSION), for <c>ejnode install</c>.</summary>
+    /// <summary>
+    /// Lays out release <paramref name="version"/> on every node (nINDEX/releases/VERSION), for <c>ejnode install</c>.
+    /// </summary>
     public void PrepareRelease(string version)
     {
         for (var i = 1; i <= Count; i++)
@@ -105,7 +121,11 @@ public sealed class EjabberdCluster : IAsyncDisposable
             throw new InvalidOperationException($"no {{vsn, ...}} in {ErlLibs}/ejabberd-23.01/ebin/ejabberd.app");
         }
 
-        return string.Concat(installed.AsSpan(0, vsn.Index), $"{{vsn, \"{version}\"}}", installed.AsSpan(vsn.Index + vsn.Length));
+        return string.Concat(
+            installed.AsSpan(0, vsn.Index),
+            $"{{vsn, \"{version}\"}}",
+            installed.AsSpan(vsn.Index + vsn.Length)
+        );
     }
 
     public string Prefix { get; }
@@ -132,7 +152,10 @@ public sealed class EjabberdCluster : IAsyncDisposable
 
     public IReadOnlyList<string> Users { get; private set; } = [];
 
-    /// <summary>Starts every node, joins nodes 2..n to node 1, and registers <paramref name="users"/> users (user1..userN, password "pw-userN").</summary>
+    /// <summary>
+    /// Starts every node, joins nodes 2..n to node 1, and registers <paramref name="users"/> users (user1..userN,
+    /// password "pw-userN").
+    /// </summary>
     public async Task StartAsync(int users = 0)
     {
         for (var i = 1; i <= Count; i++)
@@ -172,9 +195,13 @@ public sealed class EjabberdCluster : IAsyncDisposable
         await WaitStartedAsync(i);
     }
 
-    public async Task StopNodeAsync(int i) => await RunAsync(NodeScript, "stop", i.ToString(CultureInfo.InvariantCulture));
+    public async Task StopNodeAsync(int i) =>
+        await RunAsync(NodeScript, "stop", i.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary><c>ejnode install INDEX VERSION</c>: switches node <paramref name="i"/> (stopped) to a release laid out by <see cref="PrepareRelease"/>.</summary>
+    /// <summary>
+    /// <c>ejnode install INDEX VERSION</c>: switches node <paramref name="i"/> (stopped) to a release laid out by
+    /// <see cref="PrepareRelease"/>.
+    /// </summary>
     public async Task InstallAsync(int i, string version)
     {
         var result = await RunAsync(NodeScript, "install", i.ToString(CultureInfo.InvariantCulture), version);
@@ -191,38 +218,66 @@ public sealed class EjabberdCluster : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"ejabberd node {i} did not start:\n{Tail(Path.Combine(NodeFolder(i), "log", "stdout.log"))}\n{Tail(Path.Combine(NodeFolder(i), "log", "ejabberd.log"))}");
+                throw new TimeoutException(
+                    $"ejabberd node {i} did not start:\n{Tail(Path.Combine(NodeFolder(i), "log", "stdout.log"))}\n"
+                        + $"{Tail(Path.Combine(NodeFolder(i), "log", "ejabberd.log"))}"
+                );
             }
 
             await Task.Delay(200);
         }
     }
 
-    public Task<(int ExitCode, string Output)> CtlAsync(int i, params string[] args) => RunAsync(CtlScript, [ErlangNode(i), .. args]);
+    public Task<(int ExitCode, string Output)> CtlAsync(int i, params string[] args) =>
+        RunAsync(CtlScript, [ErlangNode(i), .. args]);
 
     public int? Pid(int i)
     {
         var file = Path.Combine(NodeFolder(i), "erl.pid");
-        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        return
+            File.Exists(file)
+            && int.TryParse(
+                File.ReadAllText(file).Trim(),
+                NumberStyles.Integer,
+                CultureInfo.InvariantCulture,
+                out var pid
+            )
+            ? pid
+            : null;
     }
 
-    public bool IsAlive(int i) => Pid(i) is { } pid && File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].Equals("Z", StringComparison.Ordinal);
+    public bool IsAlive(int i) =>
+        Pid(i) is { } pid
+        && File.Exists($"/proc/{pid}/stat")
+        && !File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2].Equals("Z", StringComparison.Ordinal);
 
     /// <summary>
     /// The cluster's nodes as plan tables (<c>[[nodes]]</c> or <c>[[strategy.green_nodes]]</c>), each
     /// named PREFIXi in <paramref name="loadBalancer"/>, with vars index, dir, ctl and ejnode.
     /// </summary>
-    public string PlanNodes(string table, string loadBalancer) => string.Concat(Enumerable.Range(1, Count).Select(i => $$"""
-        [[{{table}}]]
-        name = "{{Prefix}}{{i}}"
-        host = "{{Address(i)}}"
-        erlang_node = "{{ErlangNode(i)}}"
-        lb_ids = { {{loadBalancer}} = "{{Prefix}}{{i}}" }
-        vars = { index = "{{i}}", dir = "{{NodeFolder(i)}}", ctl = "{{CtlScript}}", ejnode = "{{NodeScript}}" }
+    public string PlanNodes(string table, string loadBalancer) =>
+        string.Concat(
+            Enumerable
+                .Range(1, Count)
+                .Select(i =>
+                    $$"""
+                        [[{{table}}]]
+                        name = "{{Prefix}}{{i}}"
+                        host = "{{Address(i)}}"
+                        erlang_node = "{{ErlangNode(i)}}"
+                        lb_ids = { {{loadBalancer}} = "{{Prefix}}{{i}}" }
+                        vars = { index = "{{i}}", dir = "{{NodeFolder(
+                            i
+                        )}}", ctl = "{{CtlScript}}", ejnode = "{{NodeScript}}" }
 
-        """));
+                        """
+                )
+        );
 
-    /// <summary>The plan's [product] table for nodes written by <see cref="PlanNodes"/> (their vars name the scripts and folders).</summary>
+    /// <summary>
+    /// The plan's [product] table for nodes written by <see cref="PlanNodes"/> (their vars name the scripts and
+    /// folders).
+    /// </summary>
     public const string ProductTable = """
         [product]
         kind = "ejabberd"
@@ -235,55 +290,58 @@ public sealed class EjabberdCluster : IAsyncDisposable
         start_timeout = "60s"
         """;
 
-    /// <summary>The config of release <paramref name="version"/> (the version itself comes from the application's metadata).</summary>
-    public static string Config(string address, string version) => $$"""
-        # ejabberd {{version}} on {{address}}
-        loglevel: warning
-        hosts: [localhost]
-        certfiles: ["/etc/ejabberd/ejabberd.pem"]
-        listen:
-          - port: 5222
-            ip: "{{address}}"
-            module: ejabberd_c2s
-            backlog: 1000
-            max_stanza_size: 262144
-            starttls_required: false
-          - port: 5280
-            ip: "{{address}}"
-            module: ejabberd_http
-            backlog: 1000
-            request_handlers:
-              /api: mod_http_api
-              /bosh: mod_bosh
-              /ws: ejabberd_http_ws
-        auth_method: internal
-        acl:
-          local: {user_regexp: ""}
-          loopback: {ip: [127.0.0.0/8]}
-        access_rules:
-          local: {allow: local}
-          c2s: {allow: all}
-        api_permissions:
-          "loopback http api":
-            who: {ip: 127.0.0.0/8}
-            what: "*"
-          "console commands":
-            from: [ejabberd_ctl]
-            who: all
-            what: "*"
-        shaper_rules:
-          max_user_sessions: 10
-        modules:
-          mod_admin_extra: {}
-          mod_bosh: {}
-          mod_disco: {}
-          mod_http_api: {}
-          mod_ping: {}
-          mod_roster: {}
-          mod_stream_mgmt: {}
-          mod_version: {}
+    /// <summary>
+    /// The config of release <paramref name="version"/> (the version itself comes from the application's metadata).
+    /// </summary>
+    public static string Config(string address, string version) =>
+        $$"""
+            # ejabberd {{version}} on {{address}}
+            loglevel: warning
+            hosts: [localhost]
+            certfiles: ["/etc/ejabberd/ejabberd.pem"]
+            listen:
+              - port: 5222
+                ip: "{{address}}"
+                module: ejabberd_c2s
+                backlog: 1000
+                max_stanza_size: 262144
+                starttls_required: false
+              - port: 5280
+                ip: "{{address}}"
+                module: ejabberd_http
+                backlog: 1000
+                request_handlers:
+                  /api: mod_http_api
+                  /bosh: mod_bosh
+                  /ws: ejabberd_http_ws
+            auth_method: internal
+            acl:
+              local: {user_regexp: ""}
+              loopback: {ip: [127.0.0.0/8]}
+            access_rules:
+              local: {allow: local}
+              c2s: {allow: all}
+            api_permissions:
+              "loopback http api":
+                who: {ip: 127.0.0.0/8}
+                what: "*"
+              "console commands":
+                from: [ejabberd_ctl]
+                who: all
+                what: "*"
+            shaper_rules:
+              max_user_sessions: 10
+            modules:
+              mod_admin_extra: {}
+              mod_bosh: {}
+              mod_disco: {}
+              mod_http_api: {}
+              mod_ping: {}
+              mod_roster: {}
+              mod_stream_mgmt: {}
+              mod_version: {}
 
-        """;
+            """;
 
     public async ValueTask DisposeAsync()
     {
@@ -318,7 +376,12 @@ public sealed class EjabberdCluster : IAsyncDisposable
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -336,9 +399,17 @@ public sealed class EjabberdCluster : IAsyncDisposable
     {
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+            File.SetUnixFileMode(
+                path,
+                UnixFileMode.UserRead
+                    | UnixFileMode.UserWrite
+                    | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead
+                    | UnixFileMode.GroupExecute
+            );
         }
     }
 
-    private static string Tail(string path) => File.Exists(path) ? string.Join("\n", File.ReadAllLines(path).TakeLast(15)) : $"(no {path})";
+    private static string Tail(string path) =>
+        File.Exists(path) ? string.Join("\n", File.ReadAllLines(path).TakeLast(15)) : $"(no {path})";
 }

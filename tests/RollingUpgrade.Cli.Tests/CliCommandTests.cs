@@ -30,7 +30,12 @@ public sealed class CliCommandTests
     {
         using var cluster = new LocalCluster();
         var path = cluster.WritePlan();
-        File.WriteAllText(path, File.ReadAllText(path).Replace("capacity_nodes = 2", "capacity_nodes = 2\nbatchsize = 1", StringComparison.Ordinal).Replace("name = \"n2\"", "name = \"n1\"", StringComparison.Ordinal));
+        File.WriteAllText(
+            path,
+            File.ReadAllText(path)
+                .Replace("capacity_nodes = 2", "capacity_nodes = 2\nbatchsize = 1", StringComparison.Ordinal)
+                .Replace("name = \"n2\"", "name = \"n1\"", StringComparison.Ordinal)
+        );
 
         var result = await CliRunner.RunAsync("validate", path);
 
@@ -46,7 +51,10 @@ public sealed class CliCommandTests
     {
         using var cluster = new LocalCluster();
         var path = cluster.WritePlan();
-        File.WriteAllText(path, File.ReadAllText(path).Replace("kind = \"rolling\"", "kind = \"rollin\"", StringComparison.Ordinal));
+        File.WriteAllText(
+            path,
+            File.ReadAllText(path).Replace("kind = \"rolling\"", "kind = \"rollin\"", StringComparison.Ordinal)
+        );
 
         var result = await CliRunner.RunAsync("validate", path, "--output", "json");
 
@@ -54,7 +62,9 @@ public sealed class CliCommandTests
         var line = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
         using var json = JsonDocument.Parse(line);
         json.RootElement.GetProperty("type").GetString().ShouldBe("error");
-        json.RootElement.GetProperty("message").GetString().ShouldBe("'strategy.kind' is 'rollin'; did you mean 'rolling'?");
+        json.RootElement.GetProperty("message")
+            .GetString()
+            .ShouldBe("'strategy.kind' is 'rollin'; did you mean 'rolling'?");
         json.RootElement.GetProperty("line").GetInt32().ShouldBeGreaterThan(1);
     }
 
@@ -97,7 +107,9 @@ public sealed class CliCommandTests
         result.Output.ShouldContain("SUCCEEDED");
         var state = new StateDirectory(Path.Combine(cluster.Root, ".rollingupgrade"), "local");
         var journal = Journal.Read(state.JournalPath(state.CurrentRunId()!));
-        journal.Count(r => r.Type == JournalTypes.StepSucceeded).ShouldBe(journal.Count(r => r.Type == JournalTypes.StepStarted));
+        journal
+            .Count(r => r.Type == JournalTypes.StepSucceeded)
+            .ShouldBe(journal.Count(r => r.Type == JournalTypes.StepStarted));
         journal.Last().Data!["outcome"].ShouldBe("succeeded");
         File.Exists(state.LockPath).ShouldBeFalse();
 
@@ -110,7 +122,10 @@ public sealed class CliCommandTests
     public async Task A_failing_install_halts_with_exit_1_and_says_what_to_do()
     {
         using var cluster = new LocalCluster();
-        var path = cluster.WritePlan(install: "if [ {node} = n2 ]; then echo 'E: no such package' >&2; exit 3; fi; echo {version} > {var.dir}/installed");
+        var path = cluster.WritePlan(
+            install: "if [ {node} = n2 ]; then echo 'E: no such package' >&2; exit 3; fi; echo {version} > "
+                + "{var.dir}/installed"
+        );
 
         var result = await CliRunner.RunAsync("run", path);
 
@@ -135,7 +150,10 @@ public sealed class CliCommandTests
         using var cluster = new LocalCluster();
         const string secret = "s3cr3t-Passw0rd-value";
         Environment.SetEnvironmentVariable("RU_TEST_GATE_PASSWORD", secret);
-        var gates = "[[gates]]\nname = \"login\"\nkind = \"command\"\nrun = \"true\"\n\n[[gates]]\nname = \"xmpp\"\nkind = \"xmpp-login\"\naddress = \"{host}:5222\"\nuser = \"probe\"\npassword_env = \"RU_TEST_GATE_PASSWORD\"\ndomain = \"localhost\"\n";
+        var gates =
+            "[[gates]]\nname = \"login\"\nkind = \"command\"\nrun = \"true\"\n\n[[gates]]\nname = \"xmpp\"\nkind = "
+            + "\"xmpp-login\"\naddress = \"{host}:5222\"\nuser = \"probe\"\npassword_env = "
+            + "\"RU_TEST_GATE_PASSWORD\"\ndomain = \"localhost\"\n";
         var path = cluster.WritePlan(install: "echo \"token=$RU_TEST_GATE_PASSWORD\" >&2; exit 1", gates: gates);
 
         var result = await CliRunner.RunAsync("run", path, "--output", "json");
@@ -144,7 +162,13 @@ public sealed class CliCommandTests
         result.Output.ShouldContain("token=***");
         result.Output.ShouldNotContain(secret);
         result.Error.ShouldNotContain(secret);
-        foreach (var file in Directory.GetFiles(Path.Combine(cluster.Root, ".rollingupgrade"), "*", SearchOption.AllDirectories))
+        foreach (
+            var file in Directory.GetFiles(
+                Path.Combine(cluster.Root, ".rollingupgrade"),
+                "*",
+                SearchOption.AllDirectories
+            )
+        )
         {
             File.ReadAllText(file).ShouldNotContain(secret);
         }
@@ -157,13 +181,23 @@ public sealed class CliCommandTests
         var path = cluster.WritePlan();
         var state = new StateDirectory(Path.Combine(cluster.Root, ".rollingupgrade"), "local");
         Directory.CreateDirectory(state.ClusterFolder);
-        File.WriteAllText(state.LockPath, JsonSerializer.Serialize(new RunLock.Holder(Environment.ProcessId, Environment.MachineName, "live-run", DateTimeOffset.UtcNow)));
+        File.WriteAllText(
+            state.LockPath,
+            JsonSerializer.Serialize(
+                new RunLock.Holder(Environment.ProcessId, Environment.MachineName, "live-run", DateTimeOffset.UtcNow)
+            )
+        );
 
         var live = await CliRunner.RunAsync("run", path);
         live.ExitCode.ShouldBe(3);
         live.Error.ShouldContain("another run holds local");
 
-        File.WriteAllText(state.LockPath, JsonSerializer.Serialize(new RunLock.Holder(DeadPid(), Environment.MachineName, "dead-run", DateTimeOffset.UtcNow)));
+        File.WriteAllText(
+            state.LockPath,
+            JsonSerializer.Serialize(
+                new RunLock.Holder(DeadPid(), Environment.MachineName, "dead-run", DateTimeOffset.UtcNow)
+            )
+        );
         var stale = await CliRunner.RunAsync("run", path);
         stale.ExitCode.ShouldBe(3);
         stale.Error.ShouldContain("which is no longer running");

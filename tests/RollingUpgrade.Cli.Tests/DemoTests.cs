@@ -12,7 +12,10 @@ public sealed class DemoTests
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
         result.Output.ShouldContain("SUCCEEDED: demo-rolling runs 2.0");
         result.Output.ShouldContain("SUCCEEDED: demo-parallel runs 3.0");
-        var operations = result.Output.Split('\n').Where(l => l.Contains("attempted", StringComparison.Ordinal)).ToList();
+        var operations = result
+            .Output.Split('\n')
+            .Where(l => l.Contains("attempted", StringComparison.Ordinal))
+            .ToList();
         operations.Count.ShouldBe(5);
         operations.ShouldAllBe(l => l.TrimEnd().EndsWith("failed 0", StringComparison.Ordinal));
         DemoNodeProcesses().ShouldBe(before);
@@ -28,24 +31,31 @@ public sealed class DemoTests
         result.Output.ShouldContain("SUCCEEDED: demo-ejabberd-cutover runs 25.0");
         foreach (var operation in new[] { "connect", "login", "ping", "http" })
         {
-            result.Output.Split('\n').Single(l => l.StartsWith(operation + " ", StringComparison.Ordinal)).TrimEnd().ShouldEndWith("failed    0");
+            result
+                .Output.Split('\n')
+                .Single(l => l.StartsWith(operation + " ", StringComparison.Ordinal))
+                .TrimEnd()
+                .ShouldEndWith("failed    0");
         }
     }
 
     private static int DemoNodeProcesses() =>
-        Directory.GetDirectories("/proc").Count(d =>
-        {
-            try
+        Directory
+            .GetDirectories("/proc")
+            .Count(d =>
             {
-                return int.TryParse(Path.GetFileName(d), out _) && File.ReadAllText(Path.Combine(d, "cmdline")).Contains("demo-node", StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        });
+                try
+                {
+                    return int.TryParse(Path.GetFileName(d), out _)
+                        && File.ReadAllText(Path.Combine(d, "cmdline")).Contains("demo-node", StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return false;
+                }
+            });
 }

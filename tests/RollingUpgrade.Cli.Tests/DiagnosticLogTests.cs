@@ -13,8 +13,11 @@ public sealed class DiagnosticLogTests
         try
         {
             // The xmpp-login gate names the secret's variable; the command gate fails printing its value.
-            var gates = $"[[gates]]\nname = \"leaky\"\nkind = \"command\"\nattempts = 1\nrun = \"echo token is ${variable}; exit 1\"\n\n"
-                + $"[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{{host}}:5222\"\nuser = \"probe\"\npassword_env = \"{variable}\"\ndomain = \"localhost\"\n";
+            var gates =
+                $"[[gates]]\nname = \"leaky\"\nkind = \"command\"\nattempts = 1\nrun = \"echo token is ${variable}; "
+                + $"exit 1\"\n\n"
+                + $"[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{{host}}:5222\"\nuser = "
+                + $"\"probe\"\npassword_env = \"{variable}\"\ndomain = \"localhost\"\n";
             var path = cluster.WritePlan(gates: gates);
             var log = Path.Combine(cluster.Root, "diag.log");
 
@@ -48,13 +51,20 @@ public sealed class DiagnosticLogTests
         quiet.ExitCode.ShouldBe(0, quiet.Error);
         quiet.Error.ShouldNotContain("RollingUpgrade.");
         verbose.ExitCode.ShouldBe(0, verbose.Error);
-        (await CliRunner.RunAsync("run", path, "--verbose")).Error.ShouldContain("RollingUpgrade.Engine[1001] step 1 (forward) succeeded");
+        (await CliRunner.RunAsync("run", path, "--verbose")).Error.ShouldContain(
+            "RollingUpgrade.Engine[1001] step 1 (forward) succeeded"
+        );
     }
 
     [Fact(Timeout = 30_000)]
     public async Task A_log_file_that_cannot_be_written_is_bad_input()
     {
-        var result = await CliRunner.RunAsync("validate", "/nonexistent/plan.toml", "--log-file", "/nonexistent-dir/x/diag.log");
+        var result = await CliRunner.RunAsync(
+            "validate",
+            "/nonexistent/plan.toml",
+            "--log-file",
+            "/nonexistent-dir/x/diag.log"
+        );
 
         result.ExitCode.ShouldBe(2);
         result.Error.ShouldContain("cannot write the log file");

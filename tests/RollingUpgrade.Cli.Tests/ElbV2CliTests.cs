@@ -22,23 +22,36 @@ public sealed class ElbV2CliTests : IAsyncLifetime
         _cluster.Dispose();
     }
 
-    /// <summary>The local cluster's plan behind ELBv2: node i is target 10.0.1.1i:5280 of the seeded group xmpp-blue.</summary>
+    /// <summary>
+    /// The local cluster's plan behind ELBv2: node i is target 10.0.1.1i:5280 of the seeded group xmpp-blue.
+    /// </summary>
     private string Plan(string groups = "[\"xmpp-blue\"]")
     {
-        var path = _cluster.WritePlan(loadBalancer: $"""
+        var path = _cluster.WritePlan(
+            loadBalancer: $"""
             kind = "aws-elbv2"
             endpoint = "{_moto.Endpoint}"
             target_groups = {groups}
             port = 5280
             ready_timeout = "30s"
-            """);
-        File.WriteAllText(path, File.ReadAllText(path).Replace("lb_ids = { edge = \"n", "lb_ids = { edge = \"10.0.1.1", StringComparison.Ordinal));
+            """
+        );
+        File.WriteAllText(
+            path,
+            File.ReadAllText(path)
+                .Replace("lb_ids = { edge = \"n", "lb_ids = { edge = \"10.0.1.1", StringComparison.Ordinal)
+        );
         return path;
     }
 
     private static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll"));
         foreach (var arg in args)
         {
@@ -66,7 +79,12 @@ public sealed class ElbV2CliTests : IAsyncLifetime
     }
 
     private ElbV2Client Client(HttpClient http) =>
-        new(new Uri(_moto.Endpoint + "/"), "eu-west-1", _ => Task.FromResult(new AwsCredentials("testing", "testing", null)), http);
+        new(
+            new Uri(_moto.Endpoint + "/"),
+            "eu-west-1",
+            _ => Task.FromResult(new AwsCredentials("testing", "testing", null)),
+            http
+        );
 
     [Fact(Timeout = 120_000)]
     public async Task Run_drains_and_returns_every_target_through_elbv2_and_exits_0()
@@ -81,7 +99,11 @@ public sealed class ElbV2CliTests : IAsyncLifetime
         result.Output.ShouldContain("drain n1 in edge");
         using var http = new HttpClient();
         var health = await Client(http).DescribeTargetHealthAsync(_moto.BlueArn, null, CancellationToken.None);
-        health.Where(h => h.State == "healthy").Select(h => h.Id).Order(StringComparer.Ordinal).ShouldBe(["10.0.1.11", "10.0.1.12", "10.0.1.13"]);
+        health
+            .Where(h => h.State == "healthy")
+            .Select(h => h.Id)
+            .Order(StringComparer.Ordinal)
+            .ShouldBe(["10.0.1.11", "10.0.1.12", "10.0.1.13"]);
         (result.Output + result.Error).ShouldNotContain(Secret);
         foreach (var journal in Directory.EnumerateFiles(state, "*.jsonl", SearchOption.AllDirectories))
         {
@@ -96,14 +118,22 @@ public sealed class ElbV2CliTests : IAsyncLifetime
         using var http = new HttpClient();
 
         var before = await RunAsync(_moto.ClientEnvironment, "plan", plan);
-        await Client(http).ModifyTargetGroupAttributesAsync(_moto.BlueArn, new Dictionary<string, string> { ["deregistration_delay.timeout_seconds"] = "2" }, CancellationToken.None);
+        await Client(http)
+            .ModifyTargetGroupAttributesAsync(
+                _moto.BlueArn,
+                new Dictionary<string, string> { ["deregistration_delay.timeout_seconds"] = "2" },
+                CancellationToken.None
+            );
         var after = await RunAsync(_moto.ClientEnvironment, "plan", plan);
 
         before.ExitCode.ShouldBe(0, before.Error);
         before.Error.ShouldContain("note: edge: target group xmpp-blue (HTTP, ip targets): deregistration delay 5m");
         before.Error.ShouldNotContain("warning");
         after.ExitCode.ShouldBe(0, after.Error);
-        after.Error.ShouldContain("warning: edge: target group xmpp-blue ends a deregistered target's connections after 2s, before strategy.drain.timeout (5s)");
+        after.Error.ShouldContain(
+            "warning: edge: target group xmpp-blue ends a deregistered target's connections after 2s, before "
+                + "strategy.drain.timeout (5s)"
+        );
     }
 
     [Fact(Timeout = 120_000)]
@@ -123,10 +153,22 @@ public sealed class ElbV2CliTests : IAsyncLifetime
     {
         var plan = Plan();
         var credentials = Path.Combine(_cluster.Root, "aws-credentials");
-        await File.WriteAllTextAsync(credentials, $"[deploy]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = {Secret}\n");
+        await File.WriteAllTextAsync(
+            credentials,
+            $"[deploy]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = {Secret}\n"
+        );
 
         var none = await RunAsync(new Dictionary<string, string> { ["AWS_REGION"] = "eu-west-1" }, "plan", plan);
-        var profile = await RunAsync(new Dictionary<string, string> { ["AWS_REGION"] = "eu-west-1", ["AWS_PROFILE"] = "deploy", ["AWS_SHARED_CREDENTIALS_FILE"] = credentials }, "plan", plan);
+        var profile = await RunAsync(
+            new Dictionary<string, string>
+            {
+                ["AWS_REGION"] = "eu-west-1",
+                ["AWS_PROFILE"] = "deploy",
+                ["AWS_SHARED_CREDENTIALS_FILE"] = credentials,
+            },
+            "plan",
+            plan
+        );
 
         none.ExitCode.ShouldBe(0, none.Error);
         none.Error.ShouldContain("warning: edge: no AWS credentials found");
@@ -144,14 +186,18 @@ public sealed class ElbV2CliTests : IAsyncLifetime
         await File.WriteAllTextAsync(token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyb2xsaW5ndXBncmFkZSJ9.c2lnbmF0dXJl");
 
         // moto serves STS too: AssumeRoleWithWebIdentity answers temporary credentials with a session token.
-        var result = await RunAsync(new Dictionary<string, string>
-        {
-            ["AWS_REGION"] = "eu-west-1",
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = token,
-            ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/rollingupgrade",
-            ["AWS_ROLE_SESSION_NAME"] = "rollingupgrade-test",
-            ["AWS_ENDPOINT_URL_STS"] = _moto.Endpoint,
-        }, "plan", plan);
+        var result = await RunAsync(
+            new Dictionary<string, string>
+            {
+                ["AWS_REGION"] = "eu-west-1",
+                ["AWS_WEB_IDENTITY_TOKEN_FILE"] = token,
+                ["AWS_ROLE_ARN"] = "arn:aws:iam::123456789012:role/rollingupgrade",
+                ["AWS_ROLE_SESSION_NAME"] = "rollingupgrade-test",
+                ["AWS_ENDPOINT_URL_STS"] = _moto.Endpoint,
+            },
+            "plan",
+            plan
+        );
 
         result.ExitCode.ShouldBe(0, result.Error);
         result.Error.ShouldContain("deregistration delay 5m");
@@ -164,7 +210,13 @@ public sealed class ElbV2CliTests : IAsyncLifetime
         var plan = Plan();
         var state = Path.Combine(_cluster.Root, "state");
 
-        var result = await RunAsync(new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "testing", ["AWS_SECRET_ACCESS_KEY"] = Secret }, "run", plan, "--state-dir", state);
+        var result = await RunAsync(
+            new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "testing", ["AWS_SECRET_ACCESS_KEY"] = Secret },
+            "run",
+            plan,
+            "--state-dir",
+            state
+        );
 
         result.ExitCode.ShouldBe(2, result.Output + result.Error);
         result.Error.ShouldContain("no AWS region; set region in the plan, or AWS_REGION");

@@ -34,13 +34,22 @@ public sealed class LocalCluster : IDisposable
 
     public bool Running(int i) => File.Exists(Path.Combine(NodeDir(i), "running"));
 
-    public string WritePlan(string install = "echo {version} > {var.dir}/installed", string extraUpgrade = "", string gates = "", string? loadBalancer = null)
+    public string WritePlan(
+        string install = "echo {version} > {var.dir}/installed",
+        string extraUpgrade = "",
+        string gates = "",
+        string? loadBalancer = null
+    )
     {
         var text = new System.Text.StringBuilder();
         text.AppendLine("[cluster]\nname = \"local\"\n");
         for (var i = 1; i <= Nodes; i++)
         {
-            text.AppendLine($"[[nodes]]\nname = \"n{i}\"\nhost = \"127.0.0.{10 + i}\"\nerlang_node = \"node{i}@127.0.0.{10 + i}\"\nvars = {{ dir = \"{NodeDir(i)}\" }}\n{(loadBalancer is null ? string.Empty : $"lb_ids = {{ edge = \"n{i}\" }}\n")}");
+            text.AppendLine(
+                $"[[nodes]]\nname = \"n{i}\"\nhost = \"127.0.0.{10 + i}\"\nerlang_node = \"node{i}@127.0.0."
+                    + $"{10 + i}\"\nvars = {{ dir = \"{NodeDir(i)}\" }}\n"
+                    + $"{(loadBalancer is null ? string.Empty : $"lb_ids = {{ edge = \"n{i}\" }}\n")}"
+            );
         }
 
         text.AppendLine("[access]\nkind = \"local\"\ncommand_timeout = \"20s\"\n");
@@ -56,14 +65,22 @@ public sealed class LocalCluster : IDisposable
             text.AppendLine($"[[load_balancers]]\nname = \"edge\"\n{loadBalancer}\n");
         }
 
-        text.AppendLine($"[upgrade]\ntarget_version = \"2.0\"\nbackup_config = false\ninstall = {Toml(install)}\n{extraUpgrade}\n");
+        text.AppendLine(
+            $"[upgrade]\ntarget_version = \"2.0\"\nbackup_config = false\ninstall = {Toml(install)}\n{extraUpgrade}\n"
+        );
         text.AppendLine(gates);
-        text.AppendLine("[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n\n[strategy.drain]\ntimeout = \"5s\"\npoll_interval = \"100ms\"\nzero_readings = 2\n");
+        text.AppendLine(
+            "[strategy]\nkind = \"rolling\"\ncapacity_nodes = 2\n\n[strategy.drain]\ntimeout = \"5s\"\npoll_interval "
+                + "= \"100ms\"\nzero_readings = 2\n"
+        );
         File.WriteAllText(PlanPath, text.ToString());
         return PlanPath;
     }
 
-    private static string Toml(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    private static string Toml(string value) =>
+        "\""
+        + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)
+        + "\"";
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
 }

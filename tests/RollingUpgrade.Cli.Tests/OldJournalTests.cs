@@ -27,7 +27,9 @@ public sealed class OldJournalTests
             Directory.Delete(root, recursive: true);
         }
 
-        foreach (var (node, version, running) in new[] { ("n1", n1Version, true), ("n2", "1.0", false), ("n3", "1.0", true) })
+        foreach (
+            var (node, version, running) in new[] { ("n1", n1Version, true), ("n2", "1.0", false), ("n3", "1.0", true) }
+        )
         {
             var dir = Directory.CreateDirectory(Path.Combine(root, node)).FullName;
             File.WriteAllText(Path.Combine(dir, "version"), version + "\n");
@@ -47,7 +49,8 @@ public sealed class OldJournalTests
         return root;
     }
 
-    private static string Version(string root, string node) => File.ReadAllText(Path.Combine(root, node, "version")).Trim();
+    private static string Version(string root, string node) =>
+        File.ReadAllText(Path.Combine(root, node, "version")).Trim();
 
     private static string[] Starts(string root) => File.ReadAllLines(Path.Combine(root, "starts.log"));
 

@@ -12,16 +12,26 @@ public sealed class RollbackVersionTests
 {
     private static string Log(LocalCluster cluster) => Path.Combine(cluster.Root, "commands.log");
 
-    /// <summary>A rolling plan whose start, stop, install and rollback_install log the version they were given.</summary>
+    /// <summary>
+    /// A rolling plan whose start, stop, install and rollback_install log the version they were given.
+    /// </summary>
     private static string RollingPlan(LocalCluster cluster)
     {
         var log = Log(cluster);
         var path = cluster.WritePlan(
-            install: $"echo install {{node}} {{version}} >> {log}; test ! -f {{var.dir}}/fail-install && echo {{version}} > {{var.dir}}/installed",
-            extraUpgrade: $"from_version = \"1.0\"\nrollback_install = \"echo rollback_install {{node}} {{version}} >> {log}; "
-                + "test ! -f {var.dir}/fail-rollback && echo {version} > {var.dir}/installed\"\n\n[rollback]\npolicy = \"rollback\"");
+            install: $"echo install {{node}} {{version}} >> {log}; test ! -f {{var.dir}}/fail-install && echo "
+                + $"{{version}} > {{var.dir}}/installed",
+            extraUpgrade: $"from_version = \"1.0\"\nrollback_install = \"echo rollback_install {{node}} {{version}} "
+                + $">> {log}; "
+                + "test ! -f {var.dir}/fail-rollback && echo {version} > {var.dir}/installed\"\n\n[rollback]\npolicy "
+                + "= \"rollback\""
+        );
         var text = File.ReadAllText(path)
-            .Replace("start = \"cp", $"start = \"echo start {{node}} {{version}} >> {log}; cp", StringComparison.Ordinal)
+            .Replace(
+                "start = \"cp",
+                $"start = \"echo start {{node}} {{version}} >> {log}; cp",
+                StringComparison.Ordinal
+            )
             .Replace("stop = \"rm", $"stop = \"echo stop {{node}} {{version}} >> {log}; rm", StringComparison.Ordinal);
         File.WriteAllText(path, text);
         return path;
@@ -120,10 +130,14 @@ public sealed class RollbackVersionTests
 
         // Moving traffic back runs no node command; any status read after the failed gate is on 1.0.
         var afterGate = lines.Skip(lines.LastIndexOf("gate g1 2.0") + 1).ToList();
-        afterGate.Where(l => !l.StartsWith("status", StringComparison.Ordinal)).ShouldBeEmpty(string.Join('\n', afterGate));
+        afterGate
+            .Where(l => !l.StartsWith("status", StringComparison.Ordinal))
+            .ShouldBeEmpty(string.Join('\n', afterGate));
         afterGate.ShouldAllBe(l => l.EndsWith(" 1.0", StringComparison.Ordinal), string.Join('\n', afterGate));
         var runtime = new RollingUpgrade.LoadBalancers.HAProxy.Runtime.HAProxyRuntimeClient(
-            new RollingUpgrade.LoadBalancers.HAProxy.Runtime.HAProxyEndpoint(haproxy.SocketPath), TimeSpan.FromSeconds(5));
+            new RollingUpgrade.LoadBalancers.HAProxy.Runtime.HAProxyEndpoint(haproxy.SocketPath),
+            TimeSpan.FromSeconds(5)
+        );
         foreach (var backend in new[] { "be_http", "be_xmpp" })
         {
             (await runtime.ExecuteAsync($"get weight {backend}/g1", CancellationToken.None)).ShouldStartWith("0 ");
@@ -137,11 +151,14 @@ public sealed class RollbackVersionTests
         return Journal.Read(state.JournalPath(state.CurrentRunId()!)).ToList();
     }
 
-    /// <summary>Blue n1, n2 and green g1, g2 (folders n3, n4) behind HAProxy; the gate's third run on g1 (at 100%) fails.</summary>
+    /// <summary>
+    /// Blue n1, n2 and green g1, g2 (folders n3, n4) behind HAProxy; the gate's third run on g1 (at 100%) fails.
+    /// </summary>
     private static string ParallelPlan(LocalCluster cluster, string socket, string log)
     {
         string Node(string table, string name, int index) =>
-            $"[[{table}]]\nname = \"{name}\"\nhost = \"127.0.0.{10 + index}\"\nerlang_node = \"{name}@127.0.0.{10 + index}\"\n"
+            $"[[{table}]]\nname = \"{name}\"\nhost = \"127.0.0.{10 + index}\"\nerlang_node = \"{name}@127.0.0."
+            + $"{10 + index}\"\n"
             + $"vars = {{ dir = \"{cluster.NodeDir(index)}\" }}\nlb_ids = {{ edge = \"{name}\" }}\n";
         return $$"""
             [cluster]
@@ -183,7 +200,8 @@ public sealed class RollbackVersionTests
 
             [strategy]
             kind = "parallel"
-            provision = ["echo provision {node} {version} >> {{log}}; echo {version} > {var.dir}/installed; rm -f {var.dir}/running"]
+            provision = ["echo provision {node} {version} >> {{log}}; echo {version} > {var.dir}/installed; rm -f " +
+                "{var.dir}/running"]
             traffic_steps = [50, 100]
             step_gates = ["smoke"]
 

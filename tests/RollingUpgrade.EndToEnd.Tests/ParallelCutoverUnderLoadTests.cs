@@ -1,8 +1,8 @@
-using RollingUpgrade.Demo;
 using RollingUpgrade.Cli;
+using RollingUpgrade.Demo;
+using RollingUpgrade.Demo.Load;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Demo.Load;
 using Xunit.Abstractions;
 
 namespace RollingUpgrade.Tests;
@@ -21,7 +21,15 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
     {
         _harness = await ParallelHarness.StartAsync(users: 30);
         _load = new LoadDriver();
-        _load.Start("127.0.0.1", _harness.HAProxy.TcpFrontendPort, _harness.Users, "localhost", _harness.HAProxy.HttpFrontendPort, "/api/status", 20);
+        _load.Start(
+            "127.0.0.1",
+            _harness.HAProxy.TcpFrontendPort,
+            _harness.Users,
+            "localhost",
+            _harness.HAProxy.HttpFrontendPort,
+            "/api/status",
+            20
+        );
         await _load.WaitAllLoggedInAsync(30, TimeSpan.FromSeconds(30));
     }
 
@@ -42,7 +50,11 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
     }
 
     private IReadOnlyList<JournalRecord> Journal() =>
-        Journaling.Journal.Read(Directory.GetFiles(Path.Combine(_harness.Folder, ".rollingupgrade", "ejabberd-parallel", "runs"), "*.jsonl").Single());
+        Journaling.Journal.Read(
+            Directory
+                .GetFiles(Path.Combine(_harness.Folder, ".rollingupgrade", "ejabberd-parallel", "runs"), "*.jsonl")
+                .Single()
+        );
 
     private void NoFailedClientOperations()
     {
@@ -53,14 +65,19 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
         _load.Failed(LoadOperations.Ping).ShouldBe(0);
         foreach (var cut in _load.Events.Where(e => e.Operation == LoadOperations.Disconnect))
         {
-            _load.Events.ShouldContain(e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At);
+            _load.Events.ShouldContain(e =>
+                e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At
+            );
         }
     }
 
     [Fact(Timeout = 300_000)]
     public async Task Cutover_moves_every_client_to_the_new_cluster_and_retires_the_old_one()
     {
-        var gates = "[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{host}:5222\"\nuser = \"user1\"\npassword_env = \"RU_E2E_LOGIN_PASSWORD\"\ndomain = \"localhost\"\n\n[[gates]]\nname = \"errors\"\nkind = \"lb-errors\"\n";
+        var gates =
+            "[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{host}:5222\"\nuser = "
+            + "\"user1\"\npassword_env = \"RU_E2E_LOGIN_PASSWORD\"\ndomain = \"localhost\"\n\n[[gates]]\nname = "
+            + "\"errors\"\nkind = \"lb-errors\"\n";
         Environment.SetEnvironmentVariable("RU_E2E_LOGIN_PASSWORD", "pw-user1");
         var plan = _harness.WritePlan(gates);
 
@@ -74,10 +91,30 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
         _harness.Blue.IsAlive(2).ShouldBeFalse();
         (await _harness.Green.CtlAsync(1, "status")).Output.ShouldContain("ejabberd 24.0 is running");
         var journal = Journal();
-        journal.Where(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("ShiftTraffic", StringComparison.Ordinal)).Select(r => r.StepId).ShouldBe(["ShiftTraffic:gr1+gr2:haproxy:10", "ShiftTraffic:gr1+gr2:haproxy:50", "ShiftTraffic:gr1+gr2:haproxy:100"]);
-        var lastBlueSession = journal.Last(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("WaitDrained", StringComparison.Ordinal)).At;
-        var blueStopped = journal.Last(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("StopBlue", StringComparison.Ordinal)).At;
-        output.WriteLine($"FIGURE last blue connection closed -> blue stopped: {(blueStopped - lastBlueSession).TotalMilliseconds:0} ms");
+        journal
+            .Where(r =>
+                r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("ShiftTraffic", StringComparison.Ordinal)
+            )
+            .Select(r => r.StepId)
+            .ShouldBe([
+                "ShiftTraffic:gr1+gr2:haproxy:10",
+                "ShiftTraffic:gr1+gr2:haproxy:50",
+                "ShiftTraffic:gr1+gr2:haproxy:100",
+            ]);
+        var lastBlueSession = journal
+            .Last(r =>
+                r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("WaitDrained", StringComparison.Ordinal)
+            )
+            .At;
+        var blueStopped = journal
+            .Last(r =>
+                r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("StopBlue", StringComparison.Ordinal)
+            )
+            .At;
+        output.WriteLine(
+            $"FIGURE last blue connection closed -> blue stopped: "
+                + $"{(blueStopped - lastBlueSession).TotalMilliseconds:0} ms"
+        );
         var status = await RunAsync("status", plan);
         status.Output.ShouldContain("rollback: no longer possible");
         NoFailedClientOperations();
@@ -88,7 +125,9 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
     {
         // The canary passes its first four checks (each green node before traffic, then each at 10%) and fails at 50%.
         var counter = Path.Combine(_harness.Folder, "gate-calls");
-        var gates = $"[[gates]]\nname = \"canary\"\nkind = \"command\"\nrun = \"n=$(cat {counter} 2>/dev/null || echo 0); echo $((n+1)) > {counter}; [ $n -lt 4 ]\"\n";
+        var gates =
+            $"[[gates]]\nname = \"canary\"\nkind = \"command\"\nrun = \"n=$(cat {counter} 2>/dev/null || echo 0); "
+            + $"echo $((n+1)) > {counter}; [ $n -lt 4 ]\"\n";
         var plan = _harness.WritePlan(gates, "step_gates = [\"canary\"]");
 
         var (code, _, stderr) = await RunAsync("run", plan);
@@ -106,15 +145,27 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
         xmpp["gr1"].Status.ShouldStartWith("DRAIN");
         var journal = Journal();
         var failedAt = journal.First(r => r.Type == JournalTypes.StepFailed).At;
-        var backOnBlue = journal.First(r => r.Phase == "rollback" && r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("ShiftTraffic", StringComparison.Ordinal)).At;
-        output.WriteLine($"FIGURE gate failed -> traffic fully back on blue: {(backOnBlue - failedAt).TotalMilliseconds:0} ms");
+        var backOnBlue = journal
+            .First(r =>
+                r.Phase == "rollback"
+                && r.Type == JournalTypes.StepSucceeded
+                && r.StepId!.StartsWith("ShiftTraffic", StringComparison.Ordinal)
+            )
+            .At;
+        output.WriteLine(
+            $"FIGURE gate failed -> traffic fully back on blue: {(backOnBlue - failedAt).TotalMilliseconds:0} ms"
+        );
         (backOnBlue - failedAt).ShouldBeLessThan(TimeSpan.FromSeconds(2));
         NoFailedClientOperations();
     }
 
     private async Task<Dictionary<string, (string Status, string Weight)>> StatusAsync()
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        using var socket = new System.Net.Sockets.Socket(
+            System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified
+        );
         await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(_harness.HAProxy.SocketPath));
         await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("show stat\n"));
         var text = new System.Text.StringBuilder();
@@ -125,7 +176,11 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
             text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
         }
 
-        return text.ToString().Split('\n').Where(l => l.StartsWith("be_xmpp,", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal))
+        return text.ToString()
+            .Split('\n')
+            .Where(l =>
+                l.StartsWith("be_xmpp,", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal)
+            )
             .Select(l => l.Split(','))
             .ToDictionary(f => f[1], f => (f[17], f[18]));
     }

@@ -1,8 +1,8 @@
-using RollingUpgrade.Demo;
 using RollingUpgrade.Cli;
+using RollingUpgrade.Demo;
+using RollingUpgrade.Demo.Load;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Testing;
-using RollingUpgrade.Demo.Load;
 using Xunit.Abstractions;
 
 namespace RollingUpgrade.Tests;
@@ -21,7 +21,15 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
     {
         _harness = await UpgradeHarness.StartAsync(users: 30);
         _load = new LoadDriver();
-        _load.Start("127.0.0.1", _harness.HAProxy.TcpFrontendPort, _harness.Users, "localhost", _harness.HAProxy.HttpFrontendPort, "/api/status", 20);
+        _load.Start(
+            "127.0.0.1",
+            _harness.HAProxy.TcpFrontendPort,
+            _harness.Users,
+            "localhost",
+            _harness.HAProxy.HttpFrontendPort,
+            "/api/status",
+            20
+        );
         await _load.WaitAllLoggedInAsync(30, TimeSpan.FromSeconds(30));
     }
 
@@ -68,10 +76,25 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
             (await _harness.Cluster.CtlAsync(i, "status")).Output.ShouldContain("ejabberd 24.0 is running");
         }
 
-        var journal = Journal.Read(Directory.GetFiles(Path.Combine(_harness.Folder, ".rollingupgrade", "ejabberd-local", "runs"), "*.jsonl").Single());
-        journal.Where(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("Start:", StringComparison.Ordinal)).Select(r => r.StepId).ShouldBe(["Start:ej1", "Start:ej2", "Start:ej3"]);
-        journal.Count(r => r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("VerifyNode:", StringComparison.Ordinal)).ShouldBe(3);
-        journal.Count(r => r.Type == JournalTypes.StepStarted).ShouldBe(journal.Count(r => r.Type == JournalTypes.StepSucceeded));
+        var journal = Journal.Read(
+            Directory
+                .GetFiles(Path.Combine(_harness.Folder, ".rollingupgrade", "ejabberd-local", "runs"), "*.jsonl")
+                .Single()
+        );
+        journal
+            .Where(r =>
+                r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("Start:", StringComparison.Ordinal)
+            )
+            .Select(r => r.StepId)
+            .ShouldBe(["Start:ej1", "Start:ej2", "Start:ej3"]);
+        journal
+            .Count(r =>
+                r.Type == JournalTypes.StepSucceeded && r.StepId!.StartsWith("VerifyNode:", StringComparison.Ordinal)
+            )
+            .ShouldBe(3);
+        journal
+            .Count(r => r.Type == JournalTypes.StepStarted)
+            .ShouldBe(journal.Count(r => r.Type == JournalTypes.StepSucceeded));
         journal.Last().Data!["outcome"].ShouldBe("succeeded");
         stdout.ShouldContain("SUCCEEDED");
 
@@ -101,11 +124,17 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
 
         foreach (var burst in bursts.Where(b => b.Count >= 5))
         {
-            (burst[^1] - burst[0]).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds((burst.Count - 1) / 5.0 * 0.5), $"{burst.Count} cuts within {(burst[^1] - burst[0]).TotalMilliseconds:0} ms: not paced at 5/s");
+            (burst[^1] - burst[0]).ShouldBeGreaterThanOrEqualTo(
+                TimeSpan.FromSeconds((burst.Count - 1) / 5.0 * 0.5),
+                $"{burst.Count} cuts within {(burst[^1] - burst[0]).TotalMilliseconds:0} ms: not paced at 5/s"
+            );
         }
         foreach (var cut in cuts)
         {
-            _load.Events.ShouldContain(e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At, $"client {cut.Client} cut at {cut.At:HH:mm:ss.fff} never logged in again");
+            _load.Events.ShouldContain(
+                e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At,
+                $"client {cut.Client} cut at {cut.At:HH:mm:ss.fff} never logged in again"
+            );
         }
 
         (await _harness.ServerStatusAsync("be_xmpp")).Values.ShouldAllBe(s => s == "UP");
@@ -114,10 +143,16 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
     [Fact(Timeout = 300_000)]
     public async Task A_failed_install_on_node_2_halts_with_it_out_of_rotation_and_the_others_serving()
     {
-        var plan = _harness.WritePlan(RepositoryRoot(), text => text.Replace(
-            $"install = [\"{_harness.Folder}/ej/ejnode\", \"install\", \"{{var.index}}\", \"{{version}}\"]",
-            $"install = \"if [ {{node}} = ej2 ]; then echo 'E: package ejabberd 24.0 not found' >&2; exit 100; fi; {_harness.Folder}/ej/ejnode install {{var.index}} {{version}}\"",
-            StringComparison.Ordinal));
+        var plan = _harness.WritePlan(
+            RepositoryRoot(),
+            text =>
+                text.Replace(
+                    $"install = [\"{_harness.Folder}/ej/ejnode\", \"install\", \"{{var.index}}\", \"{{version}}\"]",
+                    $"install = \"if [ {{node}} = ej2 ]; then echo 'E: package ejabberd 24.0 not found' >&2; exit "
+                        + $"100; fi; {_harness.Folder}/ej/ejnode install {{var.index}} {{version}}\"",
+                    StringComparison.Ordinal
+                )
+        );
 
         var (code, _, stderr) = await RunAsync(plan);
         await Task.Delay(3000);

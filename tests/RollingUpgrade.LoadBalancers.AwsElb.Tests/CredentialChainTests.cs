@@ -12,12 +12,27 @@ public sealed class CredentialChainTests : IDisposable
 {
     private static readonly string[] Names =
     [
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-        "AWS_EC2_METADATA_DISABLED", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     ];
 
-    private readonly Dictionary<string, string?> _saved = Names.ToDictionary(n => n, Environment.GetEnvironmentVariable);
+    private readonly Dictionary<string, string?> _saved = Names.ToDictionary(
+        n => n,
+        Environment.GetEnvironmentVariable
+    );
 
     public CredentialChainTests()
     {
@@ -63,7 +78,9 @@ public sealed class CredentialChainTests : IDisposable
         AwsCredentialChain.Region(null).ShouldBe("eu-central-1");
         AwsCredentialChain.Region("eu-west-1").ShouldBe("eu-west-1");
 
-        AwsCredentialChain.Endpoint(null, "eu-west-1").ShouldBe(new Uri("https://elasticloadbalancing.eu-west-1.amazonaws.com/"));
+        AwsCredentialChain
+            .Endpoint(null, "eu-west-1")
+            .ShouldBe(new Uri("https://elasticloadbalancing.eu-west-1.amazonaws.com/"));
         Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
         AwsCredentialChain.Endpoint(null, "eu-west-1").ShouldBe(new Uri("http://127.0.0.1:4566/"));
         AwsCredentialChain.Endpoint("http://127.0.0.1:5055", "eu-west-1").ShouldBe(new Uri("http://127.0.0.1:5055/"));

@@ -1,7 +1,7 @@
-using RollingUpgrade.Testing;
 using RollingUpgrade.LoadBalancers.HAProxy;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 using RollingUpgrade.Ports;
+using RollingUpgrade.Testing;
 
 namespace RollingUpgrade.Tests;
 
@@ -38,7 +38,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
 
         (await longLived.EchoAsync("still here")).ShouldBe("still here");
         longLived.Dispose();
-        await WaitForAsync(async () => (await adapter.ReadAsync([node], CancellationToken.None)).Single().LiveConnections == 0);
+        await WaitForAsync(async () =>
+            (await adapter.ReadAsync([node], CancellationToken.None)).Single().LiveConnections == 0
+        );
     }
 
     [Fact(Timeout = 60_000)]
@@ -67,7 +69,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
 
         closed.ShouldBe(1);
         (await adapter.EvictAsync(target, 10, CancellationToken.None)).ShouldBe(2);
-        await WaitForAsync(async () => (await adapter.ReadAsync([target], CancellationToken.None)).Single().LiveConnections == 0);
+        await WaitForAsync(async () =>
+            (await adapter.ReadAsync([target], CancellationToken.None)).Single().LiveConnections == 0
+        );
         clients.ForEach(c => c.Dispose());
     }
 
@@ -83,8 +87,15 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
         states.Single(s => s.Node == "n2").TrafficPercent.ShouldBe(10);
 
         // Both servers must have passed their health checks, or HAProxy sends everything to the one that has.
-        await WaitForAsync(async () => (await adapter.ReadAsync([_haproxy.Node("ej1"), _haproxy.Node("ej2")], CancellationToken.None)).All(s => s.Healthy));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_haproxy.Primary.HttpFrontendPort}/") };
+        await WaitForAsync(async () =>
+            (await adapter.ReadAsync([_haproxy.Node("ej1"), _haproxy.Node("ej2")], CancellationToken.None)).All(s =>
+                s.Healthy
+            )
+        );
+        using var http = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{_haproxy.Primary.HttpFrontendPort}/"),
+        };
         var counts = new Dictionary<string, int>();
         for (var i = 0; i < 1000; i++)
         {
@@ -100,20 +111,32 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task Refusals_carry_haproxys_own_words()
     {
-        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(_haproxy.Primary.SocketPath), TimeSpan.FromSeconds(5));
+        var client = new HAProxyRuntimeClient(
+            new HAProxyEndpoint(_haproxy.Primary.SocketPath),
+            TimeSpan.FromSeconds(5)
+        );
 
-        var noServer = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_http/nope state drain", CancellationToken.None));
+        var noServer = await Should.ThrowAsync<HAProxyCommandException>(() =>
+            client.ExecuteMutationAsync("set server be_http/nope state drain", CancellationToken.None)
+        );
         noServer.Reply.ShouldBe("No such server.");
-        var noBackend = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_nope/ej1 state drain", CancellationToken.None));
+        var noBackend = await Should.ThrowAsync<HAProxyCommandException>(() =>
+            client.ExecuteMutationAsync("set server be_nope/ej1 state drain", CancellationToken.None)
+        );
         noBackend.Reply.ShouldBe("No such backend.");
-        var weight = await Should.ThrowAsync<HAProxyCommandException>(() => client.ExecuteMutationAsync("set server be_http/ej1 weight 300", CancellationToken.None));
+        var weight = await Should.ThrowAsync<HAProxyCommandException>(() =>
+            client.ExecuteMutationAsync("set server be_http/ej1 weight 300", CancellationToken.None)
+        );
         weight.Reply.ShouldBe("Absolute weight can only be between 0 and 256 inclusive.");
     }
 
     [Fact(Timeout = 60_000)]
     public async Task Over_tcp_the_same_api_answers()
     {
-        var client = new HAProxyRuntimeClient(new HAProxyEndpoint($"tcp:127.0.0.1:{_haproxy.Primary.StatsPort}"), TimeSpan.FromSeconds(5));
+        var client = new HAProxyRuntimeClient(
+            new HAProxyEndpoint($"tcp:127.0.0.1:{_haproxy.Primary.StatsPort}"),
+            TimeSpan.FromSeconds(5)
+        );
 
         var reply = await client.ExecuteAsync("get weight be_xmpp/ej1", CancellationToken.None);
 
@@ -126,7 +149,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
         var path = Path.Combine(_haproxy.Folder, "missing.sock");
         var client = new HAProxyRuntimeClient(new HAProxyEndpoint(path), TimeSpan.FromSeconds(5));
 
-        var error = await Should.ThrowAsync<TransientException>(() => client.ExecuteAsync("show stat", CancellationToken.None));
+        var error = await Should.ThrowAsync<TransientException>(() =>
+            client.ExecuteAsync("show stat", CancellationToken.None)
+        );
 
         error.Message.ShouldContain(path);
         error.Message.ShouldContain("stats socket");
@@ -139,7 +164,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
         var pair = _haproxy.Adapter(_haproxy.Primary, readOnly);
         var node = _haproxy.Node("ej2");
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => pair.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            pair.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("Permission denied");
         error.Message.ShouldContain("were put back");
@@ -159,8 +186,12 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
 
         await pair.SetStateAsync(_haproxy.Node(one.Server), ServerAdminState.Drain, CancellationToken.None);
 
-        (await _haproxy.Adapter(second).ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None)).Single().Admin.ShouldBe(ServerAdminState.Drain);
-        (await pair.ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None)).Single().LiveConnections.ShouldBe(both);
+        (await _haproxy.Adapter(second).ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None))
+            .Single()
+            .Admin.ShouldBe(ServerAdminState.Drain);
+        (await pair.ReadAsync([_haproxy.Node(one.Server)], CancellationToken.None))
+            .Single()
+            .LiveConnections.ShouldBe(both);
     }
 
     [Fact(Timeout = 60_000)]
@@ -179,7 +210,9 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
         state.LiveConnections.ShouldBe(0);
 
         // Ready on a dead server is refused after the health wait, naming the check result.
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => adapter.SetStateAsync(node, ServerAdminState.Ready, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            adapter.SetStateAsync(node, ServerAdminState.Ready, CancellationToken.None)
+        );
         error.Message.ShouldContain("DOWN");
     }
 

@@ -43,15 +43,31 @@ public sealed class HAProxyFixture : IAsyncDisposable
         return instance;
     }
 
-    public IReadOnlyList<NodeSpec> Nodes { get; } = Servers.Select((s, i) =>
-        new NodeSpec($"n{i + 1}", $"127.0.0.{11 + i}", $"ejabberd{i + 1}@127.0.0.{11 + i}", new Dictionary<string, string> { ["edge"] = s })).ToList();
+    public IReadOnlyList<NodeSpec> Nodes { get; } =
+        Servers
+            .Select(
+                (s, i) =>
+                    new NodeSpec(
+                        $"n{i + 1}",
+                        $"127.0.0.{11 + i}",
+                        $"ejabberd{i + 1}@127.0.0.{11 + i}",
+                        new Dictionary<string, string> { ["edge"] = s }
+                    )
+            )
+            .ToList();
 
     public NodeSpec Node(string server) => Nodes.First(n => n.IdIn("edge") == server);
 
     public HAProxyLoadBalancer Adapter(params HAProxyInstance[] instances)
     {
         var sockets = (instances.Length == 0 ? [Primary] : instances).Select(i => i.SocketPath).ToList();
-        return new HAProxyLoadBalancer(new LoadBalancerSpec("edge", LoadBalancerKinds.HAProxy, new HAProxySettings(sockets, ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))))
+        return new HAProxyLoadBalancer(
+            new LoadBalancerSpec(
+                "edge",
+                LoadBalancerKinds.HAProxy,
+                new HAProxySettings(sockets, ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))
+            )
+        )
         {
             ReadyTimeout = TimeSpan.FromSeconds(10),
         };
@@ -71,7 +87,12 @@ public sealed class HAProxyFixture : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("servers did not come up: " + string.Join(", ", states.Select(s => $"{s.Node}={s.Healthy}")) + "\n" + Primary.Log);
+                throw new TimeoutException(
+                    "servers did not come up: "
+                        + string.Join(", ", states.Select(s => $"{s.Node}={s.Healthy}"))
+                        + "\n"
+                        + Primary.Log
+                );
             }
 
             await Task.Delay(100);

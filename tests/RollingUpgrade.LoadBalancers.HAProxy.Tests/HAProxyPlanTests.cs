@@ -23,8 +23,14 @@ public sealed class HAProxyPlanTests : IAsyncLifetime
 
     private string Plan(string backends, string thirdServer)
     {
-        var nodes = string.Join("\n", new[] { "ej1", "ej2", thirdServer }.Select((s, i) =>
-            $"[[nodes]]\nname = \"n{i + 1}\"\nhost = \"127.0.0.{11 + i}\"\nerlang_node = \"ejabberd{i + 1}@127.0.0.{11 + i}\"\nlb_ids = {{ edge = \"{s}\" }}\n"));
+        var nodes = string.Join(
+            "\n",
+            new[] { "ej1", "ej2", thirdServer }.Select(
+                (s, i) =>
+                    $"[[nodes]]\nname = \"n{i + 1}\"\nhost = \"127.0.0.{11 + i}\"\nerlang_node = \"ejabberd"
+                    + $"{i + 1}@127.0.0.{11 + i}\"\nlb_ids = {{ edge = \"{s}\" }}\n"
+            )
+        );
         var text = $"""
             [cluster]
             name = "live"

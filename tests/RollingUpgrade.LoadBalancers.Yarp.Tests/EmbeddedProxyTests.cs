@@ -25,7 +25,7 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Drain_keeps_a_slow_request_a_websocket_and_a_tcp_session_working_while_new_traffic_goes_elsewhere()
+    public async Task Drain_keeps_slow_requests_websockets_and_tcp_sessions_while_new_traffic_goes_elsewhere()
     {
         using var lb = _proxy.Adapter();
         var n1 = _proxy.Nodes[0];
@@ -61,7 +61,9 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
 
         await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         tcp.Dispose();
-        await WaitForAsync(async () => (await lb.ReadAsync([n1], CancellationToken.None)).Single().LiveConnections == 0);
+        await WaitForAsync(async () =>
+            (await lb.ReadAsync([n1], CancellationToken.None)).Single().LiveConnections == 0
+        );
     }
 
     [Fact(Timeout = 60_000)]
@@ -102,7 +104,9 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
 
         counts.GetValueOrDefault("n3").ShouldBe(0);
         counts.GetValueOrDefault("n2").ShouldBeInRange(50, 150);
-        (await lb.ReadAsync(_proxy.Nodes.Take(2).ToList(), CancellationToken.None)).Single(s => s.Node == "n2").TrafficPercent.ShouldBe(10);
+        (await lb.ReadAsync(_proxy.Nodes.Take(2).ToList(), CancellationToken.None))
+            .Single(s => s.Node == "n2")
+            .TrafficPercent.ShouldBe(10);
     }
 
     [Fact(Timeout = 60_000)]
@@ -111,7 +115,9 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
         using var lb = _proxy.Adapter();
         await _proxy.Node("n3").DisposeAsync();
 
-        await WaitForAsync(async () => !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy);
+        await WaitForAsync(async () =>
+            !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy
+        );
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_proxy.HttpPort}/") };
         for (var i = 0; i < 30; i++)
@@ -126,7 +132,9 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
         using var lb = _proxy.Adapter();
         await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Drain, CancellationToken.None);
         await _proxy.Node("n3").DisposeAsync();
-        await WaitForAsync(async () => !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy);
+        await WaitForAsync(async () =>
+            !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy
+        );
 
         // The node comes back a moment after it is set ready, as after a start whose checks are quick.
         var restart = Task.Run(async () =>
@@ -147,9 +155,13 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
         using var lb = _proxy.Adapter(readyTimeout: TimeSpan.FromSeconds(1));
         await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Drain, CancellationToken.None);
         await _proxy.Node("n3").DisposeAsync();
-        await WaitForAsync(async () => !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy);
+        await WaitForAsync(async () =>
+            !(await lb.ReadAsync([_proxy.Nodes[2]], CancellationToken.None)).Single().Healthy
+        );
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Ready, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Ready, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("n3 is ready but has failed the proxy's health check for 1s (ready_timeout)");
     }
@@ -186,24 +198,37 @@ public sealed class ProxyAdminAuthTests : IAsyncLifetime
     {
         using var http = new HttpClient();
 
-        (await http.GetAsync(new Uri(_proxy.AdminUrl + "v1/clusters"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await http.GetAsync(new Uri(_proxy.AdminUrl + "v1/clusters"))).StatusCode.ShouldBe(
+            HttpStatusCode.Unauthorized
+        );
         using var withToken = _proxy.Adapter("RU_PROXY_TOKEN");
         (await withToken.ReadAsync(_proxy.Nodes, CancellationToken.None)).Count.ShouldBe(3);
         using var without = _proxy.Adapter();
-        (await Should.ThrowAsync<UnexpectedAnswerException>(() => without.ReadAsync(_proxy.Nodes, CancellationToken.None))).Message.ShouldContain("401");
+        (
+            await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+                without.ReadAsync(_proxy.Nodes, CancellationToken.None)
+            )
+        ).Message.ShouldContain("401");
     }
 
     [Fact]
     public void A_config_that_binds_the_admin_api_off_loopback_needs_a_token()
     {
-        const string text = "[admin]\nlisten = \"0.0.0.0:9901\"\n\n[[clusters]]\nname = \"xmpp\"\n[[clusters.destinations]]\nname = \"n1\"\nhost = \"127.0.0.11\"\ntcp_port = 5222\n\n[[listeners]]\nkind = \"tcp\"\nlisten = \"127.0.0.1:15222\"\ncluster = \"xmp\"\n";
+        const string text =
+            "[admin]\nlisten = \"0.0.0.0:9901\"\n\n[[clusters]]\nname = \"xmpp\"\n[[clusters.destinations]]\nname = "
+            + "\"n1\"\nhost = \"127.0.0.11\"\ntcp_port = 5222\n\n[[listeners]]\nkind = \"tcp\"\nlisten = "
+            + "\"127.0.0.1:15222\"\ncluster = \"xmp\"\n";
 
         var (options, diagnostics) = ProxyOptionsLoader.Load(text, "proxy.toml");
 
         options.ShouldBeNull();
-        diagnostics.Select(d => d.ToString()).ShouldBe([
-            "proxy.toml:2:10: 'admin.listen' is not a loopback address: set 'admin.token_env' so the admin API requires a bearer token",
-            "proxy.toml:14:11: 'listeners[1].cluster' names cluster 'xmp', which is not declared; did you mean 'xmpp'?",
-        ]);
+        diagnostics
+            .Select(d => d.ToString())
+            .ShouldBe([
+                "proxy.toml:2:10: 'admin.listen' is not a loopback address: set 'admin.token_env' so the admin API "
+                    + "requires a bearer token",
+                "proxy.toml:14:11: 'listeners[1].cluster' names cluster 'xmp', which is not declared; did you mean "
+                    + "'xmpp'?",
+            ]);
     }
 }

@@ -28,21 +28,46 @@ public sealed class ProxyFixture : IAsyncDisposable
 
     public string AdminUrl => $"http://127.0.0.1:{Options.Admin.Listen.Port}/";
 
-    public IReadOnlyList<NodeSpec> Nodes { get; } = Enumerable.Range(1, 3).Select(i =>
-        new NodeSpec($"n{i}", $"127.0.0.{30 + i}", $"demo{i}@127.0.0.{30 + i}", new Dictionary<string, string> { ["proxy"] = $"n{i}" })).ToList();
+    public IReadOnlyList<NodeSpec> Nodes { get; } =
+        Enumerable
+            .Range(1, 3)
+            .Select(i => new NodeSpec(
+                $"n{i}",
+                $"127.0.0.{30 + i}",
+                $"demo{i}@127.0.0.{30 + i}",
+                new Dictionary<string, string> { ["proxy"] = $"n{i}" }
+            ))
+            .ToList();
 
-    public static async Task<ProxyFixture> StartAsync(string? token = null, Microsoft.Extensions.Logging.ILoggerFactory? logging = null)
+    public static async Task<ProxyFixture> StartAsync(
+        string? token = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? logging = null
+    )
     {
         var addresses = Enumerable.Range(1, 3).Select(i => $"127.0.0.{30 + i}").ToArray();
         var http = LoopbackPorts.FreeOnAll(addresses);
         var tcp = LoopbackPorts.FreeOnAll(addresses);
         var options = new ProxyOptions(
-            new AdminOptions(new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), token is null ? null : "RU_PROXY_TOKEN"),
-            [new ClusterOptions("demo", addresses.Select((a, i) => new DestinationOptions($"n{i + 1}", a, http, tcp, 100)).ToList(), TimeSpan.FromMilliseconds(300))],
+            new AdminOptions(
+                new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()),
+                token is null ? null : "RU_PROXY_TOKEN"
+            ),
             [
-                new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
+                new ClusterOptions(
+                    "demo",
+                    addresses.Select((a, i) => new DestinationOptions($"n{i + 1}", a, http, tcp, 100)).ToList(),
+                    TimeSpan.FromMilliseconds(300)
+                ),
+            ],
+            [
+                new ListenerOptions(
+                    ListenerKind.Http,
+                    new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()),
+                    "demo"
+                ),
                 new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
-            ]);
+            ]
+        );
         var fixture = new ProxyFixture(EmbeddedProxy.Build(options, token, logging), options);
         for (var i = 0; i < 3; i++)
         {
@@ -67,7 +92,13 @@ public sealed class ProxyFixture : IAsyncDisposable
     }
 
     public YarpLoadBalancer Adapter(string? tokenEnv = null, TimeSpan? readyTimeout = null) =>
-        new(new LoadBalancerSpec("proxy", LoadBalancerKinds.Yarp, new YarpSettings(AdminUrl, "demo", tokenEnv) { ReadyTimeout = readyTimeout ?? TimeSpan.FromSeconds(30) }));
+        new(
+            new LoadBalancerSpec(
+                "proxy",
+                LoadBalancerKinds.Yarp,
+                new YarpSettings(AdminUrl, "demo", tokenEnv) { ReadyTimeout = readyTimeout ?? TimeSpan.FromSeconds(30) }
+            )
+        );
 
     public async ValueTask DisposeAsync()
     {

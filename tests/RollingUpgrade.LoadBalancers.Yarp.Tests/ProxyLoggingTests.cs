@@ -3,7 +3,9 @@ using Microsoft.Extensions.Logging;
 
 namespace RollingUpgrade.Tests;
 
-/// <summary>The embedded proxy logs its startup, refused upstreams and admin API calls (it no longer clears its providers).</summary>
+/// <summary>
+/// The embedded proxy logs its startup, refused upstreams and admin API calls (it no longer clears its providers).
+/// </summary>
 public sealed class ProxyLoggingTests
 {
     private sealed class Collector : ILoggerProvider
@@ -12,9 +14,7 @@ public sealed class ProxyLoggingTests
 
         public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
-        public void Dispose()
-        {
-        }
+        public void Dispose() { }
 
         private sealed class Logger(Collector owner, string category) : ILogger
         {
@@ -23,8 +23,13 @@ public sealed class ProxyLoggingTests
 
             public bool IsEnabled(LogLevel logLevel) => true;
 
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Lines.Enqueue((category, eventId.Id, formatter(state, exception)));
+            public void Log<TState>(
+                LogLevel logLevel,
+                EventId eventId,
+                TState state,
+                Exception? exception,
+                Func<TState, Exception?, string> formatter
+            ) => owner.Lines.Enqueue((category, eventId.Id, formatter(state, exception)));
         }
     }
 
@@ -39,7 +44,9 @@ public sealed class ProxyLoggingTests
         var answer = await http.GetAsync(new Uri(proxy.AdminUrl + "v1/clusters"));
 
         answer.IsSuccessStatusCode.ShouldBeTrue();
-        collector.Lines.ShouldContain(l => l.Id == 3300 && l.Message.Contains($"admin API on 127.0.0.1:{proxy.Options.Admin.Listen.Port}"));
+        collector.Lines.ShouldContain(l =>
+            l.Id == 3300 && l.Message.Contains($"admin API on 127.0.0.1:{proxy.Options.Admin.Listen.Port}")
+        );
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (!collector.Lines.Any(l => l.Id == 3302) && DateTime.UtcNow < deadline)
         {

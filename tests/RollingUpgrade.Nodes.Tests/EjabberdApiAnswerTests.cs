@@ -8,7 +8,9 @@ using RollingUpgrade.Testing;
 
 namespace RollingUpgrade.Tests;
 
-/// <summary>ejabberd's HTTP API answering garbage, refusals and oversize bodies: a clear error, never a wrong reading.</summary>
+/// <summary>
+/// ejabberd's HTTP API answering garbage, refusals and oversize bodies: a clear error, never a wrong reading.
+/// </summary>
 public sealed class EjabberdApiAnswerTests : IDisposable
 {
     private readonly HttpListener _listener = new();
@@ -90,7 +92,12 @@ public sealed class EjabberdApiAnswerTests : IDisposable
     [Theory(Timeout = 30_000)]
     [InlineData(200, "<html>502 Bad Gateway</html>", "not JSON")]
     [InlineData(200, "{\"res\": 42}", "not a text result")]
-    [InlineData(403, "{\"status\":\"error\",\"code\":32,\"message\":\"AccessRules: Account does not have the right to perform the operation.\"}", "api_permissions")]
+    [InlineData(
+        403,
+        "{\"status\":\"error\",\"code\":32,\"message\":\"AccessRules: Account does not have the right to perform the "
+            + "operation.\"}",
+        "api_permissions"
+    )]
     [InlineData(500, "{\"status\":\"error\",\"message\":\"internal\"}", "failed 'mnesia_info' (500)")]
     [InlineData(200, "\"[{db_nodes,[a@b]}]\"", "no db_nodes/running_db_nodes")]
     public async Task Garbage_from_the_api_is_an_error_naming_what_came_back(int status, string body, string expected)
@@ -98,7 +105,9 @@ public sealed class EjabberdApiAnswerTests : IDisposable
         var (product, node) = Build();
         _answer = (status, body);
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.MembershipAsync(node, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.MembershipAsync(node, CancellationToken.None)
+        );
 
         error.Message.ShouldContain(expected);
     }
@@ -112,7 +121,9 @@ public sealed class EjabberdApiAnswerTests : IDisposable
         var (product, node) = Build();
         _answer = (200, body);
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.SessionCountAsync(node, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.SessionCountAsync(node, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("not {\"stat\": N}");
     }
@@ -123,7 +134,9 @@ public sealed class EjabberdApiAnswerTests : IDisposable
         var (product, node) = Build();
         _answer = (200, "[{\"jid\": \"alice@localhost/phone\"}]");
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.EvictSessionsAsync(node, 5, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.EvictSessionsAsync(node, 5, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("without jid and node");
     }

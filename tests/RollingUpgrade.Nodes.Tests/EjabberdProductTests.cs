@@ -1,5 +1,5 @@
-using RollingUpgrade.Demo.Load;
 using RollingUpgrade.Demo;
+using RollingUpgrade.Demo.Load;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Nodes.Products;
 using RollingUpgrade.Nodes.Shells;
@@ -19,7 +19,9 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
 
     public IProduct Product { get; private set; } = null!;
 
-    /// <summary>The same nodes through ejabberd's HTTP API (product.api_url), the control command as fallback.</summary>
+    /// <summary>
+    /// The same nodes through ejabberd's HTTP API (product.api_url), the control command as fallback.
+    /// </summary>
     public EjabberdProduct ApiProduct { get; private set; } = null!;
 
     public Plan ApiPlan { get; private set; } = null!;
@@ -27,8 +29,15 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Cluster.StartAsync(users: 2);
-        var nodes = string.Join("\n", Enumerable.Range(1, 3).Select(i =>
-            $"[[nodes]]\nname = \"n{i}\"\nhost = \"{Cluster.Address(i)}\"\nerlang_node = \"{Cluster.ErlangNode(i)}\"\nvars = {{ index = \"{i}\" }}\n"));
+        var nodes = string.Join(
+            "\n",
+            Enumerable
+                .Range(1, 3)
+                .Select(i =>
+                    $"[[nodes]]\nname = \"n{i}\"\nhost = \"{Cluster.Address(i)}\"\nerlang_node = \""
+                    + $"{Cluster.ErlangNode(i)}\"\nvars = {{ index = \"{i}\" }}\n"
+                )
+        );
         var text = $$"""
             [cluster]
             name = "ej"
@@ -66,18 +75,27 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
     /// <summary>The fixture's plan with <c>product.api_url</c> set to <paramref name="url"/>.</summary>
     public Plan WithApiUrl(string text, string url)
     {
-        var result = PlanLoader.Load(text.Replace("[product]\n", $"[product]\napi_url = \"{url}\"\n", StringComparison.Ordinal), "ej-api.toml");
+        var result = PlanLoader.Load(
+            text.Replace("[product]\n", $"[product]\napi_url = \"{url}\"\n", StringComparison.Ordinal),
+            "ej-api.toml"
+        );
         return result.Plan ?? throw new InvalidOperationException(string.Join("\n", result.Diagnostics));
     }
 
-    public EjabberdProduct ProductWithApiUrl(string url) => (EjabberdProduct)ProductFactory.Create(WithApiUrl(PlanText, url), new LocalShellFactory());
+    public EjabberdProduct ProductWithApiUrl(string url) =>
+        (EjabberdProduct)ProductFactory.Create(WithApiUrl(PlanText, url), new LocalShellFactory());
 
     /// <summary>The API product with a control command that always fails: what works, works over HTTP.</summary>
     public EjabberdProduct ApiOnlyProduct()
     {
-        var text = PlanText.Replace($"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]", "ctl = [\"/bin/false\"]", StringComparison.Ordinal);
+        var text = PlanText.Replace(
+            $"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]",
+            "ctl = [\"/bin/false\"]",
+            StringComparison.Ordinal
+        );
         text.ShouldNotBe(PlanText, "the control command was not replaced");
-        return (EjabberdProduct)ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
+        return (EjabberdProduct)
+            ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
     }
 
     /// <summary>
@@ -86,15 +104,35 @@ public sealed class EjabberdClusterFixture : IAsyncLifetime
     /// </summary>
     public EjabberdProduct DistributionProduct(string address)
     {
-        var text = PlanText.Replace($"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]", $"ctl = [\"/bin/false\"]\ndist_address = \"{address}\"", StringComparison.Ordinal);
+        var text = PlanText.Replace(
+            $"ctl = [\"{Cluster.CtlScript}\", \"{{erlang_node}}\"]",
+            $"ctl = [\"/bin/false\"]\ndist_address = \"{address}\"",
+            StringComparison.Ordinal
+        );
         text.ShouldNotBe(PlanText, "the control command was not replaced");
-        return (EjabberdProduct)ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
+        return (EjabberdProduct)
+            ProductFactory.Create(WithApiUrl(text, "http://{host}:5280/api"), new LocalShellFactory());
     }
 
-    /// <summary>Logs an XMPP client in on node <paramref name="index"/> directly; its events go to <paramref name="events"/>.</summary>
-    public async Task<Task> LogInAsync(int index, string user, System.Collections.Concurrent.ConcurrentQueue<LoadEvent> events, CancellationToken stop)
+    /// <summary>
+    /// Logs an XMPP client in on node <paramref name="index"/> directly; its events go to <paramref name="events"/>.
+    /// </summary>
+    public async Task<Task> LogInAsync(
+        int index,
+        string user,
+        System.Collections.Concurrent.ConcurrentQueue<LoadEvent> events,
+        CancellationToken stop
+    )
     {
-        var client = new XmppLoadClient(0, Cluster.Address(index), 5222, user, "pw-" + user, "localhost", events.Enqueue);
+        var client = new XmppLoadClient(
+            0,
+            Cluster.Address(index),
+            5222,
+            user,
+            "pw-" + user,
+            "localhost",
+            events.Enqueue
+        );
         var session = Task.Run(() => client.RunAsync(stop));
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!events.Any(e => e.Operation == LoadOperations.Login && e.Succeeded))
@@ -148,7 +186,15 @@ public sealed class EjabberdProductTests(EjabberdClusterFixture fixture)
     {
         using var stop = new CancellationTokenSource();
         var events = new System.Collections.Concurrent.ConcurrentQueue<LoadEvent>();
-        var client = new XmppLoadClient(0, fixture.Cluster.Address(2), 5222, "user1", "pw-user1", "localhost", events.Enqueue);
+        var client = new XmppLoadClient(
+            0,
+            fixture.Cluster.Address(2),
+            5222,
+            "user1",
+            "pw-user1",
+            "localhost",
+            events.Enqueue
+        );
         var session = Task.Run(() => client.RunAsync(stop.Token));
         try
         {
@@ -177,13 +223,20 @@ public sealed class EjabberdProductTests(EjabberdClusterFixture fixture)
 
         (await fixture.Product.StatusAsync(Node(3), CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
         var whileDown = await fixture.Product.MembershipAsync(Node(1), CancellationToken.None);
-        MembershipCheck.Compare(whileDown, All).ShouldBe($"running db nodes are [{string.Join(", ", whileDown.Running)}]: missing {fixture.Cluster.ErlangNode(3)}; stopped {fixture.Cluster.ErlangNode(3)}");
+        MembershipCheck
+            .Compare(whileDown, All)
+            .ShouldBe(
+                $"running db nodes are [{string.Join(", ", whileDown.Running)}]: missing "
+                    + $"{fixture.Cluster.ErlangNode(3)}; stopped {fixture.Cluster.ErlangNode(3)}"
+            );
         (await fixture.Product.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
 
         await fixture.Product.StartAsync(Node(3), CancellationToken.None);
 
         (await fixture.Product.StatusAsync(Node(3), CancellationToken.None)).IsRunning.ShouldBeTrue();
-        MembershipCheck.Compare(await fixture.Product.MembershipAsync(Node(3), CancellationToken.None), All).ShouldBeNull();
+        MembershipCheck
+            .Compare(await fixture.Product.MembershipAsync(Node(3), CancellationToken.None), All)
+            .ShouldBeNull();
     }
 
     [Fact(Timeout = 60_000)]
@@ -191,10 +244,14 @@ public sealed class EjabberdProductTests(EjabberdClusterFixture fixture)
     {
         var ghost = new NodeSpec("ghost", "127.0.0.19", "ej9@127.0.0.19", new Dictionary<string, string>());
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => fixture.Product.JoinClusterAsync(Node(2), ghost, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            fixture.Product.JoinClusterAsync(Node(2), ghost, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("ej9@127.0.0.19");
-        MembershipCheck.Compare(await fixture.Product.MembershipAsync(Node(2), CancellationToken.None), All).ShouldBeNull();
+        MembershipCheck
+            .Compare(await fixture.Product.MembershipAsync(Node(2), CancellationToken.None), All)
+            .ShouldBeNull();
     }
 }
 
@@ -208,7 +265,9 @@ public sealed class EjabberdClusterCommandTests(EjabberdClusterFixture fixture)
     {
         var running = await Product.ListClusterAsync(fixture.Plan.Nodes[0], CancellationToken.None);
 
-        running.Order(StringComparer.Ordinal).ShouldBe(fixture.Plan.Nodes.Select(n => n.ErlangNode).Order(StringComparer.Ordinal));
+        running
+            .Order(StringComparer.Ordinal)
+            .ShouldBe(fixture.Plan.Nodes.Select(n => n.ErlangNode).Order(StringComparer.Ordinal));
     }
 }
 
@@ -222,8 +281,20 @@ public sealed class EjabberdLeaveClusterTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _cluster.StartAsync();
-        var nodes = string.Join("\n", Enumerable.Range(1, 2).Select(i => $"[[nodes]]\nname = \"l{i}\"\nhost = \"{_cluster.Address(i)}\"\nerlang_node = \"{_cluster.ErlangNode(i)}\"\n"));
-        var text = $"[cluster]\nname = \"lv\"\n\n{nodes}\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\nctl = [\"{_cluster.CtlScript}\", \"{{erlang_node}}\"]\nstart_timeout = \"30s\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = \"true\"\nbackup_config = false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
+        var nodes = string.Join(
+            "\n",
+            Enumerable
+                .Range(1, 2)
+                .Select(i =>
+                    $"[[nodes]]\nname = \"l{i}\"\nhost = \"{_cluster.Address(i)}\"\nerlang_node = \""
+                    + $"{_cluster.ErlangNode(i)}\"\n"
+                )
+        );
+        var text =
+            $"[cluster]\nname = \"lv\"\n\n{nodes}\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\nctl "
+            + $"= [\"{_cluster.CtlScript}\", \"{{erlang_node}}\"]\nstart_timeout = "
+            + $"\"30s\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = \"true\"\nbackup_config = "
+            + $"false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
         _plan = PlanLoader.Load(text, "lv.toml").Plan!;
         _product = (EjabberdProduct)ProductFactory.Create(_plan, new ShellFactory(_plan));
     }
@@ -270,7 +341,9 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
             (await apiOnly.SessionCountAsync(Node(3), CancellationToken.None)).ShouldBe(0);
             var listed = await apiOnly.SessionsOnAsync(Node(1), CancellationToken.None);
             listed.Count.ShouldBe(1);
-            (listed[0].User, listed[0].Host, listed[0].Node).ShouldBe(("user2", "localhost", fixture.Cluster.ErlangNode(1)));
+            (listed[0].User, listed[0].Host, listed[0].Node).ShouldBe(
+                ("user2", "localhost", fixture.Cluster.ErlangNode(1))
+            );
             (await fixture.ApiProduct.SessionsOnAsync(Node(2), CancellationToken.None)).ShouldBeEmpty();
         }
         finally
@@ -333,7 +406,10 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
 
             down.State.ShouldBe(NodeRunState.Stopped);
             down.Detail.ShouldContain("127.0.0.13:4370");
-            (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped, "ejabberdctl agrees");
+            (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(
+                NodeRunState.Stopped,
+                "ejabberdctl agrees"
+            );
         }
         finally
         {
@@ -349,7 +425,9 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     {
         var product = fixture.DistributionProduct("{host}:4399");
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.StatusAsync(Node(1), CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.StatusAsync(Node(1), CancellationToken.None)
+        );
 
         error.Message.ShouldContain("127.0.0.11:4399 (product.dist_address) refuses connections");
     }
@@ -370,11 +448,18 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     {
         // The plan refuses one URL for all nodes; a name or a VIP that leads to another node is
         // only seen in the answer: here n2's {host} is node 1's address.
-        var misrouted = Node(2) with { Host = fixture.Cluster.Address(1) };
+        var misrouted = Node(2) with
+        {
+            Host = fixture.Cluster.Address(1),
+        };
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => fixture.ApiProduct.StatusAsync(misrouted, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            fixture.ApiProduct.StatusAsync(misrouted, CancellationToken.None)
+        );
 
-        error.Message.ShouldContain($"answers for {fixture.Cluster.ErlangNode(1)}, not for n2 ({fixture.Cluster.ErlangNode(2)})");
+        error.Message.ShouldContain(
+            $"answers for {fixture.Cluster.ErlangNode(1)}, not for n2 ({fixture.Cluster.ErlangNode(2)})"
+        );
         error.Message.ShouldContain("product.api_url");
     }
 
@@ -383,7 +468,9 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     {
         var product = fixture.ProductWithApiUrl("http://{host}:5280/not-the-api");
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.MembershipAsync(Node(1), CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.MembershipAsync(Node(1), CancellationToken.None)
+        );
 
         error.Message.ShouldContain("product.api_url");
     }
@@ -395,12 +482,16 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
         await fixture.ApiProduct.StopAsync(Node(3), CancellationToken.None);
         (await fixture.ApiProduct.RunStateAsync(Node(3), CancellationToken.None)).ShouldBe(NodeRunState.Stopped);
 
-        (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+        (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).State.ShouldBe(
+            NodeRunState.Stopped
+        );
         (await fixture.ApiProduct.StatusAsync(Node(3), CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
 
         await fixture.ApiProduct.StartAsync(Node(3), CancellationToken.None);
 
         (await fixture.Product.StatusAsync(fixture.Plan.Nodes[2], CancellationToken.None)).IsRunning.ShouldBeTrue();
-        MembershipCheck.Compare(await fixture.ApiProduct.MembershipAsync(Node(3), CancellationToken.None), All).ShouldBeNull();
+        MembershipCheck
+            .Compare(await fixture.ApiProduct.MembershipAsync(Node(3), CancellationToken.None), All)
+            .ShouldBeNull();
     }
 }

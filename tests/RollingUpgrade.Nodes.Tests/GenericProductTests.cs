@@ -6,7 +6,9 @@ using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Tests;
 
-/// <summary>The generic product: every operation a command from the plan, read by exit code, regex, JSON path or lines.</summary>
+/// <summary>
+/// The generic product: every operation a command from the plan, read by exit code, regex, JSON path or lines.
+/// </summary>
 public sealed class GenericProductTests
 {
     private static (IProduct Product, NodeSpec Node) Build(string commands)
@@ -50,14 +52,16 @@ public sealed class GenericProductTests
     [Fact(Timeout = 30_000)]
     public async Task Version_by_regex_and_members_by_json_path()
     {
-        var (product, node) = Build("""
+        var (product, node) = Build(
+            """
             status = "true"
             stop = "true"
             start = "true"
             version = { run = "echo 'build: release 2.0.1 (abc)'", parse = "regex", pattern = 'release (\S+)' }
             members = { run = "echo '{\"cluster\":{\"nodes\":[\"app@a\",\"app@b\"]}}'", parse = "json-path", pattern = "$.cluster.nodes[*]" }
             sessions = { run = "echo '{\"stats\":[{\"live\":12}]}'", parse = "json-path", pattern = "$.stats[0].live" }
-            """);
+            """
+        );
 
         var status = await product.StatusAsync(node, CancellationToken.None);
         var membership = await product.MembershipAsync(node, CancellationToken.None);
@@ -71,26 +75,32 @@ public sealed class GenericProductTests
     [Fact(Timeout = 30_000)]
     public async Task Status_by_exit_code_and_garbage_sessions_are_refused()
     {
-        var (product, node) = Build("""
+        var (product, node) = Build(
+            """
             status = "exit 3"
             stop = "true"
             start = "true"
             sessions = "echo lots"
-            """);
+            """
+        );
 
         (await product.StatusAsync(node, CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.SessionCountAsync(node, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.SessionCountAsync(node, CancellationToken.None)
+        );
         error.Message.ShouldContain("'lots', not a number");
     }
 
     [Fact(Timeout = 30_000)]
     public async Task Without_a_members_command_membership_is_which_nodes_answer_status()
     {
-        var (product, node) = Build("""
+        var (product, node) = Build(
+            """
             status = "test {node} = a"
             stop = "true"
             start = "true"
-            """);
+            """
+        );
 
         var membership = await product.MembershipAsync(node, CancellationToken.None);
 

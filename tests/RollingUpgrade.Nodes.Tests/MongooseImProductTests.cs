@@ -18,7 +18,9 @@ public sealed class MongooseImProductTests : IDisposable
     {
         var fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures");
         var script = Path.Combine(_folder, "mongooseimctl");
-        File.WriteAllText(script, $$"""
+        File.WriteAllText(
+            script,
+            $$"""
             #!/bin/sh
             echo "$*" >> {{_folder}}/calls
             case "$*" in
@@ -29,7 +31,8 @@ public sealed class MongooseImProductTests : IDisposable
               'mnesia systemInfo --keys ["running_db_nodes","db_nodes"]') cat {{fixtures}}/mim-graphql-systeminfo-both.json ;;
               "stats onlineusersnode") echo 4 ;;
               "stat globalStats") cat {{fixtures}}/mim-graphql-globalstats.json ;;
-              "join_cluster -f mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
+              "join_cluster -f " +
+                  "mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
               "server joinCluster --node mongooseim@node1") cat {{fixtures}}/mim-graphql-join-ok.json ;;
               "session listSessions") cat {{fixtures}}/mim-graphql-listsessions.json ;;
               "session kickUserSession --user "*" --reason This server is being upgraded; please reconnect.")
@@ -41,7 +44,8 @@ public sealed class MongooseImProductTests : IDisposable
               *) echo "Unknown command '$1'"; echo; echo "Commands to start a MongooseIM node:"; exit 2 ;;
             esac
 
-            """);
+            """
+        );
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Script = script;
     }
@@ -50,9 +54,17 @@ public sealed class MongooseImProductTests : IDisposable
 
     private IReadOnlyList<string> Calls => File.ReadAllLines(Path.Combine(_folder, "calls"));
 
-    private (IProduct Product, NodeSpec Node, NodeSpec Seed) Build(string statusFixture, string cli = "auto", string? distAddress = null)
+    private (IProduct Product, NodeSpec Node, NodeSpec Seed) Build(
+        string statusFixture,
+        string cli = "auto",
+        string? distAddress = null
+    )
     {
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", statusFixture), Path.Combine(_folder, "status.txt"), overwrite: true);
+        File.Copy(
+            Path.Combine(AppContext.BaseDirectory, "Fixtures", statusFixture),
+            Path.Combine(_folder, "status.txt"),
+            overwrite: true
+        );
         var text = $$"""
             [cluster]
             name = "mim"
@@ -135,7 +147,9 @@ public sealed class MongooseImProductTests : IDisposable
     {
         var (product, node, _) = Build("mim-status-6.3.1.txt", distAddress: "{host}:1");
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.StatusAsync(node, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.StatusAsync(node, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("127.0.0.12:1 (product.dist_address) refuses connections");
         error.Message.ShouldContain("mim-2 runs");
@@ -170,10 +184,13 @@ public sealed class MongooseImProductTests : IDisposable
         var ended = await product.EvictSessionsAsync(node, 5, CancellationToken.None);
 
         ended.ShouldBe(2);
-        Calls.Where(c => c.StartsWith($"session {word} ", StringComparison.Ordinal)).ShouldBe([
-            $"session {word} --user alice@localhost/phone --reason This server is being upgraded; please reconnect.",
-            $"session {word} --user carol@localhost/web --reason This server is being upgraded; please reconnect.",
-        ]);
+        Calls
+            .Where(c => c.StartsWith($"session {word} ", StringComparison.Ordinal))
+            .ShouldBe([
+                $"session {word} --user alice@localhost/phone --reason This server is being upgraded; please "
+                    + $"reconnect.",
+                $"session {word} --user carol@localhost/web --reason This server is being upgraded; please reconnect.",
+            ]);
         (await product.EvictSessionsAsync(node, 1, CancellationToken.None)).ShouldBe(1);
     }
 
@@ -205,9 +222,18 @@ public sealed class MongooseImProductTests : IDisposable
     public async Task A_usage_answer_names_the_dialect_setting()
     {
         var (product, node, _) = Build("mim-status-6.3.1.txt", cli: "legacy");
-        File.WriteAllText(Path.Combine(_folder, "status.txt"), File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "mim-status-6.3.1.txt")));
+        File.WriteAllText(
+            Path.Combine(_folder, "status.txt"),
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "mim-status-6.3.1.txt"))
+        );
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.JoinClusterAsync(node, new NodeSpec("x", "127.0.0.19", "mongooseim@node9", new Dictionary<string, string>()), CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.JoinClusterAsync(
+                node,
+                new NodeSpec("x", "127.0.0.19", "mongooseim@node9", new Dictionary<string, string>()),
+                CancellationToken.None
+            )
+        );
 
         error.Message.ShouldContain("exit code 2, usage");
         error.Message.ShouldContain("product.cli");
@@ -219,7 +245,9 @@ public sealed class MongooseImProductTests : IDisposable
         var (product, node, _) = Build("mim-status-6.3.1.txt");
         var trap = new NodeSpec("front", "127.0.0.19", "mongooseim@web-front", new Dictionary<string, string>());
 
-        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => product.JoinClusterAsync(node, trap, CancellationToken.None));
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.JoinClusterAsync(node, trap, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("-f");
         File.Exists(Path.Combine(_folder, "calls")).ShouldBeFalse();

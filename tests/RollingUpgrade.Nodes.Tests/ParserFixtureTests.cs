@@ -4,10 +4,13 @@ using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Tests;
 
-/// <summary>Every output sample from shared/reference/mongooseim-and-ejabberd.md, and captures from ejabberd 23.01.</summary>
+/// <summary>
+/// Every output sample from shared/reference/mongooseim-and-ejabberd.md, and captures from ejabberd 23.01.
+/// </summary>
 public sealed class ParserFixtureTests
 {
-    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
+    private static string Fixture(string name) =>
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
 
     [Theory]
     [InlineData("mim-status-3.4.txt", "3.4.0-7-gaec944c92")]
@@ -26,7 +29,9 @@ public sealed class ParserFixtureTests
 
     [Fact]
     public void MongooseIM_status_that_is_not_a_status_is_refused() =>
-        Should.Throw<UnexpectedAnswerException>(() => MongooseStatusParser.Parse(0, "Segmentation fault\n")).Message.ShouldContain("Segmentation fault");
+        Should
+            .Throw<UnexpectedAnswerException>(() => MongooseStatusParser.Parse(0, "Segmentation fault\n"))
+            .Message.ShouldContain("Segmentation fault");
 
     [Fact]
     public void Mnesia_info_with_trailing_spaces_quoted_atoms_and_no_spaces_after_commas()
@@ -82,22 +87,42 @@ public sealed class ParserFixtureTests
         var membership = GraphQlCliResult.Membership(Fixture("mim-graphql-systeminfo-both.json"));
 
         membership.Stopped.ShouldBe(["mongooseim@mongooseim-2"]);
-        MembershipCheck.Compare(membership, ["mongooseim@mongooseim-1", "mongooseim@mongooseim-2"])
-            .ShouldBe("running db nodes are [mongooseim@mongooseim-1]: missing mongooseim@mongooseim-2; stopped mongooseim@mongooseim-2");
+        MembershipCheck
+            .Compare(membership, ["mongooseim@mongooseim-1", "mongooseim@mongooseim-2"])
+            .ShouldBe(
+                "running db nodes are [mongooseim@mongooseim-1]: missing mongooseim@mongooseim-2; stopped "
+                    + "mongooseim@mongooseim-2"
+            );
     }
 
     [Fact]
     public void GraphQL_errors_carry_their_code() =>
-        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Membership(Fixture("mim-graphql-deps-not-loaded.json")))
-            .Message.ShouldBe("mnesia systemInfo: Some of the required services or modules are not loaded (deps_not_loaded)");
+        Should
+            .Throw<UnexpectedAnswerException>(() =>
+                GraphQlCliResult.Membership(Fixture("mim-graphql-deps-not-loaded.json"))
+            )
+            .Message.ShouldBe(
+                "mnesia systemInfo: Some of the required services or modules are not loaded (deps_not_loaded)"
+            );
 
     [Fact]
     public void GraphQL_global_stats_read_by_path_not_key_order() =>
-        GraphQlCliResult.Data(Fixture("mim-graphql-globalstats.json"), "stat globalStats", "stat", "globalStats", "onlineUsersNode").GetInt64().ShouldBe(7);
+        GraphQlCliResult
+            .Data(Fixture("mim-graphql-globalstats.json"), "stat globalStats", "stat", "globalStats", "onlineUsersNode")
+            .GetInt64()
+            .ShouldBe(7);
 
     [Fact]
     public void GraphQL_already_joined_is_reported() =>
-        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Data(Fixture("mim-graphql-join-already.json"), "server joinCluster", "server", "joinCluster"))
+        Should
+            .Throw<UnexpectedAnswerException>(() =>
+                GraphQlCliResult.Data(
+                    Fixture("mim-graphql-join-already.json"),
+                    "server joinCluster",
+                    "server",
+                    "joinCluster"
+                )
+            )
             .Message.ShouldContain("(already_joined)");
 
     [Fact]
@@ -128,8 +153,10 @@ public sealed class ParserFixtureTests
     [Fact]
     public void Connected_users_info_from_ejabberdctl_gives_user_host_resource_and_node()
     {
-        var sessions = EjabberdSessionParser.ParseCtl("alice@localhost/scout\tc2s\t127.0.0.1\t34028\t0\tejabberd1@127.0.0.11\t2\tavailable\tscout\t\n" +
-            "bob@example.org/phone/2\tc2s\t127.0.0.1\t34030\t5\t'ej-2@host.example'\t9\taway\tphone/2\tbusy\n");
+        var sessions = EjabberdSessionParser.ParseCtl(
+            "alice@localhost/scout\tc2s\t127.0.0.1\t34028\t0\tejabberd1@127.0.0.11\t2\tavailable\tscout\t\n"
+                + "bob@example.org/phone/2\tc2s\t127.0.0.1\t34030\t5\t'ej-2@host.example'\t9\taway\tphone/2\tbusy\n"
+        );
 
         sessions.ShouldBe([
             new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11"),
@@ -142,11 +169,15 @@ public sealed class ParserFixtureTests
     [Fact]
     public void Connected_users_info_from_the_http_api_gives_the_same_records()
     {
-        using var json = System.Text.Json.JsonDocument.Parse("""
+        using var json = System.Text.Json.JsonDocument.Parse(
+            """
             [{"jid":"alice@localhost/scout","connection":"c2s","ip":"127.0.0.1","port":34028,"priority":0,"node":"ejabberd1@127.0.0.11","uptime":2,"status":"available","resource":"scout","statustext":""}]
-            """);
+            """
+        );
 
-        EjabberdSessionParser.ParseJson(json.RootElement).ShouldBe([new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11")]);
+        EjabberdSessionParser
+            .ParseJson(json.RootElement)
+            .ShouldBe([new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11")]);
         using var garbage = System.Text.Json.JsonDocument.Parse("""{"status":"error"}""");
         Should.Throw<UnexpectedAnswerException>(() => EjabberdSessionParser.ParseJson(garbage.RootElement));
     }
@@ -154,16 +185,28 @@ public sealed class ParserFixtureTests
     [Fact]
     public void Ejabberd_api_status_is_one_string_run_together()
     {
-        var status = EjabberdStatusParser.ParseApi("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node");
+        var status = EjabberdStatusParser.ParseApi(
+            "The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node"
+        );
 
         (status.State, status.Version).ShouldBe((NodeRunState.Running, "23.01-1"));
-        EjabberdStatusParser.ParseApi("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd is not running in that node.").State.ShouldBe(NodeRunState.Starting);
+        EjabberdStatusParser
+            .ParseApi(
+                "The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd is not running in that node."
+            )
+            .State.ShouldBe(NodeRunState.Starting);
         Should.Throw<UnexpectedAnswerException>(() => EjabberdStatusParser.ParseApi("<html>proxy error</html>"));
     }
 
     [Theory]
-    [InlineData("The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node", "ejabberd1@127.0.0.11")]
-    [InlineData("The node ejabberd@localhost is started with status: started\nejabberd 23.01 is running in that node", "ejabberd@localhost")]
+    [InlineData(
+        "The node 'ejabberd1@127.0.0.11' is started. Status: startedejabberd 23.01-1 is running in that node",
+        "ejabberd1@127.0.0.11"
+    )]
+    [InlineData(
+        "The node ejabberd@localhost is started with status: started\nejabberd 23.01 is running in that node",
+        "ejabberd@localhost"
+    )]
     [InlineData("The node 'ej@xmpp-1.example.com' is started with status: started", "ej@xmpp-1.example.com")]
     [InlineData("ejabberd 23.01 is running in that node", null)]
     public void Ejabberd_status_names_the_node_it_speaks_for(string text, string? node) =>
@@ -175,8 +218,17 @@ public sealed class ParserFixtureTests
     [InlineData("2001:db8::11", "http://[2001:db8::11]:5280/api")]
     public void Ejabberd_api_url_is_rendered_per_node(string host, string expected)
     {
-        var text = $"[cluster]\nname = \"c\"\n\n[[nodes]]\nname = \"n1\"\nhost = \"{host}\"\nerlang_node = \"ej@h1\"\n\n[[nodes]]\nname = \"n2\"\nhost = \"10.0.0.2\"\nerlang_node = \"ej@h2\"\n\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\napi_url = \"http://{{host}}:5280/api/\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = \"true\"\nbackup_config = false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
-        var plan = RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Plan ?? throw new InvalidOperationException(string.Join("\n", RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Diagnostics));
+        var text =
+            $"[cluster]\nname = \"c\"\n\n[[nodes]]\nname = \"n1\"\nhost = \"{host}\"\nerlang_node = "
+            + $"\"ej@h1\"\n\n[[nodes]]\nname = \"n2\"\nhost = \"10.0.0.2\"\nerlang_node = "
+            + $"\"ej@h2\"\n\n[access]\nkind = \"local\"\n\n[product]\nkind = \"ejabberd\"\napi_url = "
+            + $"\"http://{{host}}:5280/api/\"\n\n[upgrade]\ntarget_version = \"24.0\"\ninstall = "
+            + $"\"true\"\nbackup_config = false\n\n[strategy]\nkind = \"rolling\"\ncapacity_nodes = 1\n";
+        var plan =
+            RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Plan
+            ?? throw new InvalidOperationException(
+                string.Join("\n", RollingUpgrade.Plans.PlanLoader.Load(text, "c.toml").Diagnostics)
+            );
 
         new EjabberdApi(plan).BaseUrl(plan.Nodes[0]).ShouldBe(expected);
     }
@@ -186,7 +238,9 @@ public sealed class ParserFixtureTests
     [InlineData("{\"data\":{\"stat\":{\"globalStats\":{\"onlineUsersNode\":-1}}}}")]
     [InlineData("{\"data\":{\"stat\":{\"globalStats\":{}}}}")]
     public void A_GraphQL_count_that_is_not_a_count_is_refused(string output) =>
-        Should.Throw<UnexpectedAnswerException>(() => GraphQlCliResult.Count(output, "stat globalStats", "stat", "globalStats", "onlineUsersNode"));
+        Should.Throw<UnexpectedAnswerException>(() =>
+            GraphQlCliResult.Count(output, "stat globalStats", "stat", "globalStats", "onlineUsersNode")
+        );
 
     [Theory]
     [InlineData("{\"data\":{\"mnesia\":{\"systemInfo\":[{\"key\":\"running_db_nodes\",\"result\":\"a@b\"}]}}}")]

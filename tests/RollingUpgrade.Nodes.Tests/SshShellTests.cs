@@ -19,18 +19,25 @@ public sealed class SshShellTests : IDisposable
 
     public void Dispose() => _sshd.Dispose();
 
-    private NodeSpec Node => new("n1", _sshd.Address, "ej1@127.0.0.21", new Dictionary<string, string>()) { SshPort = _sshd.Port };
+    private NodeSpec Node =>
+        new("n1", _sshd.Address, "ej1@127.0.0.21", new Dictionary<string, string>()) { SshPort = _sshd.Port };
 
-    private AccessSpec Access(string key = "ed25519", Dictionary<string, string>? pins = null, string? knownHosts = null, string? passphraseEnv = null) => new()
-    {
-        Kind = AccessKind.Ssh,
-        User = "root",
-        KeyPath = _sshd.ClientKey(key),
-        KnownHostsPath = knownHosts ?? (pins is null ? _knownHosts : null),
-        HostKeyFingerprints = pins ?? new Dictionary<string, string>(),
-        KeyPassphraseEnv = passphraseEnv,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-    };
+    private AccessSpec Access(
+        string key = "ed25519",
+        Dictionary<string, string>? pins = null,
+        string? knownHosts = null,
+        string? passphraseEnv = null
+    ) =>
+        new()
+        {
+            Kind = AccessKind.Ssh,
+            User = "root",
+            KeyPath = _sshd.ClientKey(key),
+            KnownHostsPath = knownHosts ?? (pins is null ? _knownHosts : null),
+            HostKeyFingerprints = pins ?? new Dictionary<string, string>(),
+            KeyPassphraseEnv = passphraseEnv,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        };
 
     private static readonly CommandOptions Quick = new(TimeSpan.FromSeconds(10));
 
@@ -54,7 +61,11 @@ public sealed class SshShellTests : IDisposable
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
 
-        var result = await new SshShell(connection).RunAsync(["sh", "-c", "echo out; echo err >&2; exit 7"], Quick, CancellationToken.None);
+        var result = await new SshShell(connection).RunAsync(
+            ["sh", "-c", "echo out; echo err >&2; exit 7"],
+            Quick,
+            CancellationToken.None
+        );
 
         result.ExitCode.ShouldBe(7);
         result.StandardOutput.ShouldBe("out\n");
@@ -64,7 +75,11 @@ public sealed class SshShellTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_pinned_fingerprint_that_matches_is_trusted()
     {
-        using var connection = new SshConnection(Node, Access(pins: new() { ["n1"] = _sshd.HostFingerprint }), _sshd.Folder);
+        using var connection = new SshConnection(
+            Node,
+            Access(pins: new() { ["n1"] = _sshd.HostFingerprint }),
+            _sshd.Folder
+        );
 
         (await new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
     }
@@ -75,7 +90,9 @@ public sealed class SshShellTests : IDisposable
         var wrong = "SHA256:" + new string('A', 43);
         using var connection = new SshConnection(Node, Access(pins: new() { ["*"] = wrong }), _sshd.Folder);
 
-        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() =>
+            new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)
+        );
 
         error.Message.ShouldContain(_sshd.HostFingerprint);
         error.Message.ShouldContain("CHANGED");
@@ -89,7 +106,9 @@ public sealed class SshShellTests : IDisposable
         File.WriteAllText(empty, string.Empty);
         using var connection = new SshConnection(Node, Access(knownHosts: empty), _sshd.Folder);
 
-        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() =>
+            new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("is unknown");
         error.Message.ShouldContain($"access.host_key_fingerprints.n1 = \"{_sshd.HostFingerprint}\"");
@@ -106,7 +125,9 @@ public sealed class SshShellTests : IDisposable
         File.WriteAllText(other, $"{fake[0]} {fake[1]} {Convert.ToBase64String(bytes)}\n");
         using var connection = new SshConnection(Node, Access(knownHosts: other), _sshd.Folder);
 
-        var error = await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None));
+        var error = await Should.ThrowAsync<HostKeyRefusedException>(() =>
+            new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)
+        );
 
         error.Message.ShouldContain("CHANGED");
     }
@@ -117,7 +138,13 @@ public sealed class SshShellTests : IDisposable
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
 
         var started = DateTime.UtcNow;
-        await Should.ThrowAsync<TimeoutException>(() => new SshShell(connection).RunAsync(["sleep", "30"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None));
+        await Should.ThrowAsync<TimeoutException>(() =>
+            new SshShell(connection).RunAsync(
+                ["sleep", "30"],
+                new CommandOptions(TimeSpan.FromSeconds(1)),
+                CancellationToken.None
+            )
+        );
 
         (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(10));
     }
@@ -128,7 +155,9 @@ public sealed class SshShellTests : IDisposable
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
         var shell = new SshShell(connection);
 
-        await Should.ThrowAsync<TimeoutException>(() => shell.RunAsync(["sleep", "31.25"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None));
+        await Should.ThrowAsync<TimeoutException>(() =>
+            shell.RunAsync(["sleep", "31.25"], new CommandOptions(TimeSpan.FromSeconds(1)), CancellationToken.None)
+        );
 
         // sshd runs on this machine: the sleep must be gone (pgrep only looks), once SIGTERM has landed.
         var deadline = DateTime.UtcNow.AddSeconds(5);
@@ -147,21 +176,43 @@ public sealed class SshShellTests : IDisposable
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
         var shell = new SshShell(connection);
 
-        (await shell.RunAsync(["/bin/sh", "-c", "cd /tmp && export RU_LEAK=1 && exit 3"], Quick, CancellationToken.None)).ExitCode.ShouldBe(3);
-        var after = await shell.RunAsync(["/bin/sh", "-c", "pwd; echo ${RU_LEAK:-unset}"], Quick, CancellationToken.None);
+        (
+            await shell.RunAsync(
+                ["/bin/sh", "-c", "cd /tmp && export RU_LEAK=1 && exit 3"],
+                Quick,
+                CancellationToken.None
+            )
+        ).ExitCode.ShouldBe(3);
+        var after = await shell.RunAsync(
+            ["/bin/sh", "-c", "pwd; echo ${RU_LEAK:-unset}"],
+            Quick,
+            CancellationToken.None
+        );
         after.StandardOutput.ShouldBe("/root\nunset\n");
 
         var cat = await shell.RunAsync(["cat"], Quick, CancellationToken.None);
         (cat.ExitCode, cat.StandardOutput).ShouldBe((0, string.Empty));
 
         var lookalike = "__rollingupgrade_0123456789abcdef0123456789abcdef_7__ 0";
-        (await shell.RunAsync(["printf", "%s\n%s", lookalike, "no newline at the end"], Quick, CancellationToken.None)).StandardOutput.ShouldBe($"{lookalike}\nno newline at the end");
+        (
+            await shell.RunAsync(
+                ["printf", "%s\n%s", lookalike, "no newline at the end"],
+                Quick,
+                CancellationToken.None
+            )
+        ).StandardOutput.ShouldBe($"{lookalike}\nno newline at the end");
 
-        var both = await shell.RunAsync(["/bin/sh", "-c", "echo out; echo err >&2; echo out2; exit 7"], Quick, CancellationToken.None);
+        var both = await shell.RunAsync(
+            ["/bin/sh", "-c", "echo out; echo err >&2; echo out2; exit 7"],
+            Quick,
+            CancellationToken.None
+        );
         (both.ExitCode, both.StandardOutput, both.StandardError).ShouldBe((7, "out\nout2\n", "err\n"));
 
         (await shell.RunAsync(["no-such-command-here"], Quick, CancellationToken.None)).ExitCode.ShouldBe(127);
-        (await shell.RunAsync(["head", "-c", "3000000", "/dev/zero"], Quick, CancellationToken.None)).StandardOutput.Length.ShouldBe(3_000_000);
+        (
+            await shell.RunAsync(["head", "-c", "3000000", "/dev/zero"], Quick, CancellationToken.None)
+        ).StandardOutput.Length.ShouldBe(3_000_000);
     }
 
     [Fact(Timeout = 60_000)]
@@ -170,11 +221,19 @@ public sealed class SshShellTests : IDisposable
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
         var shell = new SshShell(connection);
 
-        var start = await shell.RunAsync(["/bin/sh", "-c", "(sleep 0.3; echo stray; echo stray-err >&2) & echo started"], Quick, CancellationToken.None);
+        var start = await shell.RunAsync(
+            ["/bin/sh", "-c", "(sleep 0.3; echo stray; echo stray-err >&2) & echo started"],
+            Quick,
+            CancellationToken.None
+        );
         start.StandardOutput.ShouldBe("started\n");
         await Task.Delay(800);
 
-        var next = await shell.RunAsync(["/bin/sh", "-c", "echo next; echo next-err >&2"], Quick, CancellationToken.None);
+        var next = await shell.RunAsync(
+            ["/bin/sh", "-c", "echo next; echo next-err >&2"],
+            Quick,
+            CancellationToken.None
+        );
         (next.StandardOutput, next.StandardError).ShouldBe(("next\n", "next-err\n"));
     }
 
@@ -183,8 +242,17 @@ public sealed class SshShellTests : IDisposable
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
 
-        var results = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
-            new SshShell(connection).RunAsync(["/bin/sh", "-c", $"sleep 0.2; echo {i}; echo e{i} >&2"], Quick, CancellationToken.None)));
+        var results = await Task.WhenAll(
+            Enumerable
+                .Range(1, 6)
+                .Select(i =>
+                    new SshShell(connection).RunAsync(
+                        ["/bin/sh", "-c", $"sleep 0.2; echo {i}; echo e{i} >&2"],
+                        Quick,
+                        CancellationToken.None
+                    )
+                )
+        );
 
         results.Select(r => r.StandardOutput).ShouldBe(Enumerable.Range(1, 6).Select(i => $"{i}\n"));
         results.Select(r => r.StandardError).ShouldBe(Enumerable.Range(1, 6).Select(i => $"e{i}\n"));
@@ -217,12 +285,16 @@ public sealed class SshShellTests : IDisposable
         var client = await connection.ConnectedClientAsync(CancellationToken.None);
         (await shell.RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
         (await connection.ConnectedClientAsync(CancellationToken.None)).ShouldBeSameAs(client);
-        (await shell.ReachAsync(new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true), CancellationToken.None)).ExitCode.ShouldBe(0);
+        (
+            await shell.ReachAsync(new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true), CancellationToken.None)
+        ).ExitCode.ShouldBe(0);
 
         var empty = Path.Combine(_sshd.Folder, "no_known_hosts");
         File.WriteAllText(empty, string.Empty);
         using var stranger = new SshConnection(Node, Access(knownHosts: empty), _sshd.Folder);
-        await Should.ThrowAsync<HostKeyRefusedException>(() => new SshShell(stranger).ReachAsync(Quick, CancellationToken.None));
+        await Should.ThrowAsync<HostKeyRefusedException>(() =>
+            new SshShell(stranger).ReachAsync(Quick, CancellationToken.None)
+        );
     }
 
     [Fact(Timeout = 60_000)]
@@ -230,7 +302,11 @@ public sealed class SshShellTests : IDisposable
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);
 
-        var result = await new SshShell(connection).RunAsync(["id", "-u"], new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true), CancellationToken.None);
+        var result = await new SshShell(connection).RunAsync(
+            ["id", "-u"],
+            new CommandOptions(TimeSpan.FromSeconds(10), Sudo: true),
+            CancellationToken.None
+        );
 
         result.ExitCode.ShouldBe(0, result.StandardError);
         result.StandardOutput.Trim().ShouldBe("0");
@@ -241,12 +317,18 @@ public sealed class SshShellTests : IDisposable
     {
         using (var missing = new SshConnection(Node, Access("protected"), _sshd.Folder))
         {
-            var error = await Should.ThrowAsync<UnexpectedAnswerException>(() => new SshShell(missing).RunAsync(["true"], Quick, CancellationToken.None));
+            var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+                new SshShell(missing).RunAsync(["true"], Quick, CancellationToken.None)
+            );
             error.Message.ShouldContain("key_passphrase_env");
         }
 
         Environment.SetEnvironmentVariable("RU_TEST_SSH_PASSPHRASE", SshdServer.Passphrase);
-        using var connection = new SshConnection(Node, Access("protected", passphraseEnv: "RU_TEST_SSH_PASSPHRASE"), _sshd.Folder);
+        using var connection = new SshConnection(
+            Node,
+            Access("protected", passphraseEnv: "RU_TEST_SSH_PASSPHRASE"),
+            _sshd.Folder
+        );
         (await new SshShell(connection).RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
     }
 

@@ -104,7 +104,8 @@ public sealed class BackendServer(string name, string address, int tcpPort, int 
                 {
                     await serve(client);
                 }
-                catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                catch (Exception e)
+                    when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
                 {
                     // The peer went away.
                 }
@@ -159,7 +160,9 @@ public sealed class BackendServer(string name, string address, int tcpPort, int 
             }
 
             var body = Name;
-            var response = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\n{(close ? "Connection: close\r\n" : string.Empty)}\r\n{body}";
+            var response =
+                $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\n"
+                + $"{(close ? "Connection: close\r\n" : string.Empty)}\r\n{body}";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(response), _stop.Token);
             if (close)
             {

@@ -7,25 +7,59 @@ public sealed class HAProxyInstance : IDisposable
 {
     private readonly ChildProcess _process;
 
-    public HAProxyInstance(string folder, string name, BackendServers backends, IReadOnlyList<string> nodes, string level = "admin")
-        : this(folder, name, nodes.Select((n, i) => (n, $"127.0.0.{11 + i}")).ToList(), backends.TcpPort, backends.HttpPort, level, xmppChecks: false)
-    {
-    }
+    public HAProxyInstance(
+        string folder,
+        string name,
+        BackendServers backends,
+        IReadOnlyList<string> nodes,
+        string level = "admin"
+    )
+        : this(
+            folder,
+            name,
+            nodes.Select((n, i) => (n, $"127.0.0.{11 + i}")).ToList(),
+            backends.TcpPort,
+            backends.HttpPort,
+            level,
+            xmppChecks: false
+        ) { }
 
-    /// <summary>HAProxy in front of real nodes: tcp on <paramref name="tcpPort"/>, http on <paramref name="httpPort"/> of each address.</summary>
-    public HAProxyInstance(string folder, string name, IReadOnlyList<(string Server, string Address)> servers, int tcpPort, int httpPort, string level = "admin", bool xmppChecks = true, IReadOnlyDictionary<string, int>? weights = null)
+    /// <summary>
+    /// HAProxy in front of real nodes: tcp on <paramref name="tcpPort"/>, http on <paramref name="httpPort"/> of each
+    /// address.
+    /// </summary>
+    public HAProxyInstance(
+        string folder,
+        string name,
+        IReadOnlyList<(string Server, string Address)> servers,
+        int tcpPort,
+        int httpPort,
+        string level = "admin",
+        bool xmppChecks = true,
+        IReadOnlyDictionary<string, int>? weights = null
+    )
     {
         Folder = Directory.CreateDirectory(Path.Combine(folder, name)).FullName;
         SocketPath = Path.Combine(Folder, "admin.sock");
         StatsPort = LoopbackPorts.Free();
         TcpFrontendPort = LoopbackPorts.Free();
         HttpFrontendPort = LoopbackPorts.Free();
-        string Lines(int port) => string.Join("\n", servers.Select(s => $"    server {s.Server} {s.Address}:{port} check inter 500ms fall 2 rise 2{(weights?.TryGetValue(s.Server, out var w) == true ? $" weight {w}" : string.Empty)}"));
+        string Lines(int port) =>
+            string.Join(
+                "\n",
+                servers.Select(s =>
+                    $"    server {s.Server} {s.Address}:{port} check inter 500ms fall 2 rise 2"
+                    + $"{(weights?.TryGetValue(s.Server, out var w) == true ? $" weight {w}" : string.Empty)}"
+                )
+            );
         var tcpCheck = xmppChecks
-            ? "    option tcp-check\n    tcp-check connect\n    tcp-check send \"<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\"\n    tcp-check expect string stream:features"
+            ? "    option tcp-check\n    tcp-check connect\n    tcp-check send \"<?xml version='1.0'?><stream:stream "
+                + "to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+                + "version='1.0'>\"\n    tcp-check expect string stream:features"
             : string.Empty;
         var httpCheck = xmppChecks
-            ? "    option httpchk\n    http-check send meth GET uri /api/status ver HTTP/1.1 hdr Host localhost\n    http-check expect status 200"
+            ? "    option httpchk\n    http-check send meth GET uri /api/status ver HTTP/1.1 hdr Host localhost\n    "
+                + "http-check expect status 200"
             : "    option httpchk\n    http-check send meth GET uri /health ver HTTP/1.1 hdr Host localhost";
         var config = $"""
             global

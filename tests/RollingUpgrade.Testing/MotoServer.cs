@@ -57,25 +57,36 @@ public sealed class MotoServer : IAsyncDisposable
     public string TcpListenerArn { get; private set; } = string.Empty;
 
     /// <summary>Environment for a child that talks to this server: test credentials, no instance metadata.</summary>
-    public IReadOnlyDictionary<string, string> ClientEnvironment => new Dictionary<string, string>
-    {
-        ["AWS_ACCESS_KEY_ID"] = "testing",
-        ["AWS_SECRET_ACCESS_KEY"] = "testing-secret-key",
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-        ["AWS_REGION"] = "eu-west-1",
-    };
+    public IReadOnlyDictionary<string, string> ClientEnvironment =>
+        new Dictionary<string, string>
+        {
+            ["AWS_ACCESS_KEY_ID"] = "testing",
+            ["AWS_SECRET_ACCESS_KEY"] = "testing-secret-key",
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+            ["AWS_REGION"] = "eu-west-1",
+        };
 
     public static async Task<MotoServer> StartAsync()
     {
         var port = LoopbackPorts.Free();
-        var process = ChildProcess.Start("moto_server", ["-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)],
-            new Dictionary<string, string> { ["AWS_EC2_METADATA_DISABLED"] = "true" });
+        var process = ChildProcess.Start(
+            "moto_server",
+            ["-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture)],
+            new Dictionary<string, string> { ["AWS_EC2_METADATA_DISABLED"] = "true" }
+        );
         var server = new MotoServer(process, port);
         try
         {
             await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", port, TimeSpan.FromSeconds(30));
             var arns = server.Seed().Split(' ');
-            (server.BlueArn, server.GreenArn, server.ListenerArn, server.RuleArn, server.TcpGroupArn, server.TcpListenerArn) = (arns[0], arns[1], arns[2], arns[3], arns[4], arns[5]);
+            (
+                server.BlueArn,
+                server.GreenArn,
+                server.ListenerArn,
+                server.RuleArn,
+                server.TcpGroupArn,
+                server.TcpListenerArn
+            ) = (arns[0], arns[1], arns[2], arns[3], arns[4], arns[5]);
             return server;
         }
         catch
@@ -87,7 +98,12 @@ public sealed class MotoServer : IAsyncDisposable
 
     private string Seed()
     {
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(SeedScript);
         info.ArgumentList.Add(Endpoint);

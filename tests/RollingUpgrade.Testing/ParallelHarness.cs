@@ -1,4 +1,5 @@
 using RollingUpgrade.Demo;
+
 namespace RollingUpgrade.Testing;
 
 /// <summary>
@@ -9,7 +10,13 @@ namespace RollingUpgrade.Testing;
 /// </summary>
 public sealed class ParallelHarness : IAsyncDisposable
 {
-    private ParallelHarness(string folder, EjabberdCluster blue, EjabberdCluster green, SshdServer sshd, HAProxyInstance haproxy)
+    private ParallelHarness(
+        string folder,
+        EjabberdCluster blue,
+        EjabberdCluster green,
+        SshdServer sshd,
+        HAProxyInstance haproxy
+    )
     {
         Folder = folder;
         Blue = blue;
@@ -46,9 +53,25 @@ public sealed class ParallelHarness : IAsyncDisposable
             await green.StartAsync(users);
             await green.StopNodeAsync(2);
             await green.StopNodeAsync(1);
-            sshd = new SshdServer(blue.Address(1), moreAddresses: [blue.Address(2), green.Address(1), green.Address(2)]);
-            var servers = new[] { ("bl1", blue.Address(1)), ("bl2", blue.Address(2)), ("gr1", green.Address(1)), ("gr2", green.Address(2)) };
-            haproxy = new HAProxyInstance(folder, "haproxy", servers, 5222, 5280, weights: new Dictionary<string, int> { ["gr1"] = 0, ["gr2"] = 0 });
+            sshd = new SshdServer(
+                blue.Address(1),
+                moreAddresses: [blue.Address(2), green.Address(1), green.Address(2)]
+            );
+            var servers = new[]
+            {
+                ("bl1", blue.Address(1)),
+                ("bl2", blue.Address(2)),
+                ("gr1", green.Address(1)),
+                ("gr2", green.Address(2)),
+            };
+            haproxy = new HAProxyInstance(
+                folder,
+                "haproxy",
+                servers,
+                5222,
+                5280,
+                weights: new Dictionary<string, int> { ["gr1"] = 0, ["gr2"] = 0 }
+            );
             return new ParallelHarness(folder, blue, green, sshd, haproxy);
         }
         catch

@@ -20,15 +20,32 @@ public sealed class SshdServer : IDisposable
         KeyGen("-t", "ed25519", "-N", string.Empty, "-f", HostKey, "-C", "test-host");
         foreach (var type in new[] { "ed25519", "rsa", "ecdsa" })
         {
-            KeyGen(["-t", type, "-N", string.Empty, "-f", ClientKey(type), "-C", $"test-{type}", .. type == "rsa" ? new[] { "-b", "3072" } : []]);
+            KeyGen([
+                "-t",
+                type,
+                "-N",
+                string.Empty,
+                "-f",
+                ClientKey(type),
+                "-C",
+                $"test-{type}",
+                .. type == "rsa" ? new[] { "-b", "3072" } : [],
+            ]);
         }
 
         KeyGen("-t", "ed25519", "-N", Passphrase, "-f", ClientKey("protected"), "-C", "test-protected");
-        File.WriteAllText(Path.Combine(Folder, "authorized_keys"), string.Concat(new[] { "ed25519", "rsa", "ecdsa", "protected" }.Select(t => File.ReadAllText(ClientKey(t) + ".pub"))));
+        File.WriteAllText(
+            Path.Combine(Folder, "authorized_keys"),
+            string.Concat(
+                new[] { "ed25519", "rsa", "ecdsa", "protected" }.Select(t => File.ReadAllText(ClientKey(t) + ".pub"))
+            )
+        );
         HostFingerprint = Run("ssh-keygen", "-lf", HostKey + ".pub", "-E", "sha256").Split(' ')[1];
         var hostPublic = File.ReadAllText(HostKey + ".pub").Split(' ');
         KnownHostsLine = string.Join("\n", all.Select(a => $"[{a}]:{Port} {hostPublic[0]} {hostPublic[1]}"));
-        File.WriteAllText(Path.Combine(Folder, "sshd_config"), $"""
+        File.WriteAllText(
+            Path.Combine(Folder, "sshd_config"),
+            $"""
             Port {Port}
             {string.Join("\n", all.Select(a => $"ListenAddress {a}"))}
             HostKey {HostKey}
@@ -42,7 +59,8 @@ public sealed class SshdServer : IDisposable
             StrictModes no
             LogLevel VERBOSE
 
-            """);
+            """
+        );
         Directory.CreateDirectory("/run/sshd");
         Start();
     }
@@ -90,7 +108,12 @@ public sealed class SshdServer : IDisposable
 
     private static string Run(string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -1,4 +1,5 @@
 using RollingUpgrade.Demo;
+
 namespace RollingUpgrade.Testing;
 
 /// <summary>
@@ -39,7 +40,13 @@ public sealed class UpgradeHarness : IAsyncDisposable
             cluster.PrepareRelease(targetVersion);
 
             sshd = new SshdServer(cluster.Address(1), moreAddresses: [cluster.Address(2), cluster.Address(3)]);
-            haproxy = new HAProxyInstance(folder, "haproxy", Enumerable.Range(1, 3).Select(i => ($"ej{i}", cluster.Address(i))).ToList(), 5222, 5280);
+            haproxy = new HAProxyInstance(
+                folder,
+                "haproxy",
+                Enumerable.Range(1, 3).Select(i => ($"ej{i}", cluster.Address(i))).ToList(),
+                5222,
+                5280
+            );
             var harness = new UpgradeHarness(folder, cluster, sshd, haproxy);
             await harness.WaitAllUpAsync();
             return harness;
@@ -53,7 +60,9 @@ public sealed class UpgradeHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes deploy/examples/rolling-ejabberd-local.toml with this harness's paths, ports and socket.</summary>
+    /// <summary>
+    /// Writes deploy/examples/rolling-ejabberd-local.toml with this harness's paths, ports and socket.
+    /// </summary>
     public string WritePlan(string exampleRoot, Func<string, string>? edit = null)
     {
         var text = File.ReadAllText(Path.Combine(exampleRoot, "deploy", "examples", "rolling-ejabberd-local.toml"));
@@ -65,9 +74,17 @@ public sealed class UpgradeHarness : IAsyncDisposable
             Directory.CreateSymbolicLink(Path.Combine(Folder, "ej"), Cluster.Folder);
         }
 
-        text = text.Replace("/tmp/rollingupgrade-harness/haproxy/admin.sock", HAProxy.SocketPath, StringComparison.Ordinal)
+        text = text.Replace(
+                "/tmp/rollingupgrade-harness/haproxy/admin.sock",
+                HAProxy.SocketPath,
+                StringComparison.Ordinal
+            )
             .Replace("/tmp/rollingupgrade-harness", Folder, StringComparison.Ordinal)
-            .Replace("port = 2222", $"port = {Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StringComparison.Ordinal);
+            .Replace(
+                "port = 2222",
+                $"port = {Sshd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                StringComparison.Ordinal
+            );
         text = edit?.Invoke(text) ?? text;
         var path = Path.Combine(Folder, "plan.toml");
         File.WriteAllText(path, text);
@@ -81,7 +98,11 @@ public sealed class UpgradeHarness : IAsyncDisposable
         while (true)
         {
             var stat = await ShowStatAsync();
-            var servers = stat.Split('\n').Where(l => l.StartsWith("be_", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal)).ToList();
+            var servers = stat.Split('\n')
+                .Where(l =>
+                    l.StartsWith("be_", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal)
+                )
+                .ToList();
             if (servers.Count == 6 && servers.All(l => l.Split(',')[17] == "UP"))
             {
                 return;
@@ -100,14 +121,22 @@ public sealed class UpgradeHarness : IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, string>> ServerStatusAsync(string backend)
     {
         var stat = await ShowStatAsync();
-        return stat.Split('\n').Where(l => l.StartsWith(backend + ",", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal))
+        return stat.Split('\n')
+            .Where(l =>
+                l.StartsWith(backend + ",", StringComparison.Ordinal)
+                && !l.Contains(",BACKEND,", StringComparison.Ordinal)
+            )
             .Select(l => l.Split(','))
             .ToDictionary(f => f[1], f => f[17]);
     }
 
     public async Task<string> ShowStatAsync()
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        using var socket = new System.Net.Sockets.Socket(
+            System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified
+        );
         await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(HAProxy.SocketPath));
         await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("show stat\n"));
         var text = new System.Text.StringBuilder();

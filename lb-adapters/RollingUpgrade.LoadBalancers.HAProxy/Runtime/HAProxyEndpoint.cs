@@ -23,9 +23,10 @@ public sealed record HAProxyEndpoint(string Text)
         return IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
     }
 
-    public Socket NewSocket() => IsTcp
-        ? new Socket(SocketType.Stream, ProtocolType.Tcp)
-        : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+    public Socket NewSocket() =>
+        IsTcp
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
     public override string ToString() => Text;
 }

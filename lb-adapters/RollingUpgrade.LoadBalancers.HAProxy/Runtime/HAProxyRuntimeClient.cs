@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using RollingUpgrade.Ports;
@@ -18,25 +18,37 @@ public sealed class HAProxyRuntimeClient
     private readonly ResiliencePipeline _connect;
     private readonly ILogger _log;
 
-    public HAProxyRuntimeClient(HAProxyEndpoint endpoint, TimeSpan timeout, TimeProvider? time = null, ILogger? log = null)
+    public HAProxyRuntimeClient(
+        HAProxyEndpoint endpoint,
+        TimeSpan timeout,
+        TimeProvider? time = null,
+        ILogger? log = null
+    )
     {
         Endpoint = endpoint;
         _log = log ?? NullLogger.Instance;
         Timeout = timeout;
         _connect = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<SocketException>().Handle<IOException>(),
-                MaxRetryAttempts = 3,
-                Delay = TimeSpan.FromMilliseconds(200),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                OnRetry = retry =>
+            .AddRetry(
+                new RetryStrategyOptions
                 {
-                    HAProxyLog.Retrying(_log, Endpoint.ToString(), retry.AttemptNumber + 1, retry.Outcome.Exception?.Message ?? "no answer");
-                    return ValueTask.CompletedTask;
-                },
-            })
+                    ShouldHandle = new PredicateBuilder().Handle<SocketException>().Handle<IOException>(),
+                    MaxRetryAttempts = 3,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    OnRetry = retry =>
+                    {
+                        HAProxyLog.Retrying(
+                            _log,
+                            Endpoint.ToString(),
+                            retry.AttemptNumber + 1,
+                            retry.Outcome.Exception?.Message ?? "no answer"
+                        );
+                        return ValueTask.CompletedTask;
+                    },
+                }
+            )
             .Build();
     }
 
@@ -59,26 +71,43 @@ public sealed class HAProxyRuntimeClient
         try
         {
             using var socket = await _connect.ExecuteAsync(ConnectAsync, timeout.Token).ConfigureAwait(false);
-            await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            await socket
+                .SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, timeout.Token)
+                .ConfigureAwait(false);
             var reply = new StringBuilder();
             var buffer = new byte[16 * 1024];
             int read;
-            while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false)) > 0)
+            while (
+                (read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false)) > 0
+            )
             {
                 reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
             }
 
-            HAProxyLog.Command(_log, Endpoint.ToString(), FirstWords(command), reply.Length, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            HAProxyLog.Command(
+                _log,
+                Endpoint.ToString(),
+                FirstWords(command),
+                reply.Length,
+                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds
+            );
             return reply.ToString();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             HAProxyLog.TimedOut(_log, Endpoint.ToString(), FirstWords(command), Timeout.TotalSeconds);
-            throw new TransientException($"HAProxy runtime API at {Endpoint} did not answer '{FirstWords(command)}' within {Timeout.TotalSeconds:0.#}s");
+            throw new TransientException(
+                $"HAProxy runtime API at {Endpoint} did not answer '{FirstWords(command)}' within "
+                    + $"{Timeout.TotalSeconds:0.#}s"
+            );
         }
         catch (Exception e) when (e is SocketException or IOException)
         {
-            throw new TransientException($"cannot reach the HAProxy runtime API at {Endpoint}: {e.Message}; check the 'stats socket' line of haproxy.cfg and the socket's permissions", e);
+            throw new TransientException(
+                $"cannot reach the HAProxy runtime API at {Endpoint}: {e.Message}; check the 'stats socket' line of "
+                    + $"haproxy.cfg and the socket's permissions",
+                e
+            );
         }
     }
 

@@ -3,7 +3,13 @@ using System.Globalization;
 namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 
 /// <summary><c>show servers state</c>: the admin state bits, which stay true even when a server is DOWN.</summary>
-internal sealed record ServerStateLine(string Backend, string Server, int OperationalState, int AdminState, int UserWeight)
+internal sealed record ServerStateLine(
+    string Backend,
+    string Server,
+    int OperationalState,
+    int AdminState,
+    int UserWeight
+)
 {
     public const int ForcedMaintenance = 0x01;
     public const int ForcedDrain = 0x08;
@@ -16,11 +22,23 @@ internal sealed record ServerStateLine(string Backend, string Server, int Operat
     {
         ArgumentNullException.ThrowIfNull(text);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var header = lines.FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))
-            ?? throw new Ports.UnexpectedAnswerException($"'show servers state' answered without its header: {text.Trim()}");
+        var header =
+            lines.FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))
+            ?? throw new Ports.UnexpectedAnswerException(
+                $"'show servers state' answered without its header: {text.Trim()}"
+            );
         var names = header[2..].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
-        int Column(string name) => names.IndexOf(name) is var i and >= 0 ? i : throw new Ports.UnexpectedAnswerException($"'show servers state' has no column {name}");
-        var (be, srv, op, admin, weight) = (Column("be_name"), Column("srv_name"), Column("srv_op_state"), Column("srv_admin_state"), Column("srv_uweight"));
+        int Column(string name) =>
+            names.IndexOf(name) is var i and >= 0
+                ? i
+                : throw new Ports.UnexpectedAnswerException($"'show servers state' has no column {name}");
+        var (be, srv, op, admin, weight) = (
+            Column("be_name"),
+            Column("srv_name"),
+            Column("srv_op_state"),
+            Column("srv_admin_state"),
+            Column("srv_uweight")
+        );
         var result = new List<ServerStateLine>();
         foreach (var line in lines.Skip(1).Where(l => !l.StartsWith('#')))
         {
@@ -30,11 +48,14 @@ internal sealed record ServerStateLine(string Backend, string Server, int Operat
                 continue;
             }
 
-            result.Add(new ServerStateLine(fields[be], fields[srv], Int(fields[op]), Int(fields[admin]), Int(fields[weight])));
+            result.Add(
+                new ServerStateLine(fields[be], fields[srv], Int(fields[op]), Int(fields[admin]), Int(fields[weight]))
+            );
         }
 
         return result;
     }
 
-    private static int Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    private static int Int(string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
 }

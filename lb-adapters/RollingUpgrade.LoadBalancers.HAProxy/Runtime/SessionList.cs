@@ -11,7 +11,8 @@ public static partial class SessionList
     public static IReadOnlyList<string> For(string showSess, string backend, string server)
     {
         ArgumentNullException.ThrowIfNull(showSess);
-        return Line().Matches(showSess)
+        return Line()
+            .Matches(showSess)
             .Where(m => m.Groups[2].Value == backend && m.Groups[3].Value == server)
             .Select(m => m.Groups[1].Value)
             .ToList();

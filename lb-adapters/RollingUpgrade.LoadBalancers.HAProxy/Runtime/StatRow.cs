@@ -11,7 +11,15 @@ public sealed class StatRow(IReadOnlyDictionary<string, string> fields)
 
     public string this[string column] => fields.TryGetValue(column, out var value) ? value : string.Empty;
 
-    public long Number(string column) => long.TryParse(this[column], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+    public long Number(string column) =>
+        long.TryParse(
+            this[column],
+            System.Globalization.NumberStyles.Integer,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out var n
+        )
+            ? n
+            : 0;
 
     /// <summary>Sessions on the server now, plus requests queued for it.</summary>
     public long Live => Number("scur") + Number("qcur");
@@ -20,5 +28,9 @@ public sealed class StatRow(IReadOnlyDictionary<string, string> fields)
     public long Errors => Number("econ") + Number("hrsp_5xx");
 
     /// <summary>Status prefixes per HAProxy's stats code: "UP 1/2", "DRAIN (agent)", "MAINT (via)"...</summary>
-    public bool IsUp => Status.StartsWith("UP", StringComparison.Ordinal) || Status == "no check" || Status.StartsWith("DRAIN", StringComparison.Ordinal) || Status == "NOLB";
+    public bool IsUp =>
+        Status.StartsWith("UP", StringComparison.Ordinal)
+        || Status == "no check"
+        || Status.StartsWith("DRAIN", StringComparison.Ordinal)
+        || Status == "NOLB";
 }

@@ -19,8 +19,11 @@ public sealed class StatTable
     {
         ArgumentNullException.ThrowIfNull(csv);
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var header = lines.FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))
-            ?? throw new Ports.UnexpectedAnswerException($"'show stat' answered without its '# pxname,svname,...' header: {Shorten(csv)}");
+        var header =
+            lines.FirstOrDefault(l => l.StartsWith("# ", StringComparison.Ordinal))
+            ?? throw new Ports.UnexpectedAnswerException(
+                $"'show stat' answered without its '# pxname,svname,...' header: {Shorten(csv)}"
+            );
         var names = header[2..].Split(',');
         var rows = new List<StatRow>();
         foreach (var line in lines.Where(l => !l.StartsWith('#')))

@@ -2,4 +2,8 @@ using System.Net;
 
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
-public sealed record ClusterOptions(string Name, IReadOnlyList<DestinationOptions> Destinations, TimeSpan HealthInterval);
+public sealed record ClusterOptions(
+    string Name,
+    IReadOnlyList<DestinationOptions> Destinations,
+    TimeSpan HealthInterval
+);

@@ -47,7 +47,9 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning);
         }
 
-        var tcpLog = (logging ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger("RollingUpgrade.Proxy.Tcp");
+        var tcpLog = (logging ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(
+            "RollingUpgrade.Proxy.Tcp"
+        );
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.Admin.Listen);
@@ -55,12 +57,18 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             {
                 if (listener.Kind == ListenerKind.Http)
                 {
-                    kestrel.Listen(listener.Listen, l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2);
+                    kestrel.Listen(
+                        listener.Listen,
+                        l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2
+                    );
                 }
                 else
                 {
                     var cluster = listener.Cluster;
-                    kestrel.Listen(listener.Listen, l => l.Run(connection => new TcpProxy(registry, tcpLog).HandleAsync(connection, cluster)));
+                    kestrel.Listen(
+                        listener.Listen,
+                        l => l.Run(connection => new TcpProxy(registry, tcpLog).HandleAsync(connection, cluster))
+                    );
                 }
             }
         });
@@ -101,31 +109,54 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     {
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         var log = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RollingUpgrade.Proxy");
-        ProxyLog.Started(log, _options.Admin.Listen.ToString(),
-            string.Join(", ", _options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}")));
+        ProxyLog.Started(
+            log,
+            _options.Admin.Listen.ToString(),
+            string.Join(
+                ", ",
+                _options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}")
+            )
+        );
     }
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
+        Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
 
     private static List<RouteConfig> Routes(ProxyOptions options) =>
-        options.Listeners.Where(l => l.Kind == ListenerKind.Http).Select((l, i) => new RouteConfig
-        {
-            RouteId = $"listener-{i + 1}",
-            ClusterId = l.Cluster,
-            Match = new RouteMatch { Path = "{**catch-all}", Hosts = [$"*:{l.Listen.Port}"] },
-        }).ToList();
+        options
+            .Listeners.Where(l => l.Kind == ListenerKind.Http)
+            .Select(
+                (l, i) =>
+                    new RouteConfig
+                    {
+                        RouteId = $"listener-{i + 1}",
+                        ClusterId = l.Cluster,
+                        Match = new RouteMatch { Path = "{**catch-all}", Hosts = [$"*:{l.Listen.Port}"] },
+                    }
+            )
+            .ToList();
 
     private static List<ClusterConfig> Clusters(ProxyOptions options) =>
-        options.Clusters.Select(c => new ClusterConfig
-        {
-            ClusterId = c.Name,
-            LoadBalancingPolicy = WeightedLoadBalancingPolicy.PolicyName,
-            HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = DrainAwareDestinationsPolicy.PolicyName },
-            Destinations = c.Destinations.Where(d => d.HttpPort is not null)
-                .ToDictionary(d => d.Name, d => new DestinationConfig { Address = $"http://{d.Host}:{d.HttpPort}/" }, StringComparer.Ordinal),
-        }).ToList();
+        options
+            .Clusters.Select(c => new ClusterConfig
+            {
+                ClusterId = c.Name,
+                LoadBalancingPolicy = WeightedLoadBalancingPolicy.PolicyName,
+                HealthCheck = new HealthCheckConfig
+                {
+                    AvailableDestinationsPolicy = DrainAwareDestinationsPolicy.PolicyName,
+                },
+                Destinations = c
+                    .Destinations.Where(d => d.HttpPort is not null)
+                    .ToDictionary(
+                        d => d.Name,
+                        d => new DestinationConfig { Address = $"http://{d.Host}:{d.HttpPort}/" },
+                        StringComparer.Ordinal
+                    ),
+            })
+            .ToList();
 
     public async ValueTask DisposeAsync()
     {

@@ -8,7 +8,8 @@ internal sealed class HealthProbe(ProxyRegistry registry, ProxyOptions options) 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = options.Clusters.Count == 0 ? TimeSpan.FromSeconds(1) : options.Clusters.Min(c => c.HealthInterval);
+        var interval =
+            options.Clusters.Count == 0 ? TimeSpan.FromSeconds(1) : options.Clusters.Min(c => c.HealthInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             foreach (var cluster in registry.Clusters.ToList())

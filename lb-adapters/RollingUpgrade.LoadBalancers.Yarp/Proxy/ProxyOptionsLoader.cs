@@ -38,7 +38,11 @@ public static class ProxyOptionsLoader
                 adminOptions = new AdminOptions(listen, token);
                 if (!adminOptions.IsLoopback && token is null)
                 {
-                    sink.Error(admin.LocationOf("listen"), "'admin.listen' is not a loopback address: set 'admin.token_env' so the admin API requires a bearer token");
+                    sink.Error(
+                        admin.LocationOf("listen"),
+                        "'admin.listen' is not a loopback address: set 'admin.token_env' so the admin API requires a "
+                            + "bearer token"
+                    );
                 }
             }
         }
@@ -88,18 +92,27 @@ public static class ProxyOptionsLoader
             var cluster = table.String("cluster", required: true);
             if (cluster is not null && clusters.All(c => c.Name != cluster))
             {
-                sink.Error(table.LocationOf("cluster"), $"'{table.Describe("cluster")}' names cluster '{cluster}', which is not declared{Suggestions.DidYouMean(cluster, clusters.Select(c => c.Name))}");
+                sink.Error(
+                    table.LocationOf("cluster"),
+                    $"'{table.Describe("cluster")}' names cluster '{cluster}', which is not declared"
+                        + $"{Suggestions.DidYouMean(cluster, clusters.Select(c => c.Name))}"
+                );
             }
 
             table.RejectUnknownKeys();
             if (kind is not null && listen is not null && cluster is not null)
             {
-                listeners.Add(new ListenerOptions(kind == "tcp" ? ListenerKind.Tcp : ListenerKind.Http, listen, cluster));
+                listeners.Add(
+                    new ListenerOptions(kind == "tcp" ? ListenerKind.Tcp : ListenerKind.Http, listen, cluster)
+                );
             }
         }
 
         top.RejectUnknownKeys();
-        return (sink.HasErrors || adminOptions is null ? null : new ProxyOptions(adminOptions, clusters, listeners), sink.Sorted());
+        return (
+            sink.HasErrors || adminOptions is null ? null : new ProxyOptions(adminOptions, clusters, listeners),
+            sink.Sorted()
+        );
     }
 
     private static IPEndPoint? EndPoint(TableCursor table, string key, bool required)
@@ -115,7 +128,10 @@ public static class ProxyOptionsLoader
             return endpoint;
         }
 
-        table.Sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' is '{text}'; write ADDRESS:PORT such as \"127.0.0.1:8080\"");
+        table.Sink.Error(
+            table.LocationOf(key),
+            $"'{table.Describe(key)}' is '{text}'; write ADDRESS:PORT such as \"127.0.0.1:8080\""
+        );
         return null;
     }
 }

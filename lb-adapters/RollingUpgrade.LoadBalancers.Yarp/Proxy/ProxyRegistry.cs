@@ -18,8 +18,14 @@ public sealed class ProxyRegistry
         ArgumentNullException.ThrowIfNull(options);
         _clusters = options.Clusters.ToDictionary(
             c => c.Name,
-            c => c.Destinations.ToDictionary(d => d.Name, d => new DestinationRuntime(c.Name, d), StringComparer.Ordinal),
-            StringComparer.Ordinal);
+            c =>
+                c.Destinations.ToDictionary(
+                    d => d.Name,
+                    d => new DestinationRuntime(c.Name, d),
+                    StringComparer.Ordinal
+                ),
+            StringComparer.Ordinal
+        );
     }
 
     /// <summary>Set once the web host is built; lets changes be applied to YARP and read back.</summary>
@@ -63,7 +69,9 @@ public sealed class ProxyRegistry
         return candidates[^1];
     }
 
-    /// <summary>Re-runs YARP's available-destination policy for the cluster and checks the result matches ours.</summary>
+    /// <summary>
+    /// Re-runs YARP's available-destination policy for the cluster and checks the result matches ours.
+    /// </summary>
     public bool ApplyAndConfirm(string cluster)
     {
         if (Lookup is null || Updater is null || !Lookup.TryGetCluster(cluster, out var state))
@@ -72,7 +80,11 @@ public sealed class ProxyRegistry
         }
 
         Updater.UpdateAvailableDestinations(state);
-        var available = state.DestinationsState.AvailableDestinations.Select(d => d.DestinationId).ToHashSet(StringComparer.Ordinal);
-        return Destinations(cluster).Where(d => d.Options.HttpPort is not null).All(d => available.Contains(d.Name) == d.Available);
+        var available = state
+            .DestinationsState.AvailableDestinations.Select(d => d.DestinationId)
+            .ToHashSet(StringComparer.Ordinal);
+        return Destinations(cluster)
+            .Where(d => d.Options.HttpPort is not null)
+            .All(d => available.Contains(d.Name) == d.Available);
     }
 }

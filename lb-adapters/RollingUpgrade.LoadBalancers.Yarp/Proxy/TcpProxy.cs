@@ -22,11 +22,19 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
             {
                 using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
                 connectTimeout.CancelAfter(TimeSpan.FromSeconds(3));
-                await upstream.ConnectAsync(destination.Options.Host, destination.Options.TcpPort!.Value, connectTimeout.Token).ConfigureAwait(false);
+                await upstream
+                    .ConnectAsync(destination.Options.Host, destination.Options.TcpPort!.Value, connectTimeout.Token)
+                    .ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
-                ProxyLog.UpstreamRefused(log, cluster, destination.Name, $"{destination.Options.Host}:{destination.Options.TcpPort}", e.Message);
+                ProxyLog.UpstreamRefused(
+                    log,
+                    cluster,
+                    destination.Name,
+                    $"{destination.Options.Host}:{destination.Options.TcpPort}",
+                    e.Message
+                );
                 destination.CountError();
                 upstream.Dispose();
                 continue;
@@ -40,10 +48,16 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
             return;
         }
 
-        connection.Abort(new ConnectionAbortedException($"no destination of cluster '{cluster}' takes new connections"));
+        connection.Abort(
+            new ConnectionAbortedException($"no destination of cluster '{cluster}' takes new connections")
+        );
     }
 
-    private static async Task PipeAsync(ConnectionContext connection, TcpClient upstream, DestinationRuntime destination)
+    private static async Task PipeAsync(
+        ConnectionContext connection,
+        TcpClient upstream,
+        DestinationRuntime destination
+    )
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         using var registration = destination.Track(() =>
@@ -66,7 +80,8 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
         {
             await Task.WhenAll(toUpstream, toClient).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ConnectionResetException)
+        catch (Exception e)
+            when (e is OperationCanceledException or IOException or SocketException or ConnectionResetException)
         {
             // One side ended; the other is cut with it.
         }

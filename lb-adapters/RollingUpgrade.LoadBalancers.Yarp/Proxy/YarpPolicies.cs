@@ -16,8 +16,10 @@ internal sealed class DrainAwareDestinationsPolicy(ProxyRegistry registry) : IAv
 
     public string Name => PolicyName;
 
-    public IReadOnlyList<DestinationState> GetAvailalableDestinations(ClusterConfig config, IReadOnlyList<DestinationState> allDestinations) =>
-        allDestinations.Where(d => registry.Find(config.ClusterId, d.DestinationId)?.Available ?? false).ToList();
+    public IReadOnlyList<DestinationState> GetAvailalableDestinations(
+        ClusterConfig config,
+        IReadOnlyList<DestinationState> allDestinations
+    ) => allDestinations.Where(d => registry.Find(config.ClusterId, d.DestinationId)?.Available ?? false).ToList();
 }
 
 /// <summary>Weighted random choice by the weights set through the admin API (YARP has no weights of its own).</summary>
@@ -27,7 +29,11 @@ internal sealed class WeightedLoadBalancingPolicy(ProxyRegistry registry) : ILoa
 
     public string Name => PolicyName;
 
-    public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
+    public DestinationState? PickDestination(
+        HttpContext context,
+        ClusterState cluster,
+        IReadOnlyList<DestinationState> availableDestinations
+    )
     {
         var ids = availableDestinations.Select(d => d.DestinationId).ToHashSet(StringComparer.Ordinal);
         var chosen = registry.Pick(cluster.ClusterId, d => ids.Contains(d.Name));

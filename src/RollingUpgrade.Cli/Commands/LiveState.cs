@@ -24,7 +24,10 @@ internal sealed record LiveState(IReadOnlyList<string> Lines)
             try
             {
                 var status = await product.StatusAsync(node, timeout.Token).ConfigureAwait(false);
-                lines.Add($"{node.Name}: {status.State.ToString().ToLowerInvariant()}{(status.Version is null ? string.Empty : $", version {status.Version}")}");
+                lines.Add(
+                    $"{node.Name}: {status.State.ToString().ToLowerInvariant()}"
+                        + $"{(status.Version is null ? string.Empty : $", version {status.Version}")}"
+                );
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -39,7 +42,11 @@ internal sealed record LiveState(IReadOnlyList<string> Lines)
                 var lb = adapters.CreateLoadBalancer(spec, plan);
                 foreach (var state in await lb.ReadAsync(nodes, timeout.Token).ConfigureAwait(false))
                 {
-                    lines.Add($"{spec.Name}/{state.Node}: {state.Admin.ToString().ToLowerInvariant()}, {(state.Healthy ? "healthy" : "unhealthy")}, {state.LiveConnections} connection(s){(state.TrafficPercent is { } p ? $", {p}% of traffic" : string.Empty)}");
+                    lines.Add(
+                        $"{spec.Name}/{state.Node}: {state.Admin.ToString().ToLowerInvariant()}, "
+                            + $"{(state.Healthy ? "healthy" : "unhealthy")}, {state.LiveConnections} connection(s)"
+                            + $"{(state.TrafficPercent is { } p ? $", {p}% of traffic" : string.Empty)}"
+                    );
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -8,35 +8,98 @@ internal static class PlanCommands
 {
     public static IEnumerable<Command> Create(CliIO io)
     {
-        yield return Make("validate", "Check a plan and report every problem as file:line:col; reads the load balancers it names when they can be reached; touches nothing.", (r, o) => new ValidateCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
-        yield return Make("plan", "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches nothing.", (r, o) => new PlanPreviewCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync());
-        yield return Make("run", "Run the upgrade.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: false), run: true);
-        yield return Make("resume", "Continue an interrupted or halted run, re-verifying the step that was in flight.", (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: true), run: true, resume: true);
-        yield return Make("rollback", "Parallel strategy: move all traffic back to the old cluster now (a live run does it at its next safe point).", (r, o) => new RunCommand(io, Options(r, o)).RollbackAsync(), run: true);
-        yield return Make("promote", "Parallel strategy: let a run that waits at a traffic step go on.", (r, o) => new RunCommand(io, Options(r, o)).PromoteAsync());
+        yield return Make(
+            "validate",
+            "Check a plan and report every problem as file:line:col; reads the load balancers it names when they can "
+                + "be reached; touches nothing.",
+            (r, o) =>
+                new ValidateCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync()
+        );
+        yield return Make(
+            "plan",
+            "Dry run: the numbered steps, serving capacity at each, migration guides, the rollback path; touches "
+                + "nothing.",
+            (r, o) =>
+                new PlanPreviewCommand(
+                    io,
+                    r.GetValue(o.Plan)!,
+                    r.GetValue(o.Output)!,
+                    !r.GetValue(o.Offline)
+                ).RunAsync()
+        );
+        yield return Make(
+            "run",
+            "Run the upgrade.",
+            (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: false),
+            run: true
+        );
+        yield return Make(
+            "resume",
+            "Continue an interrupted or halted run, re-verifying the step that was in flight.",
+            (r, o) => new RunCommand(io, Options(r, o)).RunAsync(resume: true),
+            run: true,
+            resume: true
+        );
+        yield return Make(
+            "rollback",
+            "Parallel strategy: move all traffic back to the old cluster now (a live run does it at its next safe "
+                + "point).",
+            (r, o) => new RunCommand(io, Options(r, o)).RollbackAsync(),
+            run: true
+        );
+        yield return Make(
+            "promote",
+            "Parallel strategy: let a run that waits at a traffic step go on.",
+            (r, o) => new RunCommand(io, Options(r, o)).PromoteAsync()
+        );
         yield return Demo(io);
         yield return DemoNode();
         yield return Proxy(io);
-        yield return Make("status", "The last run's journal and the live state of nodes and load balancers.", (r, o) => new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync());
+        yield return Make(
+            "status",
+            "The last run's journal and the live state of nodes and load balancers.",
+            (r, o) =>
+                new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync()
+        );
     }
 
     private static Command Demo(CliIO io)
     {
-        var nodes = new Option<string>("--nodes") { Description = "demo (built-in demo nodes) or ejabberd (a local ejabberd 23.01 cluster, when installed)", DefaultValueFactory = _ => "demo" };
-        var command = new Command("demo", "Start the embedded proxy and three local demo nodes under client load, run a rolling upgrade and then a parallel cutover, and print what happened.") { nodes };
+        var nodes = new Option<string>("--nodes")
+        {
+            Description = "demo (built-in demo nodes) or ejabberd (a local ejabberd 23.01 cluster, when installed)",
+            DefaultValueFactory = _ => "demo",
+        };
+        var command = new Command(
+            "demo",
+            "Start the embedded proxy and three local demo nodes under client load, run a rolling upgrade and then a "
+                + "parallel cutover, and print what happened."
+        )
+        {
+            nodes,
+        };
         command.SetAction((r, _) => new RollingUpgrade.Demo.DemoCommand(DemoHost(io)).RunAsync(r.GetValue(nodes)!));
         return command;
     }
 
-    /// <summary>The demo runs on the real adapters, shows progress as `run` does, and starts its nodes through this program's own `demo-node`.</summary>
+    /// <summary>
+    /// The demo runs on the real adapters, shows progress as `run` does, and starts its nodes through this program's
+    /// own `demo-node`.
+    /// </summary>
     private static RollingUpgrade.Demo.DemoHost DemoHost(CliIO io)
     {
         var host = Environment.ProcessPath ?? "dotnet";
-        IReadOnlyList<string> launcher = Path.GetFileNameWithoutExtension(host) == "dotnet"
-            ? [host, Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll")]
-            : [host];
-        return new RollingUpgrade.Demo.DemoHost(io.Output, io.Error, io.Adapters,
-            () => new Rendering.ConsoleProgress(io.Output, new Journaling.SecretRedactor()), launcher);
+        IReadOnlyList<string> launcher =
+            Path.GetFileNameWithoutExtension(host) == "dotnet"
+                ? [host, Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll")]
+                : [host];
+        return new RollingUpgrade.Demo.DemoHost(
+            io.Output,
+            io.Error,
+            io.Adapters,
+            () => new Rendering.ConsoleProgress(io.Output, new Journaling.SecretRedactor()),
+            launcher
+        );
     }
 
     private static Command DemoNode()
@@ -46,32 +109,82 @@ internal static class PlanCommands
         var host = new Option<string>("--host") { Required = true };
         var http = new Option<int>("--http-port") { Required = true };
         var tcp = new Option<int>("--tcp-port") { Required = true };
-        var command = new Command("demo-node", "One node of the demo cluster (started by `demo`).") { dir, name, host, http, tcp };
+        var command = new Command("demo-node", "One node of the demo cluster (started by `demo`).")
+        {
+            dir,
+            name,
+            host,
+            http,
+            tcp,
+        };
         command.Hidden = true;
-        command.SetAction((r, _) => RollingUpgrade.Demo.DemoNodeCommand.RunAsync(r.GetValue(dir)!, r.GetValue(name)!, r.GetValue(host)!, r.GetValue(http), r.GetValue(tcp)));
+        command.SetAction(
+            (r, _) =>
+                RollingUpgrade.Demo.DemoNodeCommand.RunAsync(
+                    r.GetValue(dir)!,
+                    r.GetValue(name)!,
+                    r.GetValue(host)!,
+                    r.GetValue(http),
+                    r.GetValue(tcp)
+                )
+        );
         return command;
     }
 
     private static Command Proxy(CliIO io)
     {
         var config = new Option<string>("--config") { Description = "the proxy's TOML config", Required = true };
-        var command = new Command("proxy", "Run the embedded load balancer (YARP + Kestrel) with its admin API until stopped.") { config };
+        var command = new Command(
+            "proxy",
+            "Run the embedded load balancer (YARP + Kestrel) with its admin API until stopped."
+        )
+        {
+            config,
+        };
         command.SetAction((r, _) => new ProxyCommand(io, r.GetValue(config)!).RunAsync());
         return command;
     }
 
-    private sealed record CommonOptions(Argument<string> Plan, Option<string> Output, Option<string?> StateDir, Option<bool> TakeOver, Option<bool> Retry, Option<bool> Skip, Option<bool> Offline);
+    private sealed record CommonOptions(
+        Argument<string> Plan,
+        Option<string> Output,
+        Option<string?> StateDir,
+        Option<bool> TakeOver,
+        Option<bool> Retry,
+        Option<bool> Skip,
+        Option<bool> Offline
+    );
 
-    private static Command Make(string name, string description, Func<ParseResult, CommonOptions, Task<int>> action, bool run = false, bool resume = false)
+    private static Command Make(
+        string name,
+        string description,
+        Func<ParseResult, CommonOptions, Task<int>> action,
+        bool run = false,
+        bool resume = false
+    )
     {
         var options = new CommonOptions(
             new Argument<string>("PLAN") { Description = "the plan file (TOML)" },
-            new Option<string>("--output") { Description = "text (default) or json: one JSON event per line on stdout", DefaultValueFactory = _ => "text" },
-            new Option<string?>("--state-dir") { Description = "where journals and the lock live (default: .rollingupgrade next to the plan)" },
-            new Option<bool>("--take-over-stale-lock") { Description = "continue although a dead process left the cluster's lock" },
+            new Option<string>("--output")
+            {
+                Description = "text (default) or json: one JSON event per line on stdout",
+                DefaultValueFactory = _ => "text",
+            },
+            new Option<string?>("--state-dir")
+            {
+                Description = "where journals and the lock live (default: .rollingupgrade next to the plan)",
+            },
+            new Option<bool>("--take-over-stale-lock")
+            {
+                Description = "continue although a dead process left the cluster's lock",
+            },
             new Option<bool>("--retry-in-flight") { Description = "run the step that was in flight again" },
             new Option<bool>("--skip-in-flight") { Description = "treat the step that was in flight as done" },
-            new Option<bool>("--offline") { Description = "check the plan file only; do not read the load balancers it names" });
+            new Option<bool>("--offline")
+            {
+                Description = "check the plan file only; do not read the load balancers it names",
+            }
+        );
         options.Output.AcceptOnlyFromAmong("text", "json");
         var command = new Command(name, description) { options.Plan, options.Output };
         if (name is "validate" or "plan")
@@ -99,12 +212,22 @@ internal static class PlanCommands
         return command;
     }
 
-    private static RunCommandOptions Options(ParseResult result, CommonOptions options) => new(
-        result.GetValue(options.Plan)!,
-        result.GetValue(options.Output) == "json",
-        result.GetValue(options.StateDir),
-        result.GetValue(options.TakeOver),
-        result.GetValue(options.Retry) ? InFlightChoice.Retry : result.GetValue(options.Skip) ? InFlightChoice.Skip : InFlightChoice.Verify);
+    private static RunCommandOptions Options(ParseResult result, CommonOptions options) =>
+        new(
+            result.GetValue(options.Plan)!,
+            result.GetValue(options.Output) == "json",
+            result.GetValue(options.StateDir),
+            result.GetValue(options.TakeOver),
+            result.GetValue(options.Retry) ? InFlightChoice.Retry
+                : result.GetValue(options.Skip) ? InFlightChoice.Skip
+                : InFlightChoice.Verify
+        );
 }
 
-internal sealed record RunCommandOptions(string PlanPath, bool Json, string? StateDir, bool TakeOverStaleLock, InFlightChoice InFlight);
+internal sealed record RunCommandOptions(
+    string PlanPath,
+    bool Json,
+    string? StateDir,
+    bool TakeOverStaleLock,
+    InFlightChoice InFlight
+);

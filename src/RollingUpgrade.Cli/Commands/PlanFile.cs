@@ -13,7 +13,11 @@ internal static class PlanFile
         await PrintAsync(io, result.Diagnostics, json).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            await io.Error.WriteLineAsync($"{path}: {result.Diagnostics.Count(d => !d.IsWarning)} error(s); nothing was touched").ConfigureAwait(false);
+            await io
+                .Error.WriteLineAsync(
+                    $"{path}: {result.Diagnostics.Count(d => !d.IsWarning)} error(s); nothing was touched"
+                )
+                .ConfigureAwait(false);
             return null;
         }
 
@@ -34,7 +38,12 @@ internal static class PlanFile
         await PrintAsync(io, live, json).ConfigureAwait(false);
         if (live.Any(d => !d.IsWarning && !d.IsNote))
         {
-            await io.Error.WriteLineAsync($"{plan.SourcePath}: {live.Count(d => !d.IsWarning && !d.IsNote)} error(s) against the live load balancers; nothing was touched").ConfigureAwait(false);
+            await io
+                .Error.WriteLineAsync(
+                    $"{plan.SourcePath}: {live.Count(d => !d.IsWarning && !d.IsNote)} error(s) against the live load "
+                        + $"balancers; nothing was touched"
+                )
+                .ConfigureAwait(false);
             return null;
         }
 
@@ -47,14 +56,22 @@ internal static class PlanFile
         {
             if (json)
             {
-                await io.Output.WriteLineAsync(JsonSerializer.Serialize(new
-                {
-                    type = diagnostic.IsNote ? "note" : diagnostic.IsWarning ? "warning" : "error",
-                    file = diagnostic.Location.File,
-                    line = diagnostic.Location.Line,
-                    column = diagnostic.Location.Column,
-                    message = diagnostic.Message,
-                })).ConfigureAwait(false);
+                await io
+                    .Output.WriteLineAsync(
+                        JsonSerializer.Serialize(
+                            new
+                            {
+                                type = diagnostic.IsNote ? "note"
+                                : diagnostic.IsWarning ? "warning"
+                                : "error",
+                                file = diagnostic.Location.File,
+                                line = diagnostic.Location.Line,
+                                column = diagnostic.Location.Column,
+                                message = diagnostic.Message,
+                            }
+                        )
+                    )
+                    .ConfigureAwait(false);
             }
             else
             {

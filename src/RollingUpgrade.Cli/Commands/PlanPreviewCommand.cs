@@ -1,12 +1,14 @@
-using RollingUpgrade.Execution;
 using System.Text.Json;
+using RollingUpgrade.Execution;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Binding;
 using RollingUpgrade.Plans.Model;
 
 namespace RollingUpgrade.Cli.Commands;
 
-/// <summary><c>rollingupgrade plan</c>: the steps, serving capacity, migrations and rollback path. Touches nothing.</summary>
+/// <summary>
+/// <c>rollingupgrade plan</c>: the steps, serving capacity, migrations and rollback path. Touches nothing.
+/// </summary>
 internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect)
 {
     public async Task<int> RunAsync()
@@ -23,31 +25,54 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         {
             foreach (var step in execution.Steps)
             {
-                await io.Output.WriteLineAsync(JsonSerializer.Serialize(new
-                {
-                    type = "step",
-                    number = step.Number,
-                    id = step.Id,
-                    kind = step.Kind.ToString(),
-                    description = step.Description,
-                    nodes = step.Nodes,
-                    load_balancer = step.LoadBalancer,
-                    green_percent = step.GreenPercent,
-                    serving_after = step.ServingAfter,
-                    rollback = execution.RollbackPathAt(step.Number),
-                })).ConfigureAwait(false);
+                await io
+                    .Output.WriteLineAsync(
+                        JsonSerializer.Serialize(
+                            new
+                            {
+                                type = "step",
+                                number = step.Number,
+                                id = step.Id,
+                                kind = step.Kind.ToString(),
+                                description = step.Description,
+                                nodes = step.Nodes,
+                                load_balancer = step.LoadBalancer,
+                                green_percent = step.GreenPercent,
+                                serving_after = step.ServingAfter,
+                                rollback = execution.RollbackPathAt(step.Number),
+                            }
+                        )
+                    )
+                    .ConfigureAwait(false);
             }
 
             foreach (var guide in execution.Migrations)
             {
-                await io.Output.WriteLineAsync(JsonSerializer.Serialize(new { type = "migration", guide = guide.Name, summary = guide.Summary, database = guide.HasDatabaseMigration, rolling_supported = !guide.RollingUnsupported })).ConfigureAwait(false);
+                await io
+                    .Output.WriteLineAsync(
+                        JsonSerializer.Serialize(
+                            new
+                            {
+                                type = "migration",
+                                guide = guide.Name,
+                                summary = guide.Summary,
+                                database = guide.HasDatabaseMigration,
+                                rolling_supported = !guide.RollingUnsupported,
+                            }
+                        )
+                    )
+                    .ConfigureAwait(false);
             }
 
             return ExitCodes.Done;
         }
 
         var o = io.Output;
-        await o.WriteLineAsync($"Plan {path}: {execution.Strategy} upgrade of cluster '{plan.Cluster.Name}' to {plan.Upgrade.TargetVersion}").ConfigureAwait(false);
+        await o.WriteLineAsync(
+                $"Plan {path}: {execution.Strategy} upgrade of cluster '{plan.Cluster.Name}' to "
+                    + $"{plan.Upgrade.TargetVersion}"
+            )
+            .ConfigureAwait(false);
         await o.WriteLineAsync(Header(plan)).ConfigureAwait(false);
         await WriteMigrationsAsync(plan, execution).ConfigureAwait(false);
         await o.WriteLineAsync().ConfigureAwait(false);
@@ -55,10 +80,11 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         var previousRollback = string.Empty;
         foreach (var step in execution.Steps)
         {
-            var extra = plan.Strategy is RollingStrategySpec
-                ? $"[serving {step.ServingAfter}/{total}]"
-                : step.GreenPercent is { } p ? $"[blue {100 - p}% / green {p}%]" : string.Empty;
-            await o.WriteLineAsync($"{step.Number,4}. {step.Description} {extra}".TrimEnd()).ConfigureAwait(false);
+            var extra =
+                plan.Strategy is RollingStrategySpec ? $"[serving {step.ServingAfter}/{total}]"
+                : step.GreenPercent is { } p ? $"[blue {100 - p}% / green {p}%]"
+                : string.Empty;
+            await o.WriteLineAsync($"{step.Number, 4}. {step.Description} {extra}".TrimEnd()).ConfigureAwait(false);
             var rollback = execution.RollbackPathAt(step.Number);
             if (rollback != previousRollback)
             {
@@ -68,7 +94,8 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         await o.WriteLineAsync().ConfigureAwait(false);
-        await o.WriteLineAsync("Nothing was touched. Run it with `rollingupgrade run " + path + "`.").ConfigureAwait(false);
+        await o.WriteLineAsync("Nothing was touched. Run it with `rollingupgrade run " + path + "`.")
+            .ConfigureAwait(false);
         return ExitCodes.Done;
     }
 
@@ -78,17 +105,39 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         if (plan.Strategy is RollingStrategySpec rolling)
         {
             var order = rolling.Order.Count > 0 ? rolling.Order : plan.Nodes.Select(n => n.Name).ToList();
-            lines.Add($"  node order: {string.Join(" -> ", order)} (batches of {rolling.BatchSize}; at least {rolling.CapacityNodes} of {plan.Nodes.Count} serving at every step)");
+            lines.Add(
+                $"  node order: {string.Join(" -> ", order)} (batches of {rolling.BatchSize}; at least "
+                    + $"{rolling.CapacityNodes} of {plan.Nodes.Count} serving at every step)"
+            );
         }
         else if (plan.Strategy is ParallelStrategySpec parallel)
         {
-            lines.Add($"  old cluster: {string.Join(", ", plan.Nodes.Select(n => n.Name))}; new cluster: {string.Join(", ", parallel.GreenNodes.Select(n => n.Name))}");
-            lines.Add($"  traffic steps: {string.Join(" -> ", parallel.TrafficSteps.Select(p => p + "%"))}; rollback: {parallel.RollbackMode.ToString().ToLowerInvariant()}");
+            lines.Add(
+                $"  old cluster: {string.Join(", ", plan.Nodes.Select(n => n.Name))}; new cluster: "
+                    + $"{string.Join(", ", parallel.GreenNodes.Select(n => n.Name))}"
+            );
+            lines.Add(
+                $"  traffic steps: {string.Join(" -> ", parallel.TrafficSteps.Select(p => p + "%"))}; rollback: "
+                    + $"{parallel.RollbackMode.ToString().ToLowerInvariant()}"
+            );
         }
 
         var drain = plan.Strategy.Drain;
-        lines.Add($"  drain: wait up to {DurationText.Format(drain.Timeout)} for zero connections ({drain.ZeroReadings} readings {DurationText.Format(drain.PollInterval)} apart), then {drain.OnTimeout.ToString().ToLowerInvariant()}{(drain.OnTimeout == DrainTimeoutPolicy.Evict ? $" at {drain.EvictionRate}/s" : string.Empty)}");
-        lines.Add($"  load balancers: {(plan.LoadBalancers.Count == 0 ? "none" : string.Join(", ", plan.LoadBalancers.Select(l => $"{l.Name} ({l.Kind})")))}; on failure: {(plan.Strategy is ParallelStrategySpec ? "traffic goes back to the old cluster once the new one is registered" : plan.Rollback.ToString().ToLowerInvariant())}");
+        lines.Add(
+            $"  drain: wait up to {DurationText.Format(drain.Timeout)} for zero connections ({drain.ZeroReadings} "
+                + $"readings {DurationText.Format(drain.PollInterval)} apart), then "
+                + $"{drain.OnTimeout.ToString().ToLowerInvariant()}"
+                + $"{(drain.OnTimeout == DrainTimeoutPolicy.Evict ? $" at {drain.EvictionRate}/s" : string.Empty)}"
+        );
+        var balancers =
+            plan.LoadBalancers.Count == 0
+                ? "none"
+                : string.Join(", ", plan.LoadBalancers.Select(l => $"{l.Name} ({l.Kind})"));
+        var onFailure =
+            plan.Strategy is ParallelStrategySpec
+                ? "traffic goes back to the old cluster once the new one is registered"
+                : plan.Rollback.ToString().ToLowerInvariant();
+        lines.Add($"  load balancers: {balancers}; on failure: {onFailure}");
         return string.Join(Environment.NewLine, lines);
     }
 
@@ -101,20 +150,35 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
 
         if (plan.Upgrade.FromVersion is null)
         {
-            await io.Output.WriteLineAsync("  migration guides: listed at run time, once the running version is read from the nodes (set upgrade.from_version to see them here)").ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(
+                    "  migration guides: listed at run time, once the running version is read from the nodes (set "
+                        + "upgrade.from_version to see them here)"
+                )
+                .ConfigureAwait(false);
             return;
         }
 
         if (execution.Migrations.Count == 0)
         {
-            await io.Output.WriteLineAsync($"  migration guides: none between {plan.Upgrade.FromVersion} and {plan.Upgrade.TargetVersion}").ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(
+                    $"  migration guides: none between {plan.Upgrade.FromVersion} and {plan.Upgrade.TargetVersion}"
+                )
+                .ConfigureAwait(false);
             return;
         }
 
-        await io.Output.WriteLineAsync($"  migration guides {plan.Upgrade.FromVersion} -> {plan.Upgrade.TargetVersion} (apply each in order):").ConfigureAwait(false);
+        await io
+            .Output.WriteLineAsync(
+                $"  migration guides {plan.Upgrade.FromVersion} -> {plan.Upgrade.TargetVersion} (apply each in order):"
+            )
+            .ConfigureAwait(false);
         foreach (var guide in execution.Migrations)
         {
-            var marks = (guide.HasDatabaseMigration ? " [database migration]" : string.Empty) + (guide.RollingUnsupported ? " [rolling upgrade not supported]" : string.Empty);
+            var marks =
+                (guide.HasDatabaseMigration ? " [database migration]" : string.Empty)
+                + (guide.RollingUnsupported ? " [rolling upgrade not supported]" : string.Empty);
             await io.Output.WriteLineAsync($"    - {guide.Name}: {guide.Summary}{marks}").ConfigureAwait(false);
         }
     }

@@ -14,7 +14,10 @@ internal sealed class ProxyCommand(CliIO io, string path)
             return ExitCodes.BadInput;
         }
 
-        var (options, diagnostics) = ProxyOptionsLoader.Load(await File.ReadAllTextAsync(path).ConfigureAwait(false), path);
+        var (options, diagnostics) = ProxyOptionsLoader.Load(
+            await File.ReadAllTextAsync(path).ConfigureAwait(false),
+            path
+        );
         foreach (var diagnostic in diagnostics)
         {
             await io.Error.WriteLineAsync(diagnostic.ToString()).ConfigureAwait(false);
@@ -28,7 +31,12 @@ internal sealed class ProxyCommand(CliIO io, string path)
         var token = options.Admin.TokenEnv is { } env ? Environment.GetEnvironmentVariable(env) : null;
         if (options.Admin.TokenEnv is not null && string.IsNullOrEmpty(token))
         {
-            await io.Error.WriteLineAsync($"{path}: admin.token_env names {options.Admin.TokenEnv}, which is not set; set it to the admin API's bearer token").ConfigureAwait(false);
+            await io
+                .Error.WriteLineAsync(
+                    $"{path}: admin.token_env names {options.Admin.TokenEnv}, which is not set; set it to the admin "
+                        + $"API's bearer token"
+                )
+                .ConfigureAwait(false);
             return ExitCodes.BadInput;
         }
 
@@ -41,7 +49,14 @@ internal sealed class ProxyCommand(CliIO io, string path)
 
         await using var proxy = EmbeddedProxy.Build(options, token, io.Logging.Factory);
         await proxy.StartAsync().ConfigureAwait(false);
-        await io.Output.WriteLineAsync($"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters; {string.Join(", ", options.Listeners.Select(l => $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}"))}").ConfigureAwait(false);
+        var listeners = options.Listeners.Select(l =>
+            $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}"
+        );
+        await io
+            .Output.WriteLineAsync(
+                $"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters; {string.Join(", ", listeners)}"
+            )
+            .ConfigureAwait(false);
         await proxy.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         return ExitCodes.Done;
     }

@@ -36,7 +36,9 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan, io.Logging.Redactor);
-        IRunObserver observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor);
+        IRunObserver observer = options.Json
+            ? new JsonEventWriter(io.Output, redactor)
+            : new ConsoleProgress(io.Output, redactor);
         using var stop = new CancellationTokenSource();
         var presses = 0;
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -82,13 +84,21 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan);
-        var outcome = await Orchestrator.RollbackAsync(plan, io.Adapters, new RunOptions
-        {
-            StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
-            Observer = options.Json ? new JsonEventWriter(io.Output, redactor) : new ConsoleProgress(io.Output, redactor),
-            TakeOverStaleLock = options.TakeOverStaleLock,
-            Redactor = redactor,
-        }).ConfigureAwait(false);
+        var outcome = await Orchestrator
+            .RollbackAsync(
+                plan,
+                io.Adapters,
+                new RunOptions
+                {
+                    StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
+                    Observer = options.Json
+                        ? new JsonEventWriter(io.Output, redactor)
+                        : new ConsoleProgress(io.Output, redactor),
+                    TakeOverStaleLock = options.TakeOverStaleLock,
+                    Redactor = redactor,
+                }
+            )
+            .ConfigureAwait(false);
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
     }
@@ -101,7 +111,10 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        var outcome = Orchestrator.Promote(plan, new RunOptions { StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath) });
+        var outcome = Orchestrator.Promote(
+            plan,
+            new RunOptions { StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath) }
+        );
         await ReportAsync(outcome, new SecretRedactor()).ConfigureAwait(false);
         return outcome.ExitCode;
     }
@@ -110,22 +123,30 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
     {
         if (options.Json)
         {
-            await io.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new
-            {
-                type = "outcome",
-                status = outcome.Status.ToString(),
-                exit_code = outcome.ExitCode,
-                run = outcome.RunId,
-                failed_step = outcome.FailedStep,
-                summary = redactor.Redact(outcome.Summary),
-                next = redactor.Redact(outcome.NextSteps),
-            })).ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(
+                    System.Text.Json.JsonSerializer.Serialize(
+                        new
+                        {
+                            type = "outcome",
+                            status = outcome.Status.ToString(),
+                            exit_code = outcome.ExitCode,
+                            run = outcome.RunId,
+                            failed_step = outcome.FailedStep,
+                            summary = redactor.Redact(outcome.Summary),
+                            next = redactor.Redact(outcome.NextSteps),
+                        }
+                    )
+                )
+                .ConfigureAwait(false);
             return;
         }
 
         var writer = outcome.ExitCode == 0 ? io.Output : io.Error;
         await writer.WriteLineAsync().ConfigureAwait(false);
-        await writer.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {redactor.Redact(outcome.Summary)}").ConfigureAwait(false);
+        await writer
+            .WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {redactor.Redact(outcome.Summary)}")
+            .ConfigureAwait(false);
         await writer.WriteLineAsync($"next: {redactor.Redact(outcome.NextSteps)}").ConfigureAwait(false);
     }
 

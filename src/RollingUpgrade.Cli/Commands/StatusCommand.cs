@@ -1,13 +1,15 @@
-using RollingUpgrade.Execution;
 using System.Text.Json;
 using RollingUpgrade.Cli.Adapters;
+using RollingUpgrade.Execution;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Model;
 
 namespace RollingUpgrade.Cli.Commands;
 
-/// <summary><c>status</c>: what the journal says about the last run, then what the nodes and balancers say now.</summary>
+/// <summary>
+/// <c>status</c>: what the journal says about the last run, then what the nodes and balancers say now.
+/// </summary>
 internal sealed class StatusCommand(CliIO io, string path, string output, string? stateDir)
 {
     public async Task<int> RunAsync()
@@ -21,33 +23,48 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
 
         var state = new StateDirectory(stateDir ?? StateDirectory.DefaultRoot(path), plan.Cluster.Name);
         var runId = state.CurrentRunId();
-        var records = runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
+        var records =
+            runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
         var steps = Planner.Create(plan).Steps;
         var summary = JournalSummary.From(records, steps, plan);
         var holder = File.Exists(state.LockPath) ? RunLock.ReadHolder(state.LockPath) : null;
-        var lockText = holder is null ? "free" : $"held by process {holder.Pid} on {holder.Host} (run {holder.RunId}){(RunLock.IsStale(holder) ? " - STALE, that process is gone" : string.Empty)}";
+        var lockText = holder is null
+            ? "free"
+            : $"held by process {holder.Pid} on {holder.Host} (run {holder.RunId})"
+                + $"{(RunLock.IsStale(holder) ? " - STALE, that process is gone" : string.Empty)}";
         var live = await LiveState.ReadAsync(plan, io.Adapters).ConfigureAwait(false);
 
         if (json)
         {
-            await io.Output.WriteLineAsync(JsonSerializer.Serialize(new
-            {
-                type = "status",
-                run = runId,
-                outcome = summary.Outcome,
-                done = summary.Done,
-                total = steps.Count,
-                last_step = summary.LastStep,
-                rollback_available = summary.RollbackAvailable,
-                @lock = lockText,
-                live = live.Lines,
-            })).ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(
+                    JsonSerializer.Serialize(
+                        new
+                        {
+                            type = "status",
+                            run = runId,
+                            outcome = summary.Outcome,
+                            done = summary.Done,
+                            total = steps.Count,
+                            last_step = summary.LastStep,
+                            rollback_available = summary.RollbackAvailable,
+                            @lock = lockText,
+                            live = live.Lines,
+                        }
+                    )
+                )
+                .ConfigureAwait(false);
             return ExitCodes.Done;
         }
 
         var o = io.Output;
         await o.WriteLineAsync($"cluster {plan.Cluster.Name}, state in {state.ClusterFolder}").ConfigureAwait(false);
-        await o.WriteLineAsync(runId is null ? "no run yet" : $"run {runId}: {summary.Outcome}; {summary.Done}/{steps.Count} steps done").ConfigureAwait(false);
+        await o.WriteLineAsync(
+                runId is null
+                    ? "no run yet"
+                    : $"run {runId}: {summary.Outcome}; {summary.Done}/{steps.Count} steps done"
+            )
+            .ConfigureAwait(false);
         if (summary.LastStep is not null)
         {
             await o.WriteLineAsync($"last step: {summary.LastStep}").ConfigureAwait(false);
@@ -55,7 +72,12 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
 
         if (plan.Strategy is ParallelStrategySpec)
         {
-            await o.WriteLineAsync(summary.RollbackAvailable ? "rollback: available (`rollingupgrade rollback`)" : "rollback: no longer possible, the old cluster is stopped").ConfigureAwait(false);
+            await o.WriteLineAsync(
+                    summary.RollbackAvailable
+                        ? "rollback: available (`rollingupgrade rollback`)"
+                        : "rollback: no longer possible, the old cluster is stopped"
+                )
+                .ConfigureAwait(false);
         }
 
         await o.WriteLineAsync($"lock: {lockText}").ConfigureAwait(false);
@@ -78,11 +100,21 @@ internal sealed record JournalSummary(string Outcome, int Done, string? LastStep
             return new JournalSummary("none", 0, null, plan.Strategy is ParallelStrategySpec);
         }
 
-        var done = records.Where(r => r.Phase == "forward" && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified).Select(r => r.Step!.Value).ToHashSet();
+        var done = records
+            .Where(r => r.Phase == "forward" && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
+            .Select(r => r.Step!.Value)
+            .ToHashSet();
         var finished = records.LastOrDefault(r => r.Type is JournalTypes.RunFinished or JournalTypes.RunResumed);
-        var outcome = finished?.Type == JournalTypes.RunFinished ? finished.Data?.GetValueOrDefault("outcome") ?? "finished" : "running or interrupted";
-        var last = records.LastOrDefault(r => r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed or JournalTypes.StepSucceeded);
-        var lastText = last is null ? null : $"{last.Phase} step {last.Step}: {last.Type} {last.Message ?? last.StepId}";
+        var outcome =
+            finished?.Type == JournalTypes.RunFinished
+                ? finished.Data?.GetValueOrDefault("outcome") ?? "finished"
+                : "running or interrupted";
+        var last = records.LastOrDefault(r =>
+            r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed or JournalTypes.StepSucceeded
+        );
+        var lastText = last is null
+            ? null
+            : $"{last.Phase} step {last.Step}: {last.Type} {last.Message ?? last.StepId}";
         var stopped = steps.Any(s => s.Kind == StepKind.StopBlue && done.Contains(s.Number));
         return new JournalSummary(outcome, done.Count, lastText, plan.Strategy is ParallelStrategySpec && !stopped);
     }

@@ -1,4 +1,5 @@
 using RollingUpgrade.Execution;
+
 namespace RollingUpgrade.Cli.Commands;
 
 internal sealed class ValidateCommand(CliIO io, string path, string output, bool inspect)
@@ -14,11 +15,19 @@ internal sealed class ValidateCommand(CliIO io, string path, string output, bool
 
         if (!json)
         {
-            await io.Output.WriteLineAsync($"{path}: valid ({plan.Nodes.Count} nodes, {plan.LoadBalancers.Count} load balancer(s), {(plan.Strategy is Plans.Model.RollingStrategySpec ? "rolling" : "parallel")} strategy, target {plan.Upgrade.TargetVersion})").ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(
+                    $"{path}: valid ({plan.Nodes.Count} nodes, {plan.LoadBalancers.Count} load balancer(s), "
+                        + $"{(plan.Strategy is Plans.Model.RollingStrategySpec ? "rolling" : "parallel")} strategy, "
+                        + $"target {plan.Upgrade.TargetVersion})"
+                )
+                .ConfigureAwait(false);
         }
         else
         {
-            await io.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { type = "valid", file = path })).ConfigureAwait(false);
+            await io
+                .Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { type = "valid", file = path }))
+                .ConfigureAwait(false);
         }
 
         return ExitCodes.Done;

@@ -26,7 +26,9 @@ internal sealed class CliLogging : IDisposable
         if (file is not null)
         {
             var stream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
-            providers.Add(new RedactingLoggerProvider(new StreamWriter(stream), LogLevel.Debug, Redactor, ownsWriter: true));
+            providers.Add(
+                new RedactingLoggerProvider(new StreamWriter(stream), LogLevel.Debug, Redactor, ownsWriter: true)
+            );
         }
 
         if (verbose)

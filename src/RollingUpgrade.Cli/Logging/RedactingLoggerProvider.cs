@@ -9,7 +9,12 @@ namespace RollingUpgrade.Cli.Logging;
 /// stderr, each passed through the secret redactor first. ASP.NET's and YARP's own categories
 /// are kept to warnings.
 /// </summary>
-internal sealed class RedactingLoggerProvider(TextWriter writer, LogLevel minimum, SecretRedactor redactor, bool ownsWriter) : ILoggerProvider
+internal sealed class RedactingLoggerProvider(
+    TextWriter writer,
+    LogLevel minimum,
+    SecretRedactor redactor,
+    bool ownsWriter
+) : ILoggerProvider
 {
     private readonly Lock _gate = new();
 
@@ -31,7 +36,8 @@ internal sealed class RedactingLoggerProvider(TextWriter writer, LogLevel minimu
         level != LogLevel.None && level >= (IsFramework(category) ? LogLevel.Warning : minimum);
 
     private static bool IsFramework(string category) =>
-        category.StartsWith("Microsoft.", StringComparison.Ordinal) || category.StartsWith("Yarp.", StringComparison.Ordinal);
+        category.StartsWith("Microsoft.", StringComparison.Ordinal)
+        || category.StartsWith("Yarp.", StringComparison.Ordinal);
 
     private void Write(string category, LogLevel level, EventId id, string message, Exception? exception)
     {
@@ -49,15 +55,16 @@ internal sealed class RedactingLoggerProvider(TextWriter writer, LogLevel minimu
         }
     }
 
-    private static string Level(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace",
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        LogLevel.Error => "error",
-        _ => "crit",
-    };
+    private static string Level(LogLevel level) =>
+        level switch
+        {
+            LogLevel.Trace => "trace",
+            LogLevel.Debug => "debug",
+            LogLevel.Information => "info",
+            LogLevel.Warning => "warn",
+            LogLevel.Error => "error",
+            _ => "crit",
+        };
 
     private sealed class Logger(RedactingLoggerProvider provider, string category) : ILogger
     {
@@ -66,7 +73,13 @@ internal sealed class RedactingLoggerProvider(TextWriter writer, LogLevel minimu
 
         public bool IsEnabled(LogLevel logLevel) => provider.Enabled(category, logLevel);
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter
+        )
         {
             ArgumentNullException.ThrowIfNull(formatter);
             if (IsEnabled(logLevel))

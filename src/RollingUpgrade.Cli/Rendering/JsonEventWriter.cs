@@ -11,17 +11,19 @@ internal sealed class JsonEventWriter(TextWriter output, SecretRedactor redactor
 
     public void OnEvent(RunEvent runEvent)
     {
-        var line = JsonSerializer.Serialize(new
-        {
-            type = runEvent.Type,
-            at = runEvent.At,
-            step = runEvent.Step,
-            total_steps = runEvent.TotalSteps,
-            node = runEvent.Node,
-            phase = runEvent.Phase,
-            message = redactor.Redact(runEvent.Message),
-            data = runEvent.Data?.ToDictionary(kv => kv.Key, kv => redactor.Redact(kv.Value)),
-        });
+        var line = JsonSerializer.Serialize(
+            new
+            {
+                type = runEvent.Type,
+                at = runEvent.At,
+                step = runEvent.Step,
+                total_steps = runEvent.TotalSteps,
+                node = runEvent.Node,
+                phase = runEvent.Phase,
+                message = redactor.Redact(runEvent.Message),
+                data = runEvent.Data?.ToDictionary(kv => kv.Key, kv => redactor.Redact(kv.Value)),
+            }
+        );
         lock (_gate)
         {
             output.WriteLine(line);

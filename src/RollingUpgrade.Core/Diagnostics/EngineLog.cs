@@ -9,27 +9,52 @@ namespace RollingUpgrade.Diagnostics;
 /// </summary>
 internal static partial class EngineLog
 {
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "step {Number} ({Phase}) started: {Description}")]
+    [LoggerMessage(
+        EventId = 1000,
+        Level = LogLevel.Information,
+        Message = "step {Number} ({Phase}) started: {Description}"
+    )]
     public static partial void StepStarted(ILogger logger, int number, string phase, string description);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "step {Number} ({Phase}) succeeded in {ElapsedMs} ms")]
+    [LoggerMessage(
+        EventId = 1001,
+        Level = LogLevel.Information,
+        Message = "step {Number} ({Phase}) succeeded in {ElapsedMs} ms"
+    )]
     public static partial void StepSucceeded(ILogger logger, int number, string phase, long elapsedMs);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "step {Number} ({Phase}) failed: {Reason}")]
     public static partial void StepFailed(ILogger logger, int number, string phase, string reason, Exception exception);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "transient fault, retry {Attempt} after {DelayMs} ms: {Reason}")]
+    [LoggerMessage(
+        EventId = 1003,
+        Level = LogLevel.Warning,
+        Message = "transient fault, retry {Attempt} after {DelayMs} ms: {Reason}"
+    )]
     public static partial void Retrying(ILogger logger, int attempt, long delayMs, string reason);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "{What} on {Node} gave no answer within {Timeout}")]
+    [LoggerMessage(
+        EventId = 1004,
+        Level = LogLevel.Warning,
+        Message = "{What} on {Node} gave no answer within {Timeout}"
+    )]
     public static partial void TimedOut(ILogger logger, string what, string node, string timeout);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "drain of {Node}: {Connections} connection(s) at the load balancers, {Sessions} session(s) on the node")]
+    [LoggerMessage(
+        EventId = 1005,
+        Level = LogLevel.Debug,
+        Message = "drain of {Node}: {Connections} connection(s) at the load balancers, "
+            + "{Sessions} session(s) on the node"
+    )]
     public static partial void DrainReading(ILogger logger, string node, long connections, string sessions);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "run {RunId} ended: {Outcome}")]
     public static partial void RunEnded(ILogger logger, string runId, string outcome);
 
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "run {RunId} {Action} (plan {Plan}, fingerprint {Fingerprint})")]
+    [LoggerMessage(
+        EventId = 1007,
+        Level = LogLevel.Information,
+        Message = "run {RunId} {Action} (plan {Plan}, fingerprint {Fingerprint})"
+    )]
     public static partial void RunBegan(ILogger logger, string runId, string action, string plan, string fingerprint);
 }

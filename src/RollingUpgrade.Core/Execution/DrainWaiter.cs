@@ -16,7 +16,12 @@ internal static class DrainWaiter
 {
     private static readonly TimeSpan NodeEvictionSettle = TimeSpan.FromSeconds(2);
 
-    public static async Task WaitAsync(Step step, RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    public static async Task WaitAsync(
+        Step step,
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
         var drain = context.Plan.Strategy.Drain;
         var time = context.Time;
@@ -31,18 +36,30 @@ internal static class DrainWaiter
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var (fromBalancers, uncounted) = await ReadBalancersAsync(context, node, cancellationToken).ConfigureAwait(false);
-            long? fromNode = fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
+            var (fromBalancers, uncounted) = await ReadBalancersAsync(context, node, cancellationToken)
+                .ConfigureAwait(false);
+            long? fromNode =
+                fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
 
             // A balancer that cannot count (it only says "draining") is a ceiling: the node's own
             // count decides when there is one; without it, the wait lasts until the balancer is done.
             var total = Math.Max(fromBalancers, fromNode ?? (uncounted ? 1 : 0));
-            Diagnostics.EngineLog.DrainReading(context.Log, node.Name, fromBalancers,
-                fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted");
+            Diagnostics.EngineLog.DrainReading(
+                context.Log,
+                node.Name,
+                fromBalancers,
+                fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted"
+            );
             if (total != last)
             {
-                context.Emit(RunEventTypes.Progress, $"{node.Name}: {fromBalancers} connection(s) at the load balancers{(uncounted ? " (and still draining where connections are not counted)" : string.Empty)}{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}", step,
-                    new Dictionary<string, string> { ["connections"] = total.ToString(CultureInfo.InvariantCulture) });
+                context.Emit(
+                    RunEventTypes.Progress,
+                    $"{node.Name}: {fromBalancers} connection(s) at the load balancers"
+                        + $"{(uncounted ? " (and still draining where connections are not counted)" : string.Empty)}"
+                        + $"{(fromNode is { } n ? $", {n} session(s) on the node" : string.Empty)}",
+                    step,
+                    new Dictionary<string, string> { ["connections"] = total.ToString(CultureInfo.InvariantCulture) }
+                );
                 last = total;
             }
 
@@ -51,12 +68,16 @@ internal static class DrainWaiter
             {
                 if (eviction.Total > 0)
                 {
-                    context.Emit(RunEventTypes.Progress, $"{node.Name}: drained after evicting {eviction.Describe()}", step,
+                    context.Emit(
+                        RunEventTypes.Progress,
+                        $"{node.Name}: drained after evicting {eviction.Describe()}",
+                        step,
                         new Dictionary<string, string>
                         {
                             ["evicted_by_node"] = eviction.ByNode.ToString(CultureInfo.InvariantCulture),
                             ["evicted_by_load_balancers"] = eviction.ByBalancers.ToString(CultureInfo.InvariantCulture),
-                        });
+                        }
+                    );
                 }
 
                 return;
@@ -68,23 +89,43 @@ internal static class DrainWaiter
                 switch (drain.OnTimeout)
                 {
                     case DrainTimeoutPolicy.Fail:
-                        throw new StepFailedException($"{node.Name} still has {total} live connection(s) after {DurationText.Format(drain.Timeout)} (on_timeout = \"fail\")", nodeTouched: false);
+                        throw new StepFailedException(
+                            $"{node.Name} still has {total} live connection(s) after "
+                                + $"{DurationText.Format(drain.Timeout)} (on_timeout = \"fail\")",
+                            nodeTouched: false
+                        );
                     case DrainTimeoutPolicy.Stop:
-                        context.Emit(RunEventTypes.Warning, $"{node.Name} still has {total} live connection(s) after {DurationText.Format(drain.Timeout)}; stopping it anyway (on_timeout = \"stop\")", step);
+                        context.Emit(
+                            RunEventTypes.Warning,
+                            $"{node.Name} still has {total} live connection(s) after "
+                                + $"{DurationText.Format(drain.Timeout)}; stopping it anyway (on_timeout = \"stop\")",
+                            step
+                        );
                         return;
                     default:
                         evicting = true;
                         evictedSince = now;
                         evictionCredit = 1;
-                        context.Emit(RunEventTypes.Warning, $"{node.Name} still has {total} live connection(s) after {DurationText.Format(drain.Timeout)}; evicting {drain.EvictionRate}/s", step);
+                        context.Emit(
+                            RunEventTypes.Warning,
+                            $"{node.Name} still has {total} live connection(s) after "
+                                + $"{DurationText.Format(drain.Timeout)}; evicting {drain.EvictionRate}/s",
+                            step
+                        );
                         break;
                 }
             }
 
             if (evicting && fromBalancers == 0 && fromNode > 0 && eviction.NodeCannotEvict)
             {
-                // What is left did not come through a load balancer, so it cannot be evicted there; stopping the node ends it.
-                context.Emit(RunEventTypes.Warning, $"{node.Name} still has {fromNode} session(s) that no load balancer holds; stopping the node will end them", step);
+                // What is left did not come through a load balancer, so it cannot be evicted there; stopping the node
+                // ends it.
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"{node.Name} still has {fromNode} session(s) that no load balancer holds; stopping the node "
+                        + $"will end them",
+                    step
+                );
                 return;
             }
 
@@ -96,7 +137,8 @@ internal static class DrainWaiter
                 var budget = (int)Math.Floor(evictionCredit);
                 if (budget > 0)
                 {
-                    await EvictAsync(context, node, budget, fromBalancers, eviction, cancellationToken).ConfigureAwait(false);
+                    await EvictAsync(context, node, budget, fromBalancers, eviction, cancellationToken)
+                        .ConfigureAwait(false);
                     evictionCredit -= budget;
                 }
             }
@@ -110,12 +152,24 @@ internal static class DrainWaiter
     /// clean close); the load balancers cut only what the node does not hold (or everything, for
     /// products that cannot), which is a bare TCP close.
     /// </summary>
-    private static async Task EvictAsync(RunContext context, NodeSpec node, int budget, long fromBalancers, Eviction eviction, CancellationToken cancellationToken)
+    private static async Task EvictAsync(
+        RunContext context,
+        NodeSpec node,
+        int budget,
+        long fromBalancers,
+        Eviction eviction,
+        CancellationToken cancellationToken
+    )
     {
         long byNode = 0;
         if (!eviction.NodeCannotEvict)
         {
-            var ended = await context.Transient.ExecuteAsync(async ct => await context.Product.EvictSessionsAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            var ended = await context
+                .Transient.ExecuteAsync(
+                    async ct => await context.Product.EvictSessionsAsync(node, budget, ct).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             eviction.NodeCannotEvict = ended is null;
             byNode = ended ?? 0;
             eviction.ByNode += byNode;
@@ -137,7 +191,12 @@ internal static class DrainWaiter
 
         foreach (var lb in context.LoadBalancers)
         {
-            eviction.ByBalancers += await context.Transient.ExecuteAsync(async ct => await lb.EvictAsync(node, budget, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            eviction.ByBalancers += await context
+                .Transient.ExecuteAsync(
+                    async ct => await lb.EvictAsync(node, budget, ct).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
         }
     }
 
@@ -153,22 +212,32 @@ internal static class DrainWaiter
 
         public long Total => ByNode + ByBalancers;
 
-        public string Describe() => (ByNode, ByBalancers) switch
-        {
-            (> 0, 0) => $"{ByNode} session(s) through the node (clean stream close)",
-            (0, > 0) => $"{ByBalancers} connection(s) at the load balancers",
-            _ => $"{ByNode} session(s) through the node and {ByBalancers} connection(s) at the load balancers",
-        };
+        public string Describe() =>
+            (ByNode, ByBalancers) switch
+            {
+                (> 0, 0) => $"{ByNode} session(s) through the node (clean stream close)",
+                (0, > 0) => $"{ByBalancers} connection(s) at the load balancers",
+                _ => $"{ByNode} session(s) through the node and {ByBalancers} connection(s) at the load balancers",
+            };
     }
 
     /// <summary>Connections the balancers count, and whether one that cannot count still says draining.</summary>
-    private static async Task<(long Counted, bool Uncounted)> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<(long Counted, bool Uncounted)> ReadBalancersAsync(
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
         long counted = 0;
         var uncounted = false;
         foreach (var lb in context.LoadBalancers)
         {
-            var states = await context.Transient.ExecuteAsync(async ct => await lb.ReadAsync([node], ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            var states = await context
+                .Transient.ExecuteAsync(
+                    async ct => await lb.ReadAsync([node], ct).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             counted += states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
             uncounted |= states.Any(s => !s.ConnectionsCounted && s.LiveConnections > 0);
         }
@@ -176,6 +245,15 @@ internal static class DrainWaiter
         return (counted, uncounted);
     }
 
-    private static async Task<long?> ReadNodeAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken) =>
-        await context.Transient.ExecuteAsync(async ct => await context.Product.SessionCountAsync(node, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    private static async Task<long?> ReadNodeAsync(
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    ) =>
+        await context
+            .Transient.ExecuteAsync(
+                async ct => await context.Product.SessionCountAsync(node, ct).ConfigureAwait(false),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
 }

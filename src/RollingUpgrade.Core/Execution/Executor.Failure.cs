@@ -10,12 +10,21 @@ namespace RollingUpgrade.Execution;
 internal sealed partial class Executor
 {
     /// <summary>Halts (leaving the failed node out of rotation) or rolls back, then says what to do next.</summary>
-    private async Task<RunOutcome> FailAsync(Step step, string message, HashSet<int> done, bool forceRollback, bool nodeTouched = true)
+    private async Task<RunOutcome> FailAsync(
+        Step step,
+        string message,
+        HashSet<int> done,
+        bool forceRollback,
+        bool nodeTouched = true
+    )
     {
         var forward = context.Steps.Steps;
         // Parallel: traffic goes back to blue from the moment green is registered until blue is being retired.
-        var retireStarts = forward.FirstOrDefault(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue)?.Number ?? int.MaxValue;
-        var parallelPastRegister = context.Plan.Strategy is ParallelStrategySpec && step.Number < retireStarts
+        var retireStarts =
+            forward.FirstOrDefault(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue)?.Number ?? int.MaxValue;
+        var parallelPastRegister =
+            context.Plan.Strategy is ParallelStrategySpec
+            && step.Number < retireStarts
             && forward.Any(s => s.Kind == StepKind.RegisterGreen && s.Number <= step.Number);
         var rollback = forceRollback || context.Plan.Rollback == RollbackPolicy.Rollback || parallelPastRegister;
         if (context.Plan.Strategy is ParallelStrategySpec && !forceRollback && step.Number >= retireStarts)
@@ -24,7 +33,10 @@ internal sealed partial class Executor
             rollback = false;
         }
 
-        if (context.Plan.Strategy is ParallelStrategySpec && forward.Any(s => s.Kind == StepKind.StopBlue && done.Contains(s.Number)))
+        if (
+            context.Plan.Strategy is ParallelStrategySpec
+            && forward.Any(s => s.Kind == StepKind.StopBlue && done.Contains(s.Number))
+        )
         {
             rollback = false;
         }
@@ -33,10 +45,13 @@ internal sealed partial class Executor
         {
             // Nothing on the node changed; put it back so the cluster is as it was.
             await ReturnToRotationAsync(step).ConfigureAwait(false);
-            return Finish(RunStatus.Halted,
+            return Finish(
+                RunStatus.Halted,
                 $"step {step.Number} failed: {message}. {step.Node} was put back into rotation; every node serves",
-                $"raise strategy.drain.timeout or set on_timeout = \"evict\", then `rollingupgrade resume {context.Plan.SourcePath}`",
-                step.Number);
+                $"raise strategy.drain.timeout or set on_timeout = \"evict\", then `rollingupgrade resume "
+                    + $"{context.Plan.SourcePath}`",
+                step.Number
+            );
         }
 
         if (rollback && (nodeTouched || forceRollback || parallelPastRegister))
@@ -45,27 +60,47 @@ internal sealed partial class Executor
         }
 
         var outOfRotation = OutOfRotation(step, done);
-        var state = outOfRotation.Count == 0
-            ? "every node serves"
-            : $"{string.Join(", ", outOfRotation)} out of rotation; {string.Join(", ", context.Blue.Select(n => n.Name).Except(outOfRotation))} serving";
-        return Finish(RunStatus.Halted,
+        var state =
+            outOfRotation.Count == 0
+                ? "every node serves"
+                : $"{string.Join(", ", outOfRotation)} out of rotation; "
+                    + $"{string.Join(", ", context.Blue.Select(n => n.Name).Except(outOfRotation))} serving";
+        return Finish(
+            RunStatus.Halted,
             $"step {step.Number} ({step.Description}) failed: {message}. Halted with {state}",
-            $"fix the cause{(outOfRotation.Count > 0 ? $" on {string.Join(", ", outOfRotation)}" : string.Empty)}, then `rollingupgrade resume {context.Plan.SourcePath}` to retry from step {step.Number}; `rollingupgrade status {context.Plan.SourcePath}` shows the journal and the live state",
-            step.Number);
+            $"fix the cause{(outOfRotation.Count > 0 ? $" on {string.Join(", ", outOfRotation)}" : string.Empty)}, "
+                + $"then `rollingupgrade resume {context.Plan.SourcePath}` to retry from step {step.Number}; "
+                + $"`rollingupgrade status {context.Plan.SourcePath}` shows the journal and the live state",
+            step.Number
+        );
     }
 
-    /// <summary>Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.</summary>
+    /// <summary>
+    /// Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.
+    /// </summary>
     private List<string> OutOfRotation(Step failed, HashSet<int> done)
     {
         var steps = context.Steps.Steps;
         if (context.LoadBalancers.Count == 0)
         {
             return failed.Batch is { } batch
-                ? steps.Where(s => s.Batch == batch && s.Kind == StepKind.Stop && (done.Contains(s.Number) || s.Number == failed.Number)).Select(s => s.Node!).ToList()
+                ? steps
+                    .Where(s =>
+                        s.Batch == batch
+                        && s.Kind == StepKind.Stop
+                        && (done.Contains(s.Number) || s.Number == failed.Number)
+                    )
+                    .Select(s => s.Node!)
+                    .ToList()
                 : [];
         }
 
-        return steps.Where(s => s.Kind == StepKind.Drain && s.Side != ClusterSide.Blue && (done.Contains(s.Number) || s.Number == failed.Number))
+        return steps
+            .Where(s =>
+                s.Kind == StepKind.Drain
+                && s.Side != ClusterSide.Blue
+                && (done.Contains(s.Number) || s.Number == failed.Number)
+            )
             .Select(s => s.Node!)
             .Where(node => !steps.Any(e => e.Kind == StepKind.Enable && e.Node == node && done.Contains(e.Number)))
             .Distinct()
@@ -81,29 +116,50 @@ internal sealed partial class Executor
             {
                 await lb.SetStateAsync(node, ServerAdminState.Ready, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is TransientException or UnexpectedAnswerException or IOException or InvalidOperationException)
+            catch (Exception e)
+                when (e is TransientException or UnexpectedAnswerException or IOException or InvalidOperationException)
             {
-                context.Emit(RunEventTypes.Warning, $"could not return {node.Name} to rotation in {lb.Name}: {e.Message}", step);
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"could not return {node.Name} to rotation in {lb.Name}: {e.Message}",
+                    step
+                );
             }
         }
     }
 
     private async Task<RunOutcome> RollBackAsync(Step failed, string message, HashSet<int> done)
     {
-        context.Journal.Append(new JournalRecord
-        {
-            Type = JournalTypes.RollbackStarted,
-            Phase = RunPhases.RollbackText,
-            Step = failed.Number,
-            Message = message,
-            Data = new() { ["done"] = string.Join(',', done.Order().Select(n => n.ToString(CultureInfo.InvariantCulture))) },
-        });
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.RollbackStarted,
+                Phase = RunPhases.RollbackText,
+                Step = failed.Number,
+                Message = message,
+                Data = new()
+                {
+                    ["done"] = string.Join(',', done.Order().Select(n => n.ToString(CultureInfo.InvariantCulture))),
+                },
+            }
+        );
         context.Emit(RunEventTypes.RollbackStarted, $"step {failed.Number} failed: {message}; rolling back", failed);
-        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failed.Number, s => done.Contains(s.Number), context.Values.PreviousVersion);
+        var steps = RollbackPlanner.Steps(
+            context.Plan,
+            context.Steps.Steps,
+            failed.Number,
+            s => done.Contains(s.Number),
+            context.Values.PreviousVersion
+        );
         return await ContinueRollbackAsync(failed, message, steps, []).ConfigureAwait(false);
     }
 
-    private async Task<RunOutcome> ContinueRollbackAsync(Step failed, string message, IReadOnlyList<Step> steps, HashSet<int> done)
+    private async Task<RunOutcome> ContinueRollbackAsync(
+        Step failed,
+        string message,
+        IReadOnlyList<Step> steps,
+        HashSet<int> done
+    )
     {
         context.Phase = RunPhase.Rollback;
         foreach (var step in steps.Where(s => !done.Contains(s.Number)))
@@ -116,21 +172,32 @@ internal sealed partial class Executor
 
             if (attempt is StepAttempt.Failed f)
             {
-                return Finish(RunStatus.Halted,
-                    $"step {failed.Number} failed ({message}) and the rollback then failed at rollback step {step.Number} ({step.Description}): {f.Message}",
+                return Finish(
+                    RunStatus.Halted,
+                    $"step {failed.Number} failed ({message}) and the rollback then failed at rollback step "
+                        + $"{step.Number} ({step.Description}): {f.Message}",
                     $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}` to continue the rollback",
-                    failed.Number);
+                    failed.Number
+                );
             }
 
             done.Add(step.Number);
         }
 
         TryDelete(context.State.RollbackRequestPath);
-        return Finish(RunStatus.RolledBack,
-            $"step {failed.Number} ({failed.Description}) failed: {message}. Rolled back: {(context.Plan.Strategy is ParallelStrategySpec ? "all traffic is on the old cluster, the new one is drained" : "the nodes touched by the run are back on the previous version and serving")}",
-            $"find the cause in the journal ({context.Journal.Path}), fix it, and start a new run with `rollingupgrade run {context.Plan.SourcePath}`",
-            failed.Number);
+        return Finish(
+            RunStatus.RolledBack,
+            $"step {failed.Number} ({failed.Description}) failed: {message}. Rolled back: {RolledBackState()}",
+            $"find the cause in the journal ({context.Journal.Path}), fix it, and start a new run with "
+                + $"`rollingupgrade run {context.Plan.SourcePath}`",
+            failed.Number
+        );
     }
+
+    private string RolledBackState() =>
+        context.Plan.Strategy is ParallelStrategySpec
+            ? "all traffic is on the old cluster, the new one is drained"
+            : "the nodes touched by the run are back on the previous version and serving";
 
     private static void TryDelete(string path)
     {

@@ -25,7 +25,10 @@ internal sealed partial class Executor
     /// the real world first: marked done if its post-state holds, re-run if idempotent, otherwise
     /// the run stops and explains.
     /// </summary>
-    public async Task<RunOutcome> ResumeAsync(IReadOnlyList<JournalRecord> records, InFlightChoice choice = InFlightChoice.Verify)
+    public async Task<RunOutcome> ResumeAsync(
+        IReadOnlyList<JournalRecord> records,
+        InFlightChoice choice = InFlightChoice.Verify
+    )
     {
         ArgumentNullException.ThrowIfNull(records);
         foreach (var fact in records.Where(r => r.Type == JournalTypes.Fact && r.Data is not null))
@@ -34,15 +37,28 @@ internal sealed partial class Executor
         }
 
         var rollback = records.LastOrDefault(r => r.Type == JournalTypes.RollbackStarted);
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = (rollback is null ? RunPhase.Forward : RunPhase.Rollback).Text() });
-        Diagnostics.EngineLog.RunBegan(context.Log, context.RunId, "resumed", context.Plan.SourcePath, context.Plan.Fingerprint);
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.RunResumed,
+                Phase = (rollback is null ? RunPhase.Forward : RunPhase.Rollback).Text(),
+            }
+        );
+        Diagnostics.EngineLog.RunBegan(
+            context.Log,
+            context.RunId,
+            "resumed",
+            context.Plan.SourcePath,
+            context.Plan.Fingerprint
+        );
         context.Emit(RunEventTypes.RunStarted, $"resuming run {context.RunId}");
 
         var forwardDone = DoneSteps(records, RunPhase.Forward);
         if (rollback is null)
         {
             context.Phase = RunPhase.Forward;
-            var pending = await SettleInFlightAsync(records, RunPhase.Forward, context.Steps.Steps, forwardDone, choice).ConfigureAwait(false);
+            var pending = await SettleInFlightAsync(records, RunPhase.Forward, context.Steps.Steps, forwardDone, choice)
+                .ConfigureAwait(false);
             return pending ?? await ContinueForwardAsync(context.Steps.Steps, forwardDone).ConfigureAwait(false);
         }
 
@@ -51,17 +67,25 @@ internal sealed partial class Executor
             .Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture))
             .ToHashSet();
-        var steps = RollbackPlanner.Steps(context.Plan, context.Steps.Steps, failedNumber, s => doneAtRollback.Contains(s.Number), context.Values.PreviousVersion);
+        var steps = RollbackPlanner.Steps(
+            context.Plan,
+            context.Steps.Steps,
+            failedNumber,
+            s => doneAtRollback.Contains(s.Number),
+            context.Values.PreviousVersion
+        );
         var rollbackDone = DoneSteps(records, RunPhase.Rollback);
         context.Phase = RunPhase.Rollback;
-        var blocked = await SettleInFlightAsync(records, RunPhase.Rollback, steps, rollbackDone, choice).ConfigureAwait(false);
+        var blocked = await SettleInFlightAsync(records, RunPhase.Rollback, steps, rollbackDone, choice)
+            .ConfigureAwait(false);
         if (blocked is not null)
         {
             return blocked;
         }
 
         var failed = context.Steps.Steps[failedNumber - 1];
-        return await ContinueRollbackAsync(failed, rollback.Message ?? "failed", steps, rollbackDone).ConfigureAwait(false);
+        return await ContinueRollbackAsync(failed, rollback.Message ?? "failed", steps, rollbackDone)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -78,26 +102,71 @@ internal sealed partial class Executor
 
         var done = DoneSteps(records, RunPhase.Forward);
         var steps = context.Steps.Steps;
-        if (steps.Any(s => s.Kind == StepKind.StopBlue && (done.Contains(s.Number) || records.Any(r => r.Phase == RunPhases.ForwardText && r.Step == s.Number && r.Type == JournalTypes.StepStarted))))
+        if (
+            steps.Any(s =>
+                s.Kind == StepKind.StopBlue
+                && (
+                    done.Contains(s.Number)
+                    || records.Any(r =>
+                        r.Phase == RunPhases.ForwardText && r.Step == s.Number && r.Type == JournalTypes.StepStarted
+                    )
+                )
+            )
+        )
         {
-            return Finish(RunStatus.Halted, "rollback is no longer possible: the old cluster is being or has been stopped", "bring the old cluster back by hand if you need it; the new cluster serves all traffic");
+            return Finish(
+                RunStatus.Halted,
+                "rollback is no longer possible: the old cluster is being or has been stopped",
+                "bring the old cluster back by hand if you need it; the new cluster serves all traffic"
+            );
         }
 
-        var last = records.LastOrDefault(r => r.Phase == RunPhases.ForwardText && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed)?.Step ?? 1;
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunResumed, Phase = RunPhases.RollbackText, Message = "rollback requested by `rollingupgrade rollback`" });
-        var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done).ConfigureAwait(false);
+        var last =
+            records
+                .LastOrDefault(r =>
+                    r.Phase == RunPhases.ForwardText
+                    && r.Step is not null
+                    && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed
+                )
+                ?.Step
+            ?? 1;
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.RunResumed,
+                Phase = RunPhases.RollbackText,
+                Message = "rollback requested by `rollingupgrade rollback`",
+            }
+        );
+        var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done)
+            .ConfigureAwait(false);
         return outcome.Status == RunStatus.RolledBack ? outcome with { Status = RunStatus.Succeeded } : outcome;
     }
 
     private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, RunPhase phase) =>
-        records.Where(r => r.Phase == phase.Text() && r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
+        records
+            .Where(r =>
+                r.Phase == phase.Text()
+                && r.Step is not null
+                && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified
+            )
             .Select(r => r.Step!.Value)
             .ToHashSet();
 
     /// <summary>Returns an outcome when the run must stop for the operator; null when it can go on.</summary>
-    private async Task<RunOutcome?> SettleInFlightAsync(IReadOnlyList<JournalRecord> records, RunPhase phase, IReadOnlyList<Step> steps, HashSet<int> done, InFlightChoice choice)
+    private async Task<RunOutcome?> SettleInFlightAsync(
+        IReadOnlyList<JournalRecord> records,
+        RunPhase phase,
+        IReadOnlyList<Step> steps,
+        HashSet<int> done,
+        InFlightChoice choice
+    )
     {
-        var last = records.LastOrDefault(r => r.Phase == phase.Text() && r.Step is not null && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed);
+        var last = records.LastOrDefault(r =>
+            r.Phase == phase.Text()
+            && r.Step is not null
+            && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed
+        );
         if (last is null || done.Contains(last.Step!.Value) || last.Step > steps.Count)
         {
             return null;
@@ -106,10 +175,16 @@ internal sealed partial class Executor
         var step = steps[last.Step.Value - 1];
         if (step.Id != last.StepId)
         {
-            return Finish(RunStatus.NeedsOperator, $"the journal's step {step.Number} is '{last.StepId}' but the plan now gives '{step.Id}'", "resume only with the plan the run started with");
+            return Finish(
+                RunStatus.NeedsOperator,
+                $"the journal's step {step.Number} is '{last.StepId}' but the plan now gives '{step.Id}'",
+                "resume only with the plan the run started with"
+            );
         }
 
-        var startedAt = records.Last(r => r.Phase == phase.Text() && r.Step == step.Number && r.Type == JournalTypes.StepStarted).At;
+        var startedAt = records
+            .Last(r => r.Phase == phase.Text() && r.Step == step.Number && r.Type == JournalTypes.StepStarted)
+            .At;
         if (choice == InFlightChoice.Skip)
         {
             MarkVerified(step, "the operator said it completed");
@@ -137,30 +212,53 @@ internal sealed partial class Executor
 
         if (choice == InFlightChoice.Retry || StepRunner.IsIdempotent(step, context.Plan))
         {
-            var attempt = await RunStepAsync(step, step.Kind is StepKind.Pause or StepKind.WaitDrained ? startedAt : null).ConfigureAwait(false);
+            var attempt = await RunStepAsync(
+                    step,
+                    step.Kind is StepKind.Pause or StepKind.WaitDrained ? startedAt : null
+                )
+                .ConfigureAwait(false);
             switch (attempt)
             {
                 case StepAttempt.Interrupted:
                     return Interrupted(step);
                 case StepAttempt.Failed f when phase == RunPhase.Forward:
-                    return await FailAsync(step, f.Message, done, forceRollback: false, f.NodeTouched).ConfigureAwait(false);
+                    return await FailAsync(step, f.Message, done, forceRollback: false, f.NodeTouched)
+                        .ConfigureAwait(false);
                 case StepAttempt.Failed f:
-                    return Finish(RunStatus.Halted, $"rollback step {step.Number} ({step.Description}) failed again: {f.Message}", $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}`", step.Number);
+                    return Finish(
+                        RunStatus.Halted,
+                        $"rollback step {step.Number} ({step.Description}) failed again: {f.Message}",
+                        $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}`",
+                        step.Number
+                    );
             }
 
             done.Add(step.Number);
             return null;
         }
 
-        return Finish(RunStatus.NeedsOperator,
-            $"step {step.Number} ({step.Description}) was in flight when the run stopped, and its effect cannot be read back",
-            $"check {step.Node ?? "the node"} by hand; then `rollingupgrade resume {context.Plan.SourcePath} --retry-in-flight` to run it again, or `--skip-in-flight` if it completed",
-            step.Number);
+        return Finish(
+            RunStatus.NeedsOperator,
+            $"step {step.Number} ({step.Description}) was in flight when the run stopped, and its effect cannot be "
+                + $"read back",
+            $"check {step.Node ?? "the node"} by hand; then `rollingupgrade resume {context.Plan.SourcePath} "
+                + $"--retry-in-flight` to run it again, or `--skip-in-flight` if it completed",
+            step.Number
+        );
     }
 
     private void MarkVerified(Step step, string why)
     {
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepVerified, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = why });
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.StepVerified,
+                Phase = context.Phase.Text(),
+                Step = step.Number,
+                StepId = step.Id,
+                Message = why,
+            }
+        );
         context.Emit(RunEventTypes.StepSkipped, $"{step.Description}: {why}", step);
     }
 }

@@ -23,38 +23,51 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     /// <summary>Set by Ctrl-C: finish at the next safe point.</summary>
     public CancellationToken StopRequested { get; init; }
 
-    public static ResiliencePipeline TransientPipeline(TimeProvider time, ILogger? log = null) => new ResiliencePipelineBuilder { TimeProvider = time }
-        .AddRetry(new Polly.Retry.RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<TransientException>(),
-            MaxRetryAttempts = 3,
-            BackoffType = DelayBackoffType.Exponential,
-            Delay = TimeSpan.FromMilliseconds(500),
-            UseJitter = true,
-            OnRetry = retry =>
-            {
-                EngineLog.Retrying(log ?? NullLogger.Instance, retry.AttemptNumber + 1, (long)retry.RetryDelay.TotalMilliseconds,
-                    retry.Outcome.Exception?.Message ?? "no answer");
-                return ValueTask.CompletedTask;
-            },
-        })
-        .Build();
+    public static ResiliencePipeline TransientPipeline(TimeProvider time, ILogger? log = null) =>
+        new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(
+                new Polly.Retry.RetryStrategyOptions
+                {
+                    ShouldHandle = new PredicateBuilder().Handle<TransientException>(),
+                    MaxRetryAttempts = 3,
+                    BackoffType = DelayBackoffType.Exponential,
+                    Delay = TimeSpan.FromMilliseconds(500),
+                    UseJitter = true,
+                    OnRetry = retry =>
+                    {
+                        EngineLog.Retrying(
+                            log ?? NullLogger.Instance,
+                            retry.AttemptNumber + 1,
+                            (long)retry.RetryDelay.TotalMilliseconds,
+                            retry.Outcome.Exception?.Message ?? "no answer"
+                        );
+                        return ValueTask.CompletedTask;
+                    },
+                }
+            )
+            .Build();
 
     public async Task<RunOutcome> RunAsync()
     {
-        context.Journal.Append(new JournalRecord
-        {
-            Type = JournalTypes.RunStarted,
-            Data = new()
+        context.Journal.Append(
+            new JournalRecord
             {
-                ["plan"] = context.Plan.SourcePath,
-                ["fingerprint"] = context.Plan.Fingerprint,
-                ["strategy"] = context.Steps.Strategy,
-                ["steps"] = context.Steps.Steps.Count.ToString(CultureInfo.InvariantCulture),
-            },
-        });
+                Type = JournalTypes.RunStarted,
+                Data = new()
+                {
+                    ["plan"] = context.Plan.SourcePath,
+                    ["fingerprint"] = context.Plan.Fingerprint,
+                    ["strategy"] = context.Steps.Strategy,
+                    ["steps"] = context.Steps.Steps.Count.ToString(CultureInfo.InvariantCulture),
+                },
+            }
+        );
         EngineLog.RunBegan(context.Log, context.RunId, "started", context.Plan.SourcePath, context.Plan.Fingerprint);
-        context.Emit(RunEventTypes.RunStarted, $"run {context.RunId}: {context.Steps.Strategy} upgrade of {context.Plan.Cluster.Name} to {context.Plan.Upgrade.TargetVersion}, {context.Steps.Steps.Count} steps");
+        context.Emit(
+            RunEventTypes.RunStarted,
+            $"run {context.RunId}: {context.Steps.Strategy} upgrade of {context.Plan.Cluster.Name} to "
+                + $"{context.Plan.Upgrade.TargetVersion}, {context.Steps.Steps.Count} steps"
+        );
         return await ContinueForwardAsync(context.Steps.Steps, done: []).ConfigureAwait(false);
     }
 
@@ -70,7 +83,13 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
 
             if (RollbackRequested())
             {
-                return await FailAsync(step, "rollback requested by `rollingupgrade rollback`", done, forceRollback: true).ConfigureAwait(false);
+                return await FailAsync(
+                        step,
+                        "rollback requested by `rollingupgrade rollback`",
+                        done,
+                        forceRollback: true
+                    )
+                    .ConfigureAwait(false);
             }
 
             var failure = await RunStepAsync(step, resumedAt: null).ConfigureAwait(false);
@@ -81,13 +100,24 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
 
             if (failure is StepAttempt.Failed failed)
             {
-                return await FailAsync(step, failed.Message, done, forceRollback: failed.RollbackRequested, failed.NodeTouched).ConfigureAwait(false);
+                return await FailAsync(
+                        step,
+                        failed.Message,
+                        done,
+                        forceRollback: failed.RollbackRequested,
+                        failed.NodeTouched
+                    )
+                    .ConfigureAwait(false);
             }
 
             done.Add(step.Number);
         }
 
-        return Finish(RunStatus.Succeeded, $"{context.Plan.Cluster.Name} runs {context.Plan.Upgrade.TargetVersion}; every step verified", "nothing; the run is complete");
+        return Finish(
+            RunStatus.Succeeded,
+            $"{context.Plan.Cluster.Name} runs {context.Plan.Upgrade.TargetVersion}; every step verified",
+            "nothing; the run is complete"
+        );
     }
 
     private abstract record StepAttempt
@@ -99,11 +129,22 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         public sealed record Failed(string Message, bool NodeTouched, bool RollbackRequested = false) : StepAttempt;
     }
 
-    /// <summary>Journals intent, runs the step (retrying transient faults when it is idempotent), journals the outcome.</summary>
+    /// <summary>
+    /// Journals intent, runs the step (retrying transient faults when it is idempotent), journals the outcome.
+    /// </summary>
     private async Task<StepAttempt> RunStepAsync(Step step, DateTimeOffset? resumedAt)
     {
         context.Values.Enter(step);
-        var started = context.Journal.Append(new JournalRecord { Type = JournalTypes.StepStarted, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = step.Description });
+        var started = context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.StepStarted,
+                Phase = context.Phase.Text(),
+                Step = step.Number,
+                StepId = step.Id,
+                Message = step.Description,
+            }
+        );
         context.StepStartedAt = resumedAt ?? started.At;
         EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
         var clock = context.Time.GetTimestamp();
@@ -114,7 +155,12 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             CheckMixedVersionWindow(step);
             if (StepRunner.IsIdempotent(step, context.Plan))
             {
-                await context.Transient.ExecuteAsync(async ct => await _runner.ExecuteAsync(step, context, ct).ConfigureAwait(false), StopRequested).ConfigureAwait(false);
+                await context
+                    .Transient.ExecuteAsync(
+                        async ct => await _runner.ExecuteAsync(step, context, ct).ConfigureAwait(false),
+                        StopRequested
+                    )
+                    .ConfigureAwait(false);
             }
             else
             {
@@ -136,45 +182,109 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 _ => ($"{e.GetType().Name}: {e.Message}", true),
             };
             EngineLog.StepFailed(context.Log, step.Number, context.Phase.Text(), message, e);
-            context.Journal.Append(new JournalRecord { Type = JournalTypes.StepFailed, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id, Message = message, Data = new() { ["node_touched"] = touched ? "true" : "false" } });
+            context.Journal.Append(
+                new JournalRecord
+                {
+                    Type = JournalTypes.StepFailed,
+                    Phase = context.Phase.Text(),
+                    Step = step.Number,
+                    StepId = step.Id,
+                    Message = message,
+                    Data = new() { ["node_touched"] = touched ? "true" : "false" },
+                }
+            );
             context.Emit(RunEventTypes.StepFailed, message, step);
             return new StepAttempt.Failed(message, touched, e is RollbackRequestedException);
         }
 
         faults?.At(step, FaultPoint.AfterExecute, context.Phase.Text());
-        EngineLog.StepSucceeded(context.Log, step.Number, context.Phase.Text(), (long)context.Time.GetElapsedTime(clock).TotalMilliseconds);
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.StepSucceeded, Phase = context.Phase.Text(), Step = step.Number, StepId = step.Id });
-        context.Emit(RunEventTypes.StepSucceeded, step.Description, step, new Dictionary<string, string> { ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture) });
+        EngineLog.StepSucceeded(
+            context.Log,
+            step.Number,
+            context.Phase.Text(),
+            (long)context.Time.GetElapsedTime(clock).TotalMilliseconds
+        );
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.StepSucceeded,
+                Phase = context.Phase.Text(),
+                Step = step.Number,
+                StepId = step.Id,
+            }
+        );
+        context.Emit(
+            RunEventTypes.StepSucceeded,
+            step.Description,
+            step,
+            new Dictionary<string, string>
+            {
+                ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture),
+            }
+        );
         faults?.At(step, FaultPoint.AfterRecord, context.Phase.Text());
         return new StepAttempt.Succeeded();
     }
 
-    /// <summary>Mixed versions may exist only as long as the plan allows; checked before a batch is taken out.</summary>
+    /// <summary>
+    /// Mixed versions may exist only as long as the plan allows; checked before a batch is taken out.
+    /// </summary>
     private void CheckMixedVersionWindow(Step step)
     {
-        if (step.Phase != RunPhase.Forward || step.Kind != StepKind.Drain || context.Plan.Strategy is not RollingStrategySpec { MaxMixedVersionWindow: { } window })
+        if (
+            step.Phase != RunPhase.Forward
+            || step.Kind != StepKind.Drain
+            || context.Plan.Strategy is not RollingStrategySpec { MaxMixedVersionWindow: { } window }
+        )
         {
             return;
         }
 
-        if (context.Facts.Get(RunState.MixedSince) is { } since
+        if (
+            context.Facts.Get(RunState.MixedSince) is { } since
             && DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var start)
-            && context.Time.GetUtcNow() - start > window)
+            && context.Time.GetUtcNow() - start > window
+        )
         {
-            throw new StepFailedException($"mixed versions have run since {since}, longer than max_mixed_version_window ({DurationText.Format(window)}); not taking another node out", nodeTouched: false);
+            throw new StepFailedException(
+                $"mixed versions have run since {since}, longer than max_mixed_version_window ("
+                    + $"{DurationText.Format(window)}); not taking another node out",
+                nodeTouched: false
+            );
         }
     }
 
-    private bool RollbackRequested() => context.Plan.Strategy is ParallelStrategySpec && File.Exists(context.State.RollbackRequestPath);
+    private bool RollbackRequested() =>
+        context.Plan.Strategy is ParallelStrategySpec && File.Exists(context.State.RollbackRequestPath);
 
     private RunOutcome Interrupted(Step step)
     {
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase.Text(), Step = step.Number, Message = "interrupted", Data = new() { ["outcome"] = "interrupted" } });
-        var outcome = new RunOutcome(RunStatus.Interrupted,
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.RunFinished,
+                Phase = context.Phase.Text(),
+                Step = step.Number,
+                Message = "interrupted",
+                Data = new() { ["outcome"] = "interrupted" },
+            }
+        );
+        var outcome = new RunOutcome(
+            RunStatus.Interrupted,
             $"interrupted at step {step.Number} ({step.Description}); the cluster is as that step left it",
-            $"run `rollingupgrade resume {context.Plan.SourcePath}` to continue; step {step.Number} will be checked against the real state first")
-        { RunId = context.RunId, FailedStep = step.Number };
-        context.Emit(RunEventTypes.RunFinished, outcome.Summary, step, new Dictionary<string, string> { ["outcome"] = "interrupted" });
+            $"run `rollingupgrade resume {context.Plan.SourcePath}` to continue; step {step.Number} will be checked "
+                + $"against the real state first"
+        )
+        {
+            RunId = context.RunId,
+            FailedStep = step.Number,
+        };
+        context.Emit(
+            RunEventTypes.RunFinished,
+            outcome.Summary,
+            step,
+            new Dictionary<string, string> { ["outcome"] = "interrupted" }
+        );
         return outcome;
     }
 
@@ -187,10 +297,24 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             RunStatus.NeedsOperator => "needs-operator",
             _ => "halted",
         };
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunFinished, Phase = context.Phase.Text(), Step = failedStep, Message = summary, Data = new() { ["outcome"] = word, ["next"] = next } });
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.RunFinished,
+                Phase = context.Phase.Text(),
+                Step = failedStep,
+                Message = summary,
+                Data = new() { ["outcome"] = word, ["next"] = next },
+            }
+        );
         var outcome = new RunOutcome(status, summary, next) { RunId = context.RunId, FailedStep = failedStep };
         EngineLog.RunEnded(context.Log, context.RunId, word);
-        context.Emit(RunEventTypes.RunFinished, summary, null, new Dictionary<string, string> { ["outcome"] = word, ["next"] = next });
+        context.Emit(
+            RunEventTypes.RunFinished,
+            summary,
+            null,
+            new Dictionary<string, string> { ["outcome"] = word, ["next"] = next }
+        );
         return outcome;
     }
 }

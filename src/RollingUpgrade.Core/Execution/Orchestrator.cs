@@ -8,7 +8,9 @@ using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Execution;
 
-/// <summary>Starts and resumes runs: takes the cluster lock, opens the journal, builds the ports, runs the executor.</summary>
+/// <summary>
+/// Starts and resumes runs: takes the cluster lock, opens the journal, builds the ports, runs the executor.
+/// </summary>
 public static class Orchestrator
 {
     public static Task<RunOutcome> RunAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
@@ -26,16 +28,30 @@ public static class Orchestrator
         var runId = state.CurrentRunId();
         if (runId is null || !File.Exists(state.JournalPath(runId)))
         {
-            return Task.FromResult(new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to resume in {state.ClusterFolder}", $"start one with `rollingupgrade run {plan.SourcePath}`"));
+            return Task.FromResult(
+                new RunOutcome(
+                    RunStatus.BadInput,
+                    $"no run of {plan.Cluster.Name} to resume in {state.ClusterFolder}",
+                    $"start one with `rollingupgrade run {plan.SourcePath}`"
+                )
+            );
         }
 
         var records = Journal.Read(state.JournalPath(runId));
         var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
         if (started?.Data?.GetValueOrDefault("fingerprint") is { } fingerprint && fingerprint != plan.Fingerprint)
         {
-            return Task.FromResult(new RunOutcome(RunStatus.BadInput,
-                $"{plan.SourcePath} changed since run {runId} started; a run resumes only with the plan it started with",
-                "restore the plan as it was, or start a new run with `rollingupgrade run`") { RunId = runId });
+            return Task.FromResult(
+                new RunOutcome(
+                    RunStatus.BadInput,
+                    $"{plan.SourcePath} changed since run {runId} started; a run resumes only with the plan it "
+                        + $"started with",
+                    "restore the plan as it was, or start a new run with `rollingupgrade run`"
+                )
+                {
+                    RunId = runId,
+                }
+            );
         }
 
         var finished = records.LastOrDefault(r => r.Type is JournalTypes.RunFinished or JournalTypes.RunResumed);
@@ -43,10 +59,26 @@ public static class Orchestrator
         if (outcome is "succeeded" or "rolled-back")
         {
             var status = outcome == "succeeded" ? RunStatus.Succeeded : RunStatus.RolledBack;
-            return Task.FromResult(new RunOutcome(status, $"run {runId} already finished: {outcome}", "nothing to resume; start a new run with `rollingupgrade run`") { RunId = runId });
+            return Task.FromResult(
+                new RunOutcome(
+                    status,
+                    $"run {runId} already finished: {outcome}",
+                    "nothing to resume; start a new run with `rollingupgrade run`"
+                )
+                {
+                    RunId = runId,
+                }
+            );
         }
 
-        return WithLockAsync(plan, adapters, options, runId, executor => executor.ResumeAsync(records, options.InFlight), isNew: false);
+        return WithLockAsync(
+            plan,
+            adapters,
+            options,
+            runId,
+            executor => executor.ResumeAsync(records, options.InFlight),
+            isNew: false
+        );
     }
 
     /// <summary>
@@ -61,24 +93,50 @@ public static class Orchestrator
         var runId = state.CurrentRunId();
         if (plan.Strategy is not ParallelStrategySpec)
         {
-            return Task.FromResult(new RunOutcome(RunStatus.BadInput, "on-demand rollback is for the parallel strategy", "for a rolling run, set rollback.policy = \"rollback\" or resume it"));
+            return Task.FromResult(
+                new RunOutcome(
+                    RunStatus.BadInput,
+                    "on-demand rollback is for the parallel strategy",
+                    "for a rolling run, set rollback.policy = \"rollback\" or resume it"
+                )
+            );
         }
 
         if (runId is null || !File.Exists(state.JournalPath(runId)))
         {
-            return Task.FromResult(new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to roll back", "nothing to do"));
+            return Task.FromResult(
+                new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to roll back", "nothing to do")
+            );
         }
 
         if (File.Exists(state.LockPath) && RunLock.ReadHolder(state.LockPath) is { } holder && !RunLock.IsStale(holder))
         {
-            File.WriteAllText(state.RollbackRequestPath, options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-            return Task.FromResult(new RunOutcome(RunStatus.Succeeded,
-                $"asked run {holder.RunId} (process {holder.Pid}) to move traffic back to the old cluster",
-                "it does so at its next step, or at once if it is pausing or waiting for promote; `rollingupgrade status` shows it") { RunId = holder.RunId });
+            File.WriteAllText(
+                state.RollbackRequestPath,
+                options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)
+            );
+            return Task.FromResult(
+                new RunOutcome(
+                    RunStatus.Succeeded,
+                    $"asked run {holder.RunId} (process {holder.Pid}) to move traffic back to the old cluster",
+                    "it does so at its next step, or at once if it is pausing or waiting for promote; "
+                        + "`rollingupgrade status` shows it"
+                )
+                {
+                    RunId = holder.RunId,
+                }
+            );
         }
 
         var records = Journal.Read(state.JournalPath(runId));
-        return WithLockAsync(plan, adapters, options, runId, executor => executor.RollbackOnDemandAsync(records), isNew: false);
+        return WithLockAsync(
+            plan,
+            adapters,
+            options,
+            runId,
+            executor => executor.RollbackOnDemandAsync(records),
+            isNew: false
+        );
     }
 
     /// <summary>`rollingupgrade promote`: lets a run waiting at a traffic step go on.</summary>
@@ -88,20 +146,48 @@ public static class Orchestrator
         ArgumentNullException.ThrowIfNull(options);
         var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
         var runId = state.CurrentRunId();
-        var records = runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
-        var waiting = records.LastOrDefault(r => r.Type == JournalTypes.StepStarted && r.StepId?.StartsWith(nameof(StepKind.AwaitPromote), StringComparison.Ordinal) == true);
-        var doneWaiting = waiting is not null && records.Any(r => r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified && r.Step == waiting.Step && r.Phase == waiting.Phase);
+        var records =
+            runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
+        var waiting = records.LastOrDefault(r =>
+            r.Type == JournalTypes.StepStarted
+            && r.StepId?.StartsWith(nameof(StepKind.AwaitPromote), StringComparison.Ordinal) == true
+        );
+        var doneWaiting =
+            waiting is not null
+            && records.Any(r =>
+                r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified
+                && r.Step == waiting.Step
+                && r.Phase == waiting.Phase
+            );
         if (waiting is null || doneWaiting)
         {
-            return new RunOutcome(RunStatus.Halted, $"no step of {plan.Cluster.Name} is waiting for promote", "`rollingupgrade status` shows where the run is");
+            return new RunOutcome(
+                RunStatus.Halted,
+                $"no step of {plan.Cluster.Name} is waiting for promote",
+                "`rollingupgrade status` shows where the run is"
+            );
         }
 
         var percent = Planner.Create(plan).Steps[waiting.Step!.Value - 1].GreenPercent ?? 100;
         File.WriteAllText(state.PromotePath, percent.ToString(CultureInfo.InvariantCulture));
-        return new RunOutcome(RunStatus.Succeeded, $"promoted: the run goes on from {percent}% on the new cluster", "watch it with `rollingupgrade status`") { RunId = runId };
+        return new RunOutcome(
+            RunStatus.Succeeded,
+            $"promoted: the run goes on from {percent}% on the new cluster",
+            "watch it with `rollingupgrade status`"
+        )
+        {
+            RunId = runId,
+        };
     }
 
-    private static async Task<RunOutcome> WithLockAsync(Plan plan, IAdapterFactory adapters, RunOptions options, string runId, Func<Executor, Task<RunOutcome>> body, bool isNew)
+    private static async Task<RunOutcome> WithLockAsync(
+        Plan plan,
+        IAdapterFactory adapters,
+        RunOptions options,
+        string runId,
+        Func<Executor, Task<RunOutcome>> body,
+        bool isNew
+    )
     {
         var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
         var attempt = RunLock.TryAcquire(state.LockPath, runId, options.TakeOverStaleLock, options.Time);
@@ -153,14 +239,22 @@ public static class Orchestrator
     private static RunOutcome LockRefused(Plan plan, StateDirectory state, LockAttempt attempt)
     {
         var holder = attempt.Holder;
-        var who = holder is null ? "an unreadable lock file" : $"process {holder.Pid} on {holder.Host} (run {holder.RunId}, since {holder.Since:u})";
+        var who = holder is null
+            ? "an unreadable lock file"
+            : $"process {holder.Pid} on {holder.Host} (run {holder.RunId}, since {holder.Since:u})";
         return attempt.HolderIsStale
-            ? new RunOutcome(RunStatus.Locked,
-                $"{plan.Cluster.Name} is locked by {who}, which is no longer running: the lock {state.LockPath} is stale",
-                $"check that no other run is active, then `rollingupgrade resume {plan.SourcePath} --take-over-stale-lock` to continue that run")
-            : new RunOutcome(RunStatus.Locked,
+            ? new RunOutcome(
+                RunStatus.Locked,
+                $"{plan.Cluster.Name} is locked by {who}, which is no longer running: the lock {state.LockPath} is "
+                    + $"stale",
+                $"check that no other run is active, then `rollingupgrade resume {plan.SourcePath} "
+                    + $"--take-over-stale-lock` to continue that run"
+            )
+            : new RunOutcome(
+                RunStatus.Locked,
                 $"another run holds {plan.Cluster.Name}: {who}",
-                "wait for it to finish, or stop it with Ctrl-C; `rollingupgrade status` shows its progress");
+                "wait for it to finish, or stop it with Ctrl-C; `rollingupgrade status` shows its progress"
+            );
     }
 
     public static string NewRunId(TimeProvider time)

@@ -29,7 +29,8 @@ internal sealed class RunContext
     public required IRunObserver Observer { get; init; }
 
     /// <summary>The diagnostic log (not the run's story).</summary>
-    public Microsoft.Extensions.Logging.ILogger Log { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+    public Microsoft.Extensions.Logging.ILogger Log { get; init; } =
+        Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
     public required StateDirectory State { get; init; }
 
@@ -58,20 +59,35 @@ internal sealed class RunContext
     public void Fact(string key, string value)
     {
         Facts.Set(key, value);
-        Journal.Append(new JournalRecord { Type = JournalTypes.Fact, Phase = Phase.Text(), Data = new() { ["key"] = key, ["value"] = value } });
+        Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.Fact,
+                Phase = Phase.Text(),
+                Data = new() { ["key"] = key, ["value"] = value },
+            }
+        );
     }
 
-    public void Emit(string type, string message, Step? step = null, IReadOnlyDictionary<string, string>? data = null) =>
-        Observer.OnEvent(new RunEvent(Time.GetUtcNow(), type, message)
-        {
-            Step = step?.Number,
-            TotalSteps = Steps.Steps.Count,
-            Node = step?.Node,
-            Phase = Phase.Text(),
-            Data = data,
-        });
+    public void Emit(
+        string type,
+        string message,
+        Step? step = null,
+        IReadOnlyDictionary<string, string>? data = null
+    ) =>
+        Observer.OnEvent(
+            new RunEvent(Time.GetUtcNow(), type, message)
+            {
+                Step = step?.Number,
+                TotalSteps = Steps.Steps.Count,
+                Node = step?.Node,
+                Phase = Phase.Text(),
+                Data = data,
+            }
+        );
 
-    public CommandOptions CommandOptions(TimeSpan? timeout = null) => new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
+    public CommandOptions CommandOptions(TimeSpan? timeout = null) =>
+        new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
 
     /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
     public string BackupPath(NodeSpec node) => Values.BackupPath(node);

@@ -27,5 +27,6 @@ public sealed record RunOptions
     public SecretRedactor Redactor { get; init; } = new();
 
     /// <summary>Diagnostic logging (retries, timeouts, every step's start and end); nothing by default.</summary>
-    public Microsoft.Extensions.Logging.ILoggerFactory Logging { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+    public Microsoft.Extensions.Logging.ILoggerFactory Logging { get; init; } =
+        Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
 }

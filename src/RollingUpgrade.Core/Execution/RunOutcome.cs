@@ -8,19 +8,22 @@ public sealed record RunOutcome(RunStatus Status, string Summary, string NextSte
     public int? FailedStep { get; init; }
 
     /// <summary>Exit codes: 0 done, 1 halted or rolled back, 130 interrupted.</summary>
-    public int ExitCode => Status switch
-    {
-        RunStatus.Succeeded => ExitCodes.Done,
-        RunStatus.Interrupted => ExitCodes.Interrupted,
-        RunStatus.Locked => ExitCodes.Locked,
-        RunStatus.BadInput => ExitCodes.BadInput,
-        _ => ExitCodes.HaltedOrRolledBack,
-    };
+    public int ExitCode =>
+        Status switch
+        {
+            RunStatus.Succeeded => ExitCodes.Done,
+            RunStatus.Interrupted => ExitCodes.Interrupted,
+            RunStatus.Locked => ExitCodes.Locked,
+            RunStatus.BadInput => ExitCodes.BadInput,
+            _ => ExitCodes.HaltedOrRolledBack,
+        };
 }
 
 /// <summary>A step could not complete; the message says what was seen.</summary>
 internal sealed class StepFailedException(string message, bool nodeTouched = true) : Exception(message)
 {
-    /// <summary>False when nothing on the node changed yet (a drain that timed out, a refused capacity check).</summary>
+    /// <summary>
+    /// False when nothing on the node changed yet (a drain that timed out, a refused capacity check).
+    /// </summary>
     public bool NodeTouched { get; } = nodeTouched;
 }

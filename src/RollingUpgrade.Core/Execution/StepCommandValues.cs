@@ -19,7 +19,13 @@ internal sealed class StepCommandValues(Plan plan, RunState facts, string runId)
     public void Enter(Step step) => _current.Value = step;
 
     public IReadOnlyDictionary<string, string> For(NodeSpec node) =>
-        CommandValues.For(plan, node, _current.Value?.Version ?? plan.Upgrade.TargetVersion, PreviousVersion, BackupPath(node));
+        CommandValues.For(
+            plan,
+            node,
+            _current.Value?.Version ?? plan.Upgrade.TargetVersion,
+            PreviousVersion,
+            BackupPath(node)
+        );
 
     /// <summary>What the cluster ran before this run: read at the first check, else the plan's from_version.</summary>
     public string PreviousVersion => facts.Get(RunState.FromVersion) ?? plan.Upgrade.FromVersion ?? string.Empty;

@@ -19,29 +19,53 @@ internal sealed partial class StepRunner
         {
             if (!status.IsRunning)
             {
-                throw new StepFailedException($"{node.Name} is not started ({status.Detail}); every node must run before the upgrade begins", nodeTouched: false);
+                throw new StepFailedException(
+                    $"{node.Name} is not started ({status.Detail}); every node must run before the upgrade begins",
+                    nodeTouched: false
+                );
             }
 
             versions[node.Name] = status.Version ?? string.Empty;
         }
 
-        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: false, cancellationToken).ConfigureAwait(false);
+        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: false, cancellationToken)
+            .ConfigureAwait(false);
 
         var distinct = versions.Values.Distinct(StringComparer.Ordinal).ToList();
         if (distinct.Count > 1)
         {
-            throw new StepFailedException($"the cluster already runs mixed versions ({string.Join(", ", versions.Select(v => $"{v.Key}={v.Value}"))}); finish or resume the earlier run first", nodeTouched: false);
+            throw new StepFailedException(
+                $"the cluster already runs mixed versions ("
+                    + $"{string.Join(", ", versions.Select(v => $"{v.Key}={v.Value}"))}); finish or resume the earlier "
+                    + $"run first",
+                nodeTouched: false
+            );
         }
 
         var current = distinct[0];
-        if (context.Plan.Upgrade.FromVersion is { } expected && current.Length > 0 && !Versions.Matches(current, expected))
+        if (
+            context.Plan.Upgrade.FromVersion is { } expected
+            && current.Length > 0
+            && !Versions.Matches(current, expected)
+        )
         {
-            throw new StepFailedException($"the nodes run {current}, not {expected} as 'upgrade.from_version' says; correct the plan", nodeTouched: false);
+            throw new StepFailedException(
+                $"the nodes run {current}, not {expected} as 'upgrade.from_version' says; correct the plan",
+                nodeTouched: false
+            );
         }
 
-        if (context.Plan.Upgrade.Install is not null && context.Plan.Strategy is RollingStrategySpec && current.Length > 0 && Versions.Matches(current, context.Plan.Upgrade.TargetVersion))
+        if (
+            context.Plan.Upgrade.Install is not null
+            && context.Plan.Strategy is RollingStrategySpec
+            && current.Length > 0
+            && Versions.Matches(current, context.Plan.Upgrade.TargetVersion)
+        )
         {
-            throw new StepFailedException($"every node already runs {current}; there is nothing to upgrade", nodeTouched: false);
+            throw new StepFailedException(
+                $"every node already runs {current}; there is nothing to upgrade",
+                nodeTouched: false
+            );
         }
 
         if (context.Facts.Get(RunState.FromVersion) is null && current.Length > 0)
@@ -49,7 +73,12 @@ internal sealed partial class StepRunner
             context.Fact(RunState.FromVersion, current);
         }
 
-        context.Emit(RunEventTypes.Progress, $"{nodes.Count} node(s) started on {(current.Length > 0 ? current : "an unreported version")}, membership exact", step);
+        context.Emit(
+            RunEventTypes.Progress,
+            $"{nodes.Count} node(s) started on {(current.Length > 0 ? current : "an unreported version")}, "
+                + $"membership exact",
+            step
+        );
     }
 
     private static Task ListMigrationsAsync(Step step, RunContext context)
@@ -64,18 +93,36 @@ internal sealed partial class StepRunner
         var guides = MigrationCatalog.Between(from, context.Plan.Upgrade.TargetVersion);
         foreach (var guide in guides)
         {
-            context.Emit(RunEventTypes.Progress, $"migration guide {guide.Name}: {guide.Summary}{(guide.HasDatabaseMigration ? " [database migration]" : string.Empty)}", step);
+            context.Emit(
+                RunEventTypes.Progress,
+                $"migration guide {guide.Name}: {guide.Summary}"
+                    + $"{(guide.HasDatabaseMigration ? " [database migration]" : string.Empty)}",
+                step
+            );
         }
 
-        var blocking = guides.Where(g => g.RollingUnsupported || (context.Plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")).ToList();
+        var blocking = guides
+            .Where(g =>
+                g.RollingUnsupported || (context.Plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")
+            )
+            .ToList();
         if (blocking.Count > 0 && context.Plan.Strategy is RollingStrategySpec)
         {
-            throw new StepFailedException($"upstream says a rolling upgrade is not supported across {string.Join(", ", blocking.Select(g => g.Name))}; use strategy kind = \"parallel\" (a new cluster)", nodeTouched: false);
+            throw new StepFailedException(
+                $"upstream says a rolling upgrade is not supported across "
+                    + $"{string.Join(", ", blocking.Select(g => g.Name))}; use strategy kind = \"parallel\" (a new "
+                    + $"cluster)",
+                nodeTouched: false
+            );
         }
 
         if (guides.Count == 0)
         {
-            context.Emit(RunEventTypes.Progress, $"no migration guide between {from} and {context.Plan.Upgrade.TargetVersion}", step);
+            context.Emit(
+                RunEventTypes.Progress,
+                $"no migration guide between {from} and {context.Plan.Upgrade.TargetVersion}",
+                step
+            );
         }
 
         return Task.CompletedTask;
@@ -86,19 +133,27 @@ internal sealed partial class StepRunner
         var nodes = step.Nodes.Select(context.Node).ToList();
         foreach (var (node, status) in await StatusOfAllAsync(context, nodes, cancellationToken).ConfigureAwait(false))
         {
-            if (!status.IsRunning || (step.ExpectedVersion is { } expected && !Versions.Matches(status.Version ?? string.Empty, expected)))
+            if (
+                !status.IsRunning
+                || (step.ExpectedVersion is { } expected && !Versions.Matches(status.Version ?? string.Empty, expected))
+            )
             {
-                throw new StepFailedException($"{node.Name} reports {status.State} {status.Version}; expected started on {step.ExpectedVersion ?? step.Version}");
+                throw new StepFailedException(
+                    $"{node.Name} reports {status.State} {status.Version}; expected started on "
+                        + $"{step.ExpectedVersion ?? step.Version}"
+                );
             }
         }
 
-        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+        await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private static async Task VerifyGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var green = step.Nodes.Select(context.Node).ToList();
-        await ExpectMembershipAsync(context, green[0], green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+        await ExpectMembershipAsync(context, green[0], green, nodeTouched: true, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -106,28 +161,56 @@ internal sealed partial class StepRunner
     /// sudo) is proven for all of them even when the product answers over HTTP, and the connections
     /// the later steps use are open.
     /// </summary>
-    private static async Task ReachAllAsync(RunContext context, IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    private static async Task ReachAllAsync(
+        RunContext context,
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
-        await Task.WhenAll(nodes.Select(async node =>
-        {
-            await using var shell = context.Shells.For(node);
-            var result = await shell.ReachAsync(context.CommandOptions(), cancellationToken).ConfigureAwait(false);
-            if (!result.Succeeded)
-            {
-                throw new StepFailedException($"cannot run commands on {node.Name}: 'true' exited with {result.ExitCode}: {result.Summary()}; fix [access] (user, sudo) before the upgrade", nodeTouched: false);
-            }
-        })).ConfigureAwait(false);
+        await Task.WhenAll(
+                nodes.Select(async node =>
+                {
+                    await using var shell = context.Shells.For(node);
+                    var result = await shell
+                        .ReachAsync(context.CommandOptions(), cancellationToken)
+                        .ConfigureAwait(false);
+                    if (!result.Succeeded)
+                    {
+                        throw new StepFailedException(
+                            $"cannot run commands on {node.Name}: 'true' exited with {result.ExitCode}: "
+                                + $"{result.Summary()}; fix [access] (user, sudo) before the upgrade",
+                            nodeTouched: false
+                        );
+                    }
+                })
+            )
+            .ConfigureAwait(false);
     }
 
-    /// <summary>Every node's status, asked of all nodes at once (each has its own connection); reported in plan order.</summary>
-    private static async Task<IReadOnlyList<(NodeSpec Node, NodeStatus Status)>> StatusOfAllAsync(RunContext context, IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every node's status, asked of all nodes at once (each has its own connection); reported in plan order.
+    /// </summary>
+    private static async Task<IReadOnlyList<(NodeSpec Node, NodeStatus Status)>> StatusOfAllAsync(
+        RunContext context,
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
-        var statuses = await Task.WhenAll(nodes.Select(n => context.Product.StatusAsync(n, cancellationToken))).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(nodes.Select(n => context.Product.StatusAsync(n, cancellationToken)))
+            .ConfigureAwait(false);
         return nodes.Zip(statuses).ToList();
     }
 
-    /// <summary>Running db nodes, as <paramref name="viewer"/> sees them, must be exactly <paramref name="expected"/>.</summary>
-    internal static async Task ExpectMembershipAsync(RunContext context, NodeSpec viewer, IReadOnlyList<NodeSpec> expected, bool nodeTouched, CancellationToken cancellationToken)
+    /// <summary>
+    /// Running db nodes, as <paramref name="viewer"/> sees them, must be exactly <paramref name="expected"/>.
+    /// </summary>
+    internal static async Task ExpectMembershipAsync(
+        RunContext context,
+        NodeSpec viewer,
+        IReadOnlyList<NodeSpec> expected,
+        bool nodeTouched,
+        CancellationToken cancellationToken
+    )
     {
         var membership = await context.Product.MembershipAsync(viewer, cancellationToken).ConfigureAwait(false);
         var problem = MembershipCheck.Compare(membership, expected.Select(n => n.ErlangNode).ToList());

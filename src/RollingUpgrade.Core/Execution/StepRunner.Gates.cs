@@ -25,7 +25,8 @@ internal sealed partial class StepRunner
                 }
             }
 
-            await ExpectMembershipAsync(context, nodes[0], context.Green, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+            await ExpectMembershipAsync(context, nodes[0], context.Green, nodeTouched: true, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         foreach (var gate in step.Gates.Select(name => context.Plan.Gates.First(g => g.Name == name)))
@@ -38,7 +39,8 @@ internal sealed partial class StepRunner
 
             foreach (var node in nodes)
             {
-                var outcome = await CheckWithAttemptsAsync(step, context, gate, node, cancellationToken).ConfigureAwait(false);
+                var outcome = await CheckWithAttemptsAsync(step, context, gate, node, cancellationToken)
+                    .ConfigureAwait(false);
                 if (!outcome.Passed)
                 {
                     throw new StepFailedException($"gate '{gate.Name}' failed on {node.Name}: {outcome.Detail}");
@@ -49,7 +51,13 @@ internal sealed partial class StepRunner
         }
     }
 
-    private static async Task<GateOutcome> CheckWithAttemptsAsync(Step step, RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<GateOutcome> CheckWithAttemptsAsync(
+        Step step,
+        RunContext context,
+        GateSpec gate,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
         GateOutcome outcome = new(false, "not checked");
         for (var attempt = 1; attempt <= gate.Attempts; attempt++)
@@ -61,7 +69,12 @@ internal sealed partial class StepRunner
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {
-                Diagnostics.EngineLog.TimedOut(context.Log, $"gate '{gate.Name}'", node.Name, DurationText.Format(gate.Timeout));
+                Diagnostics.EngineLog.TimedOut(
+                    context.Log,
+                    $"gate '{gate.Name}'",
+                    node.Name,
+                    DurationText.Format(gate.Timeout)
+                );
                 outcome = new GateOutcome(false, $"no answer within {DurationText.Format(gate.Timeout)}");
             }
             catch (Exception e) when (e is TransientException or UnexpectedAnswerException or IOException)
@@ -83,7 +96,13 @@ internal sealed partial class StepRunner
         return outcome;
     }
 
-    private static async Task<GateOutcome> CheckOnceAsync(Step step, RunContext context, GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<GateOutcome> CheckOnceAsync(
+        Step step,
+        RunContext context,
+        GateSpec gate,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
         switch (gate.Kind)
         {
@@ -91,18 +110,28 @@ internal sealed partial class StepRunner
                 var status = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
                 return new GateOutcome(status.IsRunning, status.Detail);
             case GateKinds.Version:
-                var reported = (await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false)).Version ?? string.Empty;
+                var reported =
+                    (await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false)).Version
+                    ?? string.Empty;
                 var expectedVersion = step.ExpectedVersion ?? step.Version;
-                return new GateOutcome(Versions.Matches(reported, expectedVersion), $"reports '{reported}', expected {expectedVersion}");
+                return new GateOutcome(
+                    Versions.Matches(reported, expectedVersion),
+                    $"reports '{reported}', expected {expectedVersion}"
+                );
             case GateKinds.Membership:
                 var expected = context.Green.Any(g => g.Name == node.Name) ? context.Green : context.Blue;
-                var problem = MembershipCheck.Compare(await context.Product.MembershipAsync(node, cancellationToken).ConfigureAwait(false), expected.Select(n => n.ErlangNode).ToList());
+                var problem = MembershipCheck.Compare(
+                    await context.Product.MembershipAsync(node, cancellationToken).ConfigureAwait(false),
+                    expected.Select(n => n.ErlangNode).ToList()
+                );
                 return new GateOutcome(problem is null, problem ?? "exact");
             case GateKinds.Command:
                 var argv = gate.Command!.Render(context.Values.For(node));
                 await using (var shell = context.Shells.For(node))
                 {
-                    var result = await shell.RunAsync(argv, context.CommandOptions(gate.Timeout), cancellationToken).ConfigureAwait(false);
+                    var result = await shell
+                        .RunAsync(argv, context.CommandOptions(gate.Timeout), cancellationToken)
+                        .ConfigureAwait(false);
                     return new GateOutcome(result.Succeeded, $"exit code {result.ExitCode}: {result.Summary()}");
                 }
 
@@ -111,8 +140,16 @@ internal sealed partial class StepRunner
         }
     }
 
-    /// <summary>The load balancers' error counters (connection errors, 5xx) must not grow by more than the gate allows since the last reading.</summary>
-    private static async Task CheckLoadBalancerErrorsAsync(Step step, RunContext context, GateSpec gate, CancellationToken cancellationToken)
+    /// <summary>
+    /// The load balancers' error counters (connection errors, 5xx) must not grow by more than the gate allows since the
+    /// last reading.
+    /// </summary>
+    private static async Task CheckLoadBalancerErrorsAsync(
+        Step step,
+        RunContext context,
+        GateSpec gate,
+        CancellationToken cancellationToken
+    )
     {
         var all = context.Blue.Concat(context.Green).ToList();
         foreach (var lb in context.LoadBalancers)
@@ -124,7 +161,10 @@ internal sealed partial class StepRunner
             context.Fact(key, errors.ToString(CultureInfo.InvariantCulture));
             if (errors - before > gate.MaxNewErrors)
             {
-                throw new StepFailedException($"gate '{gate.Name}': {lb.Name} counted {errors - before} new error(s) since the last step (allowed {gate.MaxNewErrors})");
+                throw new StepFailedException(
+                    $"gate '{gate.Name}': {lb.Name} counted {errors - before} new error(s) since the last step "
+                        + $"(allowed {gate.MaxNewErrors})"
+                );
             }
         }
 

@@ -41,15 +41,30 @@ internal sealed partial class StepRunner
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {
-                Diagnostics.EngineLog.TimedOut(context.Log, "start", node.Name, DurationText.Format(context.Plan.Product.StartTimeout));
-                throw new StepFailedException($"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)}");
+                Diagnostics.EngineLog.TimedOut(
+                    context.Log,
+                    "start",
+                    node.Name,
+                    DurationText.Format(context.Plan.Product.StartTimeout)
+                );
+                throw new StepFailedException(
+                    $"{node.Name} did not report started within "
+                        + $"{DurationText.Format(context.Plan.Product.StartTimeout)}"
+                );
             }
         }
 
         // The first node started on the target begins the mixed-version window.
-        if (step.Phase == RunPhase.Forward && step.ExpectedVersion is not null && context.Facts.Get(RunState.MixedSince) is null)
+        if (
+            step.Phase == RunPhase.Forward
+            && step.ExpectedVersion is not null
+            && context.Facts.Get(RunState.MixedSince) is null
+        )
         {
-            context.Fact(RunState.MixedSince, context.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            context.Fact(
+                RunState.MixedSince,
+                context.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+            );
         }
     }
 
@@ -62,16 +77,27 @@ internal sealed partial class StepRunner
             throw new StepFailedException($"{node.Name} is not started after start ({status.Detail})");
         }
 
-        if (step.ExpectedVersion is { } expectedVersion && !Versions.Matches(status.Version ?? string.Empty, expectedVersion))
+        if (
+            step.ExpectedVersion is { } expectedVersion
+            && !Versions.Matches(status.Version ?? string.Empty, expectedVersion)
+        )
         {
-            throw new StepFailedException($"{node.Name} reports version '{status.Version}' after start; expected {expectedVersion}");
+            throw new StepFailedException(
+                $"{node.Name} reports version '{status.Version}' after start; expected {expectedVersion}"
+            );
         }
 
-        await ExpectMembershipAsync(context, node, context.Blue, nodeTouched: true, cancellationToken).ConfigureAwait(false);
+        await ExpectMembershipAsync(context, node, context.Blue, nodeTouched: true, cancellationToken)
+            .ConfigureAwait(false);
         context.Emit(RunEventTypes.Progress, $"{node.Name}: started, version {status.Version}, membership exact", step);
     }
 
-    private static async Task RunNodeCommandAsync(Step step, RunContext context, CommandTemplate template, CancellationToken cancellationToken)
+    private static async Task RunNodeCommandAsync(
+        Step step,
+        RunContext context,
+        CommandTemplate template,
+        CancellationToken cancellationToken
+    )
     {
         var node = context.Node(step.Node!);
         var argv = template.Render(context.Values.For(node));
@@ -79,7 +105,9 @@ internal sealed partial class StepRunner
         var result = await shell.RunAsync(argv, context.CommandOptions(), cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new StepFailedException($"'{ShellQuote.Display(argv)}' on {node.Name} exited with {result.ExitCode}: {result.Tail()}");
+            throw new StepFailedException(
+                $"'{ShellQuote.Display(argv)}' on {node.Name} exited with {result.ExitCode}: {result.Tail()}"
+            );
         }
     }
 
@@ -89,18 +117,25 @@ internal sealed partial class StepRunner
     /// cp failed, 12 when the copy differs.
     /// </summary>
     internal static IReadOnlyList<string> CopyAndCompare(string from, string to, bool skipWhenSame) =>
-    [
-        "sh", "-c",
-        (skipWhenSame ? "if cmp -s -- \"$1\" \"$2\"; then exit 0; fi; " : string.Empty) + "cp -p -- \"$1\" \"$2\" || exit 11; cmp -s -- \"$1\" \"$2\" || exit 12; exit 10",
-        "rollingupgrade-copy", from, to,
-    ];
+        [
+            "sh",
+            "-c",
+            (skipWhenSame ? "if cmp -s -- \"$1\" \"$2\"; then exit 0; fi; " : string.Empty)
+                + "cp -p -- \"$1\" \"$2\" || exit 11; cmp -s -- \"$1\" \"$2\" || exit 12; exit 10",
+            "rollingupgrade-copy",
+            from,
+            to,
+        ];
 
     private static async Task BackupConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
         var config = context.Plan.ConfigPathOf(node)!;
         var backup = context.BackupPath(node);
-        if (await CopyCheckedAsync(context, node, config, backup, skipWhenSame: true, cancellationToken).ConfigureAwait(false))
+        if (
+            await CopyCheckedAsync(context, node, config, backup, skipWhenSame: true, cancellationToken)
+                .ConfigureAwait(false)
+        )
         {
             context.Emit(RunEventTypes.Progress, $"{node.Name}: backup {backup} already holds the config", step);
             return;
@@ -112,29 +147,60 @@ internal sealed partial class StepRunner
     private static async Task RestoreConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        await CopyCheckedAsync(context, node, context.BackupPath(node), context.Plan.ConfigPathOf(node)!, skipWhenSame: false, cancellationToken).ConfigureAwait(false);
+        await CopyCheckedAsync(
+                context,
+                node,
+                context.BackupPath(node),
+                context.Plan.ConfigPathOf(node)!,
+                skipWhenSame: false,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
-    /// <summary>Copies and compares on the node; true when <paramref name="to"/> already held <paramref name="from"/>.</summary>
-    private static async Task<bool> CopyCheckedAsync(RunContext context, NodeSpec node, string from, string to, bool skipWhenSame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies and compares on the node; true when <paramref name="to"/> already held <paramref name="from"/>.
+    /// </summary>
+    private static async Task<bool> CopyCheckedAsync(
+        RunContext context,
+        NodeSpec node,
+        string from,
+        string to,
+        bool skipWhenSame,
+        CancellationToken cancellationToken
+    )
     {
         await using var shell = context.Shells.For(node);
-        var result = await shell.RunAsync(CopyAndCompare(from, to, skipWhenSame), context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        var result = await shell
+            .RunAsync(CopyAndCompare(from, to, skipWhenSame), context.CommandOptions(), cancellationToken)
+            .ConfigureAwait(false);
         return result.ExitCode switch
         {
             0 when skipWhenSame => true,
             10 => false,
             11 => throw new StepFailedException($"{node.Name}: copying {from} to {to} failed: {result.Summary()}"),
             12 => throw new StepFailedException($"{node.Name}: {to} differs from {from} after copying"),
-            _ => throw new StepFailedException($"{node.Name}: copying {from} to {to} ended with exit code {result.ExitCode}: {result.Summary()}"),
+            _ => throw new StepFailedException(
+                $"{node.Name}: copying {from} to {to} ended with exit code {result.ExitCode}: {result.Summary()}"
+            ),
         };
     }
 
-    private static async Task<bool> BackupMatchesAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    private static async Task<bool> BackupMatchesAsync(
+        Step step,
+        RunContext context,
+        CancellationToken cancellationToken
+    )
     {
         var node = context.Node(step.Node!);
         await using var shell = context.Shells.For(node);
-        var result = await shell.RunAsync(["cmp", "-s", "--", context.Plan.ConfigPathOf(node)!, context.BackupPath(node)], context.CommandOptions(), cancellationToken).ConfigureAwait(false);
+        var result = await shell
+            .RunAsync(
+                ["cmp", "-s", "--", context.Plan.ConfigPathOf(node)!, context.BackupPath(node)],
+                context.CommandOptions(),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         return result.Succeeded;
     }
 
@@ -159,7 +225,9 @@ internal sealed partial class StepRunner
         var status = await WaitRunningAsync(context, node, cancellationToken).ConfigureAwait(false);
         if (step.ExpectedVersion is { } expected && !Versions.Matches(status.Version ?? string.Empty, expected))
         {
-            throw new StepFailedException($"new node {node.Name} reports version '{status.Version}'; expected {expected}");
+            throw new StepFailedException(
+                $"new node {node.Name} reports version '{status.Version}'; expected {expected}"
+            );
         }
     }
 
@@ -177,13 +245,26 @@ internal sealed partial class StepRunner
         await WaitRunningAsync(context, node, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<NodeStatus> WaitRunningAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
+    private static async Task<NodeStatus> WaitRunningAsync(
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
-        var poll = await context.Time.PollAsync(TimeSpan.FromSeconds(1), context.Plan.Product.StartTimeout,
-            ct => context.Product.StatusAsync(node, ct), status => status.IsRunning, cancellationToken).ConfigureAwait(false);
+        var poll = await context
+            .Time.PollAsync(
+                TimeSpan.FromSeconds(1),
+                context.Plan.Product.StartTimeout,
+                ct => context.Product.StatusAsync(node, ct),
+                status => status.IsRunning,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
         return poll.Done
             ? poll.Last
             : throw new StepFailedException(
-                $"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)} ({poll.Last.Detail})");
+                $"{node.Name} did not report started within {DurationText.Format(context.Plan.Product.StartTimeout)} "
+                    + $"({poll.Last.Detail})"
+            );
     }
 }

@@ -18,35 +18,70 @@ internal sealed partial class StepRunner
         var end = context.StepStartedAt + length;
         if (end > context.Time.GetUtcNow())
         {
-            context.Emit(RunEventTypes.Progress, $"pausing {DurationText.Format(TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds)))}", step);
+            var left = TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds));
+            context.Emit(RunEventTypes.Progress, $"pausing {DurationText.Format(left)}", step);
         }
 
         // A rollback asked for during a pause (parallel strategy) is honoured at once, not after it.
-        await context.Time.PollAsync(RequestPollInterval, end - context.Time.GetUtcNow(), _ =>
-        {
-            ThrowIfRollbackRequested(context);
-            return Task.FromResult(false);
-        }, _ => false, cancellationToken).ConfigureAwait(false);
+        await context
+            .Time.PollAsync(
+                RequestPollInterval,
+                end - context.Time.GetUtcNow(),
+                _ =>
+                {
+                    ThrowIfRollbackRequested(context);
+                    return Task.FromResult(false);
+                },
+                _ => false,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
-    /// <summary>Waits for <c>rollingupgrade promote</c>, which writes the promoted percentage into the state folder.</summary>
+    /// <summary>
+    /// Waits for <c>rollingupgrade promote</c>, which writes the promoted percentage into the state folder.
+    /// </summary>
     private static async Task AwaitPromoteAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var percent = step.GreenPercent ?? 0;
-        context.Emit(RunEventTypes.Progress, $"waiting at {percent}% green; run `rollingupgrade promote {context.Plan.SourcePath}` to go on, or `rollingupgrade rollback {context.Plan.SourcePath}` to go back", step);
-        await context.Time.PollAsync(RequestPollInterval, Timeout.InfiniteTimeSpan, _ =>
-        {
-            ThrowIfRollbackRequested(context);
-            var path = context.State.PromotePath;
-            return Task.FromResult(File.Exists(path)
-                && int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var promoted)
-                && promoted >= percent);
-        }, promoted => promoted, cancellationToken).ConfigureAwait(false);
+        context.Emit(
+            RunEventTypes.Progress,
+            $"waiting at {percent}% green; run `rollingupgrade promote {context.Plan.SourcePath}` to go on, or "
+                + $"`rollingupgrade rollback {context.Plan.SourcePath}` to go back",
+            step
+        );
+        await context
+            .Time.PollAsync(
+                RequestPollInterval,
+                Timeout.InfiniteTimeSpan,
+                _ =>
+                {
+                    ThrowIfRollbackRequested(context);
+                    var path = context.State.PromotePath;
+                    return Task.FromResult(
+                        File.Exists(path)
+                            && int.TryParse(
+                                File.ReadAllText(path).Trim(),
+                                NumberStyles.Integer,
+                                CultureInfo.InvariantCulture,
+                                out var promoted
+                            )
+                            && promoted >= percent
+                    );
+                },
+                promoted => promoted,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     internal static void ThrowIfRollbackRequested(RunContext context)
     {
-        if (context.Plan.Strategy is ParallelStrategySpec && context.Phase == RunPhase.Forward && File.Exists(context.State.RollbackRequestPath))
+        if (
+            context.Plan.Strategy is ParallelStrategySpec
+            && context.Phase == RunPhase.Forward
+            && File.Exists(context.State.RollbackRequestPath)
+        )
         {
             throw new RollbackRequestedException();
         }

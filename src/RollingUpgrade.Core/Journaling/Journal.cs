@@ -34,7 +34,14 @@ public sealed class Journal : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var existing = File.Exists(path) ? Read(path) : [];
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.WriteThrough);
+        var stream = new FileStream(
+            path,
+            FileMode.Append,
+            FileAccess.Write,
+            FileShare.Read,
+            4096,
+            FileOptions.WriteThrough
+        );
         return new Journal(path, stream, time, redactor, existing.Count == 0 ? 0 : existing[^1].Sequence);
     }
 

@@ -24,7 +24,11 @@ public sealed class StateDirectory(string root, string cluster)
     public string JournalPath(string runId) => Path.Combine(RunsFolder, runId + ".jsonl");
 
     public string? CurrentRunId() =>
-        File.Exists(CurrentPath) ? File.ReadAllText(CurrentPath).Trim() is { Length: > 0 } id ? id : null : null;
+        File.Exists(CurrentPath)
+            ? File.ReadAllText(CurrentPath).Trim() is { Length: > 0 } id
+                ? id
+                : null
+            : null;
 
     public void SetCurrent(string runId)
     {

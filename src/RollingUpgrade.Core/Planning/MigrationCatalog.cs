@@ -23,13 +23,25 @@ internal static class MigrationCatalog
         new("5.1.0", "6.0.0", "domain status; mod_mam_meta renamed mod_mam; REST handler rename", true, false),
         new("6.0.0", "6.1.0", "new c2s wire format: rolling upgrade problematic; use a parallel cluster", false, true),
         new("6.1.0", "6.2.0", "discovery_nodes; legacy CLI removed; TLS option validation", true, false),
-        new("6.2.0", "6.2.1", "MAM, roster, caps, discovery; CETS nodes of different versions do not connect", true, false),
+        new(
+            "6.2.0",
+            "6.2.1",
+            "MAM, roster, caps, discovery; CETS nodes of different versions do not connect",
+            true,
+            false
+        ),
         new("6.2.1", "6.3.0", "[instrumentation] config", false, false),
         new("6.3.0", "6.3.1", "config only", false, false),
         new("6.3.1", "6.3.2", "fast_auth_token; exml 4.1: rolling upgrade not viable", true, true),
         new("6.3.3", "6.4.0", "config (shapers, TLS)", false, false),
         new("6.4.0", "6.5.0", "config", false, false),
-        new("6.5.0", "6.6.0", "blocklist; admin and client REST API removed; mod_bosh/mod_websockets renamed", true, false),
+        new(
+            "6.5.0",
+            "6.6.0",
+            "blocklist; admin and client REST API removed; mod_bosh/mod_websockets renamed",
+            true,
+            false
+        ),
         new("6.6.0", "6.7.0", "config", false, false),
         new("6.7.0", "6.8.0", "pubsub/broadcast; newer OTP required", true, false),
     ];
@@ -42,11 +54,13 @@ internal static class MigrationCatalog
             return [];
         }
 
-        return Guides.Where(g =>
-        {
-            Versions.TryParse(g.From, out var gFrom);
-            Versions.TryParse(g.To, out var gTo);
-            return gFrom >= f && gTo <= t;
-        }).ToList();
+        return Guides
+            .Where(g =>
+            {
+                Versions.TryParse(g.From, out var gFrom);
+                Versions.TryParse(g.To, out var gTo);
+                return gFrom >= f && gTo <= t;
+            })
+            .ToList();
     }
 }

@@ -8,9 +8,10 @@ public static class Planner
     public static ExecutionPlan Create(Plan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var migrations = plan.Product.Kind == ProductKind.MongooseIm && plan.Upgrade.FromVersion is { } from
-            ? MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
-            : [];
+        var migrations =
+            plan.Product.Kind == ProductKind.MongooseIm && plan.Upgrade.FromVersion is { } from
+                ? MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
+                : [];
         var steps = plan.Strategy switch
         {
             RollingStrategySpec rolling => RollingStrategyPlanner.Steps(plan, rolling),

@@ -14,12 +14,23 @@ internal static class RollbackPlanner
     /// one's partial effect), each working with <paramref name="previousVersion"/>, the version the
     /// cluster ran before the run (empty when nobody knows it).
     /// </summary>
-    public static IReadOnlyList<Step> Steps(Plan plan, IReadOnlyList<Step> forward, int failed, Func<Step, bool> isDone, string previousVersion)
+    public static IReadOnlyList<Step> Steps(
+        Plan plan,
+        IReadOnlyList<Step> forward,
+        int failed,
+        Func<Step, bool> isDone,
+        string previousVersion
+    )
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(isDone);
-        var list = new StepListBuilder { Serving = 0, Phase = RunPhase.Rollback, Version = previousVersion ?? string.Empty };
+        var list = new StepListBuilder
+        {
+            Serving = 0,
+            Phase = RunPhase.Rollback,
+            Version = previousVersion ?? string.Empty,
+        };
         var touched = forward.Where(s => s.Number <= failed).ToList();
         if (plan.Strategy is ParallelStrategySpec parallel)
         {
@@ -56,39 +67,79 @@ internal static class RollbackPlanner
         if (plan.Rollback == RollbackPolicy.Halt)
         {
             var step = forward[number - 1];
-            return step.Node is { } node && step.Kind is not (StepKind.CheckCluster or StepKind.ListMigrations or StepKind.Pause or StepKind.VerifyCluster)
-                    ? $"halt with {node} out of rotation, all other nodes serving"
-                    : "halt, all nodes serving";
+            return
+                step.Node is { } node
+                && step.Kind
+                    is not (
+                        StepKind.CheckCluster
+                        or StepKind.ListMigrations
+                        or StepKind.Pause
+                        or StepKind.VerifyCluster
+                    )
+                ? $"halt with {node} out of rotation, all other nodes serving"
+                : "halt, all nodes serving";
         }
 
         var steps = Steps(plan, forward, number, s => s.Number < number, plan.Upgrade.FromVersion ?? string.Empty);
         return steps.Count == 0 ? "nothing to undo" : string.Join("; ", steps.Select(s => s.Description));
     }
 
-    private static void AddTrafficBack(Plan plan, ParallelStrategySpec parallel, StepListBuilder list, List<Step> touched, Func<Step, bool> isDone)
+    private static void AddTrafficBack(
+        Plan plan,
+        ParallelStrategySpec parallel,
+        StepListBuilder list,
+        List<Step> touched,
+        Func<Step, bool> isDone
+    )
     {
         var green = parallel.GreenNodes.Select(n => n.Name).ToArray();
-        var shifted = touched.Where(s => s.Kind == StepKind.ShiftTraffic).Select(s => s.GreenPercent ?? 0).DefaultIfEmpty(0).Max();
+        var shifted = touched
+            .Where(s => s.Kind == StepKind.ShiftTraffic)
+            .Select(s => s.GreenPercent ?? 0)
+            .DefaultIfEmpty(0)
+            .Max();
         var registered = touched.Any(s => s.Kind == StepKind.RegisterGreen);
         if (shifted > 0 || registered)
         {
-            var path = parallel.RollbackMode == TrafficRollbackMode.Stepped
-                ? parallel.TrafficSteps.Where(p => p < shifted).Reverse().Append(0).ToList()
-                : [0];
+            var path =
+                parallel.RollbackMode == TrafficRollbackMode.Stepped
+                    ? parallel.TrafficSteps.Where(p => p < shifted).Reverse().Append(0).ToList()
+                    : [0];
             foreach (var percent in path)
             {
                 foreach (var lb in plan.LoadBalancers)
                 {
-                    list.Add(list.New(StepKind.ShiftTraffic, $"move traffic back in {lb.Name}: blue {100 - percent}% / green {percent}%", green)
-                        with { LoadBalancer = lb.Name, GreenPercent = percent });
+                    list.Add(
+                        list.New(
+                            StepKind.ShiftTraffic,
+                            $"move traffic back in {lb.Name}: blue {100 - percent}% / green {percent}%",
+                            green
+                        ) with
+                        {
+                            LoadBalancer = lb.Name,
+                            GreenPercent = percent,
+                        }
+                    );
                 }
             }
         }
 
-        var blueDrained = touched.Where(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue && isDone(s)).ToList();
+        var blueDrained = touched
+            .Where(s => s.Kind == StepKind.Drain && s.Side == ClusterSide.Blue && isDone(s))
+            .ToList();
         foreach (var step in blueDrained)
         {
-            list.Add(list.New(StepKind.Enable, $"return old node {step.Node} to rotation in {step.LoadBalancer}", step.Nodes.ToArray()) with { LoadBalancer = step.LoadBalancer, Side = ClusterSide.Blue });
+            list.Add(
+                list.New(
+                    StepKind.Enable,
+                    $"return old node {step.Node} to rotation in {step.LoadBalancer}",
+                    step.Nodes.ToArray()
+                ) with
+                {
+                    LoadBalancer = step.LoadBalancer,
+                    Side = ClusterSide.Blue,
+                }
+            );
         }
 
         if (registered)
@@ -97,13 +148,26 @@ internal static class RollbackPlanner
             {
                 foreach (var lb in plan.LoadBalancers)
                 {
-                    list.Add(list.New(StepKind.Drain, $"drain new node {node} in {lb.Name}", node) with { LoadBalancer = lb.Name, Side = ClusterSide.Green });
+                    list.Add(
+                        list.New(StepKind.Drain, $"drain new node {node} in {lb.Name}", node) with
+                        {
+                            LoadBalancer = lb.Name,
+                            Side = ClusterSide.Green,
+                        }
+                    );
                 }
             }
         }
     }
 
-    private static void AddNodesBack(Plan plan, StepListBuilder list, IReadOnlyList<Step> forward, List<Step> touched, int failed, Func<Step, bool> isDone)
+    private static void AddNodesBack(
+        Plan plan,
+        StepListBuilder list,
+        IReadOnlyList<Step> forward,
+        List<Step> touched,
+        int failed,
+        Func<Step, bool> isDone
+    )
     {
         var failedStep = forward[failed - 1];
         var inFlight = InFlightBatch(forward, failed);
@@ -129,18 +193,35 @@ internal static class RollbackPlanner
 
                 var expected = list.Version.Length > 0 ? list.Version : null;
                 list.Add(list.New(StepKind.Start, $"start {node}", node) with { ExpectedVersion = expected });
-                list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, previous version, exact membership", node)
-                    with { ExpectedVersion = expected });
+                list.Add(
+                    list.New(
+                        StepKind.VerifyNode,
+                        $"verify {node}: status started, previous version, exact membership",
+                        node
+                    ) with
+                    {
+                        ExpectedVersion = expected,
+                    }
+                );
             }
 
             foreach (var drain in done.Where(s => s.Kind == StepKind.Drain && (isDone(s) || s == failedStep)))
             {
-                list.Add(list.New(StepKind.Enable, $"return {node} to rotation in {drain.LoadBalancer}", node) with { LoadBalancer = drain.LoadBalancer });
+                list.Add(
+                    list.New(StepKind.Enable, $"return {node} to rotation in {drain.LoadBalancer}", node) with
+                    {
+                        LoadBalancer = drain.LoadBalancer,
+                    }
+                );
             }
         }
 
-        var upgraded = touched.Where(s => s.Kind == StepKind.VerifyNode && isDone(s) && !inFlight.Contains(s.Node!))
-            .Select(s => s.Node!).Distinct().Reverse().ToList();
+        var upgraded = touched
+            .Where(s => s.Kind == StepKind.VerifyNode && isDone(s) && !inFlight.Contains(s.Node!))
+            .Select(s => s.Node!)
+            .Distinct()
+            .Reverse()
+            .ToList();
         foreach (var node in upgraded)
         {
             RollingStrategyPlanner.AddBatch(plan, list, [node]);

@@ -17,10 +17,20 @@ internal static class RollingStrategyPlanner
         var list = new StepListBuilder { Serving = plan.Nodes.Count, Version = plan.Upgrade.TargetVersion };
         var order = strategy.Order.Count > 0 ? strategy.Order.ToList() : plan.Nodes.Select(n => n.Name).ToList();
         var all = string.Join(", ", plan.Nodes.Select(n => n.ErlangNode));
-        list.Add(list.New(StepKind.CheckCluster, $"check the cluster: every node started, running db nodes = [{all}]") with { Nodes = order });
+        list.Add(
+            list.New(StepKind.CheckCluster, $"check the cluster: every node started, running db nodes = [{all}]") with
+            {
+                Nodes = order,
+            }
+        );
         if (plan.Product.Kind == ProductKind.MongooseIm)
         {
-            list.Add(list.New(StepKind.ListMigrations, $"list the migration guides from the running version to {plan.Upgrade.TargetVersion}"));
+            list.Add(
+                list.New(
+                    StepKind.ListMigrations,
+                    $"list the migration guides from the running version to {plan.Upgrade.TargetVersion}"
+                )
+            );
         }
 
         var batches = order.Chunk(strategy.BatchSize).ToList();
@@ -31,13 +41,28 @@ internal static class RollingStrategyPlanner
             list.Batch = null;
             if (strategy.PauseBetweenNodes > TimeSpan.Zero && b < batches.Count - 1)
             {
-                list.Add(list.New(StepKind.Pause, $"pause {DurationText.Format(strategy.PauseBetweenNodes)} before the next node")
-                    with { Pause = strategy.PauseBetweenNodes });
+                list.Add(
+                    list.New(
+                        StepKind.Pause,
+                        $"pause {DurationText.Format(strategy.PauseBetweenNodes)} before the next node"
+                    ) with
+                    {
+                        Pause = strategy.PauseBetweenNodes,
+                    }
+                );
             }
         }
 
-        list.Add(list.New(StepKind.VerifyCluster, $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]")
-            with { Nodes = order, ExpectedVersion = VersionAfter(plan, list) });
+        list.Add(
+            list.New(
+                StepKind.VerifyCluster,
+                $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]"
+            ) with
+            {
+                Nodes = order,
+                ExpectedVersion = VersionAfter(plan, list),
+            }
+        );
         return list.Steps;
     }
 
@@ -45,16 +70,22 @@ internal static class RollingStrategyPlanner
     /// What the nodes must report once a batch is back: the version of the list going back, the
     /// target going forward when something is installed, nothing to check for a config change.
     /// </summary>
-    private static string? VersionAfter(Plan plan, StepListBuilder list) => list.Phase == RunPhase.Rollback
-        ? (list.Version.Length > 0 ? list.Version : null)
-        : (plan.Upgrade.Install is not null ? list.Version : null);
+    private static string? VersionAfter(Plan plan, StepListBuilder list) =>
+        list.Phase == RunPhase.Rollback
+            ? (list.Version.Length > 0 ? list.Version : null)
+            : (plan.Upgrade.Install is not null ? list.Version : null);
 
-    /// <summary>The forward steps for one batch; also used, on a rollback list, to roll an upgraded batch back.</summary>
+    /// <summary>
+    /// The forward steps for one batch; also used, on a rollback list, to roll an upgraded batch back.
+    /// </summary>
     internal static void AddBatch(Plan plan, StepListBuilder list, IReadOnlyList<string> batch)
     {
         var rollback = list.Phase == RunPhase.Rollback;
         var expected = VersionAfter(plan, list);
-        var capacity = new CapacityRule(plan.Nodes.Select(n => n.Name).ToList(), ((RollingStrategySpec)plan.Strategy).CapacityNodes);
+        var capacity = new CapacityRule(
+            plan.Nodes.Select(n => n.Name).ToList(),
+            ((RollingStrategySpec)plan.Strategy).CapacityNodes
+        );
         foreach (var node in batch)
         {
             foreach (var lb in plan.LoadBalancers)
@@ -64,8 +95,13 @@ internal static class RollingStrategyPlanner
                     list.Serving--;
                 }
 
-                list.Add(list.New(StepKind.Drain, $"drain {node} in {lb.Name} (no new connections)", node)
-                    with { LoadBalancer = lb.Name, Capacity = capacity });
+                list.Add(
+                    list.New(StepKind.Drain, $"drain {node} in {lb.Name} (no new connections)", node) with
+                    {
+                        LoadBalancer = lb.Name,
+                        Capacity = capacity,
+                    }
+                );
             }
         }
 
@@ -76,7 +112,15 @@ internal static class RollingStrategyPlanner
 
         foreach (var node in batch)
         {
-            list.Add(list.New(StepKind.WaitDrained, $"wait until {node} has no live connections ({plan.Strategy.Drain.ZeroReadings} zero readings in a row; then: {plan.Strategy.Drain.OnTimeout.ToString().ToLowerInvariant()} after {DurationText.Format(plan.Strategy.Drain.Timeout)})", node));
+            list.Add(
+                list.New(
+                    StepKind.WaitDrained,
+                    $"wait until {node} has no live connections ({plan.Strategy.Drain.ZeroReadings} zero readings in "
+                        + $"a row; then: {plan.Strategy.Drain.OnTimeout.ToString().ToLowerInvariant()} after "
+                        + $"{DurationText.Format(plan.Strategy.Drain.Timeout)})",
+                    node
+                )
+            );
         }
 
         foreach (var node in batch)
@@ -104,28 +148,54 @@ internal static class RollingStrategyPlanner
 
             if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is not null)
             {
-                list.Add(list.New(StepKind.BackupConfig, $"back up the config of {node} ({plan.ConfigPathOf(plan.Node(node))})", node));
+                list.Add(
+                    list.New(
+                        StepKind.BackupConfig,
+                        $"back up the config of {node} ({plan.ConfigPathOf(plan.Node(node))})",
+                        node
+                    )
+                );
             }
 
-            list.Add(plan.Upgrade.Install is not null
-                ? list.New(StepKind.Install, $"install {plan.Upgrade.TargetVersion} on {node}", node)
-                : list.New(StepKind.ChangeConfig, $"change the config of {node}", node));
+            list.Add(
+                plan.Upgrade.Install is not null
+                    ? list.New(StepKind.Install, $"install {plan.Upgrade.TargetVersion} on {node}", node)
+                    : list.New(StepKind.ChangeConfig, $"change the config of {node}", node)
+            );
         }
 
         // Mnesia: start in the reverse order of stopping, so the last node down comes up first.
         foreach (var node in batch.Reverse())
         {
-            list.Add(list.New(StepKind.Start, $"start {node} and wait until it reports started", node) with { ExpectedVersion = expected });
+            list.Add(
+                list.New(StepKind.Start, $"start {node} and wait until it reports started", node) with
+                {
+                    ExpectedVersion = expected,
+                }
+            );
         }
 
         foreach (var node in batch)
         {
-            list.Add(list.New(StepKind.VerifyNode, $"verify {node}: status started, version {list.VersionText}, exact membership", node)
-                with { ExpectedVersion = expected });
+            list.Add(
+                list.New(
+                    StepKind.VerifyNode,
+                    $"verify {node}: status started, version {list.VersionText}, exact membership",
+                    node
+                ) with
+                {
+                    ExpectedVersion = expected,
+                }
+            );
             var gates = plan.Gates.Where(g => g.Kind != GateKinds.LoadBalancerErrors).Select(g => g.Name).ToList();
             if (gates.Count > 0)
             {
-                list.Add(list.New(StepKind.RunGates, $"gates on {node}: {string.Join(", ", gates)}", node) with { Gates = gates });
+                list.Add(
+                    list.New(StepKind.RunGates, $"gates on {node}: {string.Join(", ", gates)}", node) with
+                    {
+                        Gates = gates,
+                    }
+                );
             }
         }
 
@@ -138,7 +208,12 @@ internal static class RollingStrategyPlanner
                     list.Serving++;
                 }
 
-                list.Add(list.New(StepKind.Enable, $"return {node} to rotation in {lb.Name}", node) with { LoadBalancer = lb.Name });
+                list.Add(
+                    list.New(StepKind.Enable, $"return {node} to rotation in {lb.Name}", node) with
+                    {
+                        LoadBalancer = lb.Name,
+                    }
+                );
             }
         }
 

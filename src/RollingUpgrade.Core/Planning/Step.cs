@@ -19,7 +19,10 @@ public sealed record Step(int Number, StepKind Kind, string Description)
     /// <summary>Which cluster the step touches in the parallel strategy, or null.</summary>
     public ClusterSide? Side { get; init; }
 
-    /// <summary>The version in force for this step's commands (<c>{version}</c>): the target going forward, the previous one going back.</summary>
+    /// <summary>
+    /// The version in force for this step's commands (<c>{version}</c>): the target going forward, the previous one
+    /// going back.
+    /// </summary>
     public string Version { get; init; } = string.Empty;
 
     /// <summary>The version the nodes must report after this step, or null when it is not checked.</summary>
@@ -45,21 +48,30 @@ public sealed record Step(int Number, StepKind Kind, string Description)
 
     public string? Node => Nodes.Count == 1 ? Nodes[0] : null;
 
-    public string Id => string.Join(':', new[]
-        {
-            Kind.ToString(), string.Join('+', Nodes), LoadBalancer, GreenPercent?.ToString(CultureInfo.InvariantCulture), IdTag,
-        }
-        .Where(p => !string.IsNullOrEmpty(p)));
+    public string Id =>
+        string.Join(
+            ':',
+            new[]
+            {
+                Kind.ToString(),
+                string.Join('+', Nodes),
+                LoadBalancer,
+                GreenPercent?.ToString(CultureInfo.InvariantCulture),
+                IdTag,
+            }.Where(p => !string.IsNullOrEmpty(p))
+        );
 
     /// <summary>
     /// The last part of <see cref="Id"/>: the side, or "rollback" for the rollback steps that
     /// journals before steps carried their phase marked that way (so those journals still resume).
     /// </summary>
-    private string? IdTag => Side switch
-    {
-        ClusterSide.Blue => "blue",
-        ClusterSide.Green => "green",
-        _ when Phase == RunPhase.Rollback && Kind is StepKind.VerifyNode or StepKind.ShiftTraffic => RunPhases.RollbackText,
-        _ => null,
-    };
+    private string? IdTag =>
+        Side switch
+        {
+            ClusterSide.Blue => "blue",
+            ClusterSide.Green => "green",
+            _ when Phase == RunPhase.Rollback && Kind is StepKind.VerifyNode or StepKind.ShiftTraffic =>
+                RunPhases.RollbackText,
+            _ => null,
+        };
 }

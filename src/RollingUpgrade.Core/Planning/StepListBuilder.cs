@@ -20,14 +20,18 @@ internal sealed class StepListBuilder
 
     public IReadOnlyList<Step> Steps => _steps;
 
-    public void Add(Step step) => _steps.Add(step with
-    {
-        Number = _steps.Count + 1,
-        ServingAfter = Serving,
-        Batch = Batch,
-        Phase = Phase,
-        Version = Version,
-    });
+    public void Add(Step step) =>
+        _steps.Add(
+            step with
+            {
+                Number = _steps.Count + 1,
+                ServingAfter = Serving,
+                Batch = Batch,
+                Phase = Phase,
+                Version = Version,
+            }
+        );
 
-    public Step New(StepKind kind, string description, params string[] nodes) => new(0, kind, description) { Nodes = nodes };
+    public Step New(StepKind kind, string description, params string[] nodes) =>
+        new(0, kind, description) { Nodes = nodes };
 }

@@ -7,8 +7,11 @@ public sealed record PlanDiagnostic(SourceLocation Location, string Message)
 {
     public bool IsWarning { get; init; }
 
-    /// <summary>A fact read from a live system for the operator to see, not a problem; never counted as an error.</summary>
+    /// <summary>
+    /// A fact read from a live system for the operator to see, not a problem; never counted as an error.
+    /// </summary>
     public bool IsNote { get; init; }
 
-    public override string ToString() => $"{Location}: {(IsNote ? "note: " : IsWarning ? "warning: " : string.Empty)}{Message}";
+    public override string ToString() =>
+        $"{Location}: {(IsNote ? "note: " : IsWarning ? "warning: " : string.Empty)}{Message}";
 }

@@ -7,7 +7,9 @@ public interface IAdapterFactory
 {
     ILoadBalancer CreateLoadBalancer(LoadBalancerSpec spec, Plan plan);
 
-    /// <summary>The product; every command it runs takes its placeholder values from <paramref name="values"/>.</summary>
+    /// <summary>
+    /// The product; every command it runs takes its placeholder values from <paramref name="values"/>.
+    /// </summary>
     IProduct CreateProduct(Plan plan, IShellFactory shells, ICommandValues values);
 
     IShellFactory CreateShells(Plan plan);

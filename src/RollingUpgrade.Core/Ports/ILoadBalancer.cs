@@ -17,8 +17,15 @@ public interface ILoadBalancer
     Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken);
 
     /// <summary>Splits new traffic: <paramref name="greenPercent"/> to the green nodes, the rest to blue.</summary>
-    Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken);
+    Task SetTrafficShareAsync(
+        IReadOnlyList<NodeSpec> blue,
+        IReadOnlyList<NodeSpec> green,
+        int greenPercent,
+        CancellationToken cancellationToken
+    );
 
-    /// <summary>Ends up to <paramref name="maxSessions"/> live sessions on the node; returns how many were ended.</summary>
+    /// <summary>
+    /// Ends up to <paramref name="maxSessions"/> live sessions on the node; returns how many were ended.
+    /// </summary>
     Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken);
 }

@@ -16,7 +16,8 @@ public sealed record ServerState(
     long LiveConnections,
     int? TrafficPercent = null,
     long Errors = 0,
-    bool ConnectionsCounted = true)
+    bool ConnectionsCounted = true
+)
 {
     public bool IsServing => Admin == ServerAdminState.Ready && Healthy && TrafficPercent is null or > 0;
 }

@@ -23,11 +23,16 @@ public static partial class DurationText
             return false;
         }
 
-        long Part(int group) => match.Groups[group].Success ? long.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
+        long Part(int group) =>
+            match.Groups[group].Success ? long.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
         try
         {
-            value = TimeSpan.FromDays(Part(1)) + TimeSpan.FromHours(Part(2)) + TimeSpan.FromMinutes(Part(3))
-                + TimeSpan.FromSeconds(Part(4)) + TimeSpan.FromMilliseconds(Part(5));
+            value =
+                TimeSpan.FromDays(Part(1))
+                + TimeSpan.FromHours(Part(2))
+                + TimeSpan.FromMinutes(Part(3))
+                + TimeSpan.FromSeconds(Part(4))
+                + TimeSpan.FromMilliseconds(Part(5));
         }
         catch (OverflowException)
         {
@@ -45,11 +50,16 @@ public static partial class DurationText
         }
 
         var parts = new List<string>();
-        if (value.Days > 0) parts.Add($"{value.Days}d");
-        if (value.Hours > 0) parts.Add($"{value.Hours}h");
-        if (value.Minutes > 0) parts.Add($"{value.Minutes}m");
-        if (value.Seconds > 0) parts.Add($"{value.Seconds}s");
-        if (value.Milliseconds > 0) parts.Add($"{value.Milliseconds}ms");
+        if (value.Days > 0)
+            parts.Add($"{value.Days}d");
+        if (value.Hours > 0)
+            parts.Add($"{value.Hours}h");
+        if (value.Minutes > 0)
+            parts.Add($"{value.Minutes}m");
+        if (value.Seconds > 0)
+            parts.Add($"{value.Seconds}s");
+        if (value.Milliseconds > 0)
+            parts.Add($"{value.Milliseconds}ms");
         return string.Concat(parts);
     }
 }

@@ -47,6 +47,8 @@ public static partial class Versions
         ArgumentNullException.ThrowIfNull(reported);
         ArgumentNullException.ThrowIfNull(expected);
         var r = reported.Trim();
-        return r == expected || r.StartsWith(expected + "-", StringComparison.Ordinal) || r.StartsWith(expected + " ", StringComparison.Ordinal);
+        return r == expected
+            || r.StartsWith(expected + "-", StringComparison.Ordinal)
+            || r.StartsWith(expected + " ", StringComparison.Ordinal);
     }
 }

@@ -21,12 +21,14 @@ public static class Clock
         TimeSpan timeout,
         Func<CancellationToken, Task<T>> probe,
         Func<T, bool> done,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(probe);
         ArgumentNullException.ThrowIfNull(done);
-        var deadline = timeout == System.Threading.Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + timeout;
+        var deadline =
+            timeout == System.Threading.Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : time.GetUtcNow() + timeout;
         while (true)
         {
             var answer = await probe(cancellationToken).ConfigureAwait(false);

@@ -15,12 +15,28 @@ public sealed class LoadDriver : IAsyncDisposable
 
     public IReadOnlyList<LoadEvent> Events => _events.ToList();
 
-    public void Start(string host, int xmppPort, IReadOnlyList<(string User, string Password)> users, string domain, int httpPort, string httpPath, int httpPerSecond)
+    public void Start(
+        string host,
+        int xmppPort,
+        IReadOnlyList<(string User, string Password)> users,
+        string domain,
+        int httpPort,
+        string httpPath,
+        int httpPerSecond
+    )
     {
         ArgumentNullException.ThrowIfNull(users);
         for (var i = 0; i < users.Count; i++)
         {
-            var client = new XmppLoadClient(i, host, xmppPort, users[i].User, users[i].Password, domain, _events.Enqueue);
+            var client = new XmppLoadClient(
+                i,
+                host,
+                xmppPort,
+                users[i].User,
+                users[i].Password,
+                domain,
+                _events.Enqueue
+            );
             _tasks.Add(Task.Run(() => client.RunAsync(_stop.Token)));
         }
 
@@ -31,7 +47,13 @@ public sealed class LoadDriver : IAsyncDisposable
     public async Task WaitAllLoggedInAsync(int clients, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (Events.Where(e => e.Operation == LoadOperations.Login && e.Succeeded).Select(e => e.Client).Distinct().Count() < clients)
+        while (
+            Events
+                .Where(e => e.Operation == LoadOperations.Login && e.Succeeded)
+                .Select(e => e.Client)
+                .Distinct()
+                .Count() < clients
+        )
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -44,7 +66,10 @@ public sealed class LoadDriver : IAsyncDisposable
 
     private async Task HttpLoopAsync(string host, int port, string path, int perSecond, CancellationToken stop)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(2) }) { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(2) })
+        {
+            Timeout = TimeSpan.FromSeconds(5),
+        };
         var interval = TimeSpan.FromSeconds(1.0 / perSecond);
         var requests = new List<Task>();
         var next = DateTime.UtcNow;
@@ -72,8 +97,19 @@ public sealed class LoadDriver : IAsyncDisposable
         {
             try
             {
-                using var response = await http.GetAsync(new Uri($"http://{host}:{port}{path}"), CancellationToken.None);
-                _events.Enqueue(new(DateTimeOffset.UtcNow, -1, LoadOperations.Http, response.IsSuccessStatusCode, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                using var response = await http.GetAsync(
+                    new Uri($"http://{host}:{port}{path}"),
+                    CancellationToken.None
+                );
+                _events.Enqueue(
+                    new(
+                        DateTimeOffset.UtcNow,
+                        -1,
+                        LoadOperations.Http,
+                        response.IsSuccessStatusCode,
+                        ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    )
+                );
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
@@ -96,18 +132,46 @@ public sealed class LoadDriver : IAsyncDisposable
     {
         var events = Events;
         var text = new StringBuilder();
-        foreach (var operation in new[] { LoadOperations.Connect, LoadOperations.Login, LoadOperations.Ping, LoadOperations.Http })
+        foreach (
+            var operation in new[]
+            {
+                LoadOperations.Connect,
+                LoadOperations.Login,
+                LoadOperations.Ping,
+                LoadOperations.Http,
+            }
+        )
         {
-            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{operation,-10} attempted {events.Count(e => e.Operation == operation),6}  failed {events.Count(e => e.Operation == operation && !e.Succeeded),4}");
+            text.AppendLine(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{operation, -10} attempted {events.Count(e => e.Operation == operation), 6}  failed "
+                    + $"{events.Count(e => e.Operation == operation && !e.Succeeded), 4}"
+            );
         }
 
         var cuts = events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
-        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"sessions cut {cuts.Count} (clean stream close {cuts.Count(c => c.Detail == "stream-close")}, bare TCP close {cuts.Count(c => c.Detail == "tcp-reset")}); clients cut more than once: {cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1)}");
-        var reconnects = cuts.Select(cut => events.Any(e => e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At)).ToList();
-        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"reconnects after a cut: {reconnects.Count(r => r)} logged in again, {reconnects.Count(r => !r)} not");
+        text.AppendLine(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"sessions cut {cuts.Count} (clean stream close {cuts.Count(c => c.Detail == "stream-close")}, bare TCP "
+                + $"close {cuts.Count(c => c.Detail == "tcp-reset")}); clients cut more than once: "
+                + $"{cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1)}"
+        );
+        var reconnects = cuts.Select(cut =>
+                events.Any(e =>
+                    e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At
+                )
+            )
+            .ToList();
+        text.AppendLine(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"reconnects after a cut: {reconnects.Count(r => r)} logged in again, {reconnects.Count(r => !r)} not"
+        );
         foreach (var failure in events.Where(e => !e.Succeeded).Take(10))
         {
-            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  failed {failure.Operation} client {failure.Client} at {failure.At:HH:mm:ss.fff}: {failure.Detail}");
+            text.AppendLine(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"  failed {failure.Operation} client {failure.Client} at {failure.At:HH:mm:ss.fff}: {failure.Detail}"
+            );
         }
 
         return text.ToString();

@@ -9,9 +9,19 @@ namespace RollingUpgrade.Demo.Load;
 /// between pings, so a server that ends the session is noticed at once; it records whether that was
 /// a clean stream close or a bare TCP close, closes its side and reconnects with back-off.
 /// </summary>
-public sealed class XmppLoadClient(int id, string host, int port, string user, string password, string domain, Action<LoadEvent> record)
+public sealed class XmppLoadClient(
+    int id,
+    string host,
+    int port,
+    string user,
+    string password,
+    string domain,
+    Action<LoadEvent> record
+)
 {
-    private const string StreamHeader = "<?xml version='1.0'?><stream:stream to='{0}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+    private const string StreamHeader =
+        "<?xml version='1.0'?><stream:stream to='{0}' xmlns='jabber:client' "
+        + "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -24,7 +34,9 @@ public sealed class XmppLoadClient(int id, string host, int port, string user, s
                 return;
             }
 
-            backoff = loggedIn ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 2000));
+            backoff = loggedIn
+                ? TimeSpan.FromMilliseconds(100)
+                : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 2000));
             try
             {
                 await Task.Delay(backoff, stop).ConfigureAwait(false);
@@ -57,20 +69,43 @@ public sealed class XmppLoadClient(int id, string host, int port, string user, s
         var reader = new XmlChunkReader(stream);
         try
         {
-            await SendAsync(stream, string.Format(System.Globalization.CultureInfo.InvariantCulture, StreamHeader, domain), stop).ConfigureAwait(false);
+            await SendAsync(
+                    stream,
+                    string.Format(System.Globalization.CultureInfo.InvariantCulture, StreamHeader, domain),
+                    stop
+                )
+                .ConfigureAwait(false);
             await reader.ReadUntilAsync("</stream:features>", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
             var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
-            await SendAsync(stream, $"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}</auth>", stop).ConfigureAwait(false);
-            var answer = await reader.ReadUntilAnyAsync(["<success", "<failure"], TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+            await SendAsync(
+                    stream,
+                    $"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{auth}</auth>",
+                    stop
+                )
+                .ConfigureAwait(false);
+            var answer = await reader
+                .ReadUntilAnyAsync(["<success", "<failure"], TimeSpan.FromSeconds(5), stop)
+                .ConfigureAwait(false);
             if (!answer.Contains("<success", StringComparison.Ordinal))
             {
                 record(new(DateTimeOffset.UtcNow, id, LoadOperations.Login, false, "SASL failure"));
                 return false;
             }
 
-            await SendAsync(stream, string.Format(System.Globalization.CultureInfo.InvariantCulture, StreamHeader, domain), stop).ConfigureAwait(false);
+            await SendAsync(
+                    stream,
+                    string.Format(System.Globalization.CultureInfo.InvariantCulture, StreamHeader, domain),
+                    stop
+                )
+                .ConfigureAwait(false);
             await reader.ReadUntilAsync("</stream:features>", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
-            await SendAsync(stream, "<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>load</resource></bind></iq>", stop).ConfigureAwait(false);
+            await SendAsync(
+                    stream,
+                    "<iq type='set' id='bind1'><bind "
+                        + "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>load</resource></bind></iq>",
+                    stop
+                )
+                .ConfigureAwait(false);
             await reader.ReadUntilAsync("id='bind1'", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
             await SendAsync(stream, "<presence/>", stop).ConfigureAwait(false);
             record(new(DateTimeOffset.UtcNow, id, LoadOperations.Login, true, string.Empty));
@@ -91,19 +126,40 @@ public sealed class XmppLoadClient(int id, string host, int port, string user, s
             var pingId = $"p{++n}";
             try
             {
-                await SendAsync(stream, $"<iq type='get' id='{pingId}' to='{domain}'><ping xmlns='urn:xmpp:ping'/></iq>", stop).ConfigureAwait(false);
+                await SendAsync(
+                        stream,
+                        $"<iq type='get' id='{pingId}' to='{domain}'><ping xmlns='urn:xmpp:ping'/></iq>",
+                        stop
+                    )
+                    .ConfigureAwait(false);
                 await reader.ReadUntilAsync($"id='{pingId}'", TimeSpan.FromSeconds(2), stop).ConfigureAwait(false);
                 record(new(DateTimeOffset.UtcNow, id, LoadOperations.Ping, true, string.Empty));
                 await reader.ListenAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
             }
             catch (ServerClosedException closed)
             {
-                record(new(DateTimeOffset.UtcNow, id, LoadOperations.Disconnect, true, closed.Clean ? "stream-close" : "tcp-reset"));
+                record(
+                    new(
+                        DateTimeOffset.UtcNow,
+                        id,
+                        LoadOperations.Disconnect,
+                        true,
+                        closed.Clean ? "stream-close" : "tcp-reset"
+                    )
+                );
                 return true;
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
-                record(new(DateTimeOffset.UtcNow, id, LoadOperations.Disconnect, true, reader.SawStreamEnd ? "stream-close" : "tcp-reset"));
+                record(
+                    new(
+                        DateTimeOffset.UtcNow,
+                        id,
+                        LoadOperations.Disconnect,
+                        true,
+                        reader.SawStreamEnd ? "stream-close" : "tcp-reset"
+                    )
+                );
                 return true;
             }
             catch (TimeoutException)
@@ -134,7 +190,8 @@ public sealed class XmppLoadClient(int id, string host, int port, string user, s
 }
 
 /// <summary>The server closed the session; Clean when it ended the XML stream first.</summary>
-internal sealed class ServerClosedException(bool clean) : Exception(clean ? "server closed the stream" : "server closed the connection")
+internal sealed class ServerClosedException(bool clean)
+    : Exception(clean ? "server closed the stream" : "server closed the connection")
 {
     public bool Clean { get; } = clean;
 }
@@ -148,9 +205,13 @@ internal sealed class XmlChunkReader(NetworkStream stream)
 
     public bool SawStreamEnd { get; private set; }
 
-    public Task<string> ReadUntilAsync(string marker, TimeSpan timeout, CancellationToken stop) => ReadUntilAnyAsync([marker], timeout, stop);
+    public Task<string> ReadUntilAsync(string marker, TimeSpan timeout, CancellationToken stop) =>
+        ReadUntilAnyAsync([marker], timeout, stop);
 
-    /// <summary>Reads whatever arrives for <paramref name="duration"/>; a server close ends it with <see cref="ServerClosedException"/>.</summary>
+    /// <summary>
+    /// Reads whatever arrives for <paramref name="duration"/>; a server close ends it with
+    /// <see cref="ServerClosedException"/>.
+    /// </summary>
     public async Task ListenAsync(TimeSpan duration, CancellationToken stop)
     {
         try
@@ -182,7 +243,10 @@ internal sealed class XmlChunkReader(NetworkStream stream)
                 }
             }
 
-            if (text.Contains("</stream:stream>", StringComparison.Ordinal) || text.Contains("<stream:error", StringComparison.Ordinal))
+            if (
+                text.Contains("</stream:stream>", StringComparison.Ordinal)
+                || text.Contains("<stream:error", StringComparison.Ordinal)
+            )
             {
                 SawStreamEnd = true;
             }
@@ -205,7 +269,9 @@ internal sealed class XmlChunkReader(NetworkStream stream)
             _pending = null;
             if (read == 0)
             {
-                throw new ServerClosedException(SawStreamEnd || _buffer.ToString().Contains("</stream:stream>", StringComparison.Ordinal));
+                throw new ServerClosedException(
+                    SawStreamEnd || _buffer.ToString().Contains("</stream:stream>", StringComparison.Ordinal)
+                );
             }
 
             _buffer.Append(Encoding.UTF8.GetString(_chunk, 0, read));

@@ -8,7 +8,9 @@ namespace RollingUpgrade.Nodes.Gates;
 /// <summary>Gates that talk to the node over the network: http, tcp, and an XMPP login.</summary>
 public sealed class NetworkGateProbe : IGateProbe, IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10) });
+    private readonly HttpClient _http = new(
+        new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10) }
+    );
 
     public async Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
     {
@@ -21,7 +23,15 @@ public sealed class NetworkGateProbe : IGateProbe, IDisposable
             {
                 GateKinds.Http => await HttpAsync(gate, target, cancellationToken).ConfigureAwait(false),
                 GateKinds.Tcp => await TcpAsync(target, cancellationToken).ConfigureAwait(false),
-                GateKinds.XmppLogin => await XmppLoginProbe.LoginAsync(target, gate.User!, Environment.GetEnvironmentVariable(gate.PasswordEnv!) ?? string.Empty, gate.Domain!, cancellationToken).ConfigureAwait(false),
+                GateKinds.XmppLogin => await XmppLoginProbe
+                    .LoginAsync(
+                        target,
+                        gate.User!,
+                        Environment.GetEnvironmentVariable(gate.PasswordEnv!) ?? string.Empty,
+                        gate.Domain!,
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false),
                 _ => new GateOutcome(false, $"gate kind \"{gate.Kind}\" is not a network gate"),
             };
         }
@@ -37,7 +47,10 @@ public sealed class NetworkGateProbe : IGateProbe, IDisposable
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if ((int)response.StatusCode != gate.ExpectStatus)
         {
-            return new GateOutcome(false, $"GET {url} answered {(int)response.StatusCode}, expected {gate.ExpectStatus}");
+            return new GateOutcome(
+                false,
+                $"GET {url} answered {(int)response.StatusCode}, expected {gate.ExpectStatus}"
+            );
         }
 
         return gate.ExpectBody is { } expected && !body.Contains(expected, StringComparison.Ordinal)
@@ -56,25 +69,40 @@ public sealed class NetworkGateProbe : IGateProbe, IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-/// <summary>An XMPP login as a client would do it: stream, SASL PLAIN, resource bind (no TLS; for loopback and trusted networks).</summary>
+/// <summary>
+/// An XMPP login as a client would do it: stream, SASL PLAIN, resource bind (no TLS; for loopback and trusted
+/// networks).
+/// </summary>
 internal static class XmppLoginProbe
 {
     public static (string Host, int Port) Split(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
         var colon = address.LastIndexOf(':');
-        return (address[..colon].Trim('[', ']'), int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return (
+            address[..colon].Trim('[', ']'),
+            int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+        );
     }
 
-    public static async Task<GateOutcome> LoginAsync(string address, string user, string password, string domain, CancellationToken cancellationToken)
+    public static async Task<GateOutcome> LoginAsync(
+        string address,
+        string user,
+        string password,
+        string domain,
+        CancellationToken cancellationToken
+    )
     {
         var (host, port) = Split(address);
         using var client = new TcpClient();
         await client.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         var stream = client.GetStream();
-        var header = $"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+        var header =
+            $"<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' "
+            + $"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
         var seen = new StringBuilder();
-        async Task SendAsync(string text) => await stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        async Task SendAsync(string text) =>
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
         async Task<string> UntilAsync(params string[] markers)
         {
             var buffer = new byte[4096];
@@ -96,7 +124,11 @@ internal static class XmppLoginProbe
 
         await SendAsync(header).ConfigureAwait(false);
         await UntilAsync("</stream:features>").ConfigureAwait(false);
-        await SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"))}</auth>").ConfigureAwait(false);
+        await SendAsync(
+                $"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                    + $"{Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"))}</auth>"
+            )
+            .ConfigureAwait(false);
         var auth = await UntilAsync("<success", "<failure").ConfigureAwait(false);
         if (!auth.Contains("<success", StringComparison.Ordinal))
         {
@@ -105,10 +137,16 @@ internal static class XmppLoginProbe
 
         await SendAsync(header).ConfigureAwait(false);
         await UntilAsync("</stream:features>").ConfigureAwait(false);
-        await SendAsync("<iq type='set' id='gate-bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>gate</resource></bind></iq>").ConfigureAwait(false);
+        await SendAsync(
+                "<iq type='set' id='gate-bind'><bind "
+                    + "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>gate</resource></bind></iq>"
+            )
+            .ConfigureAwait(false);
         var bound = await UntilAsync("id='gate-bind'", "id=\"gate-bind\"").ConfigureAwait(false);
         await SendAsync("</stream:stream>").ConfigureAwait(false);
-        return bound.Contains("type='result'", StringComparison.Ordinal) || bound.Contains("type=\"result\"", StringComparison.Ordinal)
+        return
+            bound.Contains("type='result'", StringComparison.Ordinal)
+            || bound.Contains("type=\"result\"", StringComparison.Ordinal)
             ? new GateOutcome(true, $"{user}@{domain} logged in and bound at {address}")
             : new GateOutcome(false, $"bind refused at {address}");
     }

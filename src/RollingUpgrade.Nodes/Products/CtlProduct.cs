@@ -8,7 +8,8 @@ namespace RollingUpgrade.Nodes.Products;
 /// error (1), usage (2) and node down (3); stop and start (or the plan's own commands) followed by
 /// polling the status until the node really is down or up.
 /// </summary>
-public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
+public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null)
+    : IProduct
 {
     protected Plan Plan { get; } = plan;
 
@@ -21,9 +22,13 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     protected static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    private readonly DistributionProbe? _distribution = plan.Product.DistAddress is null ? null : new DistributionProbe(plan, values);
+    private readonly DistributionProbe? _distribution = plan.Product.DistAddress is null
+        ? null
+        : new DistributionProbe(plan, values);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _distributionConfirmed = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _distributionConfirmed = new(
+        StringComparer.Ordinal
+    );
 
     public async Task<NodeRunState> RunStateAsync(NodeSpec node, CancellationToken cancellationToken) =>
         (await StatusAsync(node, cancellationToken).ConfigureAwait(false)).State;
@@ -36,7 +41,12 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
     {
         ArgumentNullException.ThrowIfNull(node);
         return await DistributionDownAsync(node, cancellationToken).ConfigureAwait(false)
-            ?? await ConfirmDistributionAsync(node, await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            ?? await ConfirmDistributionAsync(
+                    node,
+                    await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
     }
 
     /// <summary>
@@ -45,8 +55,14 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
     /// then a refusal might only mean a wrong port, and the control command decides).
     /// </summary>
     protected async Task<NodeStatus?> DistributionDownAsync(NodeSpec node, CancellationToken cancellationToken) =>
-        _distribution is not null && _distributionConfirmed.ContainsKey(node.Name) && await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false) == DistributionState.Refused
-            ? new NodeStatus(NodeRunState.Stopped, null, $"nothing listens on its Erlang distribution port {_distribution.Address(node)}")
+        _distribution is not null
+        && _distributionConfirmed.ContainsKey(node.Name)
+        && await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false) == DistributionState.Refused
+            ? new NodeStatus(
+                NodeRunState.Stopped,
+                null,
+                $"nothing listens on its Erlang distribution port {_distribution.Address(node)}"
+            )
             : null;
 
     /// <summary>
@@ -54,7 +70,11 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
     /// otherwise product.dist_address is wrong (or filtered). The first status read of a run sees
     /// every node running, so a wrong setting stops the run there, before anything is touched.
     /// </summary>
-    protected async Task<NodeStatus> ConfirmDistributionAsync(NodeSpec node, NodeStatus status, CancellationToken cancellationToken)
+    protected async Task<NodeStatus> ConfirmDistributionAsync(
+        NodeSpec node,
+        NodeStatus status,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(status);
@@ -66,14 +86,22 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
         var state = await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false);
         if (state != DistributionState.Listening)
         {
-            throw new UnexpectedAnswerException($"{node.Name} runs, but its Erlang distribution port {_distribution.Address(node)} (product.dist_address) {(state == DistributionState.Refused ? "refuses connections" : "does not answer within 1s")}; set the node's fixed distribution port there (inet_dist_listen_min, or -erl_epmd_port) or remove product.dist_address");
+            throw new UnexpectedAnswerException(
+                $"{node.Name} runs, but its Erlang distribution port {_distribution.Address(node)} "
+                    + $"(product.dist_address) "
+                    + $"{(state == DistributionState.Refused ? "refuses connections" : "does not answer within 1s")}; "
+                    + $"set the node's fixed distribution port there (inet_dist_listen_min, or -erl_epmd_port) or "
+                    + $"remove product.dist_address"
+            );
         }
 
         _distributionConfirmed[node.Name] = true;
         return status;
     }
 
-    /// <summary>The control command's <c>status</c>: the authority on whether the node is up, and its version.</summary>
+    /// <summary>
+    /// The control command's <c>status</c>: the authority on whether the node is up, and its version.
+    /// </summary>
     protected async Task<NodeStatus> CtlStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -82,7 +110,9 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
         {
             CtlExit.NodeDown => new NodeStatus(NodeRunState.Stopped, null, result.FirstLine()),
             CtlExit.Ok or CtlExit.Error => ParseStatus(node, result),
-            _ => throw new UnexpectedAnswerException($"status on {node.Name} ended with exit code {result.ExitCode}: {result.FirstLine()}"),
+            _ => throw new UnexpectedAnswerException(
+                $"status on {node.Name} ended with exit code {result.ExitCode}: {result.FirstLine()}"
+            ),
         };
     }
 
@@ -92,8 +122,14 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     public abstract Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken);
 
-    /// <summary>Products that can end sessions themselves override this; the others leave it to the load balancers.</summary>
-    public virtual Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+    /// <summary>
+    /// Products that can end sessions themselves override this; the others leave it to the load balancers.
+    /// </summary>
+    public virtual Task<long?> EvictSessionsAsync(
+        NodeSpec node,
+        int maxSessions,
+        CancellationToken cancellationToken
+    ) => Task.FromResult<long?>(null);
 
     /// <summary>Reads the output of <c>status</c> (exit code 0 or 1).</summary>
     protected abstract NodeStatus ParseStatus(NodeSpec node, CtlResult result);
@@ -126,7 +162,9 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
     protected virtual IReadOnlyList<string> StopArguments(NodeSpec node) => ["stop"];
 
-    /// <summary>Polls the status until the node reaches <paramref name="wanted"/>; the caller's token bounds the wait.</summary>
+    /// <summary>
+    /// Polls the status until the node reaches <paramref name="wanted"/>; the caller's token bounds the wait.
+    /// </summary>
     protected async Task WaitForAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken)
     {
         var deadline = Time.GetUtcNow() + Plan.Product.StartTimeout;
@@ -140,39 +178,63 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 
             if (Time.GetUtcNow() >= deadline)
             {
-                // The poll may take shortcuts (such as "not yet" while the API is silent); the last word is the status's.
+                // The poll may take shortcuts (such as "not yet" while the API is silent); the last word is the
+                // status's.
                 status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
                 if (status.State == wanted)
                 {
                     return;
                 }
 
-                throw new UnexpectedAnswerException($"{node.Name} is still {status.State.ToString().ToLowerInvariant()} ({status.Detail}) after {Plan.Product.StartTimeout.TotalSeconds:0}s; expected {wanted.ToString().ToLowerInvariant()}");
+                throw new UnexpectedAnswerException(
+                    $"{node.Name} is still {status.State.ToString().ToLowerInvariant()} ({status.Detail}) after "
+                        + $"{Plan.Product.StartTimeout.TotalSeconds:0}s; "
+                        + $"expected {wanted.ToString().ToLowerInvariant()}"
+                );
             }
 
             await Task.Delay(StatusPollInterval, Time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>One reading while waiting for <paramref name="wanted"/>; products with a cheaper way to ask override it.</summary>
-    protected virtual Task<NodeStatus> PollStatusAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken) =>
-        StatusAsync(node, cancellationToken);
+    /// <summary>
+    /// One reading while waiting for <paramref name="wanted"/>; products with a cheaper way to ask override it.
+    /// </summary>
+    protected virtual Task<NodeStatus> PollStatusAsync(
+        NodeSpec node,
+        NodeRunState wanted,
+        CancellationToken cancellationToken
+    ) => StatusAsync(node, cancellationToken);
 
     protected virtual TimeSpan StatusPollInterval => PollInterval;
 
     /// <summary>Refuses node names that mongooseimctl 6.x would mangle (its "-f" substring bug).</summary>
     protected static void RefuseForceFlagTrap(NodeSpec node, NodeSpec seed)
     {
-        foreach (var name in new[] { node.ErlangNode, seed.ErlangNode }.Where(n => n.Contains("-f", StringComparison.Ordinal)))
+        foreach (
+            var name in new[] { node.ErlangNode, seed.ErlangNode }.Where(n =>
+                n.Contains("-f", StringComparison.Ordinal)
+            )
+        )
         {
-            throw new UnexpectedAnswerException($"refusing to pass '{name}' to mongooseimctl: it contains '-f', which mongooseimctl 6.x strips out of every argument; rename the node");
+            throw new UnexpectedAnswerException(
+                $"refusing to pass '{name}' to mongooseimctl: it contains '-f', which mongooseimctl 6.x strips out "
+                    + $"of every argument; rename the node"
+            );
         }
     }
 
     protected static long? ParseCount(CtlResult result)
     {
         var text = result.Output.Trim();
-        return result.Exit == CtlExit.Ok && long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var count)
+        return
+            result.Exit == CtlExit.Ok
+            && long.TryParse(
+                text,
+                System.Globalization.NumberStyles.Integer,
+                System.Globalization.CultureInfo.InvariantCulture,
+                out var count
+            )
             ? count
             : null;
     }

@@ -1,6 +1,6 @@
-using RollingUpgrade.Ports;
 using System.Net.Sockets;
 using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Nodes.Products;
 
@@ -42,7 +42,11 @@ internal sealed class DistributionProbe(Plan plan, ICommandValues? values = null
         var colon = address.LastIndexOf(':');
         var host = address[..colon].Trim('[', ']');
         var port = int.Parse(address[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, LingerState = new LingerOption(true, 0) };
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp)
+        {
+            NoDelay = true,
+            LingerState = new LingerOption(true, 0),
+        };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // A connect attempt on loopback or a LAN, timed by the socket's wall clock, not the run's.

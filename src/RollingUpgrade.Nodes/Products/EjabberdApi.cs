@@ -28,7 +28,15 @@ internal sealed class EjabberdApi
         ArgumentNullException.ThrowIfNull(plan);
         _plan = plan;
         _values = values ?? CommandValues.BeforeRun(plan);
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1), ConnectTimeout = CallTimeout }, disposeHandler: handler is null)
+        _http = new HttpClient(
+            handler
+                ?? new SocketsHttpHandler
+                {
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+                    ConnectTimeout = CallTimeout,
+                },
+            disposeHandler: handler is null
+        )
         {
             Timeout = Timeout.InfiniteTimeSpan,
 
@@ -38,11 +46,16 @@ internal sealed class EjabberdApi
         if (plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env)
         {
             var password = Environment.GetEnvironmentVariable(env) ?? string.Empty;
-            _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+            _auth = new AuthenticationHeaderValue(
+                "Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"))
+            );
         }
     }
 
-    /// <summary>The API's base URL for <paramref name="node"/>, without a trailing slash; an IPv6 {host} is bracketed.</summary>
+    /// <summary>
+    /// The API's base URL for <paramref name="node"/>, without a trailing slash; an IPv6 {host} is bracketed.
+    /// </summary>
     public string BaseUrl(NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -55,14 +68,25 @@ internal sealed class EjabberdApi
         return CommandTemplate.RenderText(_plan.Product.ApiUrl!, values).TrimEnd('/');
     }
 
-    /// <summary>Runs <paramref name="command"/> on <paramref name="node"/>; null when the API is not reachable.</summary>
-    public async Task<JsonElement?> CallAsync(NodeSpec node, string command, object? arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="command"/> on <paramref name="node"/>; null when the API is not reachable.
+    /// </summary>
+    public async Task<JsonElement?> CallAsync(
+        NodeSpec node,
+        string command,
+        object? arguments,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(node);
         var url = $"{BaseUrl(node)}/{command}";
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = new StringContent(JsonSerializer.Serialize(arguments ?? new { }), Encoding.UTF8, "application/json"),
+            Content = new StringContent(
+                JsonSerializer.Serialize(arguments ?? new { }),
+                Encoding.UTF8,
+                "application/json"
+            ),
         };
         request.Headers.Authorization = _auth;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -74,13 +98,18 @@ internal sealed class EjabberdApi
             response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (HttpRequestException e) when (e.InnerException is SocketException or IOException || e.HttpRequestError is HttpRequestError.ConnectionError)
+        catch (HttpRequestException e)
+            when (e.InnerException is SocketException or IOException
+                || e.HttpRequestError is HttpRequestError.ConnectionError
+            )
         {
             return null;
         }
         catch (HttpRequestException e)
         {
-            throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} gave no usable answer to '{command}': {e.Message}");
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API on {node.Name} gave no usable answer to '{command}': {e.Message}"
+            );
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -91,12 +120,20 @@ internal sealed class EjabberdApi
         {
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} refused '{command}' ({(int)response.StatusCode}: {Shorten(body)}); allow it for this machine in ejabberd's api_permissions, set product.api_user and product.api_password_env, or remove product.api_url");
+                throw new UnexpectedAnswerException(
+                    $"ejabberd's HTTP API on {node.Name} refused '{command}' ({(int)response.StatusCode}: "
+                        + $"{Shorten(body)}); allow it for this machine in ejabberd's api_permissions, set "
+                        + $"product.api_user and product.api_password_env, or remove product.api_url"
+                );
             }
 
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} does not know '{command}' (404 at {url}); check product.api_url (it should end in the /api path that mod_http_api serves) and that mod_admin_extra is enabled");
+                throw new UnexpectedAnswerException(
+                    $"ejabberd's HTTP API on {node.Name} does not know '{command}' (404 at {url}); check "
+                        + $"product.api_url (it should end in the /api path that mod_http_api serves) and that "
+                        + $"mod_admin_extra is enabled"
+                );
             }
 
             JsonElement answer;
@@ -107,12 +144,18 @@ internal sealed class EjabberdApi
             }
             catch (JsonException)
             {
-                throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} answered '{command}' with something that is not JSON ({(int)response.StatusCode}): '{Shorten(body)}'");
+                throw new UnexpectedAnswerException(
+                    $"ejabberd's HTTP API on {node.Name} answered '{command}' with something that is not JSON ("
+                        + $"{(int)response.StatusCode}): '{Shorten(body)}'"
+                );
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)response.StatusCode}): {Shorten(body)}");
+                throw new UnexpectedAnswerException(
+                    $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)response.StatusCode}): "
+                        + $"{Shorten(body)}"
+                );
             }
 
             return answer;

@@ -22,17 +22,26 @@ public sealed class EjabberdProduct : CtlProduct
 
     private readonly EjabberdApi? _api;
 
-    public EjabberdProduct(Plan plan, IShellFactory shells, TimeProvider time, HttpMessageHandler? apiHandler = null, ICommandValues? values = null)
+    public EjabberdProduct(
+        Plan plan,
+        IShellFactory shells,
+        TimeProvider time,
+        HttpMessageHandler? apiHandler = null,
+        ICommandValues? values = null
+    )
         : base(plan, shells, time, values)
     {
         _api = plan.Product.ApiUrl is null ? null : new EjabberdApi(plan, apiHandler, values);
     }
 
-    protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result) => EjabberdStatusParser.Parse(result.ExitCode, result.Text);
+    protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result) =>
+        EjabberdStatusParser.Parse(result.ExitCode, result.Text);
 
     protected override TimeSpan StatusPollInterval => _api is null ? PollInterval : ApiPollInterval;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastCtlCheck = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastCtlCheck = new(
+        StringComparer.Ordinal
+    );
 
     /// <summary>The API's status when it answers; otherwise the distribution probe and ejabberdctl.</summary>
     public override async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
@@ -49,7 +58,11 @@ public sealed class EjabberdProduct : CtlProduct
     /// started); while waiting for a stop, a silent API is settled by the distribution probe or
     /// the control command.
     /// </summary>
-    protected override async Task<NodeStatus> PollStatusAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken)
+    protected override async Task<NodeStatus> PollStatusAsync(
+        NodeSpec node,
+        NodeRunState wanted,
+        CancellationToken cancellationToken
+    )
     {
         if (await ApiStatusAsync(node, cancellationToken).ConfigureAwait(false) is { } status)
         {
@@ -62,18 +75,30 @@ public sealed class EjabberdProduct : CtlProduct
         }
 
         var now = Time.GetUtcNow();
-        if (_api is not null && wanted == NodeRunState.Running && now - _lastCtlCheck.GetValueOrDefault(node.Name, DateTimeOffset.MinValue) < CtlCheckWhileApiSilent)
+        if (
+            _api is not null
+            && wanted == NodeRunState.Running
+            && now - _lastCtlCheck.GetValueOrDefault(node.Name, DateTimeOffset.MinValue) < CtlCheckWhileApiSilent
+        )
         {
             return new NodeStatus(NodeRunState.Starting, null, "its HTTP API does not answer yet");
         }
 
         _lastCtlCheck[node.Name] = now;
-        return await ConfirmDistributionAsync(node, await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return await ConfirmDistributionAsync(
+                node,
+                await CtlStatusAsync(node, cancellationToken).ConfigureAwait(false),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     private async Task<NodeStatus?> ApiStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        if (_api is null || await _api.CallAsync(node, "status", null, cancellationToken).ConfigureAwait(false) is not { } answer)
+        if (
+            _api is null
+            || await _api.CallAsync(node, "status", null, cancellationToken).ConfigureAwait(false) is not { } answer
+        )
         {
             return null;
         }
@@ -81,36 +106,67 @@ public sealed class EjabberdProduct : CtlProduct
         var text = answer.ValueKind == JsonValueKind.String ? answer.GetString()! : answer.ToString();
 
         // Everything read over this URL is taken for this node's: it must be this node speaking.
-        if (EjabberdStatusParser.NodeName(text) is { } speaking && !string.Equals(speaking, node.ErlangNode, StringComparison.Ordinal))
+        if (
+            EjabberdStatusParser.NodeName(text) is { } speaking
+            && !string.Equals(speaking, node.ErlangNode, StringComparison.Ordinal)
+        )
         {
-            throw new UnexpectedAnswerException($"ejabberd's HTTP API at {_api.BaseUrl(node)} answers for {speaking}, not for {node.Name} ({node.ErlangNode}); product.api_url must reach each node's own API, such as \"http://{{host}}:5280/api\"");
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API at {_api.BaseUrl(node)} answers for {speaking}, not for {node.Name} ("
+                    + $"{node.ErlangNode}); product.api_url must reach each node's own API, such as "
+                    + $"\"http://{{host}}:5280/api\""
+            );
         }
 
         return EjabberdStatusParser.ParseApi(text);
     }
 
-    /// <summary><c>mnesia_info</c> over HTTP, or <c>mnesia info</c>: running and stopped db nodes (list_cluster shows running nodes only).</summary>
+    /// <summary>
+    /// <c>mnesia_info</c> over HTTP, or <c>mnesia info</c>: running and stopped db nodes (list_cluster shows running
+    /// nodes only).
+    /// </summary>
     public override async Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (_api is not null && await _api.CallAsync(node, "mnesia_info", null, cancellationToken).ConfigureAwait(false) is { } answer)
+        if (
+            _api is not null
+            && await _api.CallAsync(node, "mnesia_info", null, cancellationToken).ConfigureAwait(false) is { } answer
+        )
         {
             return MnesiaInfoParser.ParseSystemInfo(StringResult(answer, node, "mnesia_info"));
         }
 
-        var result = (await Ctl.RunAsync(node, ["mnesia", "info"], cancellationToken).ConfigureAwait(false)).Require(node.Name, "mnesia info");
+        var result = (await Ctl.RunAsync(node, ["mnesia", "info"], cancellationToken).ConfigureAwait(false)).Require(
+            node.Name,
+            "mnesia info"
+        );
         return MnesiaInfoParser.ParseInfo(result.Output);
     }
 
-    /// <summary>Sessions on this node (<c>stats onlineusersnode</c>, from mod_admin_extra); null when not available.</summary>
+    /// <summary>
+    /// Sessions on this node (<c>stats onlineusersnode</c>, from mod_admin_extra); null when not available.
+    /// </summary>
     public override async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (_api is not null && await _api.CallAsync(node, "stats", new { name = "onlineusersnode" }, cancellationToken).ConfigureAwait(false) is { } answer)
+        if (
+            _api is not null
+            && await _api.CallAsync(node, "stats", new { name = "onlineusersnode" }, cancellationToken)
+                .ConfigureAwait(false)
+                is { } answer
+        )
         {
-            return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("stat", out var stat) && stat.ValueKind == JsonValueKind.Number && stat.TryGetInt64(out var count) && count >= 0
+            return
+                answer.ValueKind == JsonValueKind.Object
+                && answer.TryGetProperty("stat", out var stat)
+                && stat.ValueKind == JsonValueKind.Number
+                && stat.TryGetInt64(out var count)
+                && count >= 0
                 ? count
-                : throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} answered stats onlineusersnode with '{ErlangTerms.Shorten(answer.ToString())}', not {{\"stat\": N}}");
+                : throw new UnexpectedAnswerException(
+                    $"ejabberd's HTTP API on {node.Name} answered stats onlineusersnode with '"
+                        + $"{ErlangTerms.Shorten(answer.ToString())}', not {{\"stat\": N}}"
+                );
         }
 
         var result = await Ctl.RunAsync(node, ["stats", "onlineusersnode"], cancellationToken).ConfigureAwait(false);
@@ -122,20 +178,45 @@ public sealed class EjabberdProduct : CtlProduct
     /// <c>connected_users_info</c> places on this node: each client gets a stream error naming the
     /// reason, then the stream's close, and reconnects through the load balancer.
     /// </summary>
-    public override async Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
+    public override async Task<long?> EvictSessionsAsync(
+        NodeSpec node,
+        int maxSessions,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(node);
         var sessions = await SessionsOnAsync(node, cancellationToken).ConfigureAwait(false);
         long ended = 0;
         foreach (var session in sessions.Take(Math.Max(0, maxSessions)))
         {
-            if (_api is not null && await _api.CallAsync(node, "kick_session", new { user = session.User, host = session.Host, resource = session.Resource, reason = EvictionReason }, cancellationToken).ConfigureAwait(false) is not null)
+            if (
+                _api is not null
+                && await _api.CallAsync(
+                        node,
+                        "kick_session",
+                        new
+                        {
+                            user = session.User,
+                            host = session.Host,
+                            resource = session.Resource,
+                            reason = EvictionReason,
+                        },
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false)
+                    is not null
+            )
             {
                 ended++;
                 continue;
             }
 
-            var result = await Ctl.RunAsync(node, ["kick_session", session.User, session.Host, session.Resource, EvictionReason], cancellationToken).ConfigureAwait(false);
+            var result = await Ctl.RunAsync(
+                    node,
+                    ["kick_session", session.User, session.Host, session.Resource, EvictionReason],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             result.Require(node.Name, $"kick_session {session.User}@{session.Host}/{session.Resource}");
             ended++;
         }
@@ -143,19 +224,31 @@ public sealed class EjabberdProduct : CtlProduct
         return ended;
     }
 
-    /// <summary>The sessions whose c2s process runs on <paramref name="node"/> (connected_users_info lists the whole cluster's).</summary>
-    public async Task<IReadOnlyList<EjabberdSession>> SessionsOnAsync(NodeSpec node, CancellationToken cancellationToken)
+    /// <summary>
+    /// The sessions whose c2s process runs on <paramref name="node"/> (connected_users_info lists the whole cluster's).
+    /// </summary>
+    public async Task<IReadOnlyList<EjabberdSession>> SessionsOnAsync(
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(node);
         IReadOnlyList<EjabberdSession> all;
-        if (_api is not null && await _api.CallAsync(node, "connected_users_info", null, cancellationToken).ConfigureAwait(false) is { } answer)
+        if (
+            _api is not null
+            && await _api.CallAsync(node, "connected_users_info", null, cancellationToken).ConfigureAwait(false)
+                is { } answer
+        )
         {
             all = EjabberdSessionParser.ParseJson(answer);
         }
         else
         {
             var result = await Ctl.RunAsync(node, ["connected_users_info"], cancellationToken).ConfigureAwait(false);
-            all = result.Exit == CtlExit.NodeDown ? [] : EjabberdSessionParser.ParseCtl(result.Require(node.Name, "connected_users_info").Output);
+            all =
+                result.Exit == CtlExit.NodeDown
+                    ? []
+                    : EjabberdSessionParser.ParseCtl(result.Require(node.Name, "connected_users_info").Output);
         }
 
         return all.Where(s => string.Equals(s.Node, node.ErlangNode, StringComparison.Ordinal)).ToList();
@@ -168,18 +261,26 @@ public sealed class EjabberdProduct : CtlProduct
             return answer.GetString()!;
         }
 
-        if (answer.ValueKind == JsonValueKind.Object && answer.EnumerateObject().Select(p => p.Value).FirstOrDefault(v => v.ValueKind == JsonValueKind.String) is { ValueKind: JsonValueKind.String } text)
+        if (
+            answer.ValueKind == JsonValueKind.Object
+            && answer.EnumerateObject().Select(p => p.Value).FirstOrDefault(v => v.ValueKind == JsonValueKind.String)
+                is { ValueKind: JsonValueKind.String } text
+        )
         {
             return text.GetString()!;
         }
 
-        throw new UnexpectedAnswerException($"ejabberd's HTTP API on {node.Name} answered {command} with '{ErlangTerms.Shorten(answer.ToString())}', not a text result");
+        throw new UnexpectedAnswerException(
+            $"ejabberd's HTTP API on {node.Name} answered {command} with '{ErlangTerms.Shorten(answer.ToString())}', "
+                + $"not a text result"
+        );
     }
 
     public override async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(seed);
-        var result = await Ctl.RunAsync(node, ["join_cluster", seed.ErlangNode], cancellationToken).ConfigureAwait(false);
+        var result = await Ctl.RunAsync(node, ["join_cluster", seed.ErlangNode], cancellationToken)
+            .ConfigureAwait(false);
         result.Require(node.Name, $"join_cluster {seed.ErlangNode}");
         if (result.Text.StartsWith("Error", StringComparison.Ordinal))
         {
@@ -192,8 +293,12 @@ public sealed class EjabberdProduct : CtlProduct
     /// <summary><c>list_cluster</c>: the running nodes only, one per line, quoted when needed.</summary>
     public async Task<IReadOnlyList<string>> ListClusterAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        var result = (await Ctl.RunAsync(node, ["list_cluster"], cancellationToken).ConfigureAwait(false)).Require(node.Name, "list_cluster");
-        return result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        var result = (await Ctl.RunAsync(node, ["list_cluster"], cancellationToken).ConfigureAwait(false)).Require(
+            node.Name,
+            "list_cluster"
+        );
+        return result
+            .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => ErlangTerms.AtomList($"[{line}]").Single())
             .ToList();
     }
@@ -201,8 +306,13 @@ public sealed class EjabberdProduct : CtlProduct
     /// <summary><c>connected_users_number</c>: sessions in the whole cluster (not this node).</summary>
     public async Task<long> ConnectedUsersAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        var result = (await Ctl.RunAsync(node, ["connected_users_number"], cancellationToken).ConfigureAwait(false)).Require(node.Name, "connected_users_number");
-        return ParseCount(result) ?? throw new UnexpectedAnswerException($"connected_users_number on {node.Name} answered '{result.FirstLine()}'");
+        var result = (
+            await Ctl.RunAsync(node, ["connected_users_number"], cancellationToken).ConfigureAwait(false)
+        ).Require(node.Name, "connected_users_number");
+        return ParseCount(result)
+            ?? throw new UnexpectedAnswerException(
+                $"connected_users_number on {node.Name} answered '{result.FirstLine()}'"
+            );
     }
 
     /// <summary>
@@ -212,7 +322,8 @@ public sealed class EjabberdProduct : CtlProduct
     public async Task LeaveClusterAsync(NodeSpec from, NodeSpec leaving, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leaving);
-        var result = await Ctl.RunAsync(from, ["leave_cluster", leaving.ErlangNode], cancellationToken).ConfigureAwait(false);
+        var result = await Ctl.RunAsync(from, ["leave_cluster", leaving.ErlangNode], cancellationToken)
+            .ConfigureAwait(false);
         result.Require(from.Name, $"leave_cluster {leaving.ErlangNode}");
         await WaitForAsync(leaving, NodeRunState.Stopped, cancellationToken).ConfigureAwait(false);
     }

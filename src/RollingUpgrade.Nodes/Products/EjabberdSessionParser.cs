@@ -17,12 +17,20 @@ internal static class EjabberdSessionParser
     {
         ArgumentNullException.ThrowIfNull(output);
         var sessions = new List<EjabberdSession>();
-        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
+        foreach (
+            var line in output
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.TrimEnd('\r'))
+                .Where(l => l.Trim().Length > 0)
+        )
         {
             var fields = line.Split('\t');
             if (fields.Length < 6)
             {
-                throw new UnexpectedAnswerException($"connected_users_info printed a line with {fields.Length} field(s), expected jid, connection, ip, port, priority, node, ...: '{ErlangTerms.Shorten(line)}'");
+                throw new UnexpectedAnswerException(
+                    $"connected_users_info printed a line with {fields.Length} field(s), expected jid, connection, "
+                        + $"ip, port, priority, node, ...: '{ErlangTerms.Shorten(line)}'"
+                );
             }
 
             sessions.Add(FromJid(fields[0], fields.Length > 8 ? fields[8] : null, fields[5].Trim('\'')));
@@ -35,18 +43,31 @@ internal static class EjabberdSessionParser
     {
         if (answer.ValueKind != JsonValueKind.Array)
         {
-            throw new UnexpectedAnswerException($"ejabberd's HTTP API answered connected_users_info with '{ErlangTerms.Shorten(answer.ToString())}', not a list");
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API answered connected_users_info with '{ErlangTerms.Shorten(answer.ToString())}', "
+                    + $"not a list"
+            );
         }
 
-        return answer.EnumerateArray().Select(item =>
-        {
-            if (item.ValueKind != JsonValueKind.Object || Text(item, "jid") is not { } jid || Text(item, "node") is not { } node)
+        return answer
+            .EnumerateArray()
+            .Select(item =>
             {
-                throw new UnexpectedAnswerException($"ejabberd's HTTP API listed a session without jid and node: '{ErlangTerms.Shorten(item.ToString())}'");
-            }
+                if (
+                    item.ValueKind != JsonValueKind.Object
+                    || Text(item, "jid") is not { } jid
+                    || Text(item, "node") is not { } node
+                )
+                {
+                    throw new UnexpectedAnswerException(
+                        $"ejabberd's HTTP API listed a session without jid and node: '"
+                            + $"{ErlangTerms.Shorten(item.ToString())}'"
+                    );
+                }
 
-            return FromJid(jid, Text(item, "resource"), node);
-        }).ToList();
+                return FromJid(jid, Text(item, "resource"), node);
+            })
+            .ToList();
     }
 
     private static string? Text(JsonElement item, string name) =>
@@ -60,10 +81,15 @@ internal static class EjabberdSessionParser
         var at = bare.IndexOf('@', StringComparison.Ordinal);
         if (at <= 0 || at == bare.Length - 1)
         {
-            throw new UnexpectedAnswerException($"connected_users_info listed '{ErlangTerms.Shorten(jid)}', which is not a user@host/resource JID");
+            throw new UnexpectedAnswerException(
+                $"connected_users_info listed '{ErlangTerms.Shorten(jid)}', which is not a user@host/resource JID"
+            );
         }
 
-        var res = resource is { Length: > 0 } ? resource : slash < 0 ? string.Empty : jid[(slash + 1)..];
+        var res =
+            resource is { Length: > 0 } ? resource
+            : slash < 0 ? string.Empty
+            : jid[(slash + 1)..];
         return new EjabberdSession(bare[..at], bare[(at + 1)..], res, node);
     }
 }

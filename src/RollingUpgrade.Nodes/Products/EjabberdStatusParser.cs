@@ -13,7 +13,10 @@ internal static partial class EjabberdStatusParser
     [GeneratedRegex(@"^ejabberd (\S+) is running in that node", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex Running();
 
-    [GeneratedRegex(@"^The node \S+ is (\w+) with status: (\w+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"^The node \S+ is (\w+) with status: (\w+)",
+        RegexOptions.Multiline | RegexOptions.CultureInvariant
+    )]
     private static partial Regex Node();
 
     [GeneratedRegex(@"ejabberd (\S+) is running in that node", RegexOptions.CultureInvariant)]
@@ -22,7 +25,9 @@ internal static partial class EjabberdStatusParser
     [GeneratedRegex(@"The node '?([^'\s]+@[^'\s]+?)'? is ", RegexOptions.CultureInvariant)]
     private static partial Regex NodeNamed();
 
-    /// <summary>The Erlang node a status text speaks for ("The node 'ej1@host' is started..."), or null when it names none.</summary>
+    /// <summary>
+    /// The Erlang node a status text speaks for ("The node 'ej1@host' is started..."), or null when it names none.
+    /// </summary>
     public static string? NodeName(string text) =>
         NodeNamed().Match(text ?? string.Empty) is { Success: true } m ? m.Groups[1].Value : null;
 
@@ -37,15 +42,24 @@ internal static partial class EjabberdStatusParser
         var running = RunningAnywhere().Match(text);
         if (running.Success)
         {
-            return new NodeStatus(NodeRunState.Running, running.Groups[1].Value, $"started, ejabberd {running.Groups[1].Value}");
+            return new NodeStatus(
+                NodeRunState.Running,
+                running.Groups[1].Value,
+                $"started, ejabberd {running.Groups[1].Value}"
+            );
         }
 
-        if (text.Contains("is not running in that node", StringComparison.Ordinal) || text.Contains("The node", StringComparison.Ordinal))
+        if (
+            text.Contains("is not running in that node", StringComparison.Ordinal)
+            || text.Contains("The node", StringComparison.Ordinal)
+        )
         {
             return new NodeStatus(NodeRunState.Starting, null, "the Erlang VM is up but ejabberd is not running yet");
         }
 
-        throw new UnexpectedAnswerException($"ejabberd's HTTP API answered status with something unexpected: '{ErlangTerms.Shorten(text.Trim())}'");
+        throw new UnexpectedAnswerException(
+            $"ejabberd's HTTP API answered status with something unexpected: '{ErlangTerms.Shorten(text.Trim())}'"
+        );
     }
 
     public static NodeStatus Parse(int exitCode, string output)
@@ -55,15 +69,26 @@ internal static partial class EjabberdStatusParser
         var node = Node().Match(output);
         if (exitCode == 0 && running.Success)
         {
-            return new NodeStatus(NodeRunState.Running, running.Groups[1].Value, $"started, ejabberd {running.Groups[1].Value}");
+            return new NodeStatus(
+                NodeRunState.Running,
+                running.Groups[1].Value,
+                $"started, ejabberd {running.Groups[1].Value}"
+            );
         }
 
         if (node.Success || output.Contains("is not running in that node", StringComparison.Ordinal))
         {
             var vm = node.Success ? node.Groups[1].Value : "up";
-            return new NodeStatus(NodeRunState.Starting, null, $"the Erlang VM is {vm} but ejabberd is not running yet");
+            return new NodeStatus(
+                NodeRunState.Starting,
+                null,
+                $"the Erlang VM is {vm} but ejabberd is not running yet"
+            );
         }
 
-        throw new UnexpectedAnswerException($"ejabberdctl status answered something unexpected (exit code {exitCode}): '{ErlangTerms.Shorten(output.Trim())}'");
+        throw new UnexpectedAnswerException(
+            $"ejabberdctl status answered something unexpected (exit code {exitCode}): '"
+                + $"{ErlangTerms.Shorten(output.Trim())}'"
+        );
     }
 }

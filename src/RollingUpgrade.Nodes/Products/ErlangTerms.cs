@@ -14,7 +14,9 @@ internal static class ErlangTerms
         var trimmed = text.Trim();
         if (!trimmed.StartsWith('[') || !trimmed.EndsWith(']'))
         {
-            throw new Ports.UnexpectedAnswerException($"expected an Erlang list such as [a@b,'c@d'], got '{Shorten(trimmed)}'");
+            throw new Ports.UnexpectedAnswerException(
+                $"expected an Erlang list such as [a@b,'c@d'], got '{Shorten(trimmed)}'"
+            );
         }
 
         var atoms = new List<string>();

@@ -10,7 +10,8 @@ namespace RollingUpgrade.Nodes.Products;
 /// A product described by commands in the plan. Each operation's output is read by exit code,
 /// a regular expression (first group), a JSON path, or one item per line.
 /// </summary>
-internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null) : IProduct
+internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null)
+    : IProduct
 {
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 
@@ -41,7 +42,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
             var stopped = new List<string>();
             foreach (var member in plan.Nodes.Contains(node) ? plan.Nodes : plan.GreenNodes)
             {
-                ((await StatusAsync(member, cancellationToken).ConfigureAwait(false)).IsRunning ? running : stopped).Add(member.ErlangNode);
+                (
+                    (await StatusAsync(member, cancellationToken).ConfigureAwait(false)).IsRunning ? running : stopped
+                ).Add(member.ErlangNode);
             }
 
             return new Membership(running, stopped);
@@ -50,7 +53,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         var result = await RunAsync("members", node, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new UnexpectedAnswerException($"the members command on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+            throw new UnexpectedAnswerException(
+                $"the members command on {node.Name} exited with {result.ExitCode}: {result.Summary()}"
+            );
         }
 
         var names = ExtractAll("members", result.StandardOutput);
@@ -58,7 +63,8 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
     }
 
     /// <summary>A generic cluster has no command to end sessions; the load balancers do it.</summary>
-    public Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+    public Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken) =>
+        Task.FromResult<long?>(null);
 
     public async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
@@ -71,7 +77,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         var text = result.Succeeded ? Extract("sessions", result.StandardOutput) : null;
         return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count)
             ? count
-            : throw new UnexpectedAnswerException($"the sessions command on {node.Name} answered '{Shorten(result.StandardOutput)}', not a number");
+            : throw new UnexpectedAnswerException(
+                $"the sessions command on {node.Name} answered '{Shorten(result.StandardOutput)}', not a number"
+            );
     }
 
     public async Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
@@ -79,7 +87,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         var result = await RunAsync("stop", node, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new UnexpectedAnswerException($"stop on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+            throw new UnexpectedAnswerException(
+                $"stop on {node.Name} exited with {result.ExitCode}: {result.Summary()}"
+            );
         }
     }
 
@@ -88,12 +98,20 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         var result = await RunAsync("start", node, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new UnexpectedAnswerException($"start on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+            throw new UnexpectedAnswerException(
+                $"start on {node.Name} exited with {result.ExitCode}: {result.Summary()}"
+            );
         }
 
         // No deadline of its own: the engine's start_timeout cancels the wait.
-        await time.PollAsync(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan,
-            ct => StatusAsync(node, ct), status => status.IsRunning, cancellationToken).ConfigureAwait(false);
+        await time.PollAsync(
+                TimeSpan.FromMilliseconds(500),
+                Timeout.InfiniteTimeSpan,
+                ct => StatusAsync(node, ct),
+                status => status.IsRunning,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     public async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
@@ -106,7 +124,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         var result = await RunAsync("join", node, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new UnexpectedAnswerException($"join on {node.Name} exited with {result.ExitCode}: {result.Summary()}");
+            throw new UnexpectedAnswerException(
+                $"join on {node.Name} exited with {result.ExitCode}: {result.Summary()}"
+            );
         }
     }
 
@@ -116,7 +136,13 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
     {
         var template = plan.Product.Operations[operation].Command;
         await using var shell = shells.For(node);
-        return await shell.RunAsync(template.Render(_values.For(node)), new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo), cancellationToken).ConfigureAwait(false);
+        return await shell
+            .RunAsync(
+                template.Render(_values.For(node)),
+                new CommandOptions(plan.Access.CommandTimeout, plan.Access.Sudo),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
     }
 
     private string? Extract(string operation, string output) => ExtractAll(operation, output).FirstOrDefault();
@@ -127,15 +153,23 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         switch (spec.Parse)
         {
             case OutputParse.Regex when spec.Pattern is not null:
-                return Regex.Matches(output, spec.Pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1))
-                    .Select(m => m.Groups.Count > 1 ? m.Groups[1].Value : m.Value).ToList();
+                return Regex
+                    .Matches(output, spec.Pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1))
+                    .Select(m => m.Groups.Count > 1 ? m.Groups[1].Value : m.Value)
+                    .ToList();
             case OutputParse.JsonPath when spec.Pattern is not null:
                 return JsonPathReader.Read(output, spec.Pattern);
             case OutputParse.Regex:
                 // No pattern: the first non-empty line.
-                return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(1).ToList();
+                return output
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Take(1)
+                    .ToList();
             default:
-                return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Trim('\'')).ToList();
+                return output
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(l => l.Trim('\''))
+                    .ToList();
         }
     }
 

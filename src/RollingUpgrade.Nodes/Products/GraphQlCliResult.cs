@@ -19,17 +19,27 @@ internal static class GraphQlCliResult
         }
         catch (JsonException e)
         {
-            throw new UnexpectedAnswerException($"{what}: expected the GraphQL CLI's JSON, got '{ErlangTerms.Shorten(output.Trim())}' ({e.Message})");
+            throw new UnexpectedAnswerException(
+                $"{what}: expected the GraphQL CLI's JSON, got '{ErlangTerms.Shorten(output.Trim())}' ({e.Message})"
+            );
         }
 
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+            if (
+                root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("errors", out var errors)
+                && errors.ValueKind == JsonValueKind.Array
+                && errors.GetArrayLength() > 0
+            )
             {
                 var first = errors[0];
                 var message = first.TryGetProperty("message", out var m) ? m.GetString() : "error";
-                var code = first.TryGetProperty("extensions", out var ext) && ext.TryGetProperty("code", out var c) ? c.GetString() : null;
+                var code =
+                    first.TryGetProperty("extensions", out var ext) && ext.TryGetProperty("code", out var c)
+                        ? c.GetString()
+                        : null;
                 throw new UnexpectedAnswerException($"{what}: {message}{(code is null ? string.Empty : $" ({code})")}");
             }
 
@@ -38,7 +48,9 @@ internal static class GraphQlCliResult
             {
                 if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(segment, out current))
                 {
-                    throw new UnexpectedAnswerException($"{what}: no data.{string.Join('.', path)} in '{ErlangTerms.Shorten(output.Trim())}'");
+                    throw new UnexpectedAnswerException(
+                        $"{what}: no data.{string.Join('.', path)} in '{ErlangTerms.Shorten(output.Trim())}'"
+                    );
                 }
             }
 
@@ -52,27 +64,41 @@ internal static class GraphQlCliResult
         var value = Data(output, what, path);
         return value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var count) && count >= 0
             ? count
-            : throw new UnexpectedAnswerException($"{what}: data.{string.Join('.', path)} is '{ErlangTerms.Shorten(value.ToString())}', not a count");
+            : throw new UnexpectedAnswerException(
+                $"{what}: data.{string.Join('.', path)} is '{ErlangTerms.Shorten(value.ToString())}', not a count"
+            );
     }
 
     /// <summary>A string member of <paramref name="item"/>, or null when it is missing or not a string.</summary>
     public static string? Text(JsonElement item, string name) =>
-        item.ValueKind == JsonValueKind.Object && item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        item.ValueKind == JsonValueKind.Object
+        && item.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
 
-    /// <summary><c>mnesia systemInfo --keys '["running_db_nodes","db_nodes"]'</c>: stopped = db_nodes minus running.</summary>
+    /// <summary>
+    /// <c>mnesia systemInfo --keys '["running_db_nodes","db_nodes"]'</c>: stopped = db_nodes minus running.
+    /// </summary>
     public static Membership Membership(string output)
     {
         var info = Data(output, "mnesia systemInfo", "mnesia", "systemInfo");
         Dictionary<string, List<string>> lists;
         try
         {
-            lists = info.EnumerateArray().ToDictionary(
-                item => item.GetProperty("key").GetString() ?? string.Empty,
-                item => item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList());
+            lists = info.EnumerateArray()
+                .ToDictionary(
+                    item => item.GetProperty("key").GetString() ?? string.Empty,
+                    item =>
+                        item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList()
+                );
         }
         catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or ArgumentException)
         {
-            throw new UnexpectedAnswerException($"mnesia systemInfo: expected a list of {{key, result: [node names]}}, got '{ErlangTerms.Shorten(info.ToString())}'");
+            throw new UnexpectedAnswerException(
+                $"mnesia systemInfo: expected a list of {{key, result: [node names]}}, got '"
+                    + $"{ErlangTerms.Shorten(info.ToString())}'"
+            );
         }
 
         if (!lists.TryGetValue("running_db_nodes", out var running))

@@ -35,11 +35,18 @@ internal static class JsonPathReader
                     {
                         next.AddRange(element.EnumerateArray());
                     }
-                    else if (int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && element.ValueKind == JsonValueKind.Array && index < element.GetArrayLength())
+                    else if (
+                        int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+                        && element.ValueKind == JsonValueKind.Array
+                        && index < element.GetArrayLength()
+                    )
                     {
                         next.Add(element[index]);
                     }
-                    else if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(segment, out var child))
+                    else if (
+                        element.ValueKind == JsonValueKind.Object
+                        && element.TryGetProperty(segment, out var child)
+                    )
                     {
                         next.Add(child);
                     }
@@ -52,13 +59,14 @@ internal static class JsonPathReader
         }
     }
 
-    private static IEnumerable<string> Flatten(JsonElement element) => element.ValueKind switch
-    {
-        JsonValueKind.Array => element.EnumerateArray().SelectMany(Flatten),
-        JsonValueKind.String => [element.GetString()!],
-        JsonValueKind.Null or JsonValueKind.Undefined => [],
-        _ => [element.GetRawText()],
-    };
+    private static IEnumerable<string> Flatten(JsonElement element) =>
+        element.ValueKind switch
+        {
+            JsonValueKind.Array => element.EnumerateArray().SelectMany(Flatten),
+            JsonValueKind.String => [element.GetString()!],
+            JsonValueKind.Null or JsonValueKind.Undefined => [],
+            _ => [element.GetRawText()],
+        };
 
     private static IEnumerable<string> Segments(string path)
     {

@@ -11,20 +11,27 @@ namespace RollingUpgrade.Nodes.Products;
 /// <c>stat globalStats</c>, <c>server joinCluster</c>). With <c>cli = "auto"</c> the dialect follows the
 /// version each node reports, so it changes as nodes are upgraded across 6.0.
 /// </summary>
-internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimeProvider time, ICommandValues? values = null)
-    : CtlProduct(plan, shells, time, values)
+internal sealed class MongooseImProduct(
+    Plan plan,
+    IShellFactory shells,
+    TimeProvider time,
+    ICommandValues? values = null
+) : CtlProduct(plan, shells, time, values)
 {
     private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);
 
     public MongooseCliDialect DialectOf(NodeSpec node) =>
-        Plan.Product.Cli != MongooseCliDialect.Auto ? Plan.Product.Cli : _dialects.GetValueOrDefault(node.Name, MongooseCliDialect.Auto);
+        Plan.Product.Cli != MongooseCliDialect.Auto
+            ? Plan.Product.Cli
+            : _dialects.GetValueOrDefault(node.Name, MongooseCliDialect.Auto);
 
     protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result)
     {
         var status = MongooseStatusParser.Parse(result.ExitCode, result.Text);
         if (status.Version is { } version && Versions.TryParse(version, out var parsed))
         {
-            _dialects[node.Name] = parsed >= new Versions.Version3(6, 0, 0) ? MongooseCliDialect.GraphQl : MongooseCliDialect.Legacy;
+            _dialects[node.Name] =
+                parsed >= new Versions.Version3(6, 0, 0) ? MongooseCliDialect.GraphQl : MongooseCliDialect.Legacy;
         }
 
         return status;
@@ -35,7 +42,12 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
         ArgumentNullException.ThrowIfNull(node);
         if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
         {
-            var json = await Ctl.RunAsync(node, ["mnesia", "systemInfo", "--keys", "[\"running_db_nodes\",\"db_nodes\"]"], cancellationToken).ConfigureAwait(false);
+            var json = await Ctl.RunAsync(
+                    node,
+                    ["mnesia", "systemInfo", "--keys", "[\"running_db_nodes\",\"db_nodes\"]"],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             return GraphQlCliResult.Membership(json.Require(node.Name, "mnesia systemInfo").Output);
         }
 
@@ -54,7 +66,13 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
                 return 0;
             }
 
-            return GraphQlCliResult.Count(json.Require(node.Name, "stat globalStats").Output, "stat globalStats", "stat", "globalStats", "onlineUsersNode");
+            return GraphQlCliResult.Count(
+                json.Require(node.Name, "stat globalStats").Output,
+                "stat globalStats",
+                "stat",
+                "globalStats",
+                "onlineUsersNode"
+            );
         }
 
         var result = await Ctl.RunAsync(node, ["stats", "onlineusersnode"], cancellationToken).ConfigureAwait(false);
@@ -67,7 +85,11 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
     /// with the full JID). The client gets a stream error and the stream's close. The legacy
     /// dialect has no per-node session list, so the load balancers evict there.
     /// </summary>
-    public override async Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
+    public override async Task<long?> EvictSessionsAsync(
+        NodeSpec node,
+        int maxSessions,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(node);
         if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) != MongooseCliDialect.GraphQl)
@@ -81,13 +103,22 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
             return 0;
         }
 
-        var sessions = GraphQlCliResult.Data(list.Require(node.Name, "session listSessions").Output, "session listSessions", "session", "listSessions");
+        var sessions = GraphQlCliResult.Data(
+            list.Require(node.Name, "session listSessions").Output,
+            "session listSessions",
+            "session",
+            "listSessions"
+        );
         if (sessions.ValueKind != System.Text.Json.JsonValueKind.Array)
         {
-            throw new UnexpectedAnswerException($"session listSessions on {node.Name}: expected a list of sessions, got '{ErlangTerms.Shorten(sessions.ToString())}'");
+            throw new UnexpectedAnswerException(
+                $"session listSessions on {node.Name}: expected a list of sessions, got '"
+                    + $"{ErlangTerms.Shorten(sessions.ToString())}'"
+            );
         }
 
-        var mine = sessions.EnumerateArray()
+        var mine = sessions
+            .EnumerateArray()
             .Where(s => GraphQlCliResult.Text(s, "node") == node.ErlangNode)
             .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
             .Where(jid => jid.Contains('/', StringComparison.Ordinal))
@@ -96,16 +127,35 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
         long ended = 0;
         foreach (var jid in mine)
         {
-            var kick = await Ctl.RunAsync(node, ["session", "kickUserSession", "--user", jid, "--reason", EvictionReason], cancellationToken).ConfigureAwait(false);
+            var kick = await Ctl.RunAsync(
+                    node,
+                    ["session", "kickUserSession", "--user", jid, "--reason", EvictionReason],
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
             var command = "kickUserSession";
             if (kick.Exit == CtlExit.Error && kick.Text.Contains("Unknown command", StringComparison.Ordinal))
             {
                 command = "kickUser";
-                kick = await Ctl.RunAsync(node, ["session", "kickUser", "--user", jid, "--reason", EvictionReason], cancellationToken).ConfigureAwait(false);
+                kick = await Ctl.RunAsync(
+                        node,
+                        ["session", "kickUser", "--user", jid, "--reason", EvictionReason],
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false);
             }
 
-            var result = GraphQlCliResult.Data(kick.Require(node.Name, $"session {command} {jid}").Output, $"session {command}", "session", command);
-            if (result.ValueKind != System.Text.Json.JsonValueKind.Object || !result.TryGetProperty("kicked", out var kicked) || kicked.ValueKind != System.Text.Json.JsonValueKind.False)
+            var result = GraphQlCliResult.Data(
+                kick.Require(node.Name, $"session {command} {jid}").Output,
+                $"session {command}",
+                "session",
+                command
+            );
+            if (
+                result.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !result.TryGetProperty("kicked", out var kicked)
+                || kicked.ValueKind != System.Text.Json.JsonValueKind.False
+            )
             {
                 ended++;
             }
@@ -123,9 +173,10 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
         RefuseForceFlagTrap(node, seed);
 
         // The legacy words prompt for "yes/no" without -f and loop forever on a closed stdin.
-        var arguments = await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl
-            ? new[] { "server", "joinCluster", "--node", seed.ErlangNode }
-            : ["join_cluster", "-f", seed.ErlangNode];
+        var arguments =
+            await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl
+                ? new[] { "server", "joinCluster", "--node", seed.ErlangNode }
+                : ["join_cluster", "-f", seed.ErlangNode];
         var result = await Ctl.RunAsync(node, arguments, cancellationToken).ConfigureAwait(false);
         if (result.Exit == CtlExit.Error && result.Text.Contains("already joined", StringComparison.Ordinal))
         {
@@ -152,6 +203,9 @@ internal sealed class MongooseImProduct(Plan plan, IShellFactory shells, TimePro
         var status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
         return DialectOf(node) is var detected and not MongooseCliDialect.Auto
             ? detected
-            : throw new UnexpectedAnswerException($"cannot tell the mongooseimctl dialect of {node.Name}: it reports {status.Detail}; set product.cli = \"legacy\" or \"graphql\"");
+            : throw new UnexpectedAnswerException(
+                $"cannot tell the mongooseimctl dialect of {node.Name}: it reports {status.Detail}; set product.cli "
+                    + $"= \"legacy\" or \"graphql\""
+            );
     }
 }

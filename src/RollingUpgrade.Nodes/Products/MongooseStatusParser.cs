@@ -23,7 +23,10 @@ internal static partial class MongooseStatusParser
         var vm = Vm().Match(output);
         if (!output.Contains("MongooseIM node", StringComparison.Ordinal) || !version.Success)
         {
-            throw new UnexpectedAnswerException($"mongooseimctl status answered something unexpected (exit code {exitCode}): '{ErlangTerms.Shorten(output.Trim())}'");
+            throw new UnexpectedAnswerException(
+                $"mongooseimctl status answered something unexpected (exit code {exitCode}): '"
+                    + $"{ErlangTerms.Shorten(output.Trim())}'"
+            );
         }
 
         var reported = version.Groups[1].Value;
@@ -33,6 +36,10 @@ internal static partial class MongooseStatusParser
         }
 
         var state = vm.Success ? vm.Groups[1].Value : "unknown";
-        return new NodeStatus(state == "stopping" ? NodeRunState.Stopped : NodeRunState.Starting, null, $"Erlang VM {state}, MongooseIM not running");
+        return new NodeStatus(
+            state == "stopping" ? NodeRunState.Stopped : NodeRunState.Starting,
+            null,
+            $"Erlang VM {state}, MongooseIM not running"
+        );
     }
 }

@@ -6,7 +6,12 @@ namespace RollingUpgrade.Nodes.Products;
 public static class ProductFactory
 {
     /// <param name="values">The placeholder values of the step being run; outside a run, the plan's.</param>
-    public static IProduct Create(Plan plan, IShellFactory shells, ICommandValues? values = null, TimeProvider? time = null)
+    public static IProduct Create(
+        Plan plan,
+        IShellFactory shells,
+        ICommandValues? values = null,
+        TimeProvider? time = null
+    )
     {
         ArgumentNullException.ThrowIfNull(plan);
         var clock = time ?? TimeProvider.System;

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using CliWrap;
+using CliWrap.Buffered;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RollingUpgrade.Nodes.Diagnostics;
 using RollingUpgrade.Plans.Model;
-using CliWrap.Buffered;
 using RollingUpgrade.Ports;
 using CommandResult = RollingUpgrade.Ports.CommandResult;
 
@@ -16,7 +16,11 @@ internal sealed class LocalShell(ILogger? log = null) : INodeShell
 {
     private readonly ILogger _log = log ?? NullLogger.Instance;
 
-    public async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
+    public async Task<CommandResult> RunAsync(
+        IReadOnlyList<string> argv,
+        CommandOptions options,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(argv);
         ArgumentNullException.ThrowIfNull(options);
@@ -33,17 +37,23 @@ internal sealed class LocalShell(ILogger? log = null) : INodeShell
             .WithArguments(vector.Skip(1))
             .WithValidation(CommandResultValidation.None)
             .WithWorkingDirectory(options.WorkingDirectory ?? Directory.GetCurrentDirectory())
-            .WithStandardInputPipe(options.StandardInput is null ? PipeSource.Null : PipeSource.FromString(options.StandardInput));
+            .WithStandardInputPipe(
+                options.StandardInput is null ? PipeSource.Null : PipeSource.FromString(options.StandardInput)
+            );
         try
         {
-            var result = await command.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, CancellationToken.None, timeout.Token).ConfigureAwait(false);
+            var result = await command
+                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, CancellationToken.None, timeout.Token)
+                .ConfigureAwait(false);
             NodesLog.CommandRan(_log, "local", ShellQuote.Display(vector), result.ExitCode, watch.ElapsedMilliseconds);
             return new CommandResult(result.ExitCode, result.StandardOutput, result.StandardError, watch.Elapsed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             NodesLog.CommandTimedOut(_log, "local", ShellQuote.Display(vector), options.Timeout.TotalSeconds);
-            throw new TimeoutException($"'{vector[0]}' did not finish within {options.Timeout.TotalSeconds:0.#}s and was killed");
+            throw new TimeoutException(
+                $"'{vector[0]}' did not finish within {options.Timeout.TotalSeconds:0.#}s and was killed"
+            );
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -42,19 +42,27 @@ internal sealed class RemoteShell : IDisposable
     /// <summary>The id of the process running the current command, once it has started.</summary>
     public int? RunningPid { get; private set; }
 
-    public static async Task<RemoteShell> OpenAsync(SshClient client, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<RemoteShell> OpenAsync(
+        SshClient client,
+        TimeSpan timeout,
+        CancellationToken cancellationToken
+    )
     {
         var shell = new RemoteShell(client, client.CreateCommand("exec /bin/sh"));
         try
         {
             // Whatever the login shell printed before sh took over is read and dropped.
             var hello = shell.NextMark();
-            await shell.WriteAsync($"printf '\\n%s\\n' '{hello}'; printf '\\n%s\\n' '{hello}' >&2\n", cancellationToken).ConfigureAwait(false);
+            await shell
+                .WriteAsync($"printf '\\n%s\\n' '{hello}'; printf '\\n%s\\n' '{hello}' >&2\n", cancellationToken)
+                .ConfigureAwait(false);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(timeout);
             await Task.WhenAll(
-                shell._output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token),
-                shell._error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token)).ConfigureAwait(false);
+                    shell._output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token),
+                    shell._error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{hello}"), limit.Token)
+                )
+                .ConfigureAwait(false);
             return shell;
         }
         catch
@@ -65,7 +73,10 @@ internal sealed class RemoteShell : IDisposable
     }
 
     /// <summary>Runs one simple command line (words already quoted); its exit code, stdout and stderr.</summary>
-    public async Task<(int ExitCode, string Output, string Error)> RunAsync(string commandLine, CancellationToken cancellationToken)
+    public async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string commandLine,
+        CancellationToken cancellationToken
+    )
     {
         var mark = NextMark();
         RunningPid = null;
@@ -75,16 +86,27 @@ internal sealed class RemoteShell : IDisposable
         _output.Discard();
         _error.Discard();
         await WriteAsync(
-            $"( exec /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' '{mark}pid' {commandLine}\n) </dev/null; printf '\\n%s %d\\n' '{mark}' $?; printf '\\n%s\\n' '{mark}' >&2\n",
-            CancellationToken.None).ConfigureAwait(false);
+                $"( exec /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' '{mark}pid' {commandLine}\n) "
+                    + $"</dev/null; printf '\\n%s %d\\n' '{mark}' $?; printf '\\n%s\\n' '{mark}' >&2\n",
+                CancellationToken.None
+            )
+            .ConfigureAwait(false);
 
         // Once written, the command starts: its pid is read whatever the caller's time left, so a
         // command cut short can always be sent SIGTERM (the line comes first, before it runs).
         using var pidWait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var pidLine = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), pidWait.Token).ConfigureAwait(false);
-        RunningPid = int.TryParse(pidLine.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
-        var output = await _output.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark} "), cancellationToken).ConfigureAwait(false);
-        var error = await _error.TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}"), cancellationToken).ConfigureAwait(false);
+        var pidLine = await _output
+            .TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), pidWait.Token)
+            .ConfigureAwait(false);
+        RunningPid = int.TryParse(pidLine.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid)
+            ? pid
+            : null;
+        var output = await _output
+            .TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark} "), cancellationToken)
+            .ConfigureAwait(false);
+        var error = await _error
+            .TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}"), cancellationToken)
+            .ConfigureAwait(false);
         RunningPid = null;
         if (!int.TryParse(output.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode))
         {
@@ -110,7 +132,14 @@ internal sealed class RemoteShell : IDisposable
             _input.Dispose();
             _command.Dispose();
         }
-        catch (Exception e) when (e is Renci.SshNet.Common.SshException or ObjectDisposedException or IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception e)
+            when (e
+                    is Renci.SshNet.Common.SshException
+                        or ObjectDisposedException
+                        or IOException
+                        or InvalidOperationException
+                        or System.Net.Sockets.SocketException
+            )
         {
             // Gone already.
         }
@@ -119,7 +148,9 @@ internal sealed class RemoteShell : IDisposable
         _error.Dispose();
     }
 
-    /// <summary>Reads one of the session's streams on a thread of its own and lets callers wait for a marker in it.</summary>
+    /// <summary>
+    /// Reads one of the session's streams on a thread of its own and lets callers wait for a marker in it.
+    /// </summary>
     private sealed class OutputCollector : IDisposable
     {
         private readonly Stream _stream;
@@ -148,7 +179,9 @@ internal sealed class RemoteShell : IDisposable
                     lock (_lock)
                     {
                         _buffer.Write(chunk, 0, read);
-                        Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                        Interlocked
+                            .Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously))
+                            .TrySetResult();
                     }
                 }
             }
@@ -164,8 +197,14 @@ internal sealed class RemoteShell : IDisposable
             }
         }
 
-        /// <summary>Waits for <paramref name="marker"/> followed by a line end; returns what came before it and the rest of that line.</summary>
-        public async Task<(string Before, string Line)> TakeLineAfterAsync(byte[] marker, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits for <paramref name="marker"/> followed by a line end; returns what came before it and the rest of that
+        /// line.
+        /// </summary>
+        public async Task<(string Before, string Line)> TakeLineAfterAsync(
+            byte[] marker,
+            CancellationToken cancellationToken
+        )
         {
             var from = 0;
             while (true)

@@ -9,8 +9,11 @@ namespace RollingUpgrade.Nodes.Shells;
 /// <summary>Shells for a plan's nodes: local processes, or one reused SSH connection per node.</summary>
 /// <param name="passphrasePrompt">Asks for an SSH key's passphrase on a terminal; null never asks.</param>
 /// <param name="logging">Diagnostic logging of connections and commands.</param>
-public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePrompt = null, ILoggerFactory? logging = null)
-    : IShellFactory, IDisposable
+public sealed class ShellFactory(
+    Plan plan,
+    Func<string, string?>? passphrasePrompt = null,
+    ILoggerFactory? logging = null
+) : IShellFactory, IDisposable
 {
     private readonly ILogger _log = (logging ?? NullLoggerFactory.Instance).CreateLogger("RollingUpgrade.Shells");
 
@@ -25,7 +28,9 @@ public sealed class ShellFactory(Plan plan, Func<string, string?>? passphrasePro
         }
 
         var folder = Path.GetDirectoryName(Path.GetFullPath(plan.SourcePath)) ?? ".";
-        return new SshShell(_connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt, _log)));
+        return new SshShell(
+            _connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt, _log))
+        );
     }
 
     public void Dispose()

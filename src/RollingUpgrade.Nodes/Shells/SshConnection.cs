@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using RollingUpgrade.Nodes.Diagnostics;
 using Renci.SshNet;
 using Renci.SshNet.Common;
+using RollingUpgrade.Nodes.Diagnostics;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
 
@@ -13,10 +13,16 @@ namespace RollingUpgrade.Nodes.Shells;
 /// host key checked against a pinned fingerprint or known_hosts and refused when unknown or
 /// changed, re-opened when it drops.
 /// </summary>
-/// <param name="passphrasePrompt">Asks for a key's passphrase when the plan gives none (a terminal); null never asks.</param>
+/// <param name="passphrasePrompt">Asks for a key's passphrase when the plan gives none (a terminal); null never
+/// asks.</param>
 /// <param name="log">Diagnostic log: connects, reconnects, failures.</param>
 internal sealed class SshConnection(
-    NodeSpec node, AccessSpec access, string planFolder, Func<string, string?>? passphrasePrompt = null, ILogger? log = null) : IDisposable
+    NodeSpec node,
+    AccessSpec access,
+    string planFolder,
+    Func<string, string?>? passphrasePrompt = null,
+    ILogger? log = null
+) : IDisposable
 {
     /// <summary>Where connections and commands of this node are logged.</summary>
     internal ILogger Log { get; } = log ?? NullLogger.Instance;
@@ -25,8 +31,9 @@ internal sealed class SshConnection(
     private SshClient? _client;
     private string? _refusal;
 
-    /// <summary>Asks the operator for a key's passphrase when no environment variable holds it (set by the CLI on a terminal).</summary>
-
+    /// <summary>
+    /// Asks the operator for a key's passphrase when no environment variable holds it (set by the CLI on a terminal).
+    /// </summary>
     public int Port => node.SshPort ?? access.Port;
 
     public string Target => $"{access.User}@{node.Host}:{Port} ({node.Name})";
@@ -66,16 +73,26 @@ internal sealed class SshConnection(
             catch (SshAuthenticationException e)
             {
                 client.Dispose();
-                throw new UnexpectedAnswerException($"SSH authentication to {Target} failed: {e.Message}; check access.user and that the key in access.key is in the node's authorized_keys");
+                throw new UnexpectedAnswerException(
+                    $"SSH authentication to {Target} failed: {e.Message}; check access.user and that the key in "
+                        + $"access.key is in the node's authorized_keys"
+                );
             }
-            catch (Exception e) when (e is SshException or System.Net.Sockets.SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e)
+                when (e is SshException or System.Net.Sockets.SocketException or OperationCanceledException
+                    && !cancellationToken.IsCancellationRequested
+                )
             {
                 client.Dispose();
                 NodesLog.SshConnectFailed(Log, Target, e.Message);
                 throw new TransientException($"cannot connect over SSH to {Target}: {e.Message}", e);
             }
 
-            NodesLog.SshConnected(Log, Target, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            NodesLog.SshConnected(
+                Log,
+                Target,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds
+            );
             _client = client;
             return client;
         }
@@ -137,9 +154,13 @@ internal sealed class SshConnection(
             }
             catch (SshPassPhraseNullOrEmptyException)
             {
-                throw new UnexpectedAnswerException($"the key {path} is protected by a passphrase; set access.key_passphrase_env and put the passphrase in that environment variable, or run on a terminal to be asked for it");
+                throw new UnexpectedAnswerException(
+                    $"the key {path} is protected by a passphrase; set access.key_passphrase_env and put the "
+                        + $"passphrase in that environment variable, or run on a terminal to be asked for it"
+                );
             }
-            catch (Exception e) when (e is SshException or IOException or InvalidOperationException or ArgumentException)
+            catch (Exception e)
+                when (e is SshException or IOException or InvalidOperationException or ArgumentException)
             {
                 throw new UnexpectedAnswerException($"cannot read the private key {path}: {e.Message}");
             }
@@ -147,14 +168,21 @@ internal sealed class SshConnection(
             methods.Add(new PrivateKeyAuthenticationMethod(access.User, key));
         }
 
-        if (access.AllowPassword && access.PasswordEnv is { } passwordEnv && Environment.GetEnvironmentVariable(passwordEnv) is { Length: > 0 } password)
+        if (
+            access.AllowPassword
+            && access.PasswordEnv is { } passwordEnv
+            && Environment.GetEnvironmentVariable(passwordEnv) is { Length: > 0 } password
+        )
         {
             methods.Add(new PasswordAuthenticationMethod(access.User, password));
         }
 
         if (methods.Count == 0)
         {
-            throw new UnexpectedAnswerException($"no way to log in to {Target}: set access.key, or allow_password with password_env set in the environment");
+            throw new UnexpectedAnswerException(
+                $"no way to log in to {Target}: set access.key, or allow_password with password_env set in the "
+                    + $"environment"
+            );
         }
 
         return new ConnectionInfo(node.Host, Port, access.User, [.. methods]) { Timeout = access.ConnectTimeout };
@@ -163,13 +191,18 @@ internal sealed class SshConnection(
     private void CheckHostKey(object? sender, HostKeyEventArgs e)
     {
         var fingerprint = "SHA256:" + e.FingerPrintSHA256.TrimEnd('=');
-        var pinned = access.HostKeyFingerprints.GetValueOrDefault(node.Name) ?? access.HostKeyFingerprints.GetValueOrDefault("*");
+        var pinned =
+            access.HostKeyFingerprints.GetValueOrDefault(node.Name)
+            ?? access.HostKeyFingerprints.GetValueOrDefault("*");
         if (pinned is not null)
         {
             e.CanTrust = string.Equals(pinned.TrimEnd('='), fingerprint, StringComparison.Ordinal);
             if (!e.CanTrust)
             {
-                _refusal = $"host key of {Target} is {e.HostKeyName} {fingerprint}, not the pinned {pinned}: the key CHANGED or this is not the node. If the node's key was replaced on purpose, check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and pin the new one";
+                _refusal =
+                    $"host key of {Target} is {e.HostKeyName} {fingerprint}, not the pinned {pinned}: the key "
+                    + $"CHANGED or this is not the node. If the node's key was replaced on purpose, check it on "
+                    + $"the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and pin the new one";
             }
 
             return;
@@ -181,9 +214,17 @@ internal sealed class SshConnection(
         _refusal = verdict switch
         {
             KnownHosts.Verdict.Known => null,
-            KnownHosts.Verdict.Changed => $"host key of {Target} CHANGED: it is now {e.HostKeyName} {fingerprint}, which {knownHostsPath} does not hold. If this is expected, check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then update {knownHostsPath} or pin it with access.host_key_fingerprints.{node.Name} = \"{fingerprint}\"",
-            KnownHosts.Verdict.Revoked => $"host key of {Target} ({fingerprint}) is marked @revoked in {knownHostsPath}",
-            _ => $"host key of {Target} is unknown: {e.HostKeyName} {fingerprint} is not in {knownHostsPath}. Check it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then pin it with access.host_key_fingerprints.{node.Name} = \"{fingerprint}\" or add it to {knownHostsPath}; unknown keys are never trusted",
+            KnownHosts.Verdict.Changed =>
+                $"host key of {Target} CHANGED: it is now {e.HostKeyName} {fingerprint}, which {knownHostsPath} does "
+                    + $"not hold. If this is expected, check it on the node (ssh-keygen -lf "
+                    + $"/etc/ssh/ssh_host_*_key.pub), then update {knownHostsPath} or pin it with "
+                    + $"access.host_key_fingerprints.{node.Name} = \"{fingerprint}\"",
+            KnownHosts.Verdict.Revoked =>
+                $"host key of {Target} ({fingerprint}) is marked @revoked in {knownHostsPath}",
+            _ => $"host key of {Target} is unknown: {e.HostKeyName} {fingerprint} is not in {knownHostsPath}. Check "
+                + $"it on the node (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then pin it with "
+                + $"access.host_key_fingerprints.{node.Name} = \"{fingerprint}\" or add it to {knownHostsPath}; "
+                + $"unknown keys are never trusted",
         };
     }
 

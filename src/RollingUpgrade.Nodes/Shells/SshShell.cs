@@ -1,7 +1,7 @@
-using RollingUpgrade.Nodes.Diagnostics;
 using System.Diagnostics;
 using Renci.SshNet;
 using Renci.SshNet.Common;
+using RollingUpgrade.Nodes.Diagnostics;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
 
@@ -16,12 +16,18 @@ namespace RollingUpgrade.Nodes.Shells;
 /// </summary>
 internal sealed class SshShell(SshConnection connection) : INodeShell
 {
-    public async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
+    public async Task<CommandResult> RunAsync(
+        IReadOnlyList<string> argv,
+        CommandOptions options,
+        CancellationToken cancellationToken
+    )
     {
         ArgumentNullException.ThrowIfNull(argv);
         ArgumentNullException.ThrowIfNull(options);
-        var text = (options.WorkingDirectory is { } folder ? $"cd {ShellQuote.Quote(folder)} && " : string.Empty)
-            + (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(argv);
+        var text =
+            (options.WorkingDirectory is { } folder ? $"cd {ShellQuote.Quote(folder)} && " : string.Empty)
+            + (options.Sudo ? "sudo -n -- " : string.Empty)
+            + ShellQuote.Join(argv);
         if (options.StandardInput is null)
         {
             return await RunInShellAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
@@ -31,7 +37,12 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         return await ExecAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<CommandResult> RunInShellAsync(string text, string name, CommandOptions options, CancellationToken cancellationToken)
+    private async Task<CommandResult> RunInShellAsync(
+        string text,
+        string name,
+        CommandOptions options,
+        CancellationToken cancellationToken
+    )
     {
         var watch = Stopwatch.StartNew();
         RemoteShell? shell = null;
@@ -54,17 +65,33 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
             }
 
             NodesLog.CommandTimedOut(connection.Log, connection.Target, text, options.Timeout.TotalSeconds);
-            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+            throw new TimeoutException(
+                $"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was "
+                    + $"cancelled"
+            );
         }
-        catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException or InvalidDataException)
+        catch (Exception e)
+            when (e
+                    is SshConnectionException
+                        or SshException
+                        or System.Net.Sockets.SocketException
+                        or ObjectDisposedException
+                        or IOException
+                        or InvalidDataException
+            )
         {
             shell?.Dispose();
             connection.Invalidate();
-            throw new TransientException($"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}", e);
+            throw new TransientException(
+                $"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}",
+                e
+            );
         }
     }
 
-    /// <summary>A command cut short is sent SIGTERM (as an exec request's would be), and its shell is not used again.</summary>
+    /// <summary>
+    /// A command cut short is sent SIGTERM (as an exec request's would be), and its shell is not used again.
+    /// </summary>
     private async Task StopAsync(RemoteShell? shell, CommandOptions options)
     {
         if (shell is null)
@@ -76,8 +103,23 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         {
             try
             {
-                var kill = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(["kill", "-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await ExecAsync(kill, "kill", options with { Timeout = TimeSpan.FromSeconds(10) }, CancellationToken.None).ConfigureAwait(false);
+                var kill =
+                    (options.Sudo ? "sudo -n -- " : string.Empty)
+                    + ShellQuote.Join([
+                        "kill",
+                        "-TERM",
+                        pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ]);
+                await ExecAsync(
+                        kill,
+                        "kill",
+                        options with
+                        {
+                            Timeout = TimeSpan.FromSeconds(10),
+                        },
+                        CancellationToken.None
+                    )
+                    .ConfigureAwait(false);
             }
             catch (Exception e) when (e is TransientException or TimeoutException)
             {
@@ -88,7 +130,12 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         shell.Dispose();
     }
 
-    private async Task<CommandResult> ExecAsync(string text, string name, CommandOptions options, CancellationToken cancellationToken)
+    private async Task<CommandResult> ExecAsync(
+        string text,
+        string name,
+        CommandOptions options,
+        CancellationToken cancellationToken
+    )
     {
         var client = await connection.ConnectedClientAsync(cancellationToken).ConfigureAwait(false);
         using var command = client.CreateCommand(text);
@@ -102,16 +149,31 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+            throw new TimeoutException(
+                $"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was "
+                    + $"cancelled"
+            );
         }
         catch (SshOperationTimeoutException)
         {
-            throw new TimeoutException($"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was cancelled");
+            throw new TimeoutException(
+                $"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was "
+                    + $"cancelled"
+            );
         }
-        catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception e)
+            when (e
+                    is SshConnectionException
+                        or SshException
+                        or System.Net.Sockets.SocketException
+                        or ObjectDisposedException
+            )
         {
             connection.Invalidate();
-            throw new TransientException($"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}", e);
+            throw new TransientException(
+                $"the SSH connection to {connection.Target} dropped while running '{name}': {e.Message}",
+                e
+            );
         }
 
         return new CommandResult(command.ExitStatus ?? 255, command.Result, command.Error, watch.Elapsed);
@@ -139,9 +201,18 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"the shell on {connection.Target} did not start within {options.Timeout.TotalSeconds:0.#}s");
+            throw new TimeoutException(
+                $"the shell on {connection.Target} did not start within {options.Timeout.TotalSeconds:0.#}s"
+            );
         }
-        catch (Exception e) when (e is SshConnectionException or SshException or System.Net.Sockets.SocketException or ObjectDisposedException or IOException)
+        catch (Exception e)
+            when (e
+                    is SshConnectionException
+                        or SshException
+                        or System.Net.Sockets.SocketException
+                        or ObjectDisposedException
+                        or IOException
+            )
         {
             connection.Invalidate();
             throw new TransientException($"cannot start a shell on {connection.Target}: {e.Message}", e);

@@ -58,11 +58,17 @@ public sealed class CopyAndCompareTests : IDisposable
     [Fact]
     public async Task A_missing_source_or_an_unwritable_target_is_exit_11_with_cps_words()
     {
-        var missing = await RunAsync(StepRunner.CopyAndCompare(PathOf("absent.yml"), PathOf("b.yml"), skipWhenSame: true));
+        var missing = await RunAsync(
+            StepRunner.CopyAndCompare(PathOf("absent.yml"), PathOf("b.yml"), skipWhenSame: true)
+        );
         missing.Exit.ShouldBe(11);
         missing.Error.ShouldContain("absent.yml");
 
         File.WriteAllText(PathOf("c.yml"), "x\n");
-        (await RunAsync(StepRunner.CopyAndCompare(PathOf("c.yml"), PathOf("no-such-folder/c.yml"), skipWhenSame: false))).Exit.ShouldBe(11);
+        (
+            await RunAsync(
+                StepRunner.CopyAndCompare(PathOf("c.yml"), PathOf("no-such-folder/c.yml"), skipWhenSame: false)
+            )
+        ).Exit.ShouldBe(11);
     }
 }

@@ -22,7 +22,9 @@ public sealed class ParallelExecutionTests
         run.World.Nodes["g1"].RunningVersion.ShouldBe("24.0");
         run.World.Nodes["b1"].Running.ShouldBeFalse();
         run.World.Nodes["b2"].Running.ShouldBeFalse();
-        run.Lb().Log.Where(l => l.StartsWith("green=", StringComparison.Ordinal)).ShouldBe(["green=0", "green=10", "green=50", "green=100"]);
+        run.Lb()
+            .Log.Where(l => l.StartsWith("green=", StringComparison.Ordinal))
+            .ShouldBe(["green=0", "green=10", "green=50", "green=100"]);
         run.Lb().States["b1"].ShouldBe(ServerAdminState.Drain);
     }
 
@@ -48,13 +50,19 @@ public sealed class ParallelExecutionTests
     {
         var gates = "[[gates]]\nname = \"errors\"\nkind = \"lb-errors\"\nmax_new_errors = 0\n";
         using var run = Harness(TestPlans.Parallel(gates: gates));
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == failAt && point == FaultPoint.AfterRecord)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                run.Lb().Errors += 5;
+                if (
+                    step.Kind == StepKind.ShiftTraffic
+                    && step.GreenPercent == failAt
+                    && point == FaultPoint.AfterRecord
+                )
+                {
+                    run.Lb().Errors += 5;
+                }
             }
-        });
+        );
 
         var outcome = await run.RunAsync(faults);
 
@@ -75,31 +83,37 @@ public sealed class ParallelExecutionTests
     {
         var gates = "[[gates]]\nname = \"errors\"\nkind = \"lb-errors\"\n";
         using var run = Harness(TestPlans.Parallel(extra: "rollback_mode = \"stepped\"", gates: gates));
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == 100 && point == FaultPoint.AfterRecord)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                run.Lb().Errors += 1;
+                if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == 100 && point == FaultPoint.AfterRecord)
+                {
+                    run.Lb().Errors += 1;
+                }
             }
-        });
+        );
 
         var outcome = await run.RunAsync(faults);
 
         outcome.Status.ShouldBe(RunStatus.RolledBack);
-        run.Lb().Log.Where(l => l.StartsWith("green=", StringComparison.Ordinal)).ShouldBe(["green=0", "green=10", "green=50", "green=100", "green=50", "green=10", "green=0"]);
+        run.Lb()
+            .Log.Where(l => l.StartsWith("green=", StringComparison.Ordinal))
+            .ShouldBe(["green=0", "green=10", "green=50", "green=100", "green=50", "green=10", "green=0"]);
     }
 
     [Fact(Timeout = 30_000)]
     public async Task Green_membership_must_hold_only_the_green_nodes()
     {
         using var run = Harness(TestPlans.Parallel());
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Kind == StepKind.JoinGreen && point == FaultPoint.AfterRecord)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                run.World.Nodes["b1"].Cluster = run.World.Nodes["g1"].Cluster;
+                if (step.Kind == StepKind.JoinGreen && point == FaultPoint.AfterRecord)
+                {
+                    run.World.Nodes["b1"].Cluster = run.World.Nodes["g1"].Cluster;
+                }
             }
-        });
+        );
 
         var outcome = await run.RunAsync(faults);
 
@@ -113,13 +127,15 @@ public sealed class ParallelExecutionTests
     {
         using var run = Harness(TestPlans.Parallel(extra: "wait_for_promote_at = [50]"));
         var state = new StateDirectory(run.StateRoot, "test");
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Kind == StepKind.AwaitPromote && point == FaultPoint.BeforeExecute)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                File.WriteAllText(state.RollbackRequestPath, "requested");
+                if (step.Kind == StepKind.AwaitPromote && point == FaultPoint.BeforeExecute)
+                {
+                    File.WriteAllText(state.RollbackRequestPath, "requested");
+                }
             }
-        });
+        );
 
         // The promote wait never ends by itself; the rollback request is seen before the next step.
         var waiting = run.RunAsync(faults);
@@ -145,13 +161,15 @@ public sealed class ParallelExecutionTests
         {
             using var run = Harness(TestPlans.Parallel());
             var target = crash;
-            var faults = new ActionFaults((step, point, phase) =>
-            {
-                if (step.Number == target && point == FaultPoint.AfterRecord && phase == "forward")
+            var faults = new ActionFaults(
+                (step, point, phase) =>
                 {
-                    throw new SimulatedCrashException("killed");
+                    if (step.Number == target && point == FaultPoint.AfterRecord && phase == "forward")
+                    {
+                        throw new SimulatedCrashException("killed");
+                    }
                 }
-            });
+            );
             await Should.ThrowAsync<SimulatedCrashException>(() => run.RunAsync(faults));
 
             var outcome = await run.ResumeAsync();
@@ -165,17 +183,22 @@ public sealed class ParallelExecutionTests
     public async Task Rollback_on_demand_after_the_run_died_moves_traffic_back()
     {
         using var run = Harness(TestPlans.Parallel());
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == 50 && point == FaultPoint.AfterRecord)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                throw new SimulatedCrashException("laptop died");
+                if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent == 50 && point == FaultPoint.AfterRecord)
+                {
+                    throw new SimulatedCrashException("laptop died");
+                }
             }
-        });
+        );
         await Should.ThrowAsync<SimulatedCrashException>(() => run.RunAsync(faults));
         run.Lb().Percent["g1"].ShouldBe(25);
 
-        var outcome = await ClockDriver.RunAsync(run.Clock, () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options()));
+        var outcome = await ClockDriver.RunAsync(
+            run.Clock,
+            () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options())
+        );
 
         outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
         run.Lb().Percent["g1"].ShouldBe(0);
@@ -189,7 +212,10 @@ public sealed class ParallelExecutionTests
         using var run = Harness(TestPlans.Parallel());
         (await run.RunAsync()).Status.ShouldBe(RunStatus.Succeeded);
 
-        var outcome = await ClockDriver.RunAsync(run.Clock, () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options()));
+        var outcome = await ClockDriver.RunAsync(
+            run.Clock,
+            () => Orchestrator.RollbackAsync(run.Plan, run.Adapters, run.Options())
+        );
 
         outcome.Status.ShouldBe(RunStatus.Halted);
         outcome.Summary.ShouldContain("no longer possible");
@@ -207,8 +233,7 @@ public sealed class ParallelExecutionTests
         {
             await Task.Delay(50);
             promoted = Orchestrator.Promote(run.Plan, run.Options());
-        }
-        while (promoted.Status != RunStatus.Succeeded);
+        } while (promoted.Status != RunStatus.Succeeded);
 
         promoted.Summary.ShouldContain("from 50%");
         (await waiting).Status.ShouldBe(RunStatus.Succeeded);

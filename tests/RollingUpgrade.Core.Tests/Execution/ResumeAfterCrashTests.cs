@@ -98,7 +98,11 @@ public sealed class ResumeAfterCrashTests
         Describe(run).ShouldBe(expected);
     }
 
-    private static async Task<string> UninterruptedAsync(string plan, Func<TimeProvider, FakeWorld> world, RunStatus status = RunStatus.Succeeded)
+    private static async Task<string> UninterruptedAsync(
+        string plan,
+        Func<TimeProvider, FakeWorld> world,
+        RunStatus status = RunStatus.Succeeded
+    )
     {
         using var run = new RunHarness(plan, world);
         var outcome = await run.RunAsync();
@@ -107,12 +111,27 @@ public sealed class ResumeAfterCrashTests
     }
 
     private static string Describe(RunHarness run) =>
-        run.World.Describe() + "\n" + string.Join("\n", run.Adapters.LoadBalancers.OrderBy(l => l.Key, StringComparer.Ordinal)
-            .Select(l => $"{l.Key}: {string.Join(",", l.Value.States.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"))}"));
+        run.World.Describe()
+        + "\n"
+        + string.Join(
+            "\n",
+            run.Adapters.LoadBalancers.OrderBy(l => l.Key, StringComparer.Ordinal)
+                .Select(l =>
+                    l.Key
+                    + ": "
+                    + string.Join(
+                        ",",
+                        l.Value.States.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}")
+                    )
+                )
+        );
 
     private static void AllStepsAccountedFor(RunHarness run, string phase, int count)
     {
-        var done = run.Journal().Where(r => r.Phase == phase && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified).Select(r => r.Step!.Value).ToHashSet();
+        var done = run.Journal()
+            .Where(r => r.Phase == phase && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified)
+            .Select(r => r.Step!.Value)
+            .ToHashSet();
         done.ShouldBe(Enumerable.Range(1, count).ToHashSet(), ignoreOrder: true);
     }
 

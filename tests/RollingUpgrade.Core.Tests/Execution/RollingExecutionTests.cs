@@ -93,13 +93,16 @@ public sealed class RollingExecutionTests
         run.Adapters.Product.Evicted.ShouldBe(10);
         run.Lb().Evicted.ShouldBe(0);
         // Paced as with the load balancer: no call ended more than the rate allows in one poll.
-        run.Adapters.Product.Log.Where(l => l.StartsWith("evict n2", StringComparison.Ordinal)).Select(l => int.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture))
+        run.Adapters.Product.Log.Where(l => l.StartsWith("evict n2", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture))
             .ShouldAllBe(count => count <= 2);
         var journal = run.Journal();
         var waitStart = journal.First(r => r.StepId == "WaitDrained:n2" && r.Type == JournalTypes.StepStarted).At;
         var waitEnd = journal.First(r => r.StepId == "WaitDrained:n2" && r.Type == JournalTypes.StepSucceeded).At;
         (waitEnd - waitStart).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(34));
-        run.Events.Events.ShouldContain(e => e.Message.Contains("drained after evicting 10 session(s) through the node (clean stream close)"));
+        run.Events.Events.ShouldContain(e =>
+            e.Message.Contains("drained after evicting 10 session(s) through the node (clean stream close)")
+        );
     }
 
     [Theory(Timeout = 30_000)]
@@ -109,7 +112,8 @@ public sealed class RollingExecutionTests
     {
         // Like ELBv2: 300 s of "draining" after deregistration, no connection counts.
         using var run = new RunHarness(TestPlans.Rolling(timeout: "10m"));
-        ((FakeLoadBalancer)run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan)).UncountedDrainDelay = TimeSpan.FromSeconds(300);
+        ((FakeLoadBalancer)run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan)).UncountedDrainDelay =
+            TimeSpan.FromSeconds(300);
         run.Adapters.Product.CountsSessions = productCounts;
         run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddSeconds(40));
 
@@ -121,7 +125,8 @@ public sealed class RollingExecutionTests
         var waitEnd = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepSucceeded).At;
         if (productCounts)
         {
-            // The session ends at 40 s; three zero readings at 1 s later the node is drained, long before the balancer's delay.
+            // The session ends at 40 s; three zero readings at 1 s later the node is drained, long before the
+            // balancer's delay.
             (waitEnd - waitStart).ShouldBeInRange(TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(45));
         }
         else
@@ -204,13 +209,15 @@ public sealed class RollingExecutionTests
 
     private static Task<RunOutcome> RunWithMembershipBreakAsync(RunHarness run)
     {
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Id == "Start:n2" && point == FaultPoint.AfterExecute)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                run.World.Nodes["n2"].Cluster = "alone";
+                if (step.Id == "Start:n2" && point == FaultPoint.AfterExecute)
+                {
+                    run.World.Nodes["n2"].Cluster = "alone";
+                }
             }
-        });
+        );
         return run.RunAsync(faults);
     }
 
@@ -246,7 +253,8 @@ public sealed class RollingExecutionTests
     [Fact(Timeout = 30_000)]
     public async Task Failing_gate_keeps_the_node_out_of_rotation()
     {
-        var gates = "[[gates]]\nname = \"smoke\"\nkind = \"http\"\nurl = \"http://{host}:5280/api/status\"\nattempts = 2\n";
+        var gates =
+            "[[gates]]\nname = \"smoke\"\nkind = \"http\"\nurl = \"http://{host}:5280/api/status\"\nattempts = 2\n";
         using var run = new RunHarness(TestPlans.Rolling(gates: gates));
         run.Adapters.FailingProbeNodes.Add("n1");
 
@@ -260,7 +268,10 @@ public sealed class RollingExecutionTests
     [Fact(Timeout = 30_000)]
     public async Task Batches_take_several_nodes_out_together_and_start_them_in_reverse_order()
     {
-        using var run = new RunHarness(TestPlans.Rolling(nodes: 5, capacity: 3, batch: 2), t => TestPlans.RollingWorld(t, 5));
+        using var run = new RunHarness(
+            TestPlans.Rolling(nodes: 5, capacity: 3, batch: 2),
+            t => TestPlans.RollingWorld(t, 5)
+        );
 
         var outcome = await run.RunAsync();
 
@@ -271,7 +282,9 @@ public sealed class RollingExecutionTests
     [Fact(Timeout = 30_000)]
     public async Task Mixed_version_window_stops_before_taking_another_node_out()
     {
-        using var run = new RunHarness(TestPlans.Rolling(extraStrategy: "pause_between_nodes = \"20m\"\nmax_mixed_version_window = \"15m\""));
+        using var run = new RunHarness(
+            TestPlans.Rolling(extraStrategy: "pause_between_nodes = \"20m\"\nmax_mixed_version_window = \"15m\"")
+        );
 
         var outcome = await run.RunAsync();
 
@@ -316,13 +329,15 @@ public sealed class RollingExecutionTests
         using var run = new RunHarness(TestPlans.Rolling(timeout: "10m"));
         run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddMinutes(3));
         using var stop = new CancellationTokenSource();
-        var faults = new ActionFaults((step, point, _) =>
-        {
-            if (step.Id == "WaitDrained:n2" && point == FaultPoint.BeforeExecute)
+        var faults = new ActionFaults(
+            (step, point, _) =>
             {
-                stop.CancelAfter(TimeSpan.FromMilliseconds(20));
+                if (step.Id == "WaitDrained:n2" && point == FaultPoint.BeforeExecute)
+                {
+                    stop.CancelAfter(TimeSpan.FromMilliseconds(20));
+                }
             }
-        });
+        );
 
         var first = await run.RunAsync(faults, stop.Token);
         first.Status.ShouldBe(RunStatus.Interrupted);

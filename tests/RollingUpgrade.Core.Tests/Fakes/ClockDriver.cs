@@ -5,7 +5,12 @@ namespace RollingUpgrade.Tests.Fakes;
 /// <summary>Moves a fake clock forward while a task waits on it, so tests never sleep for real durations.</summary>
 public static class ClockDriver
 {
-    public static async Task<T> RunAsync<T>(FakeTimeProvider clock, Func<Task<T>> body, TimeSpan? step = null, TimeSpan? limit = null)
+    public static async Task<T> RunAsync<T>(
+        FakeTimeProvider clock,
+        Func<Task<T>> body,
+        TimeSpan? step = null,
+        TimeSpan? limit = null
+    )
     {
         var task = Task.Run(body);
         var advanced = TimeSpan.Zero;

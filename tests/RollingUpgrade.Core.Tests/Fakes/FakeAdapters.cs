@@ -44,6 +44,8 @@ public sealed class FakeAdapters(FakeWorld world) : IAdapterFactory, IShellFacto
             await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
         }
 
-        return FailingProbeNodes.Contains(node.Name) ? new GateOutcome(false, "connection refused") : new GateOutcome(true, "ok");
+        return FailingProbeNodes.Contains(node.Name)
+            ? new GateOutcome(false, "connection refused")
+            : new GateOutcome(true, "ok");
     }
 }

@@ -28,28 +28,58 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
 
     private readonly Dictionary<string, DateTimeOffset> _drainedAt = new(StringComparer.Ordinal);
 
-    public Task<IReadOnlyList<ServerState>> ReadAsync(IReadOnlyList<NodeSpec> nodes, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ServerState>> ReadAsync(
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
     {
         var now = world.Time.GetUtcNow();
-        IReadOnlyList<ServerState> states = nodes.Select((n, i) =>
-        {
-            var node = world.Nodes[n.Name];
-            var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
-            if (UncountedDrainDelay is { } delay)
-            {
-                var draining = admin != ServerAdminState.Ready && _drainedAt.TryGetValue(n.Name, out var at) && now - at < delay;
-                return new ServerState(Name, n.Name, admin, node.Running, draining ? 1 : 0, null, 0, ConnectionsCounted: false);
-            }
+        IReadOnlyList<ServerState> states = nodes
+            .Select(
+                (n, i) =>
+                {
+                    var node = world.Nodes[n.Name];
+                    var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
+                    if (UncountedDrainDelay is { } delay)
+                    {
+                        var draining =
+                            admin != ServerAdminState.Ready
+                            && _drainedAt.TryGetValue(n.Name, out var at)
+                            && now - at < delay;
+                        return new ServerState(
+                            Name,
+                            n.Name,
+                            admin,
+                            node.Running,
+                            draining ? 1 : 0,
+                            null,
+                            0,
+                            ConnectionsCounted: false
+                        );
+                    }
 
-            return new ServerState(Name, n.Name, admin, node.Running, node.Running ? node.LiveSessions(now) : 0, Percent.TryGetValue(n.Name, out var p) ? p : null, i == 0 ? Errors : 0);
-        }).ToList();
+                    return new ServerState(
+                        Name,
+                        n.Name,
+                        admin,
+                        node.Running,
+                        node.Running ? node.LiveSessions(now) : 0,
+                        Percent.TryGetValue(n.Name, out var p) ? p : null,
+                        i == 0 ? Errors : 0
+                    );
+                }
+            )
+            .ToList();
         return Task.FromResult(states);
     }
 
     public Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
     {
         SetCalls++;
-        if (state != ServerAdminState.Ready && States.GetValueOrDefault(node.Name, ServerAdminState.Ready) == ServerAdminState.Ready)
+        if (
+            state != ServerAdminState.Ready
+            && States.GetValueOrDefault(node.Name, ServerAdminState.Ready) == ServerAdminState.Ready
+        )
         {
             _drainedAt[node.Name] = world.Time.GetUtcNow();
         }
@@ -59,7 +89,12 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         return Task.CompletedTask;
     }
 
-    public Task SetTrafficShareAsync(IReadOnlyList<NodeSpec> blue, IReadOnlyList<NodeSpec> green, int greenPercent, CancellationToken cancellationToken)
+    public Task SetTrafficShareAsync(
+        IReadOnlyList<NodeSpec> blue,
+        IReadOnlyList<NodeSpec> green,
+        int greenPercent,
+        CancellationToken cancellationToken
+    )
     {
         SetCalls++;
         foreach (var n in blue)

@@ -35,21 +35,29 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
     public Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];
-        return Task.FromResult(n.Running
-            ? new NodeStatus(NodeRunState.Running, n.RunningVersion, "started")
-            : new NodeStatus(NodeRunState.Stopped, null, "nodedown"));
+        return Task.FromResult(
+            n.Running
+                ? new NodeStatus(NodeRunState.Running, n.RunningVersion, "started")
+                : new NodeStatus(NodeRunState.Stopped, null, "nodedown")
+        );
     }
 
     public Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken) =>
         Task.FromResult(world.MembershipSeenBy(world.Nodes[node.Name]));
 
-    /// <summary>Whether the product can count a node's sessions (a generic product without a sessions command cannot).</summary>
+    /// <summary>
+    /// Whether the product can count a node's sessions (a generic product without a sessions command cannot).
+    /// </summary>
     public bool CountsSessions { get; set; } = true;
 
     public Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];
-        return Task.FromResult<long?>(!CountsSessions ? null : n.Running ? n.LiveSessions(world.Time.GetUtcNow()) : 0);
+        return Task.FromResult<long?>(
+            !CountsSessions ? null
+            : n.Running ? n.LiveSessions(world.Time.GetUtcNow())
+            : 0
+        );
     }
 
     public Task StopAsync(NodeSpec node, CancellationToken cancellationToken)

@@ -10,11 +10,16 @@ namespace RollingUpgrade.Tests.Fakes;
 /// </summary>
 public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
 {
-    public Task<CommandResult> RunAsync(IReadOnlyList<string> argv, CommandOptions options, CancellationToken cancellationToken)
+    public Task<CommandResult> RunAsync(
+        IReadOnlyList<string> argv,
+        CommandOptions options,
+        CancellationToken cancellationToken
+    )
     {
         var node = world.Nodes[spec.Name];
         world.Commands.Add($"{spec.Name}: {string.Join(' ', argv)}");
-        string Read(string path) => path == "/etc/app.toml" ? node.Config : node.Files.GetValueOrDefault(path, "<missing>");
+        string Read(string path) =>
+            path == "/etc/app.toml" ? node.Config : node.Files.GetValueOrDefault(path, "<missing>");
         void Write(string path, string content)
         {
             if (path == "/etc/app.toml")
@@ -27,19 +32,28 @@ public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
             }
         }
 
-        var result = node.RefusesCommands ? Fail(1, "sudo: a password is required") : argv[0] switch
-        {
-            "sh" when argv.Count == 6 && argv[3] == "rollingupgrade-copy" => CopyAndCompare(argv[4], argv[5], skipWhenSame: argv[2].StartsWith("if cmp", StringComparison.Ordinal)),
-            "cmp" => Read(argv[3]) == Read(argv[4]) && node.Files.ContainsKey(argv[3] == "/etc/app.toml" ? argv[4] : argv[3]) ? Ok() : Fail(1, "differ"),
-            "install" when node.FailInstall => Fail(1, "E: unable to fetch package"),
-            "install" => Install(argv[1]),
-            "reinstall" => Install(argv[1]),
-            "provision" => Provision(argv[1]),
-            "true" => Ok(),
-            "gate-ok" => Ok(),
-            "gate-fail" => Fail(1, "gate said no"),
-            _ => Fail(127, $"unknown command {argv[0]}"),
-        };
+        var result = node.RefusesCommands
+            ? Fail(1, "sudo: a password is required")
+            : argv[0] switch
+            {
+                "sh" when argv.Count == 6 && argv[3] == "rollingupgrade-copy" => CopyAndCompare(
+                    argv[4],
+                    argv[5],
+                    skipWhenSame: argv[2].StartsWith("if cmp", StringComparison.Ordinal)
+                ),
+                "cmp" => Read(argv[3]) == Read(argv[4])
+                && node.Files.ContainsKey(argv[3] == "/etc/app.toml" ? argv[4] : argv[3])
+                    ? Ok()
+                    : Fail(1, "differ"),
+                "install" when node.FailInstall => Fail(1, "E: unable to fetch package"),
+                "install" => Install(argv[1]),
+                "reinstall" => Install(argv[1]),
+                "provision" => Provision(argv[1]),
+                "true" => Ok(),
+                "gate-ok" => Ok(),
+                "gate-fail" => Fail(1, "gate said no"),
+                _ => Fail(127, $"unknown command {argv[0]}"),
+            };
         return Task.FromResult(result);
 
         CommandResult CopyAndCompare(string from, string to, bool skipWhenSame)

@@ -34,12 +34,21 @@ public sealed class FakeWorld(TimeProvider time)
         var members = InCluster(viewer.Cluster).ToList();
         return new Membership(
             members.Where(n => n.Running).Select(n => n.Erlang).ToList(),
-            members.Where(n => !n.Running).Select(n => n.Erlang).ToList());
+            members.Where(n => !n.Running).Select(n => n.Erlang).ToList()
+        );
     }
 
     /// <summary>A snapshot to compare two runs' end states.</summary>
-    public string Describe() => string.Join("\n", Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n =>
-        $"{n.Name} running={n.Running} version={n.RunningVersion} installed={n.InstalledVersion} config={n.Config} cluster={n.Cluster} installs={n.Installs}"));
+    public string Describe() =>
+        string.Join(
+            "\n",
+            Nodes
+                .Values.OrderBy(n => n.Name, StringComparer.Ordinal)
+                .Select(n =>
+                    $"{n.Name} running={n.Running} version={n.RunningVersion} installed={n.InstalledVersion} config="
+                    + $"{n.Config} cluster={n.Cluster} installs={n.Installs}"
+                )
+        );
 }
 
 public sealed class FakeNode(string name, string erlang)

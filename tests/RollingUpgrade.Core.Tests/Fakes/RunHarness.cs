@@ -30,15 +30,20 @@ internal sealed class RunHarness : IDisposable
 
     public FakeLoadBalancer Lb(string name = "lb-a") => Adapters.LoadBalancers[name];
 
-    public RunOptions Options(IRunFaults? faults = null, InFlightChoice choice = InFlightChoice.Verify, CancellationToken stop = default) => new()
-    {
-        StateRoot = StateRoot,
-        Time = Clock,
-        Observer = Events,
-        Faults = faults,
-        InFlight = choice,
-        StopRequested = stop,
-    };
+    public RunOptions Options(
+        IRunFaults? faults = null,
+        InFlightChoice choice = InFlightChoice.Verify,
+        CancellationToken stop = default
+    ) =>
+        new()
+        {
+            StateRoot = StateRoot,
+            Time = Clock,
+            Observer = Events,
+            Faults = faults,
+            InFlight = choice,
+            StopRequested = stop,
+        };
 
     public Task<RunOutcome> RunAsync(IRunFaults? faults = null, CancellationToken stop = default) =>
         ClockDriver.RunAsync(Clock, () => Orchestrator.RunAsync(Plan, Adapters, Options(faults, stop: stop)));

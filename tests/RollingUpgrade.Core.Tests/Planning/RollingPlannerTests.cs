@@ -12,20 +12,23 @@ public sealed class RollingPlannerTests
 
         var steps = Planner.Create(plan).Steps;
 
-        steps.Select(s => s.Id).Take(12).ShouldBe([
-            "CheckCluster:n1+n2+n3",
-            "Drain:n1:lb-a",
-            "WaitDrained:n1",
-            "Stop:n1",
-            "BackupConfig:n1",
-            "Install:n1",
-            "Start:n1",
-            "VerifyNode:n1",
-            "Enable:n1:lb-a",
-            "Drain:n2:lb-a",
-            "WaitDrained:n2",
-            "Stop:n2",
-        ]);
+        steps
+            .Select(s => s.Id)
+            .Take(12)
+            .ShouldBe([
+                "CheckCluster:n1+n2+n3",
+                "Drain:n1:lb-a",
+                "WaitDrained:n1",
+                "Stop:n1",
+                "BackupConfig:n1",
+                "Install:n1",
+                "Start:n1",
+                "VerifyNode:n1",
+                "Enable:n1:lb-a",
+                "Drain:n2:lb-a",
+                "WaitDrained:n2",
+                "Stop:n2",
+            ]);
         steps.Last().Kind.ShouldBe(StepKind.VerifyCluster);
         steps.Select(s => s.Number).ShouldBe(Enumerable.Range(1, steps.Count));
     }
@@ -75,7 +78,9 @@ public sealed class RollingPlannerTests
         var plan = TestPlans.Load(TestPlans.Rolling());
         var execution = Planner.Create(plan);
 
-        execution.RollbackPathAt(execution.Steps.First(s => s.Id == "Start:n3").Number).ShouldBe("halt with n3 out of rotation, all other nodes serving");
+        execution
+            .RollbackPathAt(execution.Steps.First(s => s.Id == "Start:n3").Number)
+            .ShouldBe("halt with n3 out of rotation, all other nodes serving");
         execution.RollbackPathAt(1).ShouldBe("halt, all nodes serving");
     }
 }

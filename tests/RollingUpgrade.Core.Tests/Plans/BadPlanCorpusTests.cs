@@ -8,7 +8,8 @@ namespace RollingUpgrade.Tests.Plans;
 /// </summary>
 public sealed class BadPlanCorpusTests
 {
-    private static string Folder => Path.Combine(ExamplePlanTests.RepositoryRoot(), "tests", "RollingUpgrade.Core.Tests", "Plans", "BadPlans");
+    private static string Folder =>
+        Path.Combine(ExamplePlanTests.RepositoryRoot(), "tests", "RollingUpgrade.Core.Tests", "Plans", "BadPlans");
 
     public static TheoryData<string> Cases()
     {
@@ -36,6 +37,8 @@ public sealed class BadPlanCorpusTests
         result.Succeeded.ShouldBeFalse();
         result.Plan.ShouldBeNull();
         expected.ShouldNotBeEmpty();
-        result.Diagnostics.Select(d => d.ToString().Replace(name + ".toml:", string.Empty, StringComparison.Ordinal)).ShouldBe(expected);
+        result
+            .Diagnostics.Select(d => d.ToString().Replace(name + ".toml:", string.Empty, StringComparison.Ordinal))
+            .ShouldBe(expected);
     }
 }

@@ -9,7 +9,9 @@ public sealed class DiagnosticSink
 
     public IReadOnlyList<PlanDiagnostic> Items => _items;
 
-    /// <summary>Where each key that was read was written, by dotted path ("strategy.batch_size"), for rules that span sections.</summary>
+    /// <summary>
+    /// Where each key that was read was written, by dotted path ("strategy.batch_size"), for rules that span sections.
+    /// </summary>
     public Dictionary<string, SourceLocation> Locations { get; } = new(StringComparer.Ordinal);
 
     public SourceLocation Where(string path, SourceLocation fallback)
@@ -35,7 +37,8 @@ public sealed class DiagnosticSink
 
     public void Error(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message));
 
-    public void Warning(SourceLocation location, string message) => _items.Add(new PlanDiagnostic(location, message) { IsWarning = true });
+    public void Warning(SourceLocation location, string message) =>
+        _items.Add(new PlanDiagnostic(location, message) { IsWarning = true });
 
     public void AddRange(IEnumerable<PlanDiagnostic> diagnostics) => _items.AddRange(diagnostics);
 

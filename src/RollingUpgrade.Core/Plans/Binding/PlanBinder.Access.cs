@@ -7,8 +7,16 @@ internal sealed partial class PlanBinder
 {
     private static readonly string[] SshOnlyKeys =
     [
-        "user", "port", "key", "key_passphrase_env", "known_hosts", "host_key_fingerprint", "host_key_fingerprints",
-        "allow_password", "password_env", "connect_timeout",
+        "user",
+        "port",
+        "key",
+        "key_passphrase_env",
+        "known_hosts",
+        "host_key_fingerprint",
+        "host_key_fingerprints",
+        "allow_password",
+        "password_env",
+        "connect_timeout",
     ];
 
     private AccessSpec? BindAccess(TableCursor? table)
@@ -22,7 +30,11 @@ internal sealed partial class PlanBinder
         var spec = new AccessSpec { Kind = kind == "local" ? AccessKind.Local : AccessKind.Ssh };
         if (kind == "ssh")
         {
-            var fingerprints = table.StringMap("host_key_fingerprints", ValueRules.Fingerprint, "a pinned host key: " + ValueRules.Fingerprint(string.Empty));
+            var fingerprints = table.StringMap(
+                "host_key_fingerprints",
+                ValueRules.Fingerprint,
+                "a pinned host key: " + ValueRules.Fingerprint(string.Empty)
+            );
             if (Checked(table, "host_key_fingerprint", ValueRules.Fingerprint) is { } all)
             {
                 fingerprints["*"] = all;
@@ -43,19 +55,36 @@ internal sealed partial class PlanBinder
                 CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
             };
 
-            if (spec.KnownHostsPath is null && spec.HostKeyFingerprints.Count == 0 && !table.Has("host_key_fingerprint") && !table.Has("host_key_fingerprints"))
+            if (
+                spec.KnownHostsPath is null
+                && spec.HostKeyFingerprints.Count == 0
+                && !table.Has("host_key_fingerprint")
+                && !table.Has("host_key_fingerprints")
+            )
             {
-                sink.Error(table.Location, "access over ssh needs 'access.known_hosts' or 'access.host_key_fingerprint': unknown host keys are never trusted");
+                sink.Error(
+                    table.Location,
+                    "access over ssh needs 'access.known_hosts' or 'access.host_key_fingerprint': unknown host keys "
+                        + "are never trusted"
+                );
             }
 
             if (spec.KeyPath is null && !spec.AllowPassword)
             {
-                sink.Error(table.Location, "access over ssh needs 'access.key' (a private key file); password login is used only with 'allow_password = true' and 'password_env'");
+                sink.Error(
+                    table.Location,
+                    "access over ssh needs 'access.key' (a private key file); password login is used only with "
+                        + "'allow_password = true' and 'password_env'"
+                );
             }
 
             if (spec.AllowPassword && spec.PasswordEnv is null)
             {
-                sink.Error(table.LocationOf("allow_password"), "'access.allow_password = true' needs 'access.password_env', the environment variable that holds the password");
+                sink.Error(
+                    table.LocationOf("allow_password"),
+                    "'access.allow_password = true' needs 'access.password_env', the environment variable that holds "
+                        + "the password"
+                );
             }
         }
         else if (kind == "local")

@@ -27,7 +27,17 @@ internal sealed partial class PlanBinder
                 case GateKinds.Http:
                     gate = gate with
                     {
-                        Target = Checked(table, "url", v => ValueRules.Url(v.Replace("{host}", "node.invalid", StringComparison.Ordinal), "http", "https"), required: true),
+                        Target = Checked(
+                            table,
+                            "url",
+                            v =>
+                                ValueRules.Url(
+                                    v.Replace("{host}", "node.invalid", StringComparison.Ordinal),
+                                    "http",
+                                    "https"
+                                ),
+                            required: true
+                        ),
                         ExpectStatus = (int)(table.Integer("expect_status", min: 100, max: 599) ?? 200),
                         ExpectBody = table.String("expect_body"),
                     };
@@ -61,7 +71,10 @@ internal sealed partial class PlanBinder
 
             if (!seen.TryAdd(name, table.Location))
             {
-                sink.Error(table.LocationOf("name"), $"gate name '{name}' is used twice (first at {seen[name].LineText}); give each gate its own name");
+                sink.Error(
+                    table.LocationOf("name"),
+                    $"gate name '{name}' is used twice (first at {seen[name].LineText}); give each gate its own name"
+                );
                 continue;
             }
 

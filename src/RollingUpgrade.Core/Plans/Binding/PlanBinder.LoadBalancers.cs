@@ -43,7 +43,11 @@ internal sealed partial class PlanBinder
             DeclaredLoadBalancers.Add(name);
             if (!_loadBalancerLocations.TryAdd(name, table.Location))
             {
-                sink.Error(table.LocationOf("name"), $"load balancer name '{name}' is used twice (first at {_loadBalancerLocations[name].LineText}); give each entry its own name");
+                sink.Error(
+                    table.LocationOf("name"),
+                    $"load balancer name '{name}' is used twice (first at {_loadBalancerLocations[name].LineText}); "
+                        + $"give each entry its own name"
+                );
                 continue;
             }
 
@@ -62,7 +66,11 @@ internal sealed partial class PlanBinder
         var ok = sockets is not null && backends is not null;
         if (sockets is { Count: 0 })
         {
-            sink.Error(table.LocationOf("sockets"), $"'{table.Describe("sockets")}' is empty; name each HAProxy's stats socket, such as \"/run/haproxy/admin.sock\" or \"tcp:127.0.0.1:9999\"");
+            sink.Error(
+                table.LocationOf("sockets"),
+                $"'{table.Describe("sockets")}' is empty; name each HAProxy's stats socket, such as "
+                    + $"\"/run/haproxy/admin.sock\" or \"tcp:127.0.0.1:9999\""
+            );
             ok = false;
         }
 
@@ -72,7 +80,11 @@ internal sealed partial class PlanBinder
             var problem = isTcp ? ValueRules.Endpoint(socket[4..]) : ValueRules.LocalPath(socket);
             if (problem is not null)
             {
-                sink.Error(table.LocationOf("sockets"), $"'{table.Describe("sockets")}' entry '{TableCursor.Shorten(socket)}' {problem}; write a unix socket path or tcp:HOST:PORT");
+                sink.Error(
+                    table.LocationOf("sockets"),
+                    $"'{table.Describe("sockets")}' entry '{TableCursor.Shorten(socket)}' {problem}; write a unix "
+                        + $"socket path or tcp:HOST:PORT"
+                );
                 ok = false;
             }
         }
@@ -85,7 +97,11 @@ internal sealed partial class PlanBinder
 
         if (backends is { Count: 0 })
         {
-            sink.Error(table.LocationOf("backends"), $"'{table.Describe("backends")}' is empty; name the backends that hold the nodes, such as [\"be_xmpp\", \"be_http\"]");
+            sink.Error(
+                table.LocationOf("backends"),
+                $"'{table.Describe("backends")}' is empty; name the backends that hold the nodes, such as "
+                    + $"[\"be_xmpp\", \"be_http\"]"
+            );
             ok = false;
         }
 
@@ -93,7 +109,10 @@ internal sealed partial class PlanBinder
         {
             if (ValueRules.Name(backend) is { } problem)
             {
-                sink.Error(table.LocationOf("backends"), $"'{table.Describe("backends")}' entry '{TableCursor.Shorten(backend)}' {problem}");
+                sink.Error(
+                    table.LocationOf("backends"),
+                    $"'{table.Describe("backends")}' entry '{TableCursor.Shorten(backend)}' {problem}"
+                );
                 ok = false;
             }
         }
@@ -115,7 +134,11 @@ internal sealed partial class PlanBinder
         var region = table.String("region");
         if (region is not null && !System.Text.RegularExpressions.Regex.IsMatch(region, "^[a-z]{2}(-[a-z]+)+-[0-9]$"))
         {
-            sink.Error(table.LocationOf("region"), $"'{table.Describe("region")}' is '{TableCursor.Shorten(region)}'; write an AWS region such as \"eu-west-1\"");
+            sink.Error(
+                table.LocationOf("region"),
+                $"'{table.Describe("region")}' is '{TableCursor.Shorten(region)}'; write an AWS region such as "
+                    + $"\"eu-west-1\""
+            );
             region = null;
         }
 
@@ -130,30 +153,61 @@ internal sealed partial class PlanBinder
             {
                 if (!IsTargetGroupReference(group))
                 {
-                    sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' entry '{TableCursor.Shorten(group)}' is neither a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID) nor a target group name (1-32 letters, digits and '-')");
+                    sink.Error(
+                        table.LocationOf(key),
+                        $"'{table.Describe(key)}' entry '{TableCursor.Shorten(group)}' is neither a target group ARN "
+                            + $"(arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID) nor a target group "
+                            + $"name (1-32 letters, digits and '-')"
+                    );
                 }
             }
         }
 
-        foreach (var (key, value, type) in new[] { ("listener_arn", listener, "listener"), ("rule_arn", rule, "listener-rule") })
-        {
-            if (value is not null && !value.StartsWith("arn:aws", StringComparison.Ordinal) | (value is not null && !value.Contains($":{type}/", StringComparison.Ordinal)))
+        foreach (
+            var (key, value, type) in new[]
             {
-                sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' must be an ELBv2 {type} ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:{type}/...)");
+                ("listener_arn", listener, "listener"),
+                ("rule_arn", rule, "listener-rule"),
+            }
+        )
+        {
+            if (
+                value is not null
+                && !value.StartsWith("arn:aws", StringComparison.Ordinal)
+                    | (value is not null && !value.Contains($":{type}/", StringComparison.Ordinal))
+            )
+            {
+                sink.Error(
+                    table.LocationOf(key),
+                    $"'{table.Describe(key)}' must be an ELBv2 {type} ARN "
+                        + $"(arn:aws:elasticloadbalancing:REGION:ACCOUNT:{type}/...)"
+                );
             }
         }
 
         if (listener is not null && rule is not null)
         {
-            sink.Error(table.LocationOf("rule_arn"), $"'{table.Describe("rule_arn")}' and 'listener_arn' are both set; weighted cutover changes one of them: the listener's default action or a rule's");
+            sink.Error(
+                table.LocationOf("rule_arn"),
+                $"'{table.Describe("rule_arn")}' and 'listener_arn' are both set; weighted cutover changes one of "
+                    + $"them: the listener's default action or a rule's"
+            );
         }
 
         var port = (int?)table.Integer("port", min: 1, max: 65535);
         var ready = table.Duration("ready_timeout") ?? TimeSpan.FromMinutes(10);
-        return groups is null ? null : new AwsElbV2Settings(region, endpoint, groups, listener, rule, green) { Port = port, ReadyTimeout = ready };
+        return groups is null
+            ? null
+            : new AwsElbV2Settings(region, endpoint, groups, listener, rule, green)
+            {
+                Port = port,
+                ReadyTimeout = ready,
+            };
     }
 
     private static bool IsTargetGroupReference(string value) =>
-        System.Text.RegularExpressions.Regex.IsMatch(value, @"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,16}$")
-        || System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$");
+        System.Text.RegularExpressions.Regex.IsMatch(
+            value,
+            @"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,16}$"
+        ) || System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$");
 }

@@ -5,7 +5,9 @@ namespace RollingUpgrade.Plans.Binding;
 
 internal sealed partial class PlanBinder
 {
-    private readonly Dictionary<NodeSpec, Plans.Toml.SourceLocation> _nodeLocations = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NodeSpec, Plans.Toml.SourceLocation> _nodeLocations = new(
+        ReferenceEqualityComparer.Instance
+    );
 
     public IReadOnlyDictionary<NodeSpec, Plans.Toml.SourceLocation> NodeLocations => _nodeLocations;
 
@@ -26,8 +28,16 @@ internal sealed partial class PlanBinder
             var host = Checked(table, "host", ValueRules.Host, required: true);
             var erlang = Checked(table, "erlang_node", ValueRules.ErlangNode, required: true);
             var sshPort = table.Integer("ssh_port", min: 1, max: 65535);
-            var ids = table.StringMap("lb_ids", ValueRules.ServerId, "the node's server id in that load balancer: letters, digits and '_', '.', ':', '/', '-'");
-            var vars = table.StringMap("vars", v => v.Any(char.IsControl) ? "control character" : null, "a string without control characters");
+            var ids = table.StringMap(
+                "lb_ids",
+                ValueRules.ServerId,
+                "the node's server id in that load balancer: letters, digits and '_', '.', ':', '/', '-'"
+            );
+            var vars = table.StringMap(
+                "vars",
+                v => v.Any(char.IsControl) ? "control character" : null,
+                "a string without control characters"
+            );
             table.RejectUnknownKeys();
             if (name is not null && host is not null && erlang is not null)
             {

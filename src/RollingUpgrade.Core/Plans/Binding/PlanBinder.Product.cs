@@ -5,7 +5,16 @@ namespace RollingUpgrade.Plans.Binding;
 
 internal sealed partial class PlanBinder
 {
-    public static readonly IReadOnlyList<string> GenericOperations = ["status", "version", "members", "sessions", "stop", "start", "join"];
+    public static readonly IReadOnlyList<string> GenericOperations =
+    [
+        "status",
+        "version",
+        "members",
+        "sessions",
+        "stop",
+        "start",
+        "join",
+    ];
 
     private static readonly IReadOnlyList<string> RequiredGenericOperations = ["status", "stop", "start"];
 
@@ -17,8 +26,15 @@ internal sealed partial class PlanBinder
             return unknown;
         }
 
-        var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "node.invalid" : "1");
-        return ValueRules.Url(sample, "http", "https") ?? (new Uri(sample).Query.Length > 0 ? "must not carry a query string; it is the base the API's commands are appended to" : null);
+        var sample = CommandTemplate
+            .Placeholder()
+            .Replace(value, m => m.Groups[1].Value == "host" ? "node.invalid" : "1");
+        return ValueRules.Url(sample, "http", "https")
+            ?? (
+                new Uri(sample).Query.Length > 0
+                    ? "must not carry a query string; it is the base the API's commands are appended to"
+                    : null
+            );
     }
 
     /// <summary>host:port, where the host may be made of node values ({host}, {var.NAME}, ...).</summary>
@@ -29,15 +45,27 @@ internal sealed partial class PlanBinder
             return unknown;
         }
 
-        var sample = CommandTemplate.Placeholder().Replace(value, m => m.Groups[1].Value == "host" ? "{host}" : "node.invalid");
-        return ValueRules.Endpoint(sample) is null ? null : "must be host:port (port 1-65535), such as '{host}:4370', the node's Erlang distribution port";
+        var sample = CommandTemplate
+            .Placeholder()
+            .Replace(value, m => m.Groups[1].Value == "host" ? "{host}" : "node.invalid");
+        return ValueRules.Endpoint(sample) is null
+            ? null
+            : "must be host:port (port 1-65535), such as '{host}:4370', the node's Erlang distribution port";
     }
 
     private static string? UnknownNodePlaceholder(string value)
     {
-        var unknown = CommandTemplate.Placeholder().Matches(value).Select(m => m.Groups[1].Value)
-            .FirstOrDefault(n => !CommandTemplate.KnownPlaceholders.Contains(n) && !n.StartsWith("var.", StringComparison.Ordinal));
-        return unknown is null ? null : $"uses unknown placeholder {{{unknown}}}{Suggestions.DidYouMean(unknown, CommandTemplate.KnownPlaceholders)}";
+        var unknown = CommandTemplate
+            .Placeholder()
+            .Matches(value)
+            .Select(m => m.Groups[1].Value)
+            .FirstOrDefault(n =>
+                !CommandTemplate.KnownPlaceholders.Contains(n) && !n.StartsWith("var.", StringComparison.Ordinal)
+            );
+        return unknown is null
+            ? null
+            : $"uses unknown placeholder {{{unknown}}}"
+                + $"{Suggestions.DidYouMean(unknown, CommandTemplate.KnownPlaceholders)}";
     }
 
     private ProductSpec? BindProduct(TableCursor? table)
@@ -65,8 +93,14 @@ internal sealed partial class PlanBinder
             var cli = table.Choice("cli", ["auto", "legacy", "graphql"], fallback: "auto");
             spec = spec with
             {
-                InternalDatabase = table.Choice("internal_database", ["mnesia", "cets"], fallback: "mnesia") ?? "mnesia",
-                Cli = cli switch { "legacy" => MongooseCliDialect.Legacy, "graphql" => MongooseCliDialect.GraphQl, _ => MongooseCliDialect.Auto },
+                InternalDatabase =
+                    table.Choice("internal_database", ["mnesia", "cets"], fallback: "mnesia") ?? "mnesia",
+                Cli = cli switch
+                {
+                    "legacy" => MongooseCliDialect.Legacy,
+                    "graphql" => MongooseCliDialect.GraphQl,
+                    _ => MongooseCliDialect.Auto,
+                },
             };
         }
 
@@ -75,13 +109,19 @@ internal sealed partial class PlanBinder
             var ctl = Command(table, "ctl");
             if (ctl is { IsScript: true })
             {
-                sink.Error(table.LocationOf("ctl"), $"'{table.Describe("ctl")}' must be an argument vector, such as [\"/usr/bin/mongooseimctl\"]: arguments are appended to it");
+                sink.Error(
+                    table.LocationOf("ctl"),
+                    $"'{table.Describe("ctl")}' must be an argument vector, such as [\"/usr/bin/mongooseimctl\"]: "
+                        + $"arguments are appended to it"
+                );
                 ctl = null;
             }
 
             spec = spec with
             {
-                Ctl = ctl ?? new CommandTemplate([kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"], IsScript: false),
+                Ctl =
+                    ctl
+                    ?? new CommandTemplate([kind == "mongooseim" ? "mongooseimctl" : "ejabberdctl"], IsScript: false),
                 Start = Command(table, "start"),
                 Stop = Command(table, "stop"),
                 DistAddress = Checked(table, "dist_address", DistAddressRule),
@@ -98,12 +138,20 @@ internal sealed partial class PlanBinder
             };
             if ((spec.ApiUser is null) != (spec.ApiPasswordEnv is null))
             {
-                sink.Error(table.LocationOf(spec.ApiUser is null ? "api_password_env" : "api_user"), "'product.api_user' and 'product.api_password_env' go together (HTTP basic auth for ejabberd's API); set both or neither");
+                sink.Error(
+                    table.LocationOf(spec.ApiUser is null ? "api_password_env" : "api_user"),
+                    "'product.api_user' and 'product.api_password_env' go together (HTTP basic auth for ejabberd's "
+                        + "API); set both or neither"
+                );
             }
 
             if (spec.ApiUser is not null && !table.Has("api_url"))
             {
-                sink.Error(table.LocationOf("api_user"), "'product.api_user' is set but 'product.api_url' is not; set the API's URL, such as \"http://{host}:5280/api\"");
+                sink.Error(
+                    table.LocationOf("api_user"),
+                    "'product.api_user' is set but 'product.api_url' is not; set the API's URL, such as "
+                        + "\"http://{host}:5280/api\""
+                );
             }
         }
 
@@ -131,20 +179,28 @@ internal sealed partial class PlanBinder
         return kind is null ? null : spec;
     }
 
-    /// <summary>An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".</summary>
+    /// <summary>
+    /// An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".
+    /// </summary>
     private static string? PathWithNodePlaceholders(string value)
     {
         foreach (System.Text.RegularExpressions.Match m in CommandTemplate.Placeholder().Matches(value))
         {
             var name = m.Groups[1].Value;
-            if (name is not ("node" or "host" or "erlang_node" or "cluster") && !name.StartsWith("var.", StringComparison.Ordinal))
+            if (
+                name is not ("node" or "host" or "erlang_node" or "cluster")
+                && !name.StartsWith("var.", StringComparison.Ordinal)
+            )
             {
-                return $"may use only {{node}}, {{host}}, {{erlang_node}}, {{cluster}} and {{var.NAME}}, not {{{name}}}";
+                return $"may use only {{node}}, {{host}}, {{erlang_node}}, {{cluster}} and {{var.NAME}}, not {{"
+                    + $"{name}}}";
             }
         }
 
         var sample = CommandTemplate.Placeholder().Replace(value, "x");
-        return sample.StartsWith('{') ? null : ValueRules.RemotePath(value.StartsWith("{var.", StringComparison.Ordinal) ? "/" + sample : sample);
+        return sample.StartsWith('{')
+            ? null
+            : ValueRules.RemotePath(value.StartsWith("{var.", StringComparison.Ordinal) ? "/" + sample : sample);
     }
 
     private GenericOperation? BindOperation(TableCursor commands, string name, bool required)
@@ -177,7 +233,10 @@ internal sealed partial class PlanBinder
 
         if (kind is OutputParse.Regex or OutputParse.JsonPath && pattern is null)
         {
-            sink.Error(table.Location, $"'{table.Describe("parse")}' = \"{parse}\" needs '{table.Describe("pattern")}'");
+            sink.Error(
+                table.Location,
+                $"'{table.Describe("parse")}' = \"{parse}\" needs '{table.Describe("pattern")}'"
+            );
         }
 
         if (kind == OutputParse.Regex && pattern is not null && !IsValidRegex(pattern))
@@ -188,18 +247,23 @@ internal sealed partial class PlanBinder
         return command is null ? null : new GenericOperation(command, kind, pattern);
     }
 
-    private static OutputParse DefaultParse(string operation) => operation switch
-    {
-        "members" => OutputParse.Lines,
-        "version" or "sessions" => OutputParse.Regex,
-        _ => OutputParse.ExitCode,
-    };
+    private static OutputParse DefaultParse(string operation) =>
+        operation switch
+        {
+            "members" => OutputParse.Lines,
+            "version" or "sessions" => OutputParse.Regex,
+            _ => OutputParse.ExitCode,
+        };
 
     private static bool IsValidRegex(string pattern)
     {
         try
         {
-            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+            _ = new System.Text.RegularExpressions.Regex(
+                pattern,
+                System.Text.RegularExpressions.RegexOptions.None,
+                TimeSpan.FromSeconds(1)
+            );
             return true;
         }
         catch (ArgumentException)

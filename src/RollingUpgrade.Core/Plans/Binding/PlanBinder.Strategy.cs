@@ -40,7 +40,12 @@ internal sealed partial class PlanBinder
         spec = spec with
         {
             Timeout = table.Duration("timeout") ?? spec.Timeout,
-            OnTimeout = policy switch { "evict" => DrainTimeoutPolicy.Evict, "stop" => DrainTimeoutPolicy.Stop, _ => DrainTimeoutPolicy.Fail },
+            OnTimeout = policy switch
+            {
+                "evict" => DrainTimeoutPolicy.Evict,
+                "stop" => DrainTimeoutPolicy.Stop,
+                _ => DrainTimeoutPolicy.Fail,
+            },
             EvictionRate = (int)(table.Integer("eviction_rate", min: 1, max: 100_000) ?? spec.EvictionRate),
             PollInterval = table.Duration("poll_interval") ?? spec.PollInterval,
             ZeroReadings = (int)(table.Integer("zero_readings", min: 1, max: 100) ?? spec.ZeroReadings),
@@ -94,7 +99,10 @@ internal sealed partial class PlanBinder
 
         foreach (var at in promoteAt.Where(p => steps is not null && !steps.Contains(p)))
         {
-            sink.Error(table.LocationOf("wait_for_promote_at"), $"'strategy.wait_for_promote_at' holds {at}, which is not one of 'strategy.traffic_steps'");
+            sink.Error(
+                table.LocationOf("wait_for_promote_at"),
+                $"'strategy.wait_for_promote_at' holds {at}, which is not one of 'strategy.traffic_steps'"
+            );
         }
 
         return steps is null ? null : spec;
@@ -105,27 +113,41 @@ internal sealed partial class PlanBinder
         var location = table.LocationOf("traffic_steps");
         if (steps.Count == 0)
         {
-            sink.Error(location, "'strategy.traffic_steps' is empty; write the green share of traffic at each step, such as [10, 50, 100]");
+            sink.Error(
+                location,
+                "'strategy.traffic_steps' is empty; write the green share of traffic at each step, "
+                    + "such as [10, 50, 100]"
+            );
             return;
         }
 
         if (steps.Any(s => s is < 1 or > 100))
         {
-            sink.Error(location, "'strategy.traffic_steps' values are percentages of traffic on the new cluster; each must be between 1 and 100");
+            sink.Error(
+                location,
+                "'strategy.traffic_steps' values are percentages of traffic on the new cluster; each must be between "
+                    + "1 and 100"
+            );
         }
 
         for (var i = 1; i < steps.Count; i++)
         {
             if (steps[i] <= steps[i - 1])
             {
-                sink.Error(location, $"'strategy.traffic_steps' must rise step by step; {steps[i]} follows {steps[i - 1]}");
+                sink.Error(
+                    location,
+                    $"'strategy.traffic_steps' must rise step by step; {steps[i]} follows {steps[i - 1]}"
+                );
                 break;
             }
         }
 
         if (steps[^1] != 100)
         {
-            sink.Error(location, $"'strategy.traffic_steps' must end at 100 (all traffic on the new cluster); it ends at {steps[^1]}");
+            sink.Error(
+                location,
+                $"'strategy.traffic_steps' must end at 100 (all traffic on the new cluster); it ends at {steps[^1]}"
+            );
         }
     }
 }

@@ -90,12 +90,20 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
             return value;
         }
 
-        table.Sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' is '{TableCursor.Shorten(value)}'; it {problem}");
+        table.Sink.Error(
+            table.LocationOf(key),
+            $"'{table.Describe(key)}' is '{TableCursor.Shorten(value)}'; it {problem}"
+        );
         return null;
     }
 
     /// <summary>A command written as an argument vector (array) or a shell script (string).</summary>
-    private CommandTemplate? Command(TableCursor table, string key, bool required = false, IReadOnlyList<string>? placeholders = null)
+    private CommandTemplate? Command(
+        TableCursor table,
+        string key,
+        bool required = false,
+        IReadOnlyList<string>? placeholders = null
+    )
     {
         var node = table.Node(key, required);
         return node is null ? null : CommandFrom(node, table.Describe(key), placeholders ?? DefaultPlaceholderScope);
@@ -111,7 +119,10 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
 
         if (node is not TomlArrayNode { IsTableArray: false } array)
         {
-            sink.Error(node.Location, $"'{table.Describe(key)}' must be a list of commands, each an array of arguments or a script string");
+            sink.Error(
+                node.Location,
+                $"'{table.Describe(key)}' must be a list of commands, each an array of arguments or a script string"
+            );
             return [];
         }
 
@@ -134,14 +145,29 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         {
             command = new CommandTemplate([script], IsScript: true);
         }
-        else if (node is TomlArrayNode { IsTableArray: false } array && array.Items.Count > 0 && array.Items.All(i => i is TomlValueNode { Value: string }))
+        else if (
+            node is TomlArrayNode { IsTableArray: false } array
+            && array.Items.Count > 0
+            && array.Items.All(i => i is TomlValueNode { Value: string })
+        )
         {
-            command = new CommandTemplate(array.Items.Select(i => (string)((TomlValueNode)i).Value).ToList(), IsScript: false);
+            command = new CommandTemplate(
+                array.Items.Select(i => (string)((TomlValueNode)i).Value).ToList(),
+                IsScript: false
+            );
         }
 
-        if (command is null || command.Parts.Any(p => p.Contains('\0', StringComparison.Ordinal)) || command.Parts[0].Trim().Length == 0)
+        if (
+            command is null
+            || command.Parts.Any(p => p.Contains('\0', StringComparison.Ordinal))
+            || command.Parts[0].Trim().Length == 0
+        )
         {
-            sink.Error(node.Location, $"'{where}' must be a command: an array of argument strings such as [\"/usr/bin/install-mim\", \"{{version}}\"] or a script string");
+            sink.Error(
+                node.Location,
+                $"'{where}' must be a command: an array of argument strings such as [\"/usr/bin/install-mim\", "
+                    + $"\"{{version}}\"] or a script string"
+            );
             return null;
         }
 
@@ -149,7 +175,10 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         {
             if (!placeholders.Contains(name) && !name.StartsWith("var.", StringComparison.Ordinal))
             {
-                sink.Error(node.Location, $"'{where}' uses unknown placeholder {{{name}}}{Suggestions.DidYouMean(name, placeholders)}");
+                sink.Error(
+                    node.Location,
+                    $"'{where}' uses unknown placeholder {{{name}}}{Suggestions.DidYouMean(name, placeholders)}"
+                );
             }
         }
 

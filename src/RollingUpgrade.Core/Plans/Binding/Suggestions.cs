@@ -29,16 +29,14 @@ public static class Suggestions
         return word.Length < 4
             ? null
             : candidates.FirstOrDefault(c => c.StartsWith(word, StringComparison.OrdinalIgnoreCase))
-              ?? candidates.FirstOrDefault(c => c.Contains(word, StringComparison.OrdinalIgnoreCase));
+                ?? candidates.FirstOrDefault(c => c.Contains(word, StringComparison.OrdinalIgnoreCase));
     }
 
     public static string DidYouMean(string word, IEnumerable<string> candidates)
     {
         var known = candidates.ToList();
         var closest = Closest(word, known);
-        return closest is not null
-            ? $"; did you mean '{closest}'?"
-            : $"; expected one of: {string.Join(", ", known)}";
+        return closest is not null ? $"; did you mean '{closest}'?" : $"; expected one of: {string.Join(", ", known)}";
     }
 
     /// <summary>Edit distance where swapping two neighbouring letters counts as one edit.</summary>

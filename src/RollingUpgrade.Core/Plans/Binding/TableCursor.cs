@@ -130,7 +130,10 @@ public sealed class TableCursor
         }
 
         var shown = node is TomlValueNode { Value: string s } ? $"'{Shorten(s)}'" : node.TypeName;
-        _sink.Error(node.Location, $"'{Describe(key)}' is {shown}; write a duration such as \"30s\", \"5m\" or \"1h30m\"");
+        _sink.Error(
+            node.Location,
+            $"'{Describe(key)}' is {shown}; write a duration such as \"30s\", \"5m\" or \"1h30m\""
+        );
         return null;
     }
 
@@ -148,13 +151,18 @@ public sealed class TableCursor
             return value;
         }
 
-        _sink.Error(LocationOf(key), $"'{Describe(key)}' is '{Shorten(value)}'{Suggestions.DidYouMean(value, allowed)}");
+        _sink.Error(
+            LocationOf(key),
+            $"'{Describe(key)}' is '{Shorten(value)}'{Suggestions.DidYouMean(value, allowed)}"
+        );
         return null;
     }
 
-    public IReadOnlyList<string>? StringArray(string key, bool required = false) => ScalarArray<string>(key, required, "strings");
+    public IReadOnlyList<string>? StringArray(string key, bool required = false) =>
+        ScalarArray<string>(key, required, "strings");
 
-    public IReadOnlyList<long>? IntegerArray(string key, bool required = false) => ScalarArray<long>(key, required, "integers");
+    public IReadOnlyList<long>? IntegerArray(string key, bool required = false) =>
+        ScalarArray<long>(key, required, "integers");
 
     /// <summary>A table whose keys are free (node names, load balancer names) and whose values are strings.</summary>
     public Dictionary<string, string> StringMap(string key, Func<string, string?> rule, string expected)
@@ -237,7 +245,10 @@ public sealed class TableCursor
 
         if (node is not TomlArrayNode array)
         {
-            _sink.Error(node.Location, $"'{Describe(key)}' must be an array of tables ([[{Describe(key)}]]), not {node.TypeName}");
+            _sink.Error(
+                node.Location,
+                $"'{Describe(key)}' must be an array of tables ([[{Describe(key)}]]), not {node.TypeName}"
+            );
             return [];
         }
 
@@ -250,7 +261,10 @@ public sealed class TableCursor
             }
             else
             {
-                _sink.Error(array.Items[i].Location, $"'{Describe(key)}' must hold only tables; found {array.Items[i].TypeName}");
+                _sink.Error(
+                    array.Items[i].Location,
+                    $"'{Describe(key)}' must hold only tables; found {array.Items[i].TypeName}"
+                );
             }
         }
 
@@ -287,7 +301,10 @@ public sealed class TableCursor
         {
             if (!_known.Contains(entry.Key))
             {
-                _sink.Error(entry.KeyLocation, $"unknown key '{Describe(entry.Key)}'{Suggestions.DidYouMean(entry.Key, _known)}");
+                _sink.Error(
+                    entry.KeyLocation,
+                    $"unknown key '{Describe(entry.Key)}'{Suggestions.DidYouMean(entry.Key, _known)}"
+                );
             }
         }
     }

@@ -7,9 +7,12 @@ public sealed record AwsElbV2Settings(
     IReadOnlyList<string> TargetGroups,
     string? ListenerArn,
     string? RuleArn,
-    IReadOnlyList<string> GreenTargetGroups) : LoadBalancerSettings
+    IReadOnlyList<string> GreenTargetGroups
+) : LoadBalancerSettings
 {
-    /// <summary>The target port for nodes whose id in this load balancer names none ("i-0abc" rather than "i-0abc:5222").</summary>
+    /// <summary>
+    /// The target port for nodes whose id in this load balancer names none ("i-0abc" rather than "i-0abc:5222").
+    /// </summary>
     public int? Port { get; init; }
 
     /// <summary>How long a registered target may take to pass the target group's health checks.</summary>

@@ -12,7 +12,15 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
 {
     public static readonly IReadOnlyList<string> KnownPlaceholders =
     [
-        "node", "host", "erlang_node", "version", "from_version", "config_path", "backup_path", "cluster", "seed_erlang_node",
+        "node",
+        "host",
+        "erlang_node",
+        "version",
+        "from_version",
+        "config_path",
+        "backup_path",
+        "cluster",
+        "seed_erlang_node",
     ];
 
     [GeneratedRegex(@"\{([a-z_][a-z0-9_.]*)\}", RegexOptions.CultureInvariant)]
@@ -34,18 +42,23 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
     }
 
     /// <summary>One text (a URL, a path) with every placeholder replaced, nothing quoted.</summary>
-    public static string RenderText(string text, IReadOnlyDictionary<string, string> values) => Substitute(text, values, quote: false);
+    public static string RenderText(string text, IReadOnlyDictionary<string, string> values) =>
+        Substitute(text, values, quote: false);
 
     public override string ToString() => IsScript ? Parts[0] : string.Join(' ', Parts.Select(ShellQuote.Quote));
 
     private static string Substitute(string text, IReadOnlyDictionary<string, string> values, bool quote) =>
-        Placeholder().Replace(text, m =>
-        {
-            if (!values.TryGetValue(m.Groups[1].Value, out var value))
-            {
-                throw new InvalidOperationException($"no value for placeholder {{{m.Groups[1].Value}}}");
-            }
+        Placeholder()
+            .Replace(
+                text,
+                m =>
+                {
+                    if (!values.TryGetValue(m.Groups[1].Value, out var value))
+                    {
+                        throw new InvalidOperationException($"no value for placeholder {{{m.Groups[1].Value}}}");
+                    }
 
-            return quote ? ShellQuote.Quote(value) : value;
-        });
+                    return quote ? ShellQuote.Quote(value) : value;
+                }
+            );
 }

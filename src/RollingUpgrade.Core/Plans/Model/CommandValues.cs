@@ -6,7 +6,13 @@ namespace RollingUpgrade.Plans.Model;
 public static class CommandValues
 {
     /// <summary>The values for one node, given the version in force and what the run knows.</summary>
-    public static IReadOnlyDictionary<string, string> For(Plan plan, NodeSpec node, string version, string fromVersion, string backupPath)
+    public static IReadOnlyDictionary<string, string> For(
+        Plan plan,
+        NodeSpec node,
+        string version,
+        string fromVersion,
+        string backupPath
+    )
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(node);
@@ -40,6 +46,12 @@ public static class CommandValues
     private sealed class PlanValues(Plan plan) : ICommandValues
     {
         public IReadOnlyDictionary<string, string> For(NodeSpec node) =>
-            CommandValues.For(plan, node, plan.Upgrade.TargetVersion, plan.Upgrade.FromVersion ?? string.Empty, string.Empty);
+            CommandValues.For(
+                plan,
+                node,
+                plan.Upgrade.TargetVersion,
+                plan.Upgrade.FromVersion ?? string.Empty,
+                string.Empty
+            );
     }
 }

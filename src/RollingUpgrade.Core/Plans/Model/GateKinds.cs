@@ -11,5 +11,15 @@ public static class GateKinds
     public const string XmppLogin = "xmpp-login";
     public const string LoadBalancerErrors = "lb-errors";
 
-    public static readonly IReadOnlyList<string> All = [Membership, Status, Version, Command, Http, Tcp, XmppLogin, LoadBalancerErrors];
+    public static readonly IReadOnlyList<string> All =
+    [
+        Membership,
+        Status,
+        Version,
+        Command,
+        Http,
+        Tcp,
+        XmppLogin,
+        LoadBalancerErrors,
+    ];
 }

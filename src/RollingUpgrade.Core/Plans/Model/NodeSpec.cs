@@ -5,7 +5,8 @@ public sealed record NodeSpec(
     string Name,
     string Host,
     string ErlangNode,
-    IReadOnlyDictionary<string, string> LoadBalancerIds)
+    IReadOnlyDictionary<string, string> LoadBalancerIds
+)
 {
     /// <summary>Optional per-node override of the shell port (tests put several nodes on one machine).</summary>
     public int? SshPort { get; init; }

@@ -26,8 +26,11 @@ public sealed record Plan
 
     public required RollbackPolicy Rollback { get; init; }
 
-    /// <summary>Where each key was written ("nodes[2].lb_ids.edge" -> line and column), for checks made after loading.</summary>
-    public IReadOnlyDictionary<string, Toml.SourceLocation> Locations { get; init; } = new Dictionary<string, Toml.SourceLocation>();
+    /// <summary>
+    /// Where each key was written ("nodes[2].lb_ids.edge" -> line and column), for checks made after loading.
+    /// </summary>
+    public IReadOnlyDictionary<string, Toml.SourceLocation> Locations { get; init; } =
+        new Dictionary<string, Toml.SourceLocation>();
 
     /// <summary>The place of a key, or of the nearest enclosing table, for a message about it.</summary>
     public Toml.SourceLocation LocationOf(string path)
@@ -56,7 +59,9 @@ public sealed record Plan
         return blue >= 0 ? $"nodes[{blue + 1}]" : $"strategy.green_nodes[{GreenNodes.ToList().IndexOf(node) + 1}]";
     }
 
-    /// <summary>The node's config file: product.config_path with node placeholders ({var.NAME}, {node}, ...) filled in.</summary>
+    /// <summary>
+    /// The node's config file: product.config_path with node placeholders ({var.NAME}, {node}, ...) filled in.
+    /// </summary>
     public string? ConfigPathOf(NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -65,14 +70,19 @@ public sealed record Plan
             return null;
         }
 
-        var values = new Dictionary<string, string>(node.Vars.ToDictionary(kv => "var." + kv.Key, kv => kv.Value), StringComparer.Ordinal)
+        var values = new Dictionary<string, string>(
+            node.Vars.ToDictionary(kv => "var." + kv.Key, kv => kv.Value),
+            StringComparer.Ordinal
+        )
         {
             ["node"] = node.Name,
             ["host"] = node.Host,
             ["erlang_node"] = node.ErlangNode,
             ["cluster"] = Cluster.Name,
         };
-        return CommandTemplate.Placeholder().Replace(path, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
+        return CommandTemplate
+            .Placeholder()
+            .Replace(path, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
     }
 
     public NodeSpec Node(string name) => Nodes.Concat(GreenNodes).First(n => n.Name == name);

@@ -7,7 +7,9 @@ public sealed record ProductSpec
 
     public MongooseCliDialect Cli { get; init; } = MongooseCliDialect.Auto;
 
-    /// <summary>The control command (mongooseimctl, ejabberdctl) as an argument vector prefix; may use node placeholders.</summary>
+    /// <summary>
+    /// The control command (mongooseimctl, ejabberdctl) as an argument vector prefix; may use node placeholders.
+    /// </summary>
     public CommandTemplate Ctl { get; init; } = new(["mongooseimctl"], IsScript: false);
 
     /// <summary>Starts the node instead of "ctl start" (for example "systemctl start mongooseim").</summary>
@@ -26,7 +28,9 @@ public sealed record ProductSpec
     /// </summary>
     public string? ApiUrl { get; init; }
 
-    /// <summary>Basic-auth user for <see cref="ApiUrl"/> (an admin JID); its password comes from <see cref="ApiPasswordEnv"/>.</summary>
+    /// <summary>
+    /// Basic-auth user for <see cref="ApiUrl"/> (an admin JID); its password comes from <see cref="ApiPasswordEnv"/>.
+    /// </summary>
     public string? ApiUser { get; init; }
 
     public string? ApiPasswordEnv { get; init; }
@@ -42,10 +46,14 @@ public sealed record ProductSpec
     public string? DistAddress { get; init; }
 
     /// <summary>For the generic product: one command per operation.</summary>
-    public IReadOnlyDictionary<string, GenericOperation> Operations { get; init; } = new Dictionary<string, GenericOperation>();
+    public IReadOnlyDictionary<string, GenericOperation> Operations { get; init; } =
+        new Dictionary<string, GenericOperation>();
 
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>MongooseIM's internal database: "mnesia" (default) or "cets" (6.2+; CETS nodes of different versions do not connect across 6.2.0 -> 6.2.1).</summary>
+    /// <summary>
+    /// MongooseIM's internal database: "mnesia" (default) or "cets" (6.2+; CETS nodes of different versions do not
+    /// connect across 6.2.0 -> 6.2.1).
+    /// </summary>
     public string InternalDatabase { get; init; } = "mnesia";
 }

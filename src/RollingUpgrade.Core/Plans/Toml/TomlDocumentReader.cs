@@ -19,7 +19,12 @@ public static class TomlDocumentReader
         {
             if (message.Kind == DiagnosticMessageKind.Error)
             {
-                diagnostics.Add(new PlanDiagnostic(Locate(fileName, message.Span.Start), $"TOML syntax error: {message.Message.Replace('\u2424', ' ')}"));
+                diagnostics.Add(
+                    new PlanDiagnostic(
+                        Locate(fileName, message.Span.Start),
+                        $"TOML syntax error: {message.Message.Replace('\u2424', ' ')}"
+                    )
+                );
             }
         }
 
@@ -81,7 +86,11 @@ public static class TomlDocumentReader
 
                 if (existing.Value is not TomlArrayNode { IsTableArray: true } tableArray)
                 {
-                    Report(location, $"'{Join(path)}' is already defined at {existing.KeyLocation.LineText} as {existing.Value.TypeName}; an array of tables needs a name of its own");
+                    Report(
+                        location,
+                        $"'{Join(path)}' is already defined at {existing.KeyLocation.LineText} as "
+                            + $"{existing.Value.TypeName}; an array of tables needs a name of its own"
+                    );
                     return;
                 }
 
@@ -99,7 +108,11 @@ public static class TomlDocumentReader
                     }
                     else
                     {
-                        Report(location, $"table [{Join(path)}] is defined twice (first at {existing.KeyLocation.LineText}); merge the two into one");
+                        Report(
+                            location,
+                            $"table [{Join(path)}] is defined twice (first at {existing.KeyLocation.LineText}); "
+                                + $"merge the two into one"
+                        );
                         return;
                     }
                 }
@@ -146,7 +159,10 @@ public static class TomlDocumentReader
             var key = parts[^1];
             if (parent.TryGet(key, out var existing))
             {
-                Report(keyLocation, $"duplicate key '{key}' (first defined at {existing.KeyLocation.LineText}); keep one of them");
+                Report(
+                    keyLocation,
+                    $"duplicate key '{key}' (first defined at {existing.KeyLocation.LineText}); keep one of them"
+                );
                 return;
             }
 
@@ -173,7 +189,11 @@ public static class TomlDocumentReader
                 case TomlArrayNode { IsTableArray: true } array when allowTableArrays && array.Items.Count > 0:
                     return (TomlTableNode)array.Items[^1];
                 default:
-                    Report(location, $"'{key}' is already {entry.Value.TypeName} (defined at {entry.KeyLocation.LineText}) and cannot hold more keys");
+                    Report(
+                        location,
+                        $"'{key}' is already {entry.Value.TypeName} (defined at {entry.KeyLocation.LineText}) and "
+                            + $"cannot hold more keys"
+                    );
                     return null;
             }
         }
@@ -233,17 +253,17 @@ public static class TomlDocumentReader
             return parts;
         }
 
-        private static string KeyText(BareKeyOrStringValueSyntax? key) => key switch
-        {
-            BareKeySyntax bare => bare.Key?.Text ?? string.Empty,
-            StringValueSyntax quoted => quoted.Value ?? string.Empty,
-            _ => string.Empty,
-        };
+        private static string KeyText(BareKeyOrStringValueSyntax? key) =>
+            key switch
+            {
+                BareKeySyntax bare => bare.Key?.Text ?? string.Empty,
+                StringValueSyntax quoted => quoted.Value ?? string.Empty,
+                _ => string.Empty,
+            };
 
         private static string Join(List<string> path) => string.Join('.', path);
 
         private void Report(SourceLocation location, string message) =>
             diagnostics.Add(new PlanDiagnostic(location, message));
     }
-
 }

@@ -6,7 +6,9 @@ public sealed class TomlTableNode(SourceLocation location) : TomlNode(location)
     private readonly Dictionary<string, TomlTableEntry> _entries = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
 
-    /// <summary>Created implicitly by a dotted key or a nested header, so a later <c>[header]</c> may still define it.</summary>
+    /// <summary>
+    /// Created implicitly by a dotted key or a nested header, so a later <c>[header]</c> may still define it.
+    /// </summary>
     public bool IsImplicit { get; set; }
 
     /// <summary>Closed for new keys (inline tables, and tables whose header was already used).</summary>

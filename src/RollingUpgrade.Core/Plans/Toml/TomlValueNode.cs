@@ -5,12 +5,13 @@ internal sealed class TomlValueNode(SourceLocation location, object value) : Tom
 {
     public object Value { get; } = value;
 
-    public override string TypeName => Value switch
-    {
-        string => "a string",
-        long => "an integer",
-        double => "a float",
-        bool => "a boolean",
-        _ => "a date-time",
-    };
+    public override string TypeName =>
+        Value switch
+        {
+            string => "a string",
+            long => "an integer",
+            double => "a float",
+            bool => "a boolean",
+            _ => "a date-time",
+        };
 }

@@ -9,13 +9,20 @@ internal sealed class PlanRules(
     DiagnosticSink sink,
     IReadOnlyDictionary<NodeSpec, SourceLocation> nodeLocations,
     IReadOnlySet<string> declaredLoadBalancers,
-    int declaredNodes)
+    int declaredNodes
+)
 {
     public void Check(Plan plan)
     {
         var all = plan.Nodes.Concat(plan.GreenNodes).ToList();
         Unique(all, n => n.Name, "node name", "give each node its own name");
-        Unique(all, n => $"{n.Host}:{n.SshPort ?? plan.Access.Port}", "node address", "each node needs its own host (or ssh_port)", n => n.Host);
+        Unique(
+            all,
+            n => $"{n.Host}:{n.SshPort ?? plan.Access.Port}",
+            "node address",
+            "each node needs its own host (or ssh_port)",
+            n => n.Host
+        );
         Unique(all, n => n.ErlangNode, "Erlang node name", "each node has its own Erlang node name");
         CheckLoadBalancerIds(plan, all);
         CheckProduct(plan, all);
@@ -38,12 +45,22 @@ internal sealed class PlanRules(
         {
             foreach (var key in plan.Access.HostKeyFingerprints.Keys.Where(k => k != "*" && all.All(n => n.Name != k)))
             {
-                sink.Error(Loc(plan, $"access.host_key_fingerprints.{key}"), $"'access.host_key_fingerprints.{key}' names no node{Suggestions.DidYouMean(key, all.Select(n => n.Name))}");
+                sink.Error(
+                    Loc(plan, $"access.host_key_fingerprints.{key}"),
+                    $"'access.host_key_fingerprints.{key}' names no node"
+                        + $"{Suggestions.DidYouMean(key, all.Select(n => n.Name))}"
+                );
             }
         }
     }
 
-    private void Unique(List<NodeSpec> nodes, Func<NodeSpec, string> key, string what, string fix, Func<NodeSpec, string>? shown = null)
+    private void Unique(
+        List<NodeSpec> nodes,
+        Func<NodeSpec, string> key,
+        string what,
+        string fix,
+        Func<NodeSpec, string>? shown = null
+    )
     {
         var seen = new Dictionary<string, NodeSpec>(StringComparer.OrdinalIgnoreCase);
         foreach (var node in nodes)
@@ -53,7 +70,10 @@ internal sealed class PlanRules(
                 var first = seen[key(node)];
                 var owner = first.Name == node.Name ? string.Empty : $" of node '{node.Name}'";
                 var other = first.Name == node.Name ? "another node" : $"node '{first.Name}'";
-                sink.Error(At(node), $"{what} '{(shown ?? key)(node)}'{owner} is already used by {other} at {At(first).LineText}; {fix}");
+                sink.Error(
+                    At(node),
+                    $"{what} '{(shown ?? key)(node)}'{owner} is already used by {other} at {At(first).LineText}; {fix}"
+                );
             }
         }
     }
@@ -65,12 +85,20 @@ internal sealed class PlanRules(
         {
             foreach (var key in node.LoadBalancerIds.Keys.Where(k => !declaredLoadBalancers.Contains(k)))
             {
-                sink.Error(At(node), $"node '{node.Name}' has an id in load balancer '{key}', which the plan does not declare{Suggestions.DidYouMean(key, names)}");
+                sink.Error(
+                    At(node),
+                    $"node '{node.Name}' has an id in load balancer '{key}', which the plan does not declare"
+                        + $"{Suggestions.DidYouMean(key, names)}"
+                );
             }
 
             foreach (var lb in names.Where(l => !node.LoadBalancerIds.ContainsKey(l)))
             {
-                sink.Error(At(node), $"node '{node.Name}' is missing from load balancer '{lb}'; add lb_ids.{lb} = \"<its server id in {lb}>\" to the node");
+                sink.Error(
+                    At(node),
+                    $"node '{node.Name}' is missing from load balancer '{lb}'; add lb_ids.{lb} = \"<its server id in "
+                        + $"{lb}>\" to the node"
+                );
             }
         }
 
@@ -81,7 +109,11 @@ internal sealed class PlanRules(
             {
                 if (!seen.TryAdd(node.IdIn(lb), node))
                 {
-                    sink.Error(At(node), $"node '{node.Name}' has server id '{node.IdIn(lb)}' in load balancer '{lb}', the same as node '{seen[node.IdIn(lb)].Name}'; each node needs its own server");
+                    sink.Error(
+                        At(node),
+                        $"node '{node.Name}' has server id '{node.IdIn(lb)}' in load balancer '{lb}', the same as "
+                            + $"node '{seen[node.IdIn(lb)].Name}'; each node needs its own server"
+                    );
                 }
             }
         }
@@ -96,38 +128,90 @@ internal sealed class PlanRules(
 
         foreach (var node in nodes.Where(n => n.ErlangNode.Contains("-f", StringComparison.Ordinal)))
         {
-            sink.Error(At(node), $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x takes for its force flag and cuts out of the name; rename the node");
+            sink.Error(
+                At(node),
+                $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x takes for its force "
+                    + $"flag and cuts out of the name; rename the node"
+            );
         }
 
-        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.FromVersion is { } from
-            && Planning.MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
-                .Where(g => g.RollingUnsupported || (plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")).ToList() is { Count: > 0 } blocking)
+        if (
+            plan.Strategy is RollingStrategySpec
+            && plan.Upgrade.FromVersion is { } from
+            && Planning
+                .MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
+                .Where(g =>
+                    g.RollingUnsupported || (plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")
+                )
+                .ToList()
+                is { Count: > 0 } blocking
+        )
         {
-            sink.Error(Loc(plan, "upgrade.from_version"), $"MongooseIM {from} -> {plan.Upgrade.TargetVersion} crosses {string.Join(", ", blocking.Select(g => g.Name))}, where upstream says a rolling upgrade is not supported; use strategy kind = \"parallel\" (a new cluster)");
+            sink.Error(
+                Loc(plan, "upgrade.from_version"),
+                $"MongooseIM {from} -> {plan.Upgrade.TargetVersion} crosses "
+                    + $"{string.Join(", ", blocking.Select(g => g.Name))}, where upstream says a rolling upgrade is "
+                    + $"not supported; use strategy kind = \"parallel\" (a new cluster)"
+            );
         }
 
-        if (plan.Product.ConfigPath is { } path && path.EndsWith(".cfg", StringComparison.Ordinal)
-            && Versions.TryParse(plan.Upgrade.TargetVersion, out var target) && target >= new Versions.Version3(4, 1, 0))
+        if (
+            plan.Product.ConfigPath is { } path
+            && path.EndsWith(".cfg", StringComparison.Ordinal)
+            && Versions.TryParse(plan.Upgrade.TargetVersion, out var target)
+            && target >= new Versions.Version3(4, 1, 0)
+        )
         {
-            sink.Error(Loc(plan, "product.config_path"), $"'product.config_path' is a .cfg file, which MongooseIM {plan.Upgrade.TargetVersion} cannot read (.cfg support ended in 4.1.0); convert it to TOML first");
+            sink.Error(
+                Loc(plan, "product.config_path"),
+                $"'product.config_path' is a .cfg file, which MongooseIM {plan.Upgrade.TargetVersion} cannot read "
+                    + $"(.cfg support ended in 4.1.0); convert it to TOML first"
+            );
         }
     }
 
     private void CheckUpgrade(Plan plan)
     {
-        if (plan.Strategy is RollingStrategySpec && plan.Upgrade.Install is null && plan.Upgrade.ConfigChange is null && !Written("upgrade.install") && !Written("upgrade.config_change"))
+        if (
+            plan.Strategy is RollingStrategySpec
+            && plan.Upgrade.Install is null
+            && plan.Upgrade.ConfigChange is null
+            && !Written("upgrade.install")
+            && !Written("upgrade.config_change")
+        )
         {
-            sink.Error(Loc(plan, "upgrade"), "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)");
+            sink.Error(
+                Loc(plan, "upgrade"),
+                "the rolling strategy needs 'upgrade.install' (or 'upgrade.config_change' for a config-only change)"
+            );
         }
 
-        if (plan.Rollback == RollbackPolicy.Rollback && plan.Strategy is RollingStrategySpec && plan.Upgrade.RollbackInstall is null && plan.Upgrade.ConfigChange is null)
+        if (
+            plan.Rollback == RollbackPolicy.Rollback
+            && plan.Strategy is RollingStrategySpec
+            && plan.Upgrade.RollbackInstall is null
+            && plan.Upgrade.ConfigChange is null
+        )
         {
-            sink.Error(Loc(plan, "rollback.policy"), "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the command that reinstalls the previous version");
+            sink.Error(
+                Loc(plan, "rollback.policy"),
+                "'rollback.policy = \"rollback\"' with the rolling strategy needs 'upgrade.rollback_install', the "
+                    + "command that reinstalls the previous version"
+            );
         }
 
-        if (plan.Upgrade.BackupConfig && plan.Product.ConfigPath is null && plan.Product.Kind != ProductKind.Generic && !Written("product.config_path"))
+        if (
+            plan.Upgrade.BackupConfig
+            && plan.Product.ConfigPath is null
+            && plan.Product.Kind != ProductKind.Generic
+            && !Written("product.config_path")
+        )
         {
-            sink.Error(Loc(plan, "upgrade"), "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or backup_config = false");
+            sink.Error(
+                Loc(plan, "upgrade"),
+                "'upgrade.backup_config' is on but 'product.config_path' is not set; set the config file's path or "
+                    + "backup_config = false"
+            );
         }
     }
 
@@ -137,18 +221,43 @@ internal sealed class PlanRules(
     /// </summary>
     private void CheckPerNodeAddresses(Plan plan, List<NodeSpec> nodes)
     {
-        foreach (var (key, template) in new[] { ("product.api_url", plan.Product.ApiUrl), ("product.dist_address", plan.Product.DistAddress) })
+        foreach (
+            var (key, template) in new[]
+            {
+                ("product.api_url", plan.Product.ApiUrl),
+                ("product.dist_address", plan.Product.DistAddress),
+            }
+        )
         {
-            if (template is null || nodes.Any(n => CommandTemplate.Placeholder().Matches(template).Any(m => m.Groups[1].Value.StartsWith("var.", StringComparison.Ordinal) && !n.Vars.ContainsKey(m.Groups[1].Value[4..]))))
+            if (
+                template is null
+                || nodes.Any(n =>
+                    CommandTemplate
+                        .Placeholder()
+                        .Matches(template)
+                        .Any(m =>
+                            m.Groups[1].Value.StartsWith("var.", StringComparison.Ordinal)
+                            && !n.Vars.ContainsKey(m.Groups[1].Value[4..])
+                        )
+                )
+            )
             {
                 continue;
             }
 
-            var shared = nodes.GroupBy(n => CommandTemplate.RenderText(template, CommandValues.BeforeRun(plan).For(n)), StringComparer.OrdinalIgnoreCase)
+            var shared = nodes
+                .GroupBy(
+                    n => CommandTemplate.RenderText(template, CommandValues.BeforeRun(plan).For(n)),
+                    StringComparer.OrdinalIgnoreCase
+                )
                 .FirstOrDefault(g => g.Count() > 1);
             if (shared is not null)
             {
-                sink.Error(Loc(plan, key), $"'{key}' is '{shared.Key}' for nodes {string.Join(", ", shared.Select(n => $"'{n.Name}'"))}; each node must be reached at its own, so put {{host}} (or a per-node {{var.NAME}}) in it");
+                sink.Error(
+                    Loc(plan, key),
+                    $"'{key}' is '{shared.Key}' for nodes {string.Join(", ", shared.Select(n => $"'{n.Name}'"))}; "
+                        + $"each node must be reached at its own, so put {{host}} (or a per-node {{var.NAME}}) in it"
+                );
             }
         }
     }
@@ -168,23 +277,39 @@ internal sealed class PlanRules(
             ("upgrade.rollback_install", plan.Upgrade.RollbackInstall?.Parts ?? []),
             ("upgrade.config_change", plan.Upgrade.ConfigChange?.Parts ?? []),
         };
-        texts.AddRange(plan.Product.Operations.Select(o => ($"product.commands.{o.Key}", (IEnumerable<string>)o.Value.Command.Parts)));
-        texts.AddRange(plan.Gates.Where(g => g.Command is not null).Select(g => ($"gates.{g.Name}", (IEnumerable<string>)g.Command!.Parts)));
+        texts.AddRange(
+            plan.Product.Operations.Select(o =>
+                ($"product.commands.{o.Key}", (IEnumerable<string>)o.Value.Command.Parts)
+            )
+        );
+        texts.AddRange(
+            plan.Gates.Where(g => g.Command is not null)
+                .Select(g => ($"gates.{g.Name}", (IEnumerable<string>)g.Command!.Parts))
+        );
         if (plan.Strategy is ParallelStrategySpec parallel)
         {
-            texts.AddRange(parallel.Provision.Select((c, i) => ($"strategy.provision[{i + 1}]", (IEnumerable<string>)c.Parts)));
+            texts.AddRange(
+                parallel.Provision.Select((c, i) => ($"strategy.provision[{i + 1}]", (IEnumerable<string>)c.Parts))
+            );
             texts.Add(("strategy.start", parallel.Start?.Parts ?? []));
         }
 
         foreach (var (where, parts) in texts)
         {
-            var names = parts.SelectMany(p => CommandTemplate.Placeholder().Matches(p).Select(m => m.Groups[1].Value))
-                .Where(n => n.StartsWith("var.", StringComparison.Ordinal)).Select(n => n[4..]).Distinct();
+            var names = parts
+                .SelectMany(p => CommandTemplate.Placeholder().Matches(p).Select(m => m.Groups[1].Value))
+                .Where(n => n.StartsWith("var.", StringComparison.Ordinal))
+                .Select(n => n[4..])
+                .Distinct();
             foreach (var name in names)
             {
                 foreach (var node in nodes.Where(n => !n.Vars.ContainsKey(name)))
                 {
-                    sink.Error(Loc(plan, where.StartsWith("gates.", StringComparison.Ordinal) ? "gates" : where), $"'{where}' uses {{var.{name}}} but node '{node.Name}' has no vars.{name}; add it to the node's vars table");
+                    sink.Error(
+                        Loc(plan, where.StartsWith("gates.", StringComparison.Ordinal) ? "gates" : where),
+                        $"'{where}' uses {{var.{name}}} but node '{node.Name}' has no vars.{name}; add it to the "
+                            + $"node's vars table"
+                    );
                 }
             }
         }
@@ -192,9 +317,14 @@ internal sealed class PlanRules(
 
     private void CheckGates(Plan plan)
     {
-        foreach (var gate in plan.Gates.Where(g => g.Kind == GateKinds.LoadBalancerErrors && plan.LoadBalancers.Count == 0))
+        foreach (
+            var gate in plan.Gates.Where(g => g.Kind == GateKinds.LoadBalancerErrors && plan.LoadBalancers.Count == 0)
+        )
         {
-            sink.Error(Loc(plan, "gates"), $"gate '{gate.Name}' reads load balancer error counters but the plan has no load balancer");
+            sink.Error(
+                Loc(plan, "gates"),
+                $"gate '{gate.Name}' reads load balancer error counters but the plan has no load balancer"
+            );
         }
     }
 
@@ -203,20 +333,37 @@ internal sealed class PlanRules(
         var count = Math.Max(plan.Nodes.Count, declaredNodes);
         if (rolling.CapacityNodes >= count)
         {
-            sink.Error(Loc(plan, "strategy.capacity_nodes"), $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle the traffic plus one)");
+            sink.Error(
+                Loc(plan, "strategy.capacity_nodes"),
+                $"'strategy.capacity_nodes' is {rolling.CapacityNodes} but the cluster has {count} node(s); a "
+                    + $"rolling upgrade needs at least capacity_nodes + 1 nodes (MongooseIM: the nodes able to handle "
+                    + $"the traffic plus one)"
+            );
         }
         else if (rolling.BatchSize > count - rolling.CapacityNodes)
         {
-            sink.Error(Loc(plan, "strategy.batch_size"), $"'strategy.batch_size' is {rolling.BatchSize}: with {count} nodes and capacity_nodes = {rolling.CapacityNodes} it would leave {count - rolling.BatchSize} serving; the largest batch is {count - rolling.CapacityNodes}");
+            sink.Error(
+                Loc(plan, "strategy.batch_size"),
+                $"'strategy.batch_size' is {rolling.BatchSize}: with {count} nodes and capacity_nodes = "
+                    + $"{rolling.CapacityNodes} it would leave {count - rolling.BatchSize} serving; the largest batch "
+                    + $"is {count - rolling.CapacityNodes}"
+            );
         }
 
         var names = plan.Nodes.Select(n => n.Name).ToList();
         foreach (var name in rolling.Order.Where(o => !names.Contains(o)))
         {
-            sink.Error(Loc(plan, "strategy.order"), $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}");
+            sink.Error(
+                Loc(plan, "strategy.order"),
+                $"'strategy.order' names '{name}', which is not a node{Suggestions.DidYouMean(name, names)}"
+            );
         }
 
-        if (rolling.Order.Count > 0 && rolling.Order.All(names.Contains) && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n))))
+        if (
+            rolling.Order.Count > 0
+            && rolling.Order.All(names.Contains)
+            && (rolling.Order.Distinct().Count() != rolling.Order.Count || names.Any(n => !rolling.Order.Contains(n)))
+        )
         {
             sink.Error(Loc(plan, "strategy.order"), "'strategy.order' must name every node exactly once");
         }
@@ -226,23 +373,36 @@ internal sealed class PlanRules(
     {
         if (parallel.GreenNodes.Count == 0)
         {
-            sink.Error(Loc(plan, "strategy"), "the parallel strategy needs at least one [[strategy.green_nodes]] entry");
+            sink.Error(
+                Loc(plan, "strategy"),
+                "the parallel strategy needs at least one [[strategy.green_nodes]] entry"
+            );
         }
 
         if (parallel.Provision.Count == 0 && parallel.Start is null)
         {
-            sink.Error(Loc(plan, "strategy"), "the parallel strategy needs 'strategy.provision' or 'strategy.start' to bring the new cluster up");
+            sink.Error(
+                Loc(plan, "strategy"),
+                "the parallel strategy needs 'strategy.provision' or 'strategy.start' to bring the new cluster up"
+            );
         }
 
         var gateNames = plan.Gates.Select(g => g.Name).ToList();
         foreach (var name in parallel.StepGates.Where(g => !gateNames.Contains(g)))
         {
-            sink.Error(Loc(plan, "strategy.step_gates"), $"'strategy.step_gates' names gate '{name}', which is not declared{Suggestions.DidYouMean(name, gateNames)}");
+            sink.Error(
+                Loc(plan, "strategy.step_gates"),
+                $"'strategy.step_gates' names gate '{name}', which is not declared"
+                    + $"{Suggestions.DidYouMean(name, gateNames)}"
+            );
         }
 
         if (plan.LoadBalancers.Count == 0)
         {
-            sink.Error(Loc(plan, "strategy"), "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]");
+            sink.Error(
+                Loc(plan, "strategy"),
+                "the parallel strategy moves traffic through a load balancer; declare at least one [[load_balancers]]"
+            );
         }
 
         for (var i = 0; i < plan.LoadBalancers.Count; i++)
@@ -255,12 +415,20 @@ internal sealed class PlanRules(
             var where = $"load_balancers[{i + 1}]";
             if (aws.ListenerArn is null && aws.RuleArn is null)
             {
-                sink.Error(Loc(plan, where), $"'{where}' (aws-elbv2) moves traffic by rewriting a forward action; set listener_arn (its default action) or rule_arn");
+                sink.Error(
+                    Loc(plan, where),
+                    $"'{where}' (aws-elbv2) moves traffic by rewriting a forward action; set listener_arn (its "
+                        + $"default action) or rule_arn"
+                );
             }
 
             if (aws.GreenTargetGroups.Count == 0)
             {
-                sink.Error(Loc(plan, where), $"'{where}' (aws-elbv2) needs green_target_groups: the new cluster's target groups, which cutover weights against target_groups");
+                sink.Error(
+                    Loc(plan, where),
+                    $"'{where}' (aws-elbv2) needs green_target_groups: the new cluster's target groups, which "
+                        + $"cutover weights against target_groups"
+                );
             }
         }
     }
@@ -278,13 +446,19 @@ internal sealed class PlanRules(
             var arns = new[] { ("listener_arn", aws.ListenerArn), ("rule_arn", aws.RuleArn) }
                 .Concat(aws.TargetGroups.Select(g => ("target_groups", (string?)g)))
                 .Concat(aws.GreenTargetGroups.Select(g => ("green_target_groups", (string?)g)))
-                .Where(a => a.Item2 is { } arn && arn.StartsWith("arn:", StringComparison.Ordinal) && arn.Split(':').Length > 3);
+                .Where(a =>
+                    a.Item2 is { } arn && arn.StartsWith("arn:", StringComparison.Ordinal) && arn.Split(':').Length > 3
+                );
             foreach (var (key, arn) in arns)
             {
                 var arnRegion = arn!.Split(':')[3];
                 if (arnRegion != region)
                 {
-                    sink.Error(Loc(plan, $"load_balancers[{i + 1}].{key}"), $"'load_balancers[{i + 1}].{key}' names {arn}, which is in {arnRegion}, not in region '{region}'; ELBv2 calls go to one region");
+                    sink.Error(
+                        Loc(plan, $"load_balancers[{i + 1}].{key}"),
+                        $"'load_balancers[{i + 1}].{key}' names {arn}, which is in {arnRegion}, not in region '"
+                            + $"{region}'; ELBv2 calls go to one region"
+                    );
                 }
             }
         }

@@ -13,7 +13,11 @@ public static partial class ValueRules
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+            + @"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$",
+        RegexOptions.CultureInvariant
+    )]
     private static partial Regex HostNamePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9_]{1,64}@[A-Za-z0-9_.-]{1,253}$", RegexOptions.CultureInvariant)]
@@ -32,11 +36,16 @@ public static partial class ValueRules
     private static partial Regex FingerprintPattern();
 
     public static string? Name(string value) =>
-        NamePattern().IsMatch(value) ? null : "must start with a letter or digit and hold only letters, digits, '_', '.' and '-' (at most 63)";
+        NamePattern().IsMatch(value)
+            ? null
+            : "must start with a letter or digit and hold only letters, digits, '_', '.' and '-' (at most 63)";
 
     public static string? Host(string value)
     {
-        if (IPAddress.TryParse(value, out var address) && (address.AddressFamily == AddressFamily.InterNetworkV6 || value.Count(c => c == '.') == 3))
+        if (
+            IPAddress.TryParse(value, out var address)
+            && (address.AddressFamily == AddressFamily.InterNetworkV6 || value.Count(c => c == '.') == 3)
+        )
         {
             return null;
         }
@@ -47,13 +56,20 @@ public static partial class ValueRules
     }
 
     public static string? ErlangNode(string value) =>
-        ErlangNodePattern().IsMatch(value) ? null : "must be an Erlang node name such as 'mongooseim@mim-1' (name@host: letters, digits and '_', then '@' and a host)";
+        ErlangNodePattern().IsMatch(value)
+            ? null
+            : "must be an Erlang node name such as 'mongooseim@mim-1' (name@host: letters, digits and '_', then '@' "
+                + "and a host)";
 
     public static string? Version(string value) =>
-        VersionPattern().IsMatch(value) ? null : "must be a version such as '6.3.1' or '6.3.1-12-gabc1234' (letters, digits, '.', '_', '+', '~', '-')";
+        VersionPattern().IsMatch(value)
+            ? null
+            : "must be a version such as '6.3.1' or '6.3.1-12-gabc1234' (letters, digits, '.', '_', '+', '~', '-')";
 
     public static string? ServerId(string value) =>
-        ServerIdPattern().IsMatch(value) ? null : "must hold only letters, digits and '_', '.', ':', '/', '@', '=', '+', '-'";
+        ServerIdPattern().IsMatch(value)
+            ? null
+            : "must hold only letters, digits and '_', '.', ':', '/', '@', '=', '+', '-'";
 
     /// <summary>A bare JID such as 'admin@example.com': a node name, '@' and a host.</summary>
     public static string? Jid(string value)
@@ -68,7 +84,10 @@ public static partial class ValueRules
         EnvNamePattern().IsMatch(value) ? null : "must be an environment variable name such as 'MIM_KEY_PASSPHRASE'";
 
     public static string? Fingerprint(string value) =>
-        FingerprintPattern().IsMatch(value) ? null : "must be an OpenSSH SHA256 fingerprint such as 'SHA256:' followed by 43 base64 characters (ssh-keygen -lf key.pub)";
+        FingerprintPattern().IsMatch(value)
+            ? null
+            : "must be an OpenSSH SHA256 fingerprint such as 'SHA256:' followed by 43 base64 characters (ssh-keygen "
+                + "-lf key.pub)";
 
     /// <summary>A path on a node: absolute, printable, no NUL or newline.</summary>
     public static string? RemotePath(string value)
@@ -87,7 +106,11 @@ public static partial class ValueRules
 
     public static string? Url(string value, params string[] schemes)
     {
-        if (value.Any(char.IsControl) || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || !schemes.Contains(uri.Scheme))
+        if (
+            value.Any(char.IsControl)
+            || !Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            || !schemes.Contains(uri.Scheme)
+        )
         {
             return $"must be an absolute {string.Join(" or ", schemes)} URL";
         }
