@@ -66,8 +66,21 @@ public static class CliApp
             return ExitCodes.BadInput;
         }
 
-        return await parsed
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error })
-            .ConfigureAwait(false);
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                Output = output,
+                Error = error,
+                EnableDefaultExceptionHandler = false,
+            };
+            return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (Journaling.JournalCorruptException e)
+        {
+            // A damaged journal is bad input: say which line and how to recover, never a stack trace.
+            await error.WriteLineAsync($"rollingupgrade: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
     }
 }

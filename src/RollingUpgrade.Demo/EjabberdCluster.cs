@@ -75,8 +75,9 @@ public sealed class EjabberdCluster : IAsyncDisposable
               stop)
                 pid=$(cat $dir/erl.pid)
                 kill -TERM $pid 2>/dev/null || true
-                while [ -e /proc/$pid ] && [ "$(awk '{print $3}' /proc/$pid/stat " +
-                    "2>/dev/null)" != Z ]; do sleep 0.05; done
+                while [ -e /proc/$pid ] && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ]; do
+                  sleep 0.05
+                done
                 ;;
             esac
 

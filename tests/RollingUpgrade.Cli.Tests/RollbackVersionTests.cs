@@ -200,8 +200,7 @@ public sealed class RollbackVersionTests
 
             [strategy]
             kind = "parallel"
-            provision = ["echo provision {node} {version} >> {{log}}; echo {version} > {var.dir}/installed; rm -f " +
-                "{var.dir}/running"]
+            provision = ["echo provision {node} {version} >> {{log}}; echo {version} > {var.dir}/installed; rm -f {var.dir}/running"]
             traffic_steps = [50, 100]
             step_gates = ["smoke"]
 

@@ -31,8 +31,7 @@ public sealed class MongooseImProductTests : IDisposable
               'mnesia systemInfo --keys ["running_db_nodes","db_nodes"]') cat {{fixtures}}/mim-graphql-systeminfo-both.json ;;
               "stats onlineusersnode") echo 4 ;;
               "stat globalStats") cat {{fixtures}}/mim-graphql-globalstats.json ;;
-              "join_cluster -f " +
-                  "mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
+              "join_cluster -f mongooseim@node1") echo "You have successfully joined the node mongooseim@node2 to the cluster with node member mongooseim@node1"; echo ;;
               "server joinCluster --node mongooseim@node1") cat {{fixtures}}/mim-graphql-join-ok.json ;;
               "session listSessions") cat {{fixtures}}/mim-graphql-listsessions.json ;;
               "session kickUserSession --user "*" --reason This server is being upgraded; please reconnect.")

@@ -150,6 +150,68 @@ public sealed class SshShellTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_command_runs_in_the_working_folder_it_is_given_also_under_sudo()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+
+        var plain = await new SshShell(connection).RunAsync(
+            ["pwd"],
+            Quick with
+            {
+                WorkingDirectory = "/tmp",
+            },
+            CancellationToken.None
+        );
+        var sudo = await new SshShell(connection).RunAsync(
+            ["pwd"],
+            Quick with
+            {
+                WorkingDirectory = "/tmp",
+                Sudo = true,
+            },
+            CancellationToken.None
+        );
+
+        plain.StandardOutput.ShouldBe("/tmp\n", plain.StandardError);
+        sudo.StandardOutput.ShouldBe("/tmp\n", sudo.StandardError);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_command_that_ignores_sigterm_is_killed_with_its_children_on_the_node()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var folder = Directory.CreateTempSubdirectory("ru-ssh-group-").FullName;
+        try
+        {
+            var script =
+                $"trap '' TERM INT; echo $$ > {folder}/pids; (trap '' TERM INT; sleep 300) & echo $! >> {folder}/pids; sleep 300; wait";
+
+            var error = await Should.ThrowAsync<TimeoutException>(() =>
+                new SshShell(connection).RunAsync(
+                    ["/bin/sh", "-c", script],
+                    new CommandOptions(TimeSpan.FromSeconds(1)),
+                    CancellationToken.None
+                )
+            );
+
+            error.Message.ShouldContain("is gone");
+            var pids = File.ReadAllLines(Path.Combine(folder, "pids"))
+                .Where(l => l.Length > 0)
+                .Select(int.Parse)
+                .ToList();
+            pids.Count.ShouldBe(2);
+            pids.ShouldAllBe(pid => !ProcessGroupTimeoutTests.Alive(pid));
+            (
+                await new SshShell(connection).RunAsync(["echo", "next"], Quick, CancellationToken.None)
+            ).StandardOutput.ShouldBe("next\n");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_command_cut_short_is_terminated_on_the_node_and_the_next_command_runs()
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);

@@ -152,7 +152,8 @@ internal static class PlanCommands
         Option<bool> TakeOver,
         Option<bool> Retry,
         Option<bool> Skip,
-        Option<bool> Offline
+        Option<bool> Offline,
+        Option<bool> AdoptDrained
     );
 
     private static Command Make(
@@ -183,6 +184,10 @@ internal static class PlanCommands
             new Option<bool>("--offline")
             {
                 Description = "check the plan file only; do not read the load balancers it names",
+            },
+            new Option<bool>("--adopt-drained")
+            {
+                Description = "start although some nodes are already out of rotation (left by another run or tool)",
             }
         );
         options.Output.AcceptOnlyFromAmong("text", "json");
@@ -200,6 +205,11 @@ internal static class PlanCommands
         if (run)
         {
             command.Add(options.TakeOver);
+        }
+
+        if (name == "run")
+        {
+            command.Add(options.AdoptDrained);
         }
 
         if (resume)
@@ -220,7 +230,8 @@ internal static class PlanCommands
             result.GetValue(options.TakeOver),
             result.GetValue(options.Retry) ? InFlightChoice.Retry
                 : result.GetValue(options.Skip) ? InFlightChoice.Skip
-                : InFlightChoice.Verify
+                : InFlightChoice.Verify,
+            result.GetValue(options.AdoptDrained)
         );
 }
 
@@ -229,5 +240,6 @@ internal sealed record RunCommandOptions(
     bool Json,
     string? StateDir,
     bool TakeOverStaleLock,
-    InFlightChoice InFlight
+    InFlightChoice InFlight,
+    bool AdoptDrained = false
 );

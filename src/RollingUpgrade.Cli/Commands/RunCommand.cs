@@ -59,6 +59,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 Observer = observer,
                 StopRequested = stop.Token,
                 TakeOverStaleLock = options.TakeOverStaleLock,
+                AdoptDrained = options.AdoptDrained,
                 InFlight = options.InFlight,
                 Redactor = redactor,
                 Logging = io.Logging.Factory,

@@ -57,6 +57,7 @@ internal sealed partial class Executor
         if (rollback is null)
         {
             context.Phase = RunPhase.Forward;
+            await ReconcileAsync(records, context.Steps.Steps, []).ConfigureAwait(false);
             var pending = await SettleInFlightAsync(records, RunPhase.Forward, context.Steps.Steps, forwardDone, choice)
                 .ConfigureAwait(false);
             return pending ?? await ContinueForwardAsync(context.Steps.Steps, forwardDone).ConfigureAwait(false);
@@ -76,6 +77,7 @@ internal sealed partial class Executor
         );
         var rollbackDone = DoneSteps(records, RunPhase.Rollback);
         context.Phase = RunPhase.Rollback;
+        await ReconcileAsync(records, context.Steps.Steps, steps).ConfigureAwait(false);
         var blocked = await SettleInFlightAsync(records, RunPhase.Rollback, steps, rollbackDone, choice)
             .ConfigureAwait(false);
         if (blocked is not null)

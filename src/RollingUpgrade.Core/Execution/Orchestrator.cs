@@ -197,6 +197,18 @@ public static class Orchestrator
         }
 
         using var runLock = attempt.Lock;
+        if (attempt.Holder is { } previous)
+        {
+            options.Observer.OnEvent(
+                new RunEvent(
+                    options.Time.GetUtcNow(),
+                    RunEventTypes.Warning,
+                    $"took over the lock of process {previous.Pid} on {previous.Host} (run {previous.RunId}, "
+                        + $"since {previous.Since:u}), which no longer runs"
+                )
+            );
+        }
+
         if (isNew)
         {
             state.SetCurrent(runId);
@@ -215,6 +227,7 @@ public static class Orchestrator
             LoadBalancers = plan.LoadBalancers.Select(lb => adapters.CreateLoadBalancer(lb, plan)).ToList(),
             Product = adapters.CreateProduct(plan, shells, values),
             Facts = facts,
+            AdoptDrained = options.AdoptDrained,
             Values = values,
             Shells = shells,
             Probe = adapters.CreateGateProbe(plan),

@@ -36,6 +36,9 @@ internal sealed class RunContext
 
     public RunState Facts { get; init; } = new();
 
+    /// <summary>See <see cref="RunOptions.AdoptDrained"/>.</summary>
+    public bool AdoptDrained { get; init; }
+
     /// <summary>The placeholder values of the step being run; the product was given the same.</summary>
     internal required StepCommandValues Values { get; init; }
 

@@ -19,6 +19,12 @@ public sealed record RunOptions
 
     public bool TakeOverStaleLock { get; init; }
 
+    /// <summary>
+    /// Take nodes that are already out of rotation when a new run starts (left by a dead run or
+    /// another tool) as they are, instead of refusing to start.
+    /// </summary>
+    public bool AdoptDrained { get; init; }
+
     public InFlightChoice InFlight { get; init; } = InFlightChoice.Verify;
 
     /// <summary>Fault injection for tests of the journal and resume.</summary>

@@ -30,6 +30,7 @@ internal sealed partial class StepRunner
 
         await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: false, cancellationToken)
             .ConfigureAwait(false);
+        await ExpectInRotationAsync(step, context, nodes, cancellationToken).ConfigureAwait(false);
 
         var distinct = versions.Values.Distinct(StringComparer.Ordinal).ToList();
         if (distinct.Count > 1)
@@ -218,5 +219,51 @@ internal sealed partial class StepRunner
         {
             throw new StepFailedException($"membership seen from {viewer.Name}: {problem}", nodeTouched);
         }
+    }
+
+    /// <summary>
+    /// A new run starts from a cluster in rotation: a node already drained or in maintenance was
+    /// left so by a dead run or another tool, and the run does not quietly build on it.
+    /// </summary>
+    private static async Task ExpectInRotationAsync(
+        Step step,
+        RunContext context,
+        IReadOnlyList<NodeSpec> nodes,
+        CancellationToken cancellationToken
+    )
+    {
+        var outOf = new List<string>();
+        foreach (var lb in context.LoadBalancers)
+        {
+            foreach (var state in await lb.ReadAsync(nodes, cancellationToken).ConfigureAwait(false))
+            {
+                if (state.Admin != ServerAdminState.Ready)
+                {
+                    outOf.Add($"{state.Node} is {state.Admin.ToString().ToLowerInvariant()} in {lb.Name}");
+                }
+            }
+        }
+
+        if (outOf.Count == 0)
+        {
+            return;
+        }
+
+        if (context.AdoptDrained)
+        {
+            context.Emit(
+                RunEventTypes.Warning,
+                $"taking the cluster as it is (--adopt-drained): {string.Join("; ", outOf)}",
+                step
+            );
+            return;
+        }
+
+        throw new StepFailedException(
+            $"{string.Join("; ", outOf)}, before this run touched anything (left by an earlier run or another tool). "
+                + "Return it to rotation first (or resume the run that drained it), or pass --adopt-drained to start "
+                + "from the cluster as it is",
+            nodeTouched: false
+        );
     }
 }

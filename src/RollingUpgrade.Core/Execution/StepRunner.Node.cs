@@ -20,12 +20,54 @@ internal sealed partial class StepRunner
             return;
         }
 
+        await EnsureOutOfRotationAsync(step, context, node, cancellationToken).ConfigureAwait(false);
         await context.Product.StopAsync(node, cancellationToken).ConfigureAwait(false);
         var after = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
         if (after.State != NodeRunState.Stopped)
         {
             throw new StepFailedException($"{node.Name} still reports {after.State} after stop ({after.Detail})");
         }
+    }
+
+    /// <summary>
+    /// Right before a stop: the node must still be out of rotation in every load balancer. One
+    /// that lost the drain (restarted, reloaded without a state file, a peer replaced) has it back
+    /// in rotation; it is drained again and its connections waited for, as the plan says.
+    /// </summary>
+    private static async Task EnsureOutOfRotationAsync(
+        Step step,
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
+    )
+    {
+        var back = new List<ILoadBalancer>();
+        foreach (var lb in context.LoadBalancers)
+        {
+            var states = await lb.ReadAsync([node], cancellationToken).ConfigureAwait(false);
+            if (states.Any(s => s.Admin == ServerAdminState.Ready))
+            {
+                back.Add(lb);
+            }
+        }
+
+        if (back.Count == 0)
+        {
+            return;
+        }
+
+        context.Emit(
+            RunEventTypes.Warning,
+            $"{node.Name} is back in rotation in {string.Join(", ", back.Select(l => l.Name))} (the load balancer lost "
+                + "the drain); draining it again and waiting for its connections before the stop",
+            step
+        );
+        foreach (var lb in back)
+        {
+            await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
+        }
+
+        await DrainWaiter.WaitAsync(step, context, node, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task StartAsync(Step step, RunContext context, CancellationToken cancellationToken)

@@ -88,6 +88,80 @@ internal sealed partial class StepRunner
         return states.Count > 0 && states.All(s => s.Admin == expected);
     }
 
+    /// <summary>
+    /// Every server that is about to receive weight must be ready and healthy in
+    /// <paramref name="lb"/>: one that is drained or in maintenance (left by an earlier run or
+    /// started that way) is set ready, which waits for its health check; one that still is not
+    /// both refuses the step before any weight moves.
+    /// </summary>
+    private static async Task EnsureReadyAndHealthyAsync(
+        Step step,
+        RunContext context,
+        ILoadBalancer lb,
+        IReadOnlyList<NodeSpec> receivers,
+        CancellationToken cancellationToken
+    )
+    {
+        var before = await lb.ReadAsync(receivers, cancellationToken).ConfigureAwait(false);
+        foreach (var node in receivers)
+        {
+            var servers = before.Where(s => s.Node == node.Name).ToList();
+            if (servers.Count == 0)
+            {
+                throw new StepFailedException(
+                    $"{lb.Name} has no server for {node.Name}; no weight moves to it",
+                    nodeTouched: false
+                );
+            }
+
+            if (servers.Any(s => s.Admin != ServerAdminState.Ready))
+            {
+                context.Emit(
+                    RunEventTypes.Progress,
+                    $"{node.Name} is {Describe(servers.First(s => s.Admin != ServerAdminState.Ready))} in {lb.Name}; "
+                        + "setting it ready before it takes weight",
+                    step
+                );
+                await lb.SetStateAsync(node, ServerAdminState.Ready, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var after = await lb.ReadAsync(receivers, cancellationToken).ConfigureAwait(false);
+        var refused = after.Where(s => s.Admin != ServerAdminState.Ready || !s.Healthy).ToList();
+        if (refused.Count > 0 && step.Phase == RunPhase.Rollback && refused.Count < after.Count)
+        {
+            // Going back, traffic must leave the failing side even if one old node is unwell:
+            // the healthy ones take it, and the operator is told which one was skipped.
+            context.Emit(
+                RunEventTypes.Warning,
+                $"{lb.Name}: "
+                    + string.Join(", ", refused.Select(s => $"{s.Node} is {Describe(s)}"))
+                    + "; the others take the traffic",
+                step
+            );
+            return;
+        }
+
+        if (refused.Count > 0)
+        {
+            throw new StepFailedException(
+                $"no weight moved in {lb.Name}: "
+                    + string.Join(", ", refused.Select(s => $"{s.Node} is {Describe(s)}"))
+                    + "; a server takes weight only when it is ready and passes its health check",
+                nodeTouched: false
+            );
+        }
+    }
+
+    private static string Describe(ServerState state) =>
+        state.Admin switch
+        {
+            ServerAdminState.Ready when !state.Healthy => "ready but failing its health check",
+            ServerAdminState.Ready => "ready",
+            _ => state.Admin.ToString().ToLowerInvariant()
+                + (state.Healthy ? string.Empty : " and failing its health check"),
+        };
+
     private static async Task ShiftTrafficAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var lb = context.LoadBalancer(step.LoadBalancer!);
@@ -103,9 +177,22 @@ internal sealed partial class StepRunner
             );
         }
 
+        // Weight moves only to servers that are ready and healthy in this balancer, read back first.
+        IReadOnlyList<NodeSpec> receivers = [.. percent < 100 ? context.Blue : [], .. percent > 0 ? context.Green : []];
+        await EnsureReadyAndHealthyAsync(step, context, lb, receivers, cancellationToken).ConfigureAwait(false);
         await lb.SetTrafficShareAsync(context.Blue, context.Green, percent, cancellationToken).ConfigureAwait(false);
         var states = await lb.ReadAsync(context.Blue.Concat(context.Green).ToList(), cancellationToken)
             .ConfigureAwait(false);
+        var lost = states.Where(s =>
+            receivers.Any(r => r.Name == s.Node) && !(s.Admin == ServerAdminState.Ready && s.Healthy)
+        );
+        if (step.Phase == RunPhase.Forward && lost.FirstOrDefault() is { } gone)
+        {
+            throw new StepFailedException(
+                $"{lb.Name}: {gone.Node} is {Describe(gone)} after the weights were set; it cannot take its share"
+            );
+        }
+
         var greenNames = context.Green.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
         var greenShare = states.Where(s => greenNames.Contains(s.Node)).Sum(s => s.TrafficPercent ?? 0);
         if (states.Any(s => s.TrafficPercent is not null) && Math.Abs(greenShare - percent) > 1)

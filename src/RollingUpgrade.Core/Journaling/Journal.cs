@@ -36,13 +36,61 @@ public sealed class Journal : IDisposable
         var existing = File.Exists(path) ? Read(path) : [];
         var stream = new FileStream(
             path,
-            FileMode.Append,
+            FileMode.OpenOrCreate,
             FileAccess.Write,
             FileShare.Read,
             4096,
             FileOptions.WriteThrough
         );
+        try
+        {
+            TruncateTornTail(path, stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
         return new Journal(path, stream, time, redactor, existing.Count == 0 ? 0 : existing[^1].Sequence);
+    }
+
+    /// <summary>
+    /// A crash mid-write leaves a last line without its newline. It is cut off (and the cut made
+    /// durable) before anything is appended, so the next record never glues onto it.
+    /// </summary>
+    private static void TruncateTornTail(string path, FileStream stream)
+    {
+        var length = stream.Length;
+        if (length == 0)
+        {
+            return;
+        }
+
+        using (var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            var keep = length;
+            var buffer = new byte[1];
+            while (keep > 0)
+            {
+                read.Position = keep - 1;
+                read.ReadExactly(buffer);
+                if (buffer[0] == (byte)'\n')
+                {
+                    break;
+                }
+
+                keep--;
+            }
+
+            if (keep != length)
+            {
+                stream.SetLength(keep);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+
+        stream.Seek(0, SeekOrigin.End);
     }
 
     public JournalRecord Append(JournalRecord record)
@@ -65,30 +113,62 @@ public sealed class Journal : IDisposable
         }
     }
 
-    /// <summary>Reads a journal; a torn last line (a crash mid-write) is ignored.</summary>
+    /// <summary>
+    /// Reads a journal. A torn last line (a crash mid-write, no newline after it) is ignored; any
+    /// other line that is not a journal record is refused with <see cref="JournalCorruptException"/>
+    /// naming it, never taken for something it is not.
+    /// </summary>
     public static IReadOnlyList<JournalRecord> Read(string path)
     {
         var records = new List<JournalRecord>();
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (reader.ReadLine() is { } line)
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
         {
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+
+        var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetString(
+            bytes
+        );
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            var torn = i == lines.Length - 1;
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
             }
 
+            if (torn)
+            {
+                // The last piece has no newline after it: the process died while writing it. Only
+                // the start of a record can be torn; anything else is damage.
+                if (!line.StartsWith("{\"seq\":", StringComparison.Ordinal))
+                {
+                    throw new JournalCorruptException(path, i + 1, "not the start of a journal record");
+                }
+
+                continue;
+            }
+
+            JournalRecord? record;
             try
             {
-                if (JsonSerializer.Deserialize<JournalRecord>(line, Options) is { } record)
-                {
-                    records.Add(record);
-                }
+                record = JsonSerializer.Deserialize<JournalRecord>(line, Options);
             }
-            catch (JsonException) when (reader.Peek() < 0)
+            catch (JsonException e)
             {
-                // The last line was being written when the process died.
+                throw new JournalCorruptException(path, i + 1, e.Message);
             }
+
+            if (record is null || string.IsNullOrEmpty(record.Type))
+            {
+                throw new JournalCorruptException(path, i + 1, "not a journal record");
+            }
+
+            records.Add(record);
         }
 
         return records;

@@ -30,7 +30,15 @@ public static partial class Versions
     public static bool TryParse(string text, out Version3 version)
     {
         version = default;
-        var match = Leading().Match(text ?? string.Empty);
+
+        // "v6.0.0" and "V6.0.0" are how tags are often written: the same release as "6.0.0".
+        var trimmed = (text ?? string.Empty).Trim();
+        if (trimmed.Length > 1 && trimmed[0] is 'v' or 'V' && char.IsAsciiDigit(trimmed[1]))
+        {
+            trimmed = trimmed[1..];
+        }
+
+        var match = Leading().Match(trimmed);
         if (!match.Success)
         {
             return false;

@@ -86,7 +86,8 @@ internal sealed class RemoteShell : IDisposable
         _output.Discard();
         _error.Discard();
         await WriteAsync(
-                $"( exec /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' '{mark}pid' {commandLine}\n) "
+                "( exec setsid /bin/sh -c 'printf \"\\n%s %s\\n\" \"$0\" \"$$\"; exec \"$@\"' "
+                    + $"'{mark}pid' {commandLine}\n) "
                     + $"</dev/null; printf '\\n%s %d\\n' '{mark}' $?; printf '\\n%s\\n' '{mark}' >&2\n",
                 CancellationToken.None
             )

@@ -16,6 +16,9 @@ namespace RollingUpgrade.Nodes.Shells;
 /// </summary>
 internal sealed class SshShell(SshConnection connection) : INodeShell
 {
+    /// <summary>Whether the last command cut short was confirmed gone.</summary>
+    private bool Gone { get; set; }
+
     public async Task<CommandResult> RunAsync(
         IReadOnlyList<string> argv,
         CommandOptions options,
@@ -24,10 +27,12 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
     {
         ArgumentNullException.ThrowIfNull(argv);
         ArgumentNullException.ThrowIfNull(options);
-        var text =
-            (options.WorkingDirectory is { } folder ? $"cd {ShellQuote.Quote(folder)} && " : string.Empty)
-            + (options.Sudo ? "sudo -n -- " : string.Empty)
-            + ShellQuote.Join(argv);
+        // The remote shell runs one simple command: a working folder is entered by a small sh
+        // that then becomes the command ($0 is the folder, "$@" the command), so it stays simple.
+        IReadOnlyList<string> vector = options.WorkingDirectory is { } folder
+            ? ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder, .. argv]
+            : argv;
+        var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(vector);
         if (options.StandardInput is null)
         {
             return await RunInShellAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
@@ -66,8 +71,13 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
 
             NodesLog.CommandTimedOut(connection.Log, connection.Target, text, options.Timeout.TotalSeconds);
             throw new TimeoutException(
-                $"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s and was "
-                    + $"cancelled"
+                $"'{name}' on {connection.Target} did not finish within {options.Timeout.TotalSeconds:0.#}s; "
+                    + (
+                        Gone
+                            ? "its process group was sent SIGTERM (SIGKILL after 5s) and is gone"
+                            : "it was sent SIGTERM and SIGKILL, but whether it is gone could not be confirmed; "
+                                + "check the node"
+                    )
             );
         }
         catch (Exception e)
@@ -101,29 +111,33 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
 
         if (shell.RunningPid is { } pid)
         {
+            // The command runs in a process group of its own (setsid): SIGTERM to the group, SIGKILL
+            // after the grace period, and it counts as stopped only once no process of it is left.
+            var group = pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var script =
+                $"g={group}; kill -TERM -$g 2>/dev/null; n=0; "
+                + "while kill -0 -$g 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done; "
+                + "if kill -0 -$g 2>/dev/null; then kill -KILL -$g 2>/dev/null; sleep 0.3; fi; "
+                + "! kill -0 -$g 2>/dev/null";
+            var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(["/bin/sh", "-c", script]);
             try
             {
-                var kill =
-                    (options.Sudo ? "sudo -n -- " : string.Empty)
-                    + ShellQuote.Join([
-                        "kill",
-                        "-TERM",
-                        pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ]);
-                await ExecAsync(
-                        kill,
+                var result = await ExecAsync(
+                        text,
                         "kill",
                         options with
                         {
-                            Timeout = TimeSpan.FromSeconds(10),
+                            Timeout = TimeSpan.FromSeconds(15),
                         },
                         CancellationToken.None
                     )
                     .ConfigureAwait(false);
+                Gone = result.Succeeded;
             }
             catch (Exception e) when (e is TransientException or TimeoutException)
             {
-                // The connection is gone; so is the command's session.
+                // The connection is gone; sshd ends the session and the processes attached to it.
+                Gone = false;
             }
         }
 

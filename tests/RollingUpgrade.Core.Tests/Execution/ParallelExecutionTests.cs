@@ -29,6 +29,40 @@ public sealed class ParallelExecutionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Green_servers_left_in_maintenance_are_made_ready_before_any_weight_moves_to_them()
+    {
+        using var run = Harness(TestPlans.Parallel());
+        _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+        run.Lb().States["g1"] = ServerAdminState.Maintenance;
+        run.Lb().States["g2"] = ServerAdminState.Drain;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var log = run.Lb().Log;
+        var firstWeight = log.IndexOf("green=10");
+        log.IndexOf("g1=Ready").ShouldBeInRange(0, firstWeight);
+        log.IndexOf("g2=Ready").ShouldBeInRange(0, firstWeight);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task No_weight_moves_to_a_green_server_that_fails_its_health_check()
+    {
+        using var run = Harness(TestPlans.Parallel());
+        _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+        run.Lb().States["g1"] = ServerAdminState.Maintenance;
+        run.Lb().Unhealthy.Add("g1");
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.RolledBack, outcome.Summary);
+        outcome.Summary.ShouldContain("no weight moved in lb-a: g1 is ready but failing its health check");
+        run.Lb().Log.Where(l => l.StartsWith("green=", StringComparison.Ordinal)).ShouldAllBe(l => l == "green=0");
+        run.Lb().Percent["b1"].ShouldBeGreaterThan(0);
+        run.World.Nodes["b1"].Running.ShouldBeTrue();
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Blue_is_stopped_only_after_its_last_connection_closes()
     {
         using var run = Harness(TestPlans.Parallel());

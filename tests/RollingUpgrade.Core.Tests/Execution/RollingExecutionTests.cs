@@ -159,6 +159,7 @@ public sealed class RollingExecutionTests
         run.World.Nodes["n3"].Running = true;
         _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
         run.Lb().States["n3"] = ServerAdminState.Maintenance;
+        run.AdoptDrained = true;
 
         var outcome = await run.RunAsync();
 

@@ -20,6 +20,9 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
 
     public int SetCalls { get; private set; }
 
+    /// <summary>Servers that fail this balancer's health check although their node runs.</summary>
+    public HashSet<string> Unhealthy { get; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// When set, the balancer behaves like ELBv2: it cannot count connections, and a drained node
     /// stays "draining" (reported as 1, uncounted) for this long after the drain.
@@ -62,7 +65,7 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
                         Name,
                         n.Name,
                         admin,
-                        node.Running,
+                        node.Running && !Unhealthy.Contains(n.Name),
                         node.Running ? node.LiveSessions(now) : 0,
                         Percent.TryGetValue(n.Name, out var p) ? p : null,
                         i == 0 ? Errors : 0

@@ -30,6 +30,9 @@ internal sealed class RunHarness : IDisposable
 
     public FakeLoadBalancer Lb(string name = "lb-a") => Adapters.LoadBalancers[name];
 
+    /// <summary>Passed as <see cref="RunOptions.AdoptDrained"/>.</summary>
+    public bool AdoptDrained { get; set; }
+
     public RunOptions Options(
         IRunFaults? faults = null,
         InFlightChoice choice = InFlightChoice.Verify,
@@ -43,6 +46,7 @@ internal sealed class RunHarness : IDisposable
             Faults = faults,
             InFlight = choice,
             StopRequested = stop,
+            AdoptDrained = AdoptDrained,
         };
 
     public Task<RunOutcome> RunAsync(IRunFaults? faults = null, CancellationToken stop = default) =>
@@ -54,7 +58,7 @@ internal sealed class RunHarness : IDisposable
     public IReadOnlyList<JournalRecord> Journal()
     {
         var state = new StateDirectory(StateRoot, Plan.Cluster.Name);
-        return Journaling.Journal.Read(state.JournalPath(state.CurrentRunId()!));
+        return RollingUpgrade.Journaling.Journal.Read(state.JournalPath(state.CurrentRunId()!));
     }
 
     public void Dispose() => Directory.Delete(StateRoot, recursive: true);

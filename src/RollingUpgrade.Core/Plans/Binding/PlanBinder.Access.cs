@@ -51,8 +51,8 @@ internal sealed partial class PlanBinder
                 Sudo = table.Bool("sudo") ?? false,
                 AllowPassword = table.Bool("allow_password") ?? false,
                 PasswordEnv = Checked(table, "password_env", ValueRules.EnvName),
-                ConnectTimeout = table.Duration("connect_timeout") ?? spec.ConnectTimeout,
-                CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
+                ConnectTimeout = table.Duration("connect_timeout", positive: true) ?? spec.ConnectTimeout,
+                CommandTimeout = table.Duration("command_timeout", positive: true) ?? spec.CommandTimeout,
             };
 
             if (
@@ -92,7 +92,7 @@ internal sealed partial class PlanBinder
             spec = spec with
             {
                 Sudo = table.Bool("sudo") ?? false,
-                CommandTimeout = table.Duration("command_timeout") ?? spec.CommandTimeout,
+                CommandTimeout = table.Duration("command_timeout", positive: true) ?? spec.CommandTimeout,
             };
             table.RejectKeysOfOtherKinds(SshOnlyKeys, "applies only to kind = \"ssh\"");
         }

@@ -15,7 +15,7 @@ internal sealed partial class PlanBinder
             var kind = table.Choice("kind", GateKinds.All, required: true);
             var gate = new GateSpec(name ?? string.Empty, kind ?? string.Empty)
             {
-                Timeout = table.Duration("timeout") ?? TimeSpan.FromSeconds(10),
+                Timeout = table.Duration("timeout", positive: true) ?? TimeSpan.FromSeconds(10),
                 Attempts = (int)(table.Integer("attempts", min: 1, max: 100) ?? 3),
             };
 

@@ -61,8 +61,8 @@ internal sealed partial class PlanBinder
     {
         var sockets = table.StringArray("sockets", required: true);
         var backends = table.StringArray("backends", required: true);
-        var timeout = table.Duration("timeout") ?? TimeSpan.FromSeconds(5);
-        var readyTimeout = table.Duration("ready_timeout") ?? TimeSpan.FromSeconds(30);
+        var timeout = table.Duration("timeout", positive: true) ?? TimeSpan.FromSeconds(5);
+        var readyTimeout = table.Duration("ready_timeout", positive: true) ?? TimeSpan.FromSeconds(30);
         var ok = sockets is not null && backends is not null;
         if (sockets is { Count: 0 })
         {
@@ -125,7 +125,7 @@ internal sealed partial class PlanBinder
         var url = Checked(table, "admin_url", v => ValueRules.Url(v, "http", "https"), required: true);
         var cluster = Checked(table, "cluster", ValueRules.Name, required: true);
         var token = Checked(table, "token_env", ValueRules.EnvName);
-        var ready = table.Duration("ready_timeout") ?? TimeSpan.FromSeconds(30);
+        var ready = table.Duration("ready_timeout", positive: true) ?? TimeSpan.FromSeconds(30);
         return url is null || cluster is null ? null : new YarpSettings(url, cluster, token) { ReadyTimeout = ready };
     }
 
@@ -195,7 +195,7 @@ internal sealed partial class PlanBinder
         }
 
         var port = (int?)table.Integer("port", min: 1, max: 65535);
-        var ready = table.Duration("ready_timeout") ?? TimeSpan.FromMinutes(10);
+        var ready = table.Duration("ready_timeout", positive: true) ?? TimeSpan.FromMinutes(10);
         return groups is null
             ? null
             : new AwsElbV2Settings(region, endpoint, groups, listener, rule, green)

@@ -85,7 +85,7 @@ internal sealed partial class PlanBinder
                 _ => ProductKind.Generic,
             },
             ConfigPath = Checked(table, "config_path", PathWithNodePlaceholders),
-            StartTimeout = table.Duration("start_timeout") ?? TimeSpan.FromMinutes(2),
+            StartTimeout = table.Duration("start_timeout", positive: true) ?? TimeSpan.FromMinutes(2),
         };
 
         if (kind == "mongooseim")
@@ -136,7 +136,8 @@ internal sealed partial class PlanBinder
                 ApiUser = Checked(table, "api_user", ValueRules.Jid),
                 ApiPasswordEnv = Checked(table, "api_password_env", ValueRules.EnvName),
             };
-            if ((spec.ApiUser is null) != (spec.ApiPasswordEnv is null))
+            // Written but refused already counts as given: its own message says what is wrong with it.
+            if (table.Has("api_user") != table.Has("api_password_env"))
             {
                 sink.Error(
                     table.LocationOf(spec.ApiUser is null ? "api_password_env" : "api_user"),

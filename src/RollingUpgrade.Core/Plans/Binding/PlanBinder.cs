@@ -90,10 +90,12 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
             return value;
         }
 
-        table.Sink.Error(
-            table.LocationOf(key),
-            $"'{table.Describe(key)}' is '{TableCursor.Shorten(value)}'; it {problem}"
-        );
+        // A key that names a variable holding a secret may have been given the secret itself: never echo it.
+        var shown = key.EndsWith("_env", StringComparison.Ordinal)
+            ? "not a variable name (the value is not shown: it may be the secret itself; put the secret in an "
+                + "environment variable and name that variable here)"
+            : $"'{TableCursor.Shorten(value)}'; it {problem}";
+        table.Sink.Error(table.LocationOf(key), $"'{table.Describe(key)}' is {shown}");
         return null;
     }
 

@@ -116,7 +116,8 @@ public sealed class TableCursor
         return value;
     }
 
-    public TimeSpan? Duration(string key, bool required = false)
+    /// <param name="positive">A timeout: zero is refused (it would fail every call at once).</param>
+    public TimeSpan? Duration(string key, bool required = false, bool positive = false)
     {
         var node = Node(key, required);
         if (node is null)
@@ -126,6 +127,15 @@ public sealed class TableCursor
 
         if (node is TomlValueNode { Value: string text } && DurationText.TryParse(text, out var value))
         {
+            if (positive && value <= TimeSpan.Zero)
+            {
+                _sink.Error(
+                    node.Location,
+                    $"'{Describe(key)}' is '{text}'; a timeout must be longer than zero, such as \"30s\""
+                );
+                return null;
+            }
+
             return value;
         }
 

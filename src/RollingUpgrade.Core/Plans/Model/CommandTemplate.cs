@@ -6,7 +6,8 @@ namespace RollingUpgrade.Plans.Model;
 /// <summary>
 /// A command from the plan with <c>{placeholder}</c>s. Written as an array it is an argument
 /// vector and each placeholder is substituted inside one argument. Written as a string it is a
-/// <c>sh -c</c> script and each substituted value is single-quoted, so a value never becomes code.
+/// <c>sh -c</c> script whose values are passed as positional parameters
+/// (<see cref="ScriptParameters"/>), so the shell never parses a value, whatever quotes surround it.
 /// </summary>
 public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool IsScript)
 {
@@ -38,7 +39,8 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
             return Parts.Select(p => Substitute(p, values, quote: false)).ToList();
         }
 
-        return ["/bin/sh", "-c", Substitute(Parts[0], values, quote: true)];
+        var (script, parameters) = ScriptParameters.Bind(Parts[0], name => ValueOf(values, name));
+        return ["/bin/sh", "-c", script, ScriptParameters.ScriptName, .. parameters];
     }
 
     /// <summary>One text (a URL, a path) with every placeholder replaced, nothing quoted.</summary>
@@ -53,12 +55,13 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
                 text,
                 m =>
                 {
-                    if (!values.TryGetValue(m.Groups[1].Value, out var value))
-                    {
-                        throw new InvalidOperationException($"no value for placeholder {{{m.Groups[1].Value}}}");
-                    }
-
+                    var value = ValueOf(values, m.Groups[1].Value);
                     return quote ? ShellQuote.Quote(value) : value;
                 }
             );
+
+    private static string ValueOf(IReadOnlyDictionary<string, string> values, string name) =>
+        values.TryGetValue(name, out var value)
+            ? value
+            : throw new InvalidOperationException($"no value for placeholder {{{name}}}");
 }

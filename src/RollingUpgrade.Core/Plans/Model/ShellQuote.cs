@@ -29,6 +29,8 @@ public static class ShellQuote
     public static string Display(IReadOnlyList<string> argv)
     {
         ArgumentNullException.ThrowIfNull(argv);
-        return argv.Count == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" ? argv[2] : Join(argv);
+        return argv.Count >= 3 && argv[0] == "/bin/sh" && argv[1] == "-c"
+            ? ScriptParameters.Display(argv[2], argv.Skip(4).ToList())
+            : Join(argv);
     }
 }

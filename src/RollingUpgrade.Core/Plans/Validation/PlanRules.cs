@@ -27,6 +27,7 @@ internal sealed class PlanRules(
         CheckLoadBalancerIds(plan, all);
         CheckProduct(plan, all);
         CheckUpgrade(plan);
+        CheckConfigPaths(plan);
         CheckGates(plan);
         CheckNodeVariables(plan, all);
         CheckPerNodeAddresses(plan, all);
@@ -157,7 +158,7 @@ internal sealed class PlanRules(
 
         if (
             plan.Product.ConfigPath is { } path
-            && path.EndsWith(".cfg", StringComparison.Ordinal)
+            && path.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase)
             && Versions.TryParse(plan.Upgrade.TargetVersion, out var target)
             && target >= new Versions.Version3(4, 1, 0)
         )
@@ -170,8 +171,71 @@ internal sealed class PlanRules(
         }
     }
 
+    /// <summary>
+    /// The config file of each node, its placeholders filled in, must be an absolute path that
+    /// stays where it says: a var holding '../' must not move it (or its backup, written next to
+    /// it) into another folder.
+    /// </summary>
+    private void CheckConfigPaths(Plan plan)
+    {
+        if (plan.Product.ConfigPath is null)
+        {
+            return;
+        }
+
+        foreach (var node in plan.Nodes.Concat(plan.GreenNodes))
+        {
+            string path;
+            try
+            {
+                path = plan.ConfigPathOf(node)!;
+            }
+            catch (InvalidOperationException)
+            {
+                // A var the node lacks; CheckNodeVariables names it.
+                continue;
+            }
+
+            var problem =
+                ValueRules.RemotePath(path)
+                ?? (
+                    path.Split('/').Any(part => part is ".." or ".")
+                        ? "must not hold '.' or '..' segments (check the vars it uses)"
+                        : null
+                );
+            if (problem is not null)
+            {
+                sink.Error(
+                    Loc(plan, "product.config_path"),
+                    $"'product.config_path' for node {node.Name} is '{path}', which {problem}"
+                );
+                return;
+            }
+        }
+    }
+
     private void CheckUpgrade(Plan plan)
     {
+        if (
+            plan.Upgrade.Install is not null
+            && plan.Upgrade.FromVersion is { } from
+            && (
+                string.Equals(from, plan.Upgrade.TargetVersion, StringComparison.OrdinalIgnoreCase)
+                || Versions.TryParse(from, out var a)
+                    && Versions.TryParse(plan.Upgrade.TargetVersion, out var b)
+                    && a == b
+                    && from.TrimStart('v', 'V').Length == plan.Upgrade.TargetVersion.TrimStart('v', 'V').Length
+            )
+        )
+        {
+            sink.Error(
+                Loc(plan, "upgrade.target_version"),
+                $"'upgrade.target_version' ({plan.Upgrade.TargetVersion}) is the version the nodes already run "
+                    + $"('upgrade.from_version' {from}); there is nothing to install. For a config-only change use "
+                    + "'upgrade.config_change'"
+            );
+        }
+
         if (
             plan.Strategy is RollingStrategySpec
             && plan.Upgrade.Install is null

@@ -1,0 +1,94 @@
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+internal sealed partial class Executor
+{
+    /// <summary>
+    /// Before a resumed run goes on, every load balancer is read for every node and put back where
+    /// the journal says the run left it: a balancer that lost its state (the embedded proxy
+    /// restarted, HAProxy reloaded without a state file, an HA peer replaced) has nodes the run
+    /// drained back in rotation and weights reset. Drains and weights are restored, each one said.
+    /// </summary>
+    private async Task ReconcileAsync(
+        IReadOnlyList<JournalRecord> records,
+        IReadOnlyList<Step> forward,
+        IReadOnlyList<Step> rollback
+    )
+    {
+        var drained = new Dictionary<(string Node, string Lb), bool>();
+        var weights = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (
+            var record in records.Where(r =>
+                r.Step is not null && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified
+            )
+        )
+        {
+            var list = record.Phase == RunPhases.RollbackText ? rollback : forward;
+            if (record.Step > list.Count || list[record.Step!.Value - 1] is not { } step || step.Id != record.StepId)
+            {
+                continue;
+            }
+
+            switch (step.Kind)
+            {
+                case StepKind.Drain when step.LoadBalancer is not null:
+                    drained[(step.Node!, step.LoadBalancer)] = true;
+                    break;
+                case StepKind.Enable when step.LoadBalancer is not null:
+                    foreach (var node in step.Nodes)
+                    {
+                        drained[(node, step.LoadBalancer)] = false;
+                    }
+
+                    break;
+                case StepKind.RegisterGreen or StepKind.ShiftTraffic when step.LoadBalancer is not null:
+                    weights[step.LoadBalancer] = step.GreenPercent ?? 0;
+                    break;
+            }
+        }
+
+        foreach (var ((name, lbName), isDrained) in drained.Where(d => d.Value))
+        {
+            var lb = context.LoadBalancer(lbName);
+            var node = context.Node(name);
+            var states = await lb.ReadAsync([node], StopRequested).ConfigureAwait(false);
+            if (states.Any(s => s.Admin == ServerAdminState.Ready))
+            {
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"{name} is in rotation in {lbName}, but the run had drained it (the load balancer lost its "
+                        + "state); draining it again"
+                );
+                await lb.SetStateAsync(node, ServerAdminState.Drain, StopRequested).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var (lbName, percent) in weights)
+        {
+            var lb = context.LoadBalancer(lbName);
+            var states = await lb.ReadAsync([.. context.Blue, .. context.Green], StopRequested).ConfigureAwait(false);
+            if (states.All(s => s.TrafficPercent is null))
+            {
+                continue;
+            }
+
+            var green = context.Green.Select(g => g.Name).ToHashSet(StringComparer.Ordinal);
+            var share = states.Where(s => green.Contains(s.Node)).Sum(s => s.TrafficPercent ?? 0);
+            if (Math.Abs(share - percent) > 1)
+            {
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"{lbName} sends {share}% to the new cluster, but the run had set {percent}% (the load "
+                        + $"balancer lost its state); setting {percent}% again"
+                );
+                await lb.SetTrafficShareAsync(context.Blue, context.Green, percent, StopRequested)
+                    .ConfigureAwait(false);
+            }
+        }
+    }
+}
