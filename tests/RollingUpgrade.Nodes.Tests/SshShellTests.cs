@@ -36,7 +36,7 @@ public sealed class SshShellTests : IDisposable
             KnownHostsPath = knownHosts ?? (pins is null ? _knownHosts : null),
             HostKeyFingerprints = pins ?? new Dictionary<string, string>(),
             KeyPassphraseEnv = passphraseEnv,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = TimeSpan.FromSeconds(20),
         };
 
     private static readonly CommandOptions Quick = new(TimeSpan.FromSeconds(10));
@@ -189,7 +189,7 @@ public sealed class SshShellTests : IDisposable
             var error = await Should.ThrowAsync<TimeoutException>(() =>
                 new SshShell(connection).RunAsync(
                     ["/bin/sh", "-c", script],
-                    new CommandOptions(TimeSpan.FromSeconds(1)),
+                    new CommandOptions(TimeSpan.FromSeconds(4)),
                     CancellationToken.None
                 )
             );

@@ -171,8 +171,16 @@ public sealed class BackendServer(string name, string address, int tcpPort, int 
         }
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await _stop.CancelAsync();
         StopListening();
         lock (_clients)

@@ -39,25 +39,15 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         IRunObserver observer = options.Json
             ? new JsonEventWriter(io.Output, redactor)
             : new ConsoleProgress(io.Output, redactor);
-        using var stop = new CancellationTokenSource();
-        var presses = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (Interlocked.Increment(ref presses) == 1)
-            {
-                e.Cancel = true;
-                io.Error.WriteLine("stopping at the next safe point (Ctrl-C again to abort at once)");
-                stop.Cancel();
-            }
-        };
-        Console.CancelKeyPress += onCancel;
+        using var signals = new SafeStop(io.Error);
         try
         {
             var runOptions = new RunOptions
             {
                 StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
                 Observer = observer,
-                StopRequested = stop.Token,
+                StopRequested = signals.Stop,
+                Hurry = signals.Hurry,
                 TakeOverStaleLock = options.TakeOverStaleLock,
                 AdoptDrained = options.AdoptDrained,
                 InFlight = options.InFlight,
@@ -72,7 +62,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            await io.Error.FlushAsync().ConfigureAwait(false);
         }
     }
 

@@ -23,6 +23,18 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     /// <summary>Set by Ctrl-C: finish at the next safe point.</summary>
     public CancellationToken StopRequested { get; init; }
 
+    /// <summary>
+    /// Set by a second signal: the running command is ended (its process group terminated and
+    /// confirmed gone) instead of waited for. A first signal only ends waiting steps at once.
+    /// </summary>
+    public CancellationToken Hurry { get; init; }
+
+    /// <summary>
+    /// Steps that only wait (for connections to end, a pause, a promote): a first signal ends them at once.
+    /// </summary>
+    private static bool OnlyWaits(Step step) =>
+        step.Kind is StepKind.WaitDrained or StepKind.Pause or StepKind.AwaitPromote;
+
     public static ResiliencePipeline TransientPipeline(TimeProvider time, ILogger? log = null) =>
         new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(
@@ -150,6 +162,11 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
+        // A step that acts runs to its end on a first signal (its command is waited for, within its
+        // timeout); a second signal ends it. A step that only waits ends on the first.
+        using var stop = OnlyWaits(step)
+            ? CancellationTokenSource.CreateLinkedTokenSource(StopRequested, Hurry)
+            : CancellationTokenSource.CreateLinkedTokenSource(Hurry);
         try
         {
             CheckMixedVersionWindow(step);
@@ -158,16 +175,16 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 await context
                     .Transient.ExecuteAsync(
                         async ct => await _runner.ExecuteAsync(step, context, ct).ConfigureAwait(false),
-                        StopRequested
+                        stop.Token
                     )
                     .ConfigureAwait(false);
             }
             else
             {
-                await _runner.ExecuteAsync(step, context, StopRequested).ConfigureAwait(false);
+                await _runner.ExecuteAsync(step, context, stop.Token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (StopRequested.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             return new StepAttempt.Interrupted();
         }

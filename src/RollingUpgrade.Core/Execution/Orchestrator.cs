@@ -238,7 +238,11 @@ public static class Orchestrator
             Transient = Executor.TransientPipeline(options.Time, options.Logging.CreateLogger("RollingUpgrade.Engine")),
             Log = options.Logging.CreateLogger("RollingUpgrade.Engine"),
         };
-        var executor = new Executor(context, options.Faults) { StopRequested = options.StopRequested };
+        var executor = new Executor(context, options.Faults)
+        {
+            StopRequested = options.StopRequested,
+            Hurry = options.Hurry,
+        };
         try
         {
             return await body(executor).ConfigureAwait(false);

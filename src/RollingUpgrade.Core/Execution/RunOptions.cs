@@ -15,7 +15,11 @@ public sealed record RunOptions
 
     public IRunObserver Observer { get; init; } = new RecordingObserver();
 
+    /// <summary>A first signal: stop at the next safe point (waiting steps end at once).</summary>
     public CancellationToken StopRequested { get; init; }
+
+    /// <summary>A second signal: the running command is terminated and confirmed gone.</summary>
+    public CancellationToken Hurry { get; init; }
 
     public bool TakeOverStaleLock { get; init; }
 

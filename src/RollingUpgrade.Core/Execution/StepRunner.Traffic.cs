@@ -114,15 +114,26 @@ internal sealed partial class StepRunner
                 );
             }
 
-            if (servers.Any(s => s.Admin != ServerAdminState.Ready))
+            if (servers.FirstOrDefault(s => s.Admin != ServerAdminState.Ready || !s.Healthy) is { } unready)
             {
+                // Setting ready waits (within the balancer's ready_timeout) for the health check to pass:
+                // a node just started is often still marked down for a check or two.
                 context.Emit(
                     RunEventTypes.Progress,
-                    $"{node.Name} is {Describe(servers.First(s => s.Admin != ServerAdminState.Ready))} in {lb.Name}; "
-                        + "setting it ready before it takes weight",
+                    unready.Admin == ServerAdminState.Ready
+                        ? $"{node.Name} is {Describe(unready)} in {lb.Name}; waiting for its health check before "
+                            + "it takes weight"
+                        : $"{node.Name} is {Describe(unready)} in {lb.Name}; setting it ready before it takes weight",
                     step
                 );
-                await lb.SetStateAsync(node, ServerAdminState.Ready, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await lb.SetStateAsync(node, ServerAdminState.Ready, cancellationToken).ConfigureAwait(false);
+                }
+                catch (UnexpectedAnswerException e)
+                {
+                    throw new StepFailedException($"no weight moved in {lb.Name}: {e.Message}", nodeTouched: false);
+                }
             }
         }
 

@@ -52,10 +52,11 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         var watch = Stopwatch.StartNew();
         RemoteShell? shell = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
         try
         {
-            shell = await connection.RentShellAsync(timeout.Token).ConfigureAwait(false);
+            // Reaching the node (a connection, a shell: connect_timeout) is not the command's time.
+            shell = await connection.RentShellAsync(cancellationToken).ConfigureAwait(false);
+            timeout.CancelAfter(options.Timeout);
             var (exitCode, output, error) = await shell.RunAsync(text, timeout.Token).ConfigureAwait(false);
             connection.ReturnShell(shell);
             NodesLog.CommandRan(connection.Log, connection.Target, text, exitCode, watch.ElapsedMilliseconds);
@@ -67,6 +68,16 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
             if (cancellationToken.IsCancellationRequested)
             {
                 throw;
+            }
+
+            if (shell is null)
+            {
+                // Nothing ran: the shell on the node did not answer within connect_timeout (a slow
+                // login, a loaded host).
+                throw new TransientException(
+                    $"no shell opened on {connection.Target} within access.connect_timeout to run '{name}'; "
+                        + "nothing was run"
+                );
             }
 
             NodesLog.CommandTimedOut(connection.Log, connection.Target, text, options.Timeout.TotalSeconds);
