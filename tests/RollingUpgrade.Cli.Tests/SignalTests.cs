@@ -37,10 +37,10 @@ public sealed class SignalTests
         }
     }
 
-    private static IReadOnlyList<JournalRecord> Journal(LocalCluster cluster)
+    private static IReadOnlyList<JournalRecord> Journal(LocalCluster cluster, string output)
     {
         var state = new StateDirectory(Path.Combine(cluster.Root, ".rollingupgrade"), "local");
-        File.Exists(state.LockPath).ShouldBeFalse("the lock is released");
+        File.Exists(state.LockPath).ShouldBeFalse("the lock is released; the CLI said:\n" + output);
         return RollingUpgrade.Journaling.Journal.Read(state.JournalPath(state.CurrentRunId()!));
     }
 
@@ -62,7 +62,7 @@ public sealed class SignalTests
 
         code.ShouldBe(130, cli.Output);
         File.Exists(Path.Combine(cluster.NodeDir(1), "install-done")).ShouldBeTrue("the install was waited for");
-        var last = Journal(cluster)[^1];
+        var last = Journal(cluster, cli.Output)[^1];
         last.Type.ShouldBe(JournalTypes.RunFinished);
         last.Data!["outcome"].ShouldBe("interrupted");
         cli.Output.ShouldContain("rollingupgrade resume");
@@ -102,7 +102,7 @@ public sealed class SignalTests
         }
 
         Directory.Exists($"/proc/{pid}").ShouldBeFalse("the install's process group was ended");
-        Journal(cluster)[^1].Data!["outcome"].ShouldBe("interrupted");
+        Journal(cluster, cli.Output)[^1].Data!["outcome"].ShouldBe("interrupted");
 
         var resumed = await CliRunner.RunAsync("resume", path, "--retry-in-flight");
         resumed.ExitCode.ShouldBe(0, resumed.Output + resumed.Error);

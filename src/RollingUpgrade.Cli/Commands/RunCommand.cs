@@ -63,6 +63,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         finally
         {
             await io.Error.FlushAsync().ConfigureAwait(false);
+            signals.Finished();
         }
     }
 

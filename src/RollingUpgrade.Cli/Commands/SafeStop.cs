@@ -15,6 +15,7 @@ internal sealed class SafeStop : IDisposable
     private readonly CancellationTokenSource _hurry = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly TextWriter _error;
+    private readonly ManualResetEventSlim _finished = new();
     private int _signals;
 
     public SafeStop(TextWriter error)
@@ -24,6 +25,26 @@ internal sealed class SafeStop : IDisposable
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
         }
+
+        // The runtime has handlers of its own for SIGTERM and SIGINT that may act before ours sees
+        // the signal: if it starts shutting down, shutdown waits here until the run has stopped
+        // safely (journal written, lock released), and the exit code stays the documented 130.
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+    }
+
+    /// <summary>Called once the run has stopped and said so.</summary>
+    public void Finished() => _finished.Set();
+
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        if (Volatile.Read(ref _signals) == 0 || _finished.IsSet)
+        {
+            return;
+        }
+
+        Release(_stop);
+        _finished.Wait(TimeSpan.FromMinutes(10));
+        Environment.ExitCode = Execution.ExitCodes.Interrupted;
     }
 
     public CancellationToken Stop => _stop.Token;
@@ -59,6 +80,8 @@ internal sealed class SafeStop : IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        _finished.Set();
         foreach (var registration in _registrations)
         {
             registration.Dispose();

@@ -59,12 +59,23 @@ internal sealed partial class Executor
             return await RollBackAsync(step, message, done).ConfigureAwait(false);
         }
 
-        var outOfRotation = OutOfRotation(step, done);
+        // The state said is the state read back from the balancers, not what the plan meant to do.
+        var candidates =
+            context.LoadBalancers.Count == 0
+                ? OutOfRotation(step, done, nodeTouched)
+                : context.Blue.Select(n => n.Name).ToList();
+        var (outOfRotation, unknown) = await ReadBackAsync(candidates).ConfigureAwait(false);
+        var serving = context
+            .Blue.Select(n => n.Name)
+            .Except(outOfRotation)
+            .Except(unknown.Select(u => u.Node))
+            .ToList();
         var state =
-            outOfRotation.Count == 0
-                ? "every node serves"
-                : $"{string.Join(", ", outOfRotation)} out of rotation; "
-                    + $"{string.Join(", ", context.Blue.Select(n => n.Name).Except(outOfRotation))} serving";
+            outOfRotation.Count == 0 && unknown.Count == 0
+                ? (done.Count == 0 && !nodeTouched ? "nothing touched" : "every node in rotation")
+                : $"{string.Join(", ", outOfRotation.DefaultIfEmpty("no node"))} out of rotation; "
+                    + $"{string.Join(", ", serving)} serving"
+                    + string.Concat(unknown.Select(u => $"; {u.Node} unknown: {u.Why}"));
         return Finish(
             RunStatus.Halted,
             $"step {step.Number} ({step.Description}) failed: {message}. Halted with {state}",
@@ -78,7 +89,55 @@ internal sealed partial class Executor
     /// <summary>
     /// Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.
     /// </summary>
-    private List<string> OutOfRotation(Step failed, HashSet<int> done)
+    /// <summary>
+    /// Which of <paramref name="candidates"/> the balancers really hold out of rotation now, and
+    /// which could not be read (a balancer that is unreachable is named as the cause).
+    /// </summary>
+    private async Task<(List<string> Out, List<(string Node, string Why)> Unknown)> ReadBackAsync(
+        IReadOnlyList<string> candidates
+    )
+    {
+        if (context.LoadBalancers.Count == 0)
+        {
+            return (candidates.ToList(), []);
+        }
+
+        var outOf = new List<string>();
+        var unknown = new List<(string Node, string Why)>();
+        foreach (var name in candidates)
+        {
+            var node = context.Node(name);
+            var isOut = false;
+            foreach (var lb in context.LoadBalancers)
+            {
+                using var timeout = context.Time.Timeout(TimeSpan.FromSeconds(10), CancellationToken.None);
+                try
+                {
+                    var states = await lb.ReadAsync([node], timeout.Token).ConfigureAwait(false);
+                    isOut |= states.Any(s => s.Admin != ServerAdminState.Ready);
+                }
+                catch (Exception e)
+                    when (e
+                            is TransientException
+                                or UnexpectedAnswerException
+                                or IOException
+                                or OperationCanceledException
+                    )
+                {
+                    unknown.Add((name, $"{lb.Name} could not be read ({e.Message})"));
+                }
+            }
+
+            if (isOut)
+            {
+                outOf.Add(name);
+            }
+        }
+
+        return (outOf, unknown.Where(u => !outOf.Contains(u.Node)).ToList());
+    }
+
+    private List<string> OutOfRotation(Step failed, HashSet<int> done, bool nodeTouched = true)
     {
         var steps = context.Steps.Steps;
         if (context.LoadBalancers.Count == 0)
@@ -99,7 +158,7 @@ internal sealed partial class Executor
             .Where(s =>
                 s.Kind == StepKind.Drain
                 && s.Side != ClusterSide.Blue
-                && (done.Contains(s.Number) || s.Number == failed.Number)
+                && (done.Contains(s.Number) || (s.Number == failed.Number && nodeTouched))
             )
             .Select(s => s.Node!)
             .Where(node => !steps.Any(e => e.Kind == StepKind.Enable && e.Node == node && done.Contains(e.Number)))

@@ -84,4 +84,19 @@ public sealed class ReconcileTests
 
         adopted.Status.ShouldBe(RunStatus.Succeeded, adopted.Summary);
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_refused_drain_does_not_call_the_node_out_of_rotation()
+    {
+        using var run = new RunHarness(TestPlans.Rolling(nodes: 3, capacity: 2));
+        _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+        run.Lb().States["n3"] = ServerAdminState.Maintenance;
+        run.AdoptDrained = true;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain("Halted with n3 out of rotation; n1, n2 serving");
+        outcome.NextSteps.ShouldNotContain("on n1");
+    }
 }
