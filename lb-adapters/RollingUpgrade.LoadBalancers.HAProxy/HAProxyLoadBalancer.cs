@@ -214,44 +214,47 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
 
     private async Task WaitHealthyAsync(List<Target> targets, CancellationToken cancellationToken)
     {
-        var deadline = _time.GetUtcNow() + ReadyTimeout;
-        while (true)
+        // A 'show stat' costs well under a millisecond; polling often returns the node as soon as HAProxy has it UP.
+        var poll = await _time
+            .PollAsync(
+                TimeSpan.FromMilliseconds(100),
+                ReadyTimeout,
+                ct => DownAsync(targets, ct),
+                down => down.Count == 0,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (!poll.Done)
         {
-            var down = new List<string>();
-            foreach (var group in targets.GroupBy(t => t.Client))
+            throw new UnexpectedAnswerException(
+                $"{Name}: after 'state ready' not every server passed its health check within "
+                    + $"{ReadyTimeout.TotalSeconds:0}s: {string.Join("; ", poll.Last)}"
+            );
+        }
+    }
+
+    /// <summary>The targets not (yet) UP in their HAProxy, each described.</summary>
+    private static async Task<List<string>> DownAsync(List<Target> targets, CancellationToken cancellationToken)
+    {
+        var down = new List<string>();
+        foreach (var group in targets.GroupBy(t => t.Client))
+        {
+            var stat = StatTable.Parse(
+                await group.Key.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false)
+            );
+            foreach (var target in group)
             {
-                var stat = StatTable.Parse(
-                    await group.Key.ExecuteAsync("show stat", cancellationToken).ConfigureAwait(false)
-                );
-                foreach (var target in group)
+                var row = stat.Server(target.Backend, target.Server);
+                if (row is null || !(row.Status == "UP" || row.Status == "no check"))
                 {
-                    var row = stat.Server(target.Backend, target.Server);
-                    if (row is null || !(row.Status == "UP" || row.Status == "no check"))
-                    {
-                        down.Add(
-                            $"{group.Key.Endpoint} {target.Backend}/{target.Server} is {row?.Status ?? "missing"} "
-                                + $"{row?["check_status"]}".TrimEnd()
-                        );
-                    }
+                    down.Add(
+                        $"{group.Key.Endpoint} {target.Backend}/{target.Server} is {row?.Status ?? "missing"} "
+                            + $"{row?["check_status"]}".TrimEnd()
+                    );
                 }
             }
-
-            if (down.Count == 0)
-            {
-                return;
-            }
-
-            if (_time.GetUtcNow() >= deadline)
-            {
-                throw new UnexpectedAnswerException(
-                    $"{Name}: after 'state ready' not every server passed its health check within "
-                        + $"{ReadyTimeout.TotalSeconds:0}s: {string.Join("; ", down)}"
-                );
-            }
-
-            // A 'show stat' costs well under a millisecond; polling often returns the node as soon as HAProxy has it
-            // UP.
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
         }
+
+        return down;
     }
 }

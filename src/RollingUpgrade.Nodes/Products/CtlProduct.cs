@@ -167,33 +167,28 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
     /// </summary>
     protected async Task WaitForAsync(NodeSpec node, NodeRunState wanted, CancellationToken cancellationToken)
     {
-        var deadline = Time.GetUtcNow() + Plan.Product.StartTimeout;
-        while (true)
+        var poll = await Time.PollAsync(
+                StatusPollInterval,
+                Plan.Product.StartTimeout,
+                ct => PollStatusAsync(node, wanted, ct),
+                status => status.State == wanted,
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (poll.Done)
         {
-            var status = await PollStatusAsync(node, wanted, cancellationToken).ConfigureAwait(false);
-            if (status.State == wanted)
-            {
-                return;
-            }
+            return;
+        }
 
-            if (Time.GetUtcNow() >= deadline)
-            {
-                // The poll may take shortcuts (such as "not yet" while the API is silent); the last word is the
-                // status's.
-                status = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
-                if (status.State == wanted)
-                {
-                    return;
-                }
-
-                throw new UnexpectedAnswerException(
-                    $"{node.Name} is still {status.State.ToString().ToLowerInvariant()} ({status.Detail}) after "
-                        + $"{Plan.Product.StartTimeout.TotalSeconds:0}s; "
-                        + $"expected {wanted.ToString().ToLowerInvariant()}"
-                );
-            }
-
-            await Task.Delay(StatusPollInterval, Time, cancellationToken).ConfigureAwait(false);
+        // The poll may take shortcuts (such as "not yet" while the API is silent); the last word is the status's.
+        var last = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
+        if (last.State != wanted)
+        {
+            throw new UnexpectedAnswerException(
+                $"{node.Name} is still {last.State.ToString().ToLowerInvariant()} ({last.Detail}) after "
+                    + $"{Plan.Product.StartTimeout.TotalSeconds:0}s; "
+                    + $"expected {wanted.ToString().ToLowerInvariant()}"
+            );
         }
     }
 
