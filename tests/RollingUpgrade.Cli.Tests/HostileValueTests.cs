@@ -78,4 +78,36 @@ public sealed class HostileValueTests
         result.Error.ShouldContain("'product.config_path' for node n1 is '/etc/app/../../root/app.toml'");
         result.Error.ShouldContain("'..'");
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_fifo_given_as_the_plan_is_refused_without_blocking()
+    {
+        using var cluster = new LocalCluster();
+        var fifo = Path.Combine(cluster.Root, "plan.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!)
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var result = await CliRunner.RunAsync("validate", fifo, "--offline");
+
+        result.ExitCode.ShouldBe(2);
+        result.Error.ShouldContain($"{fifo}:1:1: the plan is a fifo, not a regular file");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Nesting_deeper_than_the_parser_allows_is_bad_input_with_its_place()
+    {
+        using var cluster = new LocalCluster();
+        var path = Path.Combine(cluster.Root, "deep.toml");
+        await File.WriteAllTextAsync(
+            path,
+            "[cluster]\nname = \"x\"\nbad = " + new string('[', 500) + new string(']', 500) + "\n"
+        );
+
+        var result = await CliRunner.RunAsync("validate", path, "--offline");
+
+        result.ExitCode.ShouldBe(2);
+        result.Error.ShouldContain($"{path}:3:71: arrays and inline tables nest deeper than 64 levels here");
+    }
 }

@@ -9,6 +9,18 @@ internal static class PlanFile
 {
     public static async Task<Plan?> LoadAsync(CliIO io, string path, bool json, bool inspect = false)
     {
+        if (await NotARegularFileAsync(path).ConfigureAwait(false) is { } kind)
+        {
+            // Reading a FIFO or a device would block or never end: refused before it is opened.
+            await io
+                .Error.WriteLineAsync(
+                    $"{path}:1:1: the plan is a {kind}, not a regular file; give the path of a .toml plan"
+                )
+                .ConfigureAwait(false);
+            await io.Error.WriteLineAsync($"{path}: 1 error(s); nothing was touched").ConfigureAwait(false);
+            return null;
+        }
+
         var result = PlanLoader.LoadFile(path);
         await PrintAsync(io, result.Diagnostics, json).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -48,6 +60,41 @@ internal static class PlanFile
         }
 
         return plan;
+    }
+
+    /// <summary>What the path is when it exists and is not a regular file (stat(1) follows links), else null.</summary>
+    private static async Task<string?> NotARegularFileAsync(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("stat")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var argument in new[] { "-L", "-c", "%F", "--", path })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            using var process = System.Diagnostics.Process.Start(info)!;
+            var kind = (await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false)).Trim();
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return process.ExitCode == 0 && kind.Length > 0 && !kind.StartsWith("regular", StringComparison.Ordinal)
+                ? kind
+                : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No stat(1) here: the loader's own checks apply.
+            return null;
+        }
     }
 
     private static async Task PrintAsync(CliIO io, IEnumerable<PlanDiagnostic> diagnostics, bool json)

@@ -1,3 +1,4 @@
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -10,10 +11,59 @@ namespace RollingUpgrade.Plans.Toml;
 /// </summary>
 public static class TomlDocumentReader
 {
+    /// <summary>Where arrays and inline tables first nest deeper than the parser's limit (outside strings).</summary>
+    private static SourceLocation DeepestPoint(string text, string fileName)
+    {
+        int line = 1,
+            column = 1,
+            depth = 0;
+        char? quote = null;
+        foreach (var c in text)
+        {
+            if (quote is { } q)
+            {
+                quote = c == q ? null : quote;
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c is '[' or '{' && ++depth > 64)
+            {
+                return new SourceLocation(fileName, line, column);
+            }
+            else if (c is ']' or '}')
+            {
+                depth--;
+            }
+
+            (line, column) = c == '\n' ? (line + 1, 1) : (line, column + 1);
+        }
+
+        return new SourceLocation(fileName, 1, 1);
+    }
+
     public static TomlTableNode Read(string text, string fileName, List<PlanDiagnostic> diagnostics)
     {
         ArgumentNullException.ThrowIfNull(diagnostics);
-        var document = SyntaxParser.Parse(text, fileName, true);
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, fileName, true);
+        }
+        catch (TomlException e)
+        {
+            // Nesting deeper than the parser allows (a hostile plan of a kilobyte): said where, not thrown.
+            _ = e;
+            diagnostics.Add(
+                new PlanDiagnostic(
+                    DeepestPoint(text, fileName),
+                    "arrays and inline tables nest deeper than 64 levels here; a plan never needs that"
+                )
+            );
+            return new TomlTableNode(new SourceLocation(fileName, 1, 1));
+        }
+
         var root = new TomlTableNode(new SourceLocation(fileName, 1, 1));
         foreach (var message in document.Diagnostics)
         {
