@@ -52,7 +52,7 @@ internal sealed partial class Executor
             }
         }
 
-        foreach (var ((name, lbName), isDrained) in drained.Where(d => d.Value))
+        foreach (var (name, lbName) in drained.Where(d => d.Value).Select(d => d.Key))
         {
             var lb = context.LoadBalancer(lbName);
             var node = context.Node(name);

@@ -13,8 +13,6 @@ internal sealed class StepCommandValues(Plan plan, RunState facts, string runId)
 {
     private readonly AsyncLocal<Step?> _current = new();
 
-    public Step? Current => _current.Value;
-
     /// <summary>Makes <paramref name="step"/> the step in force for the calling async flow.</summary>
     public void Enter(Step step) => _current.Value = step;
 

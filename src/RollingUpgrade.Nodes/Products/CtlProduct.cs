@@ -13,9 +13,6 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
 {
     protected Plan Plan { get; } = plan;
 
-    /// <summary>The placeholder values of the step being run.</summary>
-    protected ICommandValues Values { get; } = values ?? CommandValues.BeforeRun(plan);
-
     protected ControlCommand Ctl { get; } = new(plan, shells, values);
 
     protected TimeProvider Time { get; } = time;

@@ -36,7 +36,7 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
         ArgumentNullException.ThrowIfNull(values);
         if (!IsScript)
         {
-            return Parts.Select(p => Substitute(p, values, quote: false)).ToList();
+            return Parts.Select(p => RenderText(p, values)).ToList();
         }
 
         var (script, parameters) = ScriptParameters.Bind(Parts[0], name => ValueOf(values, name));
@@ -45,20 +45,7 @@ public sealed partial record CommandTemplate(IReadOnlyList<string> Parts, bool I
 
     /// <summary>One text (a URL, a path) with every placeholder replaced, nothing quoted.</summary>
     public static string RenderText(string text, IReadOnlyDictionary<string, string> values) =>
-        Substitute(text, values, quote: false);
-
-    public override string ToString() => IsScript ? Parts[0] : string.Join(' ', Parts.Select(ShellQuote.Quote));
-
-    private static string Substitute(string text, IReadOnlyDictionary<string, string> values, bool quote) =>
-        Placeholder()
-            .Replace(
-                text,
-                m =>
-                {
-                    var value = ValueOf(values, m.Groups[1].Value);
-                    return quote ? ShellQuote.Quote(value) : value;
-                }
-            );
+        Placeholder().Replace(text, m => ValueOf(values, m.Groups[1].Value));
 
     private static string ValueOf(IReadOnlyDictionary<string, string> values, string name) =>
         values.TryGetValue(name, out var value)
