@@ -76,9 +76,9 @@ public static class CliApp
             };
             return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
         }
-        catch (Journaling.JournalCorruptException e)
+        catch (Journaling.BadStateException e)
         {
-            // A damaged journal is bad input: say which line and how to recover, never a stack trace.
+            // A damaged journal or state folder is bad input: say where and how to recover, never a stack trace.
             await error.WriteLineAsync($"rollingupgrade: {e.Message}").ConfigureAwait(false);
             return ExitCodes.BadInput;
         }

@@ -21,7 +21,7 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
             return ExitCodes.BadInput;
         }
 
-        var state = new StateDirectory(stateDir ?? StateDirectory.DefaultRoot(path), plan.Cluster.Name);
+        var state = StateDirectory.Open(stateDir ?? StateDirectory.DefaultRoot(path), plan.Cluster.Name);
         var runId = state.CurrentRunId();
         var records =
             runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];

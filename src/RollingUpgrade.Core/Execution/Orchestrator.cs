@@ -24,7 +24,7 @@ public static class Orchestrator
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
         var runId = state.CurrentRunId();
         if (runId is null || !File.Exists(state.JournalPath(runId)))
         {
@@ -89,7 +89,7 @@ public static class Orchestrator
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
         var runId = state.CurrentRunId();
         if (plan.Strategy is not ParallelStrategySpec)
         {
@@ -144,7 +144,7 @@ public static class Orchestrator
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
         var runId = state.CurrentRunId();
         var records =
             runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
@@ -189,7 +189,7 @@ public static class Orchestrator
         bool isNew
     )
     {
-        var state = new StateDirectory(options.StateRoot, plan.Cluster.Name);
+        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
         var attempt = RunLock.TryAcquire(state.LockPath, runId, options.TakeOverStaleLock, options.Time);
         if (attempt.Lock is null)
         {

@@ -5,7 +5,7 @@ namespace RollingUpgrade.Journaling;
 /// outside the tool (an editor, a disk fault, another program). Nothing is guessed from it.
 /// </summary>
 public sealed class JournalCorruptException(string path, int line, string detail)
-    : Exception(
+    : BadStateException(
         $"{path}:{line}: this journal line is not a journal record ({detail}); "
             + "the file was changed outside rollingupgrade. Restore it from a copy, or move it aside "
             + "and check the cluster with `rollingupgrade status` before starting a new run"
