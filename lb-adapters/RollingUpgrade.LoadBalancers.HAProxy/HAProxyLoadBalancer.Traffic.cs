@@ -28,8 +28,7 @@ public sealed partial class HAProxyLoadBalancer
             {
                 foreach (var (node, weight) in wanted)
                 {
-                    var server = node.IdIn(Name);
-                    foreach (var backend in Backends(snapshot, server))
+                    foreach (var (backend, server) in Servers(snapshot, node))
                     {
                         var before = snapshot.Stat.Server(backend, server)!.Number("uweight");
                         await snapshot
@@ -47,8 +46,7 @@ public sealed partial class HAProxyLoadBalancer
             {
                 foreach (var (node, weight) in wanted)
                 {
-                    var server = node.IdIn(Name);
-                    foreach (var backend in Backends(snapshot, server))
+                    foreach (var (backend, server) in Servers(snapshot, node))
                     {
                         var now = snapshot.Stat.Server(backend, server)!.Number("uweight");
                         if (now != weight)
@@ -99,12 +97,11 @@ public sealed partial class HAProxyLoadBalancer
     public async Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var server = node.IdIn(Name);
         long ended = 0;
         foreach (var snapshot in await SnapshotAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var sessions = await snapshot.Client.ExecuteAsync("show sess", cancellationToken).ConfigureAwait(false);
-            foreach (var backend in Backends(snapshot, server))
+            foreach (var (backend, server) in Servers(snapshot, node))
             {
                 foreach (var id in SessionList.For(sessions, backend, server))
                 {
@@ -149,6 +146,26 @@ public sealed partial class HAProxyLoadBalancer
         return result;
     }
 
-    private IEnumerable<string> Backends(Snapshot snapshot, string server) =>
-        _settings.Backends.Where(b => snapshot.Stat.Server(b, server) is not null);
+    /// <summary>
+    /// The node's server in every configured backend of one instance. A backend without it is an error, not
+    /// a server to skip: traffic there would never drain.
+    /// </summary>
+    private IEnumerable<(string Backend, string Server)> Servers(Snapshot snapshot, NodeSpec node)
+    {
+        foreach (var backend in _settings.Backends)
+        {
+            var server = node.IdIn(Name, backend);
+            if (snapshot.Stat.Server(backend, server) is null)
+            {
+                throw new UnexpectedAnswerException(
+                    $"{Name}: HAProxy at {snapshot.Client.Endpoint} has no server '{server}' (node {node.Name}) in "
+                        + $"backend '{backend}'; every node must be in every backend the plan names. Correct lb_ids "
+                        + $"(a table of backend = server id where names differ) or the HAProxy config; "
+                        + "`rollingupgrade validate` checks it"
+                );
+            }
+
+            yield return (backend, server);
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace RollingUpgrade.LoadBalancers.HAProxy;
 
 /// <summary>
 /// One plan entry of kind "haproxy": one or more HAProxy instances (an HA pair) with the same
-/// backends. A node is its server (named by the node's id in this load balancer) in every
+/// backends. A node is its server (named by the node's id in this load balancer, or per backend) in every
 /// configured backend that holds it. Changes go to every instance and are read back; if one
 /// instance refuses, the instances already changed are put back and the step fails.
 /// </summary>
@@ -50,20 +50,12 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         var result = new List<ServerState>();
         foreach (var node in nodes)
         {
-            var server = node.IdIn(Name);
             var rows = snapshots
                 .SelectMany(s =>
-                    Backends(s, server).Select(b => (Row: s.Stat.Server(b, server)!, State: s.State(b, server)))
+                    Servers(s, node)
+                        .Select(x => (Row: s.Stat.Server(x.Backend, x.Server)!, State: s.State(x.Backend, x.Server)))
                 )
                 .ToList();
-            if (rows.Count == 0)
-            {
-                throw new UnexpectedAnswerException(
-                    $"{Name}: server '{server}' (node {node.Name}) is in none of the backends "
-                        + $"{string.Join(", ", _settings.Backends)}"
-                );
-            }
-
             var admin =
                 rows.All(r => r.State?.InMaintenance ?? r.Row.Status.StartsWith("MAINT", StringComparison.Ordinal))
                     ? ServerAdminState.Maintenance
@@ -93,7 +85,6 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
     public async Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var server = node.IdIn(Name);
         var word = state switch
         {
             ServerAdminState.Drain => "drain",
@@ -102,15 +93,10 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         };
         var snapshots = await SnapshotAllAsync(cancellationToken).ConfigureAwait(false);
         var targets = snapshots
-            .SelectMany(s => Backends(s, server).Select(b => new Target(s.Client, b, server, s.State(b, server))))
+            .SelectMany(s =>
+                Servers(s, node).Select(x => new Target(s.Client, x.Backend, x.Server, s.State(x.Backend, x.Server)))
+            )
             .ToList();
-        if (targets.Count == 0)
-        {
-            throw new UnexpectedAnswerException(
-                $"{Name}: server '{server}' (node {node.Name}) is in none of the backends "
-                    + $"{string.Join(", ", _settings.Backends)}"
-            );
-        }
 
         var changed = new List<Target>();
         try
@@ -119,7 +105,7 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
             {
                 await target
                     .Client.ExecuteMutationAsync(
-                        $"set server {target.Backend}/{server} state {word}",
+                        $"set server {target.Backend}/{target.Server} state {word}",
                         cancellationToken
                     )
                     .ConfigureAwait(false);
@@ -131,7 +117,7 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
         catch (Exception e) when (e is HAProxyCommandException or TransientException or UnexpectedAnswerException)
         {
             var restored = await CompensateAsync(changed).ConfigureAwait(false);
-            throw new UnexpectedAnswerException($"{Name}: setting {server} to {word} failed: {e.Message}{restored}");
+            throw new UnexpectedAnswerException($"{Name}: setting {node.Name} to {word} failed: {e.Message}{restored}");
         }
 
         if (state == ServerAdminState.Ready)

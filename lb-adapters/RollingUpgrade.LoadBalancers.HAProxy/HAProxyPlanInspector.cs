@@ -7,7 +7,7 @@ namespace RollingUpgrade.LoadBalancers.HAProxy;
 
 /// <summary>
 /// Before anything runs: every configured backend exists on every instance, and every node's
-/// server is in at least one of them. An instance that cannot be reached is a warning, not an error.
+/// server is in every one of them. An instance that cannot be reached is a warning, not an error.
 /// </summary>
 public static class HAProxyPlanInspector
 {
@@ -59,20 +59,36 @@ public static class HAProxyPlanInspector
 
             foreach (var node in plan.Nodes.Concat(plan.GreenNodes))
             {
-                var server = node.IdIn(spec.Name);
-                if (!settings.Backends.Any(b => stat.Server(b, server) is not null))
+                foreach (var backend in settings.Backends.Where(stat.HasBackend))
                 {
+                    var server = node.IdIn(spec.Name, backend);
+                    if (stat.Server(backend, server) is not null)
+                    {
+                        continue;
+                    }
+
+                    // Suggest among the servers no other node claims: mim-3 for mim3, not mim1.
+                    var claimed = plan
+                        .Nodes.Concat(plan.GreenNodes)
+                        .Select(n => n.IdIn(spec.Name, backend))
+                        .ToHashSet(StringComparer.Ordinal);
                     var known = stat
-                        .Rows.Where(r => settings.Backends.Contains(r.Proxy) && r.Name is not ("BACKEND" or "FRONTEND"))
+                        .Rows.Where(r =>
+                            r.Proxy == backend && r.Name is not ("BACKEND" or "FRONTEND") && !claimed.Contains(r.Name)
+                        )
                         .Select(r => r.Name)
-                        .Distinct()
                         .ToList();
+                    var key = node.BackendIds.ContainsKey(spec.Name)
+                        ? $"{plan.PathOf(node)}.lb_ids.{spec.Name}.{backend}"
+                        : $"{plan.PathOf(node)}.lb_ids.{spec.Name}";
                     result.Add(
                         new PlanDiagnostic(
-                            plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}"),
-                            $"node '{node.Name}': HAProxy at {socket} has no server '{server}' in "
-                                + $"{string.Join(" or ", settings.Backends)}"
-                                + $"{Plans.Binding.Suggestions.DidYouMean(server, known)}"
+                            plan.LocationOf(key),
+                            $"node '{node.Name}': HAProxy at {socket} has no server '{server}' in backend '{backend}'"
+                                + $"{(known.Count > 0 ? Plans.Binding.Suggestions.DidYouMean(server, known) : "")}; a "
+                                + $"node must be in every "
+                                + $"backend of the load balancer (where its name differs per backend, write lb_ids."
+                                + $"{spec.Name} = {{ {backend} = \"<name>\", ... }})"
                         )
                     );
                 }

@@ -247,4 +247,55 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
             await Task.Delay(50);
         }
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_with_another_name_in_one_backend_is_drained_in_both()
+    {
+        var renamed = _haproxy.AddRenamed("ws", new Dictionary<string, string> { ["ej3"] = "ej-3" });
+        var adapter = _haproxy.Adapter(renamed);
+        var node = _haproxy.Node("ej3") with
+        {
+            BackendIds = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["edge"] = new Dictionary<string, string> { ["be_xmpp"] = "ej3", ["be_http"] = "ej-3" },
+            },
+        };
+
+        await adapter.SetStateAsync(node, ServerAdminState.Drain, CancellationToken.None);
+
+        (await adapter.ReadAsync([node], CancellationToken.None)).Single().Admin.ShouldBe(ServerAdminState.Drain);
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(renamed.SocketPath), TimeSpan.FromSeconds(5));
+        var states = await client.ExecuteAsync("show servers state", CancellationToken.None);
+        var lines = states.Split('\n');
+        // srv_admin_state 8 is "drain set by the runtime API" (HAProxy's SRV_ADMF_DRAIN).
+        lines.ShouldContain(l =>
+            l.Contains(" be_xmpp ", StringComparison.Ordinal)
+            && l.Contains(" ej3 ", StringComparison.Ordinal)
+            && l.Split(' ')[6] == "8"
+        );
+        lines.ShouldContain(l =>
+            l.Contains(" be_http ", StringComparison.Ordinal)
+            && l.Contains(" ej-3 ", StringComparison.Ordinal)
+            && l.Split(' ')[6] == "8"
+        );
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_missing_from_one_backend_is_an_error_not_a_half_drain()
+    {
+        var renamed = _haproxy.AddRenamed("ws", new Dictionary<string, string> { ["ej3"] = "ej-3" });
+        var adapter = _haproxy.Adapter(renamed);
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            adapter.SetStateAsync(_haproxy.Node("ej3"), ServerAdminState.Drain, CancellationToken.None)
+        );
+
+        error.Message.ShouldContain("no server 'ej3' (node n3) in backend 'be_http'");
+        var client = new HAProxyRuntimeClient(new HAProxyEndpoint(renamed.SocketPath), TimeSpan.FromSeconds(5));
+        var states = await client.ExecuteAsync("show servers state", CancellationToken.None);
+        states
+            .Split('\n')
+            .Where(l => l.Contains(" ej3 ", StringComparison.Ordinal))
+            .ShouldAllBe(l => l.Split(' ')[6] == "0");
+    }
 }

@@ -43,6 +43,22 @@ public sealed class HAProxyFixture : IAsyncDisposable
         return instance;
     }
 
+    /// <summary>An instance whose http backend calls some servers by other names (<c>ej3</c> there is <c>ej-3</c>).</summary>
+    public HAProxyInstance AddRenamed(string name, IReadOnlyDictionary<string, string> httpNames)
+    {
+        var instance = new HAProxyInstance(
+            Folder,
+            name,
+            Servers.Select((s, i) => (s, $"127.0.0.{11 + i}")).ToList(),
+            Backends.TcpPort,
+            Backends.HttpPort,
+            xmppChecks: false,
+            httpNames: httpNames
+        );
+        _instances.Add(instance);
+        return instance;
+    }
+
     public IReadOnlyList<NodeSpec> Nodes { get; } =
         Servers
             .Select(

@@ -36,7 +36,8 @@ public sealed class HAProxyInstance : IDisposable
         int httpPort,
         string level = "admin",
         bool xmppChecks = true,
-        IReadOnlyDictionary<string, int>? weights = null
+        IReadOnlyDictionary<string, int>? weights = null,
+        IReadOnlyDictionary<string, string>? httpNames = null
     )
     {
         Folder = Directory.CreateDirectory(Path.Combine(folder, name)).FullName;
@@ -44,11 +45,12 @@ public sealed class HAProxyInstance : IDisposable
         StatsPort = LoopbackPorts.Free();
         TcpFrontendPort = LoopbackPorts.Free();
         HttpFrontendPort = LoopbackPorts.Free();
-        string Lines(int port) =>
+        string Lines(int port, IReadOnlyDictionary<string, string>? names = null) =>
             string.Join(
                 "\n",
                 servers.Select(s =>
-                    $"    server {s.Server} {s.Address}:{port} check inter 500ms fall 2 rise 2"
+                    $"    server {names?.GetValueOrDefault(s.Server) ?? s.Server} {s.Address}:{port} check inter 500ms "
+                    + "fall 2 rise 2"
                     + $"{(weights?.TryGetValue(s.Server, out var w) == true ? $" weight {w}" : string.Empty)}"
                 )
             );
@@ -94,7 +96,7 @@ public sealed class HAProxyInstance : IDisposable
                 retries 3
                 option redispatch
             {httpCheck}
-            {Lines(httpPort)}
+            {Lines(httpPort, httpNames)}
             """;
         ConfigPath = Path.Combine(Folder, "haproxy.cfg");
         File.WriteAllText(ConfigPath, config + "\n");

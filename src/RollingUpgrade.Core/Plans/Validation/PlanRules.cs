@@ -103,19 +103,74 @@ internal sealed class PlanRules(
             }
         }
 
-        foreach (var lb in names)
+        foreach (var spec in plan.LoadBalancers)
         {
-            var seen = new Dictionary<string, NodeSpec>(StringComparer.Ordinal);
-            foreach (var node in nodes.Where(n => n.LoadBalancerIds.ContainsKey(lb)))
+            var lb = spec.Name;
+            CheckBackendIds(plan, spec, nodes);
+            var backends =
+                spec.Settings is HAProxySettings haproxy && nodes.Any(n => n.BackendIds.ContainsKey(lb))
+                    ? haproxy.Backends
+                    : [string.Empty];
+            foreach (var backend in backends)
             {
-                if (!seen.TryAdd(node.IdIn(lb), node))
+                var seen = new Dictionary<string, NodeSpec>(StringComparer.Ordinal);
+                foreach (var node in nodes.Where(n => n.LoadBalancerIds.ContainsKey(lb)))
                 {
-                    sink.Error(
-                        At(node),
-                        $"node '{node.Name}' has server id '{node.IdIn(lb)}' in load balancer '{lb}', the same as "
-                            + $"node '{seen[node.IdIn(lb)].Name}'; each node needs its own server"
-                    );
+                    var id = backend.Length == 0 ? node.IdIn(lb) : node.IdIn(lb, backend);
+                    var where = backend.Length == 0 ? string.Empty : $" (backend {backend})";
+                    if (!seen.TryAdd(id, node))
+                    {
+                        sink.Error(
+                            At(node),
+                            $"node '{node.Name}' has server id '{id}' in load balancer '{lb}'{where}, the same as "
+                                + $"node '{seen[id].Name}'; each node needs its own server"
+                        );
+                    }
                 }
+            }
+        }
+    }
+
+    /// <summary>A table of backend names in lb_ids is for HAProxy, and names every configured backend.</summary>
+    private void CheckBackendIds(Plan plan, LoadBalancerSpec spec, List<NodeSpec> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            if (!node.BackendIds.TryGetValue(spec.Name, out var names))
+            {
+                continue;
+            }
+
+            var where = plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}");
+            if (spec.Settings is not HAProxySettings haproxy)
+            {
+                sink.Error(
+                    where,
+                    $"node '{node.Name}': lb_ids.{spec.Name} names backends, but '{spec.Name}' is {spec.Kind}, which "
+                        + "has one server id per node; write lb_ids."
+                        + spec.Name
+                        + " = \"<server id>\""
+                );
+                continue;
+            }
+
+            foreach (var backend in names.Keys.Where(b => !haproxy.Backends.Contains(b)))
+            {
+                sink.Error(
+                    plan.LocationOf($"{plan.PathOf(node)}.lb_ids.{spec.Name}.{backend}"),
+                    $"node '{node.Name}': lb_ids.{spec.Name} names backend '{backend}', which is not in "
+                        + $"'{spec.Name}'s backends ({string.Join(", ", haproxy.Backends)})"
+                        + $"{Suggestions.DidYouMean(backend, haproxy.Backends)}"
+                );
+            }
+
+            foreach (var backend in haproxy.Backends.Where(b => !names.ContainsKey(b)))
+            {
+                sink.Error(
+                    where,
+                    $"node '{node.Name}': lb_ids.{spec.Name} names the node's server in some backends but not in "
+                        + $"'{backend}'; add {backend} = \"<its server id there>\""
+                );
             }
         }
     }
