@@ -45,9 +45,14 @@ internal sealed partial class Executor
         {
             // Nothing on the node changed; put it back so the cluster is as it was.
             await ReturnToRotationAsync(step).ConfigureAwait(false);
+            var now = await ReadBackAsync(
+                    context.LoadBalancers.Count == 0 ? [] : context.Blue.Select(n => n.Name).ToList()
+                )
+                .ConfigureAwait(false);
             return Finish(
                 RunStatus.Halted,
-                $"step {step.Number} failed: {message}. {step.Node} was put back into rotation; every node serves",
+                $"step {step.Number} failed: {message}. {step.Node} was put back into rotation; "
+                    + Describe(now, allWell: "every node serves"),
                 $"raise strategy.drain.timeout or set on_timeout = \"evict\", then `rollingupgrade resume "
                     + $"{context.Plan.SourcePath}`",
                 step.Number
@@ -64,18 +69,9 @@ internal sealed partial class Executor
             context.LoadBalancers.Count == 0
                 ? OutOfRotation(step, done, nodeTouched)
                 : context.Blue.Select(n => n.Name).ToList();
-        var (outOfRotation, unknown) = await ReadBackAsync(candidates).ConfigureAwait(false);
-        var serving = context
-            .Blue.Select(n => n.Name)
-            .Except(outOfRotation)
-            .Except(unknown.Select(u => u.Node))
-            .ToList();
-        var state =
-            outOfRotation.Count == 0 && unknown.Count == 0
-                ? (done.Count == 0 && !nodeTouched ? "nothing touched" : "every node in rotation")
-                : $"{string.Join(", ", outOfRotation.DefaultIfEmpty("no node"))} out of rotation; "
-                    + $"{string.Join(", ", serving)} serving"
-                    + string.Concat(unknown.Select(u => $"; {u.Node} unknown: {u.Why}"));
+        var readBack = await ReadBackAsync(candidates).ConfigureAwait(false);
+        var outOfRotation = readBack.Out;
+        var state = Describe(readBack, done.Count == 0 && !nodeTouched ? "nothing touched" : "every node in rotation");
         return Finish(
             RunStatus.Halted,
             $"step {step.Number} ({step.Description}) failed: {message}. Halted with {state}",
@@ -86,28 +82,52 @@ internal sealed partial class Executor
         );
     }
 
+    /// <summary>The state read back, in words: who is out, who serves, who is down, what could not be read.</summary>
+    private string Describe(ReadBack state, string allWell)
+    {
+        if (state.Out.Count == 0 && state.Down.Count == 0 && state.Unknown.Count == 0)
+        {
+            return allWell;
+        }
+
+        var serving = context
+            .Blue.Select(n => n.Name)
+            .Except(state.Out)
+            .Except(state.Down.Select(d => d.Node))
+            .Except(state.Unknown.Select(u => u.Node))
+            .ToList();
+        var parts = new List<string>();
+        if (state.Out.Count > 0)
+        {
+            parts.Add($"{string.Join(", ", state.Out)} out of rotation");
+        }
+
+        parts.Add($"{string.Join(", ", serving.DefaultIfEmpty("no node"))} serving");
+        parts.AddRange(state.Down.Select(d => $"{d.Node} in rotation but failing {d.LoadBalancer}'s health check"));
+        parts.AddRange(state.Unknown.Select(u => $"{u.Node} unknown: {u.Why}"));
+        return string.Join("; ", parts);
+    }
+
     /// <summary>
-    /// Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.
+    /// Which of <paramref name="candidates"/> the balancers really hold out of rotation now, which are in
+    /// rotation but fail a health check (down before the run, or since), and which could not be read (a
+    /// balancer that is unreachable is named as the cause).
     /// </summary>
-    /// <summary>
-    /// Which of <paramref name="candidates"/> the balancers really hold out of rotation now, and
-    /// which could not be read (a balancer that is unreachable is named as the cause).
-    /// </summary>
-    private async Task<(List<string> Out, List<(string Node, string Why)> Unknown)> ReadBackAsync(
-        IReadOnlyList<string> candidates
-    )
+    private async Task<ReadBack> ReadBackAsync(IReadOnlyList<string> candidates)
     {
         if (context.LoadBalancers.Count == 0)
         {
-            return (candidates.ToList(), []);
+            return new ReadBack(candidates.ToList(), [], []);
         }
 
         var outOf = new List<string>();
+        var down = new List<(string Node, string LoadBalancer)>();
         var unknown = new List<(string Node, string Why)>();
         foreach (var name in candidates)
         {
             var node = context.Node(name);
             var isOut = false;
+            string? failing = null;
             foreach (var lb in context.LoadBalancers)
             {
                 using var timeout = context.Time.Timeout(TimeSpan.FromSeconds(10), CancellationToken.None);
@@ -115,6 +135,7 @@ internal sealed partial class Executor
                 {
                     var states = await lb.ReadAsync([node], timeout.Token).ConfigureAwait(false);
                     isOut |= states.Any(s => s.Admin != ServerAdminState.Ready);
+                    failing ??= states.Any(s => !s.Healthy) ? lb.Name : null;
                 }
                 catch (Exception e)
                     when (e
@@ -132,11 +153,24 @@ internal sealed partial class Executor
             {
                 outOf.Add(name);
             }
+            else if (failing is not null && !unknown.Any(u => u.Node == name))
+            {
+                down.Add((name, failing));
+            }
         }
 
-        return (outOf, unknown.Where(u => !outOf.Contains(u.Node)).ToList());
+        return new ReadBack(outOf, down, unknown.Where(u => !outOf.Contains(u.Node)).ToList());
     }
 
+    private sealed record ReadBack(
+        List<string> Out,
+        List<(string Node, string LoadBalancer)> Down,
+        List<(string Node, string Why)> Unknown
+    );
+
+    /// <summary>
+    /// Nodes the run took out (drained, or stopped where there is no load balancer) and has not returned yet.
+    /// </summary>
     private List<string> OutOfRotation(Step failed, HashSet<int> done, bool nodeTouched = true)
     {
         var steps = context.Steps.Steps;

@@ -58,6 +58,44 @@ public sealed class RollingExecutionTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_node_down_before_the_run_is_not_said_to_serve_when_the_run_halts()
+    {
+        using var run = new RunHarness(
+            TestPlans.Rolling(nodes: 4, capacity: 2, onTimeout: "fail", timeout: "30s"),
+            t => TestPlans.RollingWorld(t, nodes: 4)
+        );
+        _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+        run.Lb().Unhealthy.Add("n4");
+        run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain("put back into rotation");
+        outcome.Summary.ShouldNotContain("every node serves");
+        outcome.Summary.ShouldContain("n1, n2, n3 serving; n4 in rotation but failing lb-a's health check");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_halt_names_a_node_that_fails_its_health_check_instead_of_every_node_in_rotation()
+    {
+        using var run = new RunHarness(
+            TestPlans.Rolling(nodes: 4, capacity: 2),
+            t => TestPlans.RollingWorld(t, nodes: 4)
+        );
+        _ = run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+        run.Lb().Unhealthy.Add("n4");
+        run.World.Nodes["n2"].FailInstall = true;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain(
+            "n2 out of rotation; n1, n3 serving; n4 in rotation but failing lb-a's health check"
+        );
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Drain_timeout_with_evict_policy_evicts_at_the_plan_rate()
     {
         using var run = new RunHarness(TestPlans.Rolling(onTimeout: "evict", timeout: "30s"));
