@@ -61,7 +61,7 @@ public sealed partial class DemoCommand
         cluster.PrepareRelease("24.0");
 
         var options = new ProxyOptions(
-            new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
+            new AdminOptions(new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), null),
             [
                 new ClusterOptions(
                     "demo",
@@ -78,8 +78,12 @@ public sealed partial class DemoCommand
                 ),
             ],
             [
-                new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
-                new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
+                new ListenerOptions(
+                    ListenerKind.Http,
+                    new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()),
+                    "demo"
+                ),
+                new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
             ]
         );
         await using var proxy = EmbeddedProxy.Build(options);

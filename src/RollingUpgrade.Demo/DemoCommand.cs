@@ -41,37 +41,37 @@ public sealed partial class DemoCommand(DemoHost io)
         var watch = Stopwatch.StartNew();
         var folder = Directory.CreateTempSubdirectory("rollingupgrade-demo-").FullName;
         var all = Blue.Concat(Green).ToArray();
-        var addresses = all.Select((_, i) => $"127.0.0.{41 + i}").ToArray();
-        var httpPort = FreePortOnAll(addresses);
-        var tcpPort = FreePortOnAll(addresses);
+        var demoNodes = new DemoNodes(folder, all.Select((n, i) => (n, $"127.0.0.{41 + i}")).ToList(), io.NodeLauncher);
+        var addresses = all.Select(demoNodes.Address).ToArray();
         var options = new ProxyOptions(
-            new AdminOptions(new IPEndPoint(IPAddress.Loopback, FreePort()), null),
+            new AdminOptions(new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), null),
             [
                 new ClusterOptions(
                     "demo",
                     all.Select(
                             (n, i) =>
-                                new DestinationOptions(n, addresses[i], httpPort, tcpPort, Green.Contains(n) ? 0 : 100)
+                                new DestinationOptions(
+                                    n,
+                                    addresses[i],
+                                    demoNodes.HttpPort,
+                                    demoNodes.TcpPort,
+                                    Green.Contains(n) ? 0 : 100
+                                )
                         )
                         .ToList(),
                     TimeSpan.FromMilliseconds(250)
                 ),
             ],
             [
-                new ListenerOptions(ListenerKind.Http, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
-                new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, FreePort()), "demo"),
+                new ListenerOptions(
+                    ListenerKind.Http,
+                    new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()),
+                    "demo"
+                ),
+                new ListenerOptions(ListenerKind.Tcp, new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free()), "demo"),
             ]
         );
-        var script = WriteNodeScript(folder);
-        for (var i = 0; i < all.Length; i++)
-        {
-            var dir = Directory.CreateDirectory(Path.Combine(folder, all[i])).FullName;
-            File.WriteAllText(Path.Combine(dir, "name"), all[i]);
-            File.WriteAllText(Path.Combine(dir, "host"), addresses[i]);
-            File.WriteAllText(Path.Combine(dir, "http"), httpPort.ToString(CultureInfo.InvariantCulture));
-            File.WriteAllText(Path.Combine(dir, "tcp"), tcpPort.ToString(CultureInfo.InvariantCulture));
-            File.WriteAllText(Path.Combine(dir, "version"), "1.0");
-        }
+        var script = demoNodes.Script;
 
         var o = io.Output;
         await o.WriteLineAsync(
@@ -87,14 +87,14 @@ public sealed partial class DemoCommand(DemoHost io)
         {
             foreach (var node in Blue)
             {
-                await RunScriptAsync(script, "start", Path.Combine(folder, node)).ConfigureAwait(false);
+                await demoNodes.StartAsync(node).ConfigureAwait(false);
             }
 
             await proxy.StartAsync().ConfigureAwait(false);
             await WaitAsync(
                     () =>
                         proxy.Registry.Destinations("demo").Where(d => Blue.Contains(d.Name)).All(d => d.Healthy)
-                        && Blue.All(n => File.Exists(Path.Combine(folder, n, "state"))),
+                        && Blue.All(demoNodes.IsUp),
                     TimeSpan.FromSeconds(30)
                 )
                 .ConfigureAwait(false);
@@ -106,8 +106,7 @@ public sealed partial class DemoCommand(DemoHost io)
 
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync("== 1/2 rolling upgrade 1.0 -> 2.0 of blue-1..3 ==").ConfigureAwait(false);
-            var rolling = await RunPlanAsync(WritePlan(folder, script, options, "rolling"), folder)
-                .ConfigureAwait(false);
+            var rolling = await RunPlanAsync(WritePlan(demoNodes, options, "rolling"), folder).ConfigureAwait(false);
             var parallel = rolling.ExitCode;
             if (rolling.ExitCode == 0)
             {
@@ -115,7 +114,7 @@ public sealed partial class DemoCommand(DemoHost io)
                 await o.WriteLineAsync("== 2/2 parallel cutover to a new cluster green-1..3 on 3.0 ==")
                     .ConfigureAwait(false);
                 parallel = (
-                    await RunPlanAsync(WritePlan(folder, script, options, "parallel"), folder).ConfigureAwait(false)
+                    await RunPlanAsync(WritePlan(demoNodes, options, "parallel"), folder).ConfigureAwait(false)
                 ).ExitCode;
             }
 
@@ -137,7 +136,7 @@ public sealed partial class DemoCommand(DemoHost io)
             await proxy.StopAsync().ConfigureAwait(false);
             foreach (var node in all)
             {
-                await RunScriptAsync(script, "stop", Path.Combine(folder, node)).ConfigureAwait(false);
+                await demoNodes.StopAsync(node).ConfigureAwait(false);
             }
 
             Directory.Delete(folder, recursive: true);
@@ -219,8 +218,10 @@ public sealed partial class DemoCommand(DemoHost io)
         }
     }
 
-    private static string WritePlan(string folder, string script, ProxyOptions options, string strategy)
+    private static string WritePlan(DemoNodes nodes, ProxyOptions options, string strategy)
     {
+        var folder = nodes.Folder;
+        var script = nodes.Script;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"[cluster]\nname = \"demo-{strategy}\"\n");
         void Node(string table, string name, int index) =>
@@ -237,20 +238,7 @@ public sealed partial class DemoCommand(DemoHost io)
 
         text.AppendLine(
             $$"""
-            [access]
-            kind = "local"
-            command_timeout = "30s"
-
-            [product]
-            kind = "generic"
-            start_timeout = "30s"
-            [product.commands]
-            status = ["{{script}}", "status", "{var.dir}"]
-            version = { run = ["cat", "{var.dir}/running-version"], parse = "regex", pattern = '^(\S+)' }
-            sessions = ["cat", "{var.dir}/sessions"]
-            stop = ["{{script}}", "stop", "{var.dir}"]
-            start = ["{{script}}", "start", "{var.dir}"]
-
+            {{nodes.PlanSections()}}
             [[load_balancers]]
             name = "proxy"
             kind = "yarp"
@@ -296,55 +284,6 @@ public sealed partial class DemoCommand(DemoHost io)
         return path;
     }
 
-    /// <summary>start | stop | status DIR for one demo node process (its pid kept in DIR/pid).</summary>
-    private string WriteNodeScript(string folder)
-    {
-        var launch = string.Join(' ', io.NodeLauncher.Select(part => $"\"{part}\""));
-        var path = Path.Combine(folder, "node.sh");
-        File.WriteAllText(
-            path,
-            $$"""
-            #!/bin/sh
-            # node.sh start|stop|status DIR: one demo node, stopped by the process id in DIR/pid.
-            dir=$2
-            gone() { [ ! -e /proc/$1 ] || [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" = Z ]; }
-            case $1 in
-              start)
-                if [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")"; then exit 0; fi
-                rm -f "$dir/state"
-                setsid {{launch}} demo-node --dir "$dir" --name "$(cat "$dir/name")" --host "$(cat "$dir/host")" \
-                  --http-port "$(cat "$dir/http")" --tcp-port "$(cat "$dir/tcp")" </dev/null >>"$dir/log" 2>&1 &
-                echo $! > "$dir/pid" ;;
-              stop)
-                [ -f "$dir/pid" ] || exit 0
-                pid=$(cat "$dir/pid")
-                kill -TERM "$pid" 2>/dev/null || true
-                n=0; while ! gone "$pid" && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
-                gone "$pid" || kill -KILL "$pid" 2>/dev/null || true ;;
-              status)
-                [ -f "$dir/state" ] && [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")" ;;
-            esac
-
-            """
-        );
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
-
-    private static async Task RunScriptAsync(string script, string verb, string dir)
-    {
-        using var process = Process.Start(
-            new ProcessStartInfo(script)
-            {
-                ArgumentList = { verb, dir },
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            }
-        )!;
-        await process.WaitForExitAsync().ConfigureAwait(false);
-    }
-
     private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -357,42 +296,5 @@ public sealed partial class DemoCommand(DemoHost io)
 
             await Task.Delay(100).ConfigureAwait(false);
         }
-    }
-
-    private static int FreePort(string address = "127.0.0.1")
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Parse(address), 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int FreePortOnAll(string[] addresses)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var port = FreePort(addresses[0]);
-            if (
-                addresses
-                    .Skip(1)
-                    .All(a =>
-                    {
-                        try
-                        {
-                            using var l = new System.Net.Sockets.TcpListener(IPAddress.Parse(a), port);
-                            l.Start();
-                            return true;
-                        }
-                        catch (System.Net.Sockets.SocketException)
-                        {
-                            return false;
-                        }
-                    })
-            )
-            {
-                return port;
-            }
-        }
-
-        throw new InvalidOperationException("no free port common to the demo addresses");
     }
 }

@@ -10,7 +10,7 @@ namespace RollingUpgrade.Demo;
 /// Clients of the demo cluster, all through the proxy: TCP line sessions and WebSockets that echo
 /// twice a second and reconnect when the server ends them, and a steady rate of HTTP requests.
 /// </summary>
-internal sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
+public sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];

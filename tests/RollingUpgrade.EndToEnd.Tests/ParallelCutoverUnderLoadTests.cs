@@ -161,23 +161,8 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
 
     private async Task<Dictionary<string, (string Status, string Weight)>> StatusAsync()
     {
-        using var socket = new System.Net.Sockets.Socket(
-            System.Net.Sockets.AddressFamily.Unix,
-            System.Net.Sockets.SocketType.Stream,
-            System.Net.Sockets.ProtocolType.Unspecified
-        );
-        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(_harness.HAProxy.SocketPath));
-        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("show stat\n"));
-        var text = new System.Text.StringBuilder();
-        var buffer = new byte[65536];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
-        }
-
-        return text.ToString()
-            .Split('\n')
+        var text = await _harness.HAProxy.CommandAsync("show stat");
+        return text.Split('\n')
             .Where(l =>
                 l.StartsWith("be_xmpp,", StringComparison.Ordinal) && !l.Contains(",BACKEND,", StringComparison.Ordinal)
             )

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using RollingUpgrade.Demo;
 using RollingUpgrade.Nodes.Products;
 using RollingUpgrade.Nodes.Shells;
 using RollingUpgrade.Plans;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Testing;
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Testing;
 
@@ -143,6 +144,23 @@ public sealed class HAProxyInstance : IDisposable
                 Thread.Sleep(20);
             }
         }
+    }
+
+    /// <summary>One runtime API command on the admin socket, as an operator's socat would send it.</summary>
+    public async Task<string> CommandAsync(string command)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath));
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(command + "\n"));
+        var text = new System.Text.StringBuilder();
+        var buffer = new byte[65536];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer)) > 0)
+        {
+            text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return text.ToString();
     }
 
     public void Dispose() => _process.Dispose();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Testing;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Testing;
 

@@ -130,25 +130,7 @@ public sealed class UpgradeHarness : IAsyncDisposable
             .ToDictionary(f => f[1], f => f[17]);
     }
 
-    public async Task<string> ShowStatAsync()
-    {
-        using var socket = new System.Net.Sockets.Socket(
-            System.Net.Sockets.AddressFamily.Unix,
-            System.Net.Sockets.SocketType.Stream,
-            System.Net.Sockets.ProtocolType.Unspecified
-        );
-        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(HAProxy.SocketPath));
-        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("show stat\n"));
-        var text = new System.Text.StringBuilder();
-        var buffer = new byte[65536];
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer)) > 0)
-        {
-            text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
-        }
-
-        return text.ToString();
-    }
+    public Task<string> ShowStatAsync() => HAProxy.CommandAsync("show stat");
 
     public async ValueTask DisposeAsync()
     {

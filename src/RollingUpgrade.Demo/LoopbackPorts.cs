@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace RollingUpgrade.Testing;
+namespace RollingUpgrade.Demo;
 
-/// <summary>Free ports on loopback addresses; each test node gets its own 127.0.0.x address.</summary>
+/// <summary>Free ports on loopback addresses; each demo or test node gets its own 127.0.0.x address.</summary>
 public static class LoopbackPorts
 {
     public static int Free(string address = "127.0.0.1")
