@@ -1,4 +1,5 @@
 using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Validation;
 using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Nodes.Products;
@@ -21,8 +22,24 @@ public sealed class ControlCommand(Plan plan, IShellFactory shells, ICommandValu
     {
         ArgumentNullException.ThrowIfNull(node);
         var argv = plan.Product.Ctl.Render(_values.For(node)).Concat(arguments).ToList();
-        return await RunArgvAsync(node, argv, cancellationToken, timeout).ConfigureAwait(false);
+        if (ArgumentsAreReparsed && argv.FirstOrDefault(a => !ValueRules.IsShellWord(a)) is { } unsafeArgument)
+        {
+            throw new UnexpectedAnswerException(
+                $"not sent to {node.Name}: the argument '{ErlangTerms.Shorten(unsafeArgument)}' would not arrive as "
+                    + "sent, since mongooseimctl run as another user than its runner user re-executes itself through "
+                    + "`runuser -c \"$0 $*\"`, which re-parses every argument through a shell; set product.run_as to "
+                    + "the runner user (\"mongooseim\" for the .deb) so the control command runs as that user directly"
+            );
+        }
+
+        return await RunArgvAsync(node, argv, cancellationToken, timeout, plan.Product.RunAs).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// MongooseIM's control command not run as its runner user may re-execute itself through a shell that
+    /// re-parses every argument (rel/files/mongooseimctl, 3.x to 6.8): then only shell words are sent.
+    /// </summary>
+    public bool ArgumentsAreReparsed => plan.Product.Kind == ProductKind.MongooseIm && plan.Product.RunAs is null;
 
     public async Task<CtlResult> RunTemplateAsync(
         NodeSpec node,
@@ -32,7 +49,7 @@ public sealed class ControlCommand(Plan plan, IShellFactory shells, ICommandValu
     )
     {
         ArgumentNullException.ThrowIfNull(template);
-        return await RunArgvAsync(node, template.Render(_values.For(node)), cancellationToken, timeout)
+        return await RunArgvAsync(node, template.Render(_values.For(node)), cancellationToken, timeout, runAs: null)
             .ConfigureAwait(false);
     }
 
@@ -40,7 +57,8 @@ public sealed class ControlCommand(Plan plan, IShellFactory shells, ICommandValu
         NodeSpec node,
         IReadOnlyList<string> argv,
         CancellationToken cancellationToken,
-        TimeSpan? timeout
+        TimeSpan? timeout,
+        string? runAs
     )
     {
         await using var shell = shells.For(node);
@@ -48,7 +66,8 @@ public sealed class ControlCommand(Plan plan, IShellFactory shells, ICommandValu
         var options = new CommandOptions(
             timeout ?? plan.Access.CommandTimeout,
             plan.Access.Sudo,
-            WorkingDirectory: ErlangWorkingDirectory
+            WorkingDirectory: ErlangWorkingDirectory,
+            RunAs: runAs
         );
         var result = await shell.RunAsync(argv, options, cancellationToken).ConfigureAwait(false);
         return new CtlResult(result.ExitCode, result.StandardOutput, result.StandardError);

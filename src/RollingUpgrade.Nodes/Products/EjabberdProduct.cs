@@ -284,7 +284,7 @@ public sealed class EjabberdProduct : CtlProduct
         result.Require(node.Name, $"join_cluster {seed.ErlangNode}");
         if (result.Text.StartsWith("Error", StringComparison.Ordinal))
         {
-            throw new UnexpectedAnswerException($"join_cluster {seed.ErlangNode} on {node.Name}: {result.FirstLine()}");
+            throw new UnexpectedAnswerException($"join_cluster {seed.ErlangNode} on {node.Name}: {result.Reason()}");
         }
 
         await WaitForAsync(node, NodeRunState.Running, cancellationToken).ConfigureAwait(false);

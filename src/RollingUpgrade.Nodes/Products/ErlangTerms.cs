@@ -67,5 +67,5 @@ internal static class ErlangTerms
         }
     }
 
-    internal static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+    internal static string Shorten(string text, int max = 80) => text.Length <= max ? text : text[..(max - 3)] + "...";
 }

@@ -83,22 +83,35 @@ internal static class GraphQlCliResult
     public static Membership Membership(string output)
     {
         var info = Data(output, "mnesia systemInfo", "mnesia", "systemInfo");
-        Dictionary<string, List<string>> lists;
-        try
-        {
-            lists = info.EnumerateArray()
-                .ToDictionary(
-                    item => item.GetProperty("key").GetString() ?? string.Empty,
-                    item =>
-                        item.GetProperty("result").EnumerateArray().Select(n => n.GetString() ?? string.Empty).ToList()
-                );
-        }
-        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or ArgumentException)
+        // Without --keys the answer holds every mnesia property: strings, numbers and lists; only two are read.
+        var lists = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (info.ValueKind != JsonValueKind.Array)
         {
             throw new UnexpectedAnswerException(
-                $"mnesia systemInfo: expected a list of {{key, result: [node names]}}, got '"
-                    + $"{ErlangTerms.Shorten(info.ToString())}'"
+                $"mnesia systemInfo: expected a list of {{key, result}}, got '{ErlangTerms.Shorten(info.ToString())}'"
             );
+        }
+
+        foreach (var item in info.EnumerateArray())
+        {
+            if (Text(item, "key") is not ("running_db_nodes" or "db_nodes") || item.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            if (
+                !item.TryGetProperty("result", out var result)
+                || result.ValueKind != JsonValueKind.Array
+                || result.EnumerateArray().Any(n => n.ValueKind != JsonValueKind.String)
+            )
+            {
+                throw new UnexpectedAnswerException(
+                    $"mnesia systemInfo: {Text(item, "key")} should be a list of node names, got '"
+                        + $"{ErlangTerms.Shorten(item.ToString())}'"
+                );
+            }
+
+            lists[Text(item, "key")!] = result.EnumerateArray().Select(n => n.GetString()!).ToList();
         }
 
         if (!lists.TryGetValue("running_db_nodes", out var running))

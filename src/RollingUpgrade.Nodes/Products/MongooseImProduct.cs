@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using RollingUpgrade.Plans;
 using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Plans.Validation;
 using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Nodes.Products;
@@ -42,12 +43,8 @@ internal sealed class MongooseImProduct(
         ArgumentNullException.ThrowIfNull(node);
         if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
         {
-            var json = await Ctl.RunAsync(
-                    node,
-                    ["mnesia", "systemInfo", "--keys", "[\"running_db_nodes\",\"db_nodes\"]"],
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
+            // Every key (no --keys): a JSON list would not survive mongooseimctl's re-exec through a shell.
+            var json = await Ctl.RunAsync(node, ["mnesia", "systemInfo"], cancellationToken).ConfigureAwait(false);
             return GraphQlCliResult.Membership(json.Require(node.Name, "mnesia systemInfo").Output);
         }
 
@@ -81,9 +78,10 @@ internal sealed class MongooseImProduct(
 
     /// <summary>
     /// GraphQL CLI (6.x): <c>session listSessions</c>, the sessions whose process runs on this
-    /// node, each ended with <c>session kickUserSession</c> (6.0's word for it is <c>kickUser</c>
-    /// with the full JID). The client gets a stream error and the stream's close. The legacy
-    /// dialect has no per-node session list, so the load balancers evict there.
+    /// node, each ended with <c>session kickUserSession</c> (there since 6.0.0, priv/graphql/schemas/admin/
+    /// session.gql; <c>kickUser</c> takes a bare JID and ends every session of the user, on every node). The
+    /// client gets a stream error and the stream's close. The legacy dialect has no per-node session list, so
+    /// the load balancers evict there.
     /// </summary>
     public override async Task<long?> EvictSessionsAsync(
         NodeSpec node,
@@ -122,34 +120,25 @@ internal sealed class MongooseImProduct(
             .Where(s => GraphQlCliResult.Text(s, "node") == node.ErlangNode)
             .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
             .Where(jid => jid.Contains('/', StringComparison.Ordinal))
-            .Take(Math.Max(0, maxSessions))
             .ToList();
+        // A resource may hold anything ("Psi+ laptop"): such a JID would not survive the re-exec, so that session
+        // is left to the load balancers' eviction.
+        var sendable = Ctl.ArgumentsAreReparsed ? mine.Where(ValueRules.IsShellWord).ToList() : mine;
+        var reason = Ctl.ArgumentsAreReparsed ? ShellWordEvictionReason : EvictionReason;
         long ended = 0;
-        foreach (var jid in mine)
+        foreach (var jid in sendable.Take(Math.Max(0, maxSessions)))
         {
             var kick = await Ctl.RunAsync(
                     node,
-                    ["session", "kickUserSession", "--user", jid, "--reason", EvictionReason],
+                    ["session", "kickUserSession", "--user", jid, "--reason", reason],
                     cancellationToken
                 )
                 .ConfigureAwait(false);
-            var command = "kickUserSession";
-            if (kick.Exit == CtlExit.Error && kick.Text.Contains("Unknown command", StringComparison.Ordinal))
-            {
-                command = "kickUser";
-                kick = await Ctl.RunAsync(
-                        node,
-                        ["session", "kickUser", "--user", jid, "--reason", EvictionReason],
-                        cancellationToken
-                    )
-                    .ConfigureAwait(false);
-            }
-
             var result = GraphQlCliResult.Data(
-                kick.Require(node.Name, $"session {command} {jid}").Output,
-                $"session {command}",
+                kick.Require(node.Name, $"session kickUserSession {jid}").Output,
+                "session kickUserSession",
                 "session",
-                command
+                "kickUserSession"
             );
             if (
                 result.ValueKind != System.Text.Json.JsonValueKind.Object
@@ -164,7 +153,11 @@ internal sealed class MongooseImProduct(
         return ended;
     }
 
+    /// <summary>What an evicted client reads in its stream error, when arguments arrive as sent.</summary>
     private const string EvictionReason = "This server is being upgraded; please reconnect.";
+
+    /// <summary>The same words as one shell word, for a control command that re-parses its arguments.</summary>
+    private const string ShellWordEvictionReason = "server-upgrade:please-reconnect";
 
     public override async Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
     {

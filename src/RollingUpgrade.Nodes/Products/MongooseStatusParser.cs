@@ -37,7 +37,7 @@ internal static partial class MongooseStatusParser
 
         var state = vm.Success ? vm.Groups[1].Value : "unknown";
         return new NodeStatus(
-            state == "stopping" ? NodeRunState.Stopped : NodeRunState.Starting,
+            state == "stopping" ? NodeRunState.Stopping : NodeRunState.Starting,
             null,
             $"Erlang VM {state}, MongooseIM not running"
         );

@@ -29,7 +29,7 @@ internal sealed class LocalShell(ILogger? log = null) : INodeShell
             throw new ArgumentException("empty command", nameof(argv));
         }
 
-        var vector = options.Sudo ? ["sudo", "-n", "--", .. argv] : argv.ToList();
+        List<string> vector = [.. options.Elevation(), .. argv];
         var watch = Stopwatch.StartNew();
         var output = new StringBuilder();
         var error = new StringBuilder();

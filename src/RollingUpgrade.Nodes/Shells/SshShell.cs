@@ -32,7 +32,7 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
         IReadOnlyList<string> vector = options.WorkingDirectory is { } folder
             ? ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder, .. argv]
             : argv;
-        var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(vector);
+        var text = ShellQuote.Join([.. options.Elevation(), .. vector]);
         if (options.StandardInput is null)
         {
             return await RunInShellAsync(text, argv[0], options, cancellationToken).ConfigureAwait(false);
@@ -130,7 +130,7 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
                 + "while kill -0 -$g 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done; "
                 + "if kill -0 -$g 2>/dev/null; then kill -KILL -$g 2>/dev/null; sleep 0.3; fi; "
                 + "! kill -0 -$g 2>/dev/null";
-            var text = (options.Sudo ? "sudo -n -- " : string.Empty) + ShellQuote.Join(["/bin/sh", "-c", script]);
+            var text = ShellQuote.Join([.. options.Elevation(), "/bin/sh", "-c", script]);
             try
             {
                 var result = await ExecAsync(
@@ -212,7 +212,7 @@ internal sealed class SshShell(SshConnection connection) : INodeShell
     public async Task<CommandResult> ReachAsync(CommandOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Sudo || options.StandardInput is not null)
+        if (options.Sudo || options.RunAs is not null || options.StandardInput is not null)
         {
             return await RunAsync(["true"], options, cancellationToken).ConfigureAwait(false);
         }

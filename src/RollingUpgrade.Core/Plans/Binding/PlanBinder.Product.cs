@@ -125,6 +125,7 @@ internal sealed partial class PlanBinder
                 Start = Command(table, "start"),
                 Stop = Command(table, "stop"),
                 DistAddress = Checked(table, "dist_address", DistAddressRule),
+                RunAs = Checked(table, "run_as", ValueRules.UserName),
             };
         }
 

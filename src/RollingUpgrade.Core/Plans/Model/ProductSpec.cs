@@ -12,6 +12,15 @@ public sealed record ProductSpec
     /// </summary>
     public CommandTemplate Ctl { get; init; } = new(["mongooseimctl"], IsScript: false);
 
+    /// <summary>
+    /// MongooseIM and ejabberd: the user the control command runs as (<c>sudo -n -u USER -- ctl ...</c>), the
+    /// package's runner user (<c>mongooseim</c> for the .deb). mongooseimctl run as another user re-executes
+    /// itself as its runner user through <c>runuser -c "$0 $*"</c>, which re-parses every argument through a shell;
+    /// run as that user directly, arguments arrive as sent. Without it, the tool sends only arguments that survive
+    /// the re-parse.
+    /// </summary>
+    public string? RunAs { get; init; }
+
     /// <summary>Starts the node instead of "ctl start" (for example "systemctl start mongooseim").</summary>
     public CommandTemplate? Start { get; init; }
 

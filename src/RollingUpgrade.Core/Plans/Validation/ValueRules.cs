@@ -32,8 +32,27 @@ public static partial class ValueRules
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex EnvNamePattern();
 
+    [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex UserNamePattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9@%+=:,./_-]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex ShellWordPattern();
+
     [GeneratedRegex(@"^SHA256:[A-Za-z0-9+/]{43}=?$", RegexOptions.CultureInvariant)]
     private static partial Regex FingerprintPattern();
+
+    /// <summary>A Unix account name, such as the runner user of a package ("mongooseim").</summary>
+    public static string? UserName(string value) =>
+        UserNamePattern().IsMatch(value)
+            ? null
+            : "must be a Unix user name: lower-case letters, digits, '_' and '-', starting with a letter or '_'";
+
+    /// <summary>
+    /// A word a shell reads back as itself: no quoting, spaces, globbing, expansion, redirection or separators,
+    /// and no '~' or '#' at its start (mongooseimctl's re-exec re-parses its arguments through bash).
+    /// </summary>
+    public static bool IsShellWord(string value) =>
+        ShellWordPattern().IsMatch(value) && value[0] is not ('~' or '#' or '=');
 
     public static string? Name(string value) =>
         NamePattern().IsMatch(value)

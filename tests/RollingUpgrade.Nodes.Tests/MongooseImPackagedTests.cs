@@ -1,0 +1,194 @@
+using RollingUpgrade.Nodes.Products;
+using RollingUpgrade.Nodes.Shells;
+using RollingUpgrade.Plans;
+using RollingUpgrade.Ports;
+using RollingUpgrade.Testing;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>
+/// MongooseIM as the .deb installs it: mongooseimctl run through sudo re-executes itself as its runner user and
+/// re-parses every argument through a shell (the emulator in tests/RollingUpgrade.Testing/MongooseIm reproduces
+/// upstream's script, version by version). Every argument the product sends must arrive as sent.
+/// </summary>
+public sealed class MongooseImPackagedTests : IDisposable
+{
+    private readonly List<MongooseImNode> _nodes = [];
+
+    public void Dispose() => _nodes.ForEach(n => n.Dispose());
+
+    private MongooseImNode Node(string erlang, string version, string? runner = "mongooseim")
+    {
+        var node = new MongooseImNode(erlang, version, runner);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static (IProduct Product, Plans.Model.NodeSpec Node, Plans.Model.NodeSpec Seed) Build(
+        MongooseImNode mim,
+        string access = "sudo = true",
+        string? runAs = null
+    )
+    {
+        var text = $$"""
+            [cluster]
+            name = "mim"
+
+            [[nodes]]
+            name = "mim-1"
+            host = "127.0.0.11"
+            erlang_node = "mongooseim@mim-1"
+
+            [[nodes]]
+            name = "mim-2"
+            host = "127.0.0.12"
+            erlang_node = "mongooseim@mim-2"
+
+            [access]
+            kind = "local"
+            {{access}}
+
+            [product]
+            kind = "mongooseim"
+            ctl = ["{{mim.Ctl}}"]
+            start_timeout = "20s"
+            {{(runAs is null ? string.Empty : $"run_as = \"{runAs}\"")}}
+
+            [upgrade]
+            target_version = "6.3.0"
+            install = "true"
+            backup_config = false
+
+            [strategy]
+            kind = "rolling"
+            capacity_nodes = 1
+            """;
+        var loaded = PlanLoader.Load(text, "mim.toml");
+        loaded.Plan.ShouldNotBeNull(string.Join("; ", loaded.Diagnostics));
+        var plan = loaded.Plan;
+        return (ProductFactory.Create(plan, new ShellFactory(plan)), plan.Nodes[1], plan.Nodes[0]);
+    }
+
+    private static async Task<CommandResult> SudoAsync(MongooseImNode mim, params string[] arguments) =>
+        await new LocalShell().RunAsync(
+            [mim.Ctl, .. arguments],
+            new CommandOptions(TimeSpan.FromSeconds(20), Sudo: true),
+            CancellationToken.None
+        );
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_emulator_garbles_quoted_arguments_as_the_packaged_script_does()
+    {
+        // What the tool sent before: both fail exactly as reported from a .deb install under sudo.
+        var mim = Node("mongooseim@mim-2", "6.2.1");
+
+        var keys = await SudoAsync(mim, "mnesia", "systemInfo", "--keys", "[\"running_db_nodes\",\"db_nodes\"]");
+        var reason = await SudoAsync(
+            mim,
+            "session",
+            "kickUserSession",
+            "--user",
+            "a@localhost/phone",
+            "--reason",
+            "This server is being upgraded; please reconnect."
+        );
+
+        keys.ExitCode.ShouldBe(1);
+        keys.StandardOutput.ShouldContain(
+            "Invalid value '[running_db_nodes,db_nodes]' of argument 'keys' for command 'systemInfo'"
+        );
+        reason.ExitCode.ShouldBe(127);
+        reason.StandardError.ShouldContain("please: command not found");
+        mim.Calls[^1]
+            .ShouldBe(
+                "[session][kickUserSession][--user][a@localhost/phone][--reason][This][server][is][being][upgraded]"
+            );
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Under_sudo_every_argument_the_product_sends_arrives_as_sent()
+    {
+        var mim = Node("mongooseim@mim-2", "6.2.1");
+        mim.Members(["mongooseim@mim-1", "mongooseim@mim-2"], ["mongooseim@mim-1", "mongooseim@mim-2"]);
+        mim.Sessions(
+            ("alice@localhost/phone", "mongooseim@mim-2"),
+            ("bob@localhost/Psi+ laptop", "mongooseim@mim-2"),
+            ("carol@localhost/web", "mongooseim@mim-1")
+        );
+        var (product, node, seed) = Build(mim);
+
+        var membership = await product.MembershipAsync(node, CancellationToken.None);
+        var count = await product.SessionCountAsync(node, CancellationToken.None);
+        var ended = await product.EvictSessionsAsync(node, 10, CancellationToken.None);
+
+        membership.Running.ShouldBe(["mongooseim@mim-1", "mongooseim@mim-2"]);
+        count.ShouldBe(2);
+        // bob's resource holds a space: it cannot pass the re-parse, so the load balancers evict that session.
+        ended.ShouldBe(1);
+        mim.Kicks.ShouldBe([("alice@localhost/phone", "server-upgrade:please-reconnect")]);
+        mim.Calls.ShouldContain("[mnesia][systemInfo]");
+        mim.Calls.ShouldAllBe(c => !c.Contains("[This]"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task With_run_as_the_runner_user_arguments_arrive_as_sent_whatever_they_hold()
+    {
+        // "nobody" stands in for the package's runner user: the script then runs as that user and does not re-exec.
+        var mim = Node("mongooseim@mim-2", "6.2.1", runner: "nobody");
+        mim.Sessions(("alice@localhost/phone", "mongooseim@mim-2"), ("bob@localhost/Psi+ laptop", "mongooseim@mim-2"));
+        var (product, node, _) = Build(mim, access: "sudo = false", runAs: "nobody");
+
+        var ended = await product.EvictSessionsAsync(node, 10, CancellationToken.None);
+
+        ended.ShouldBe(2);
+        mim.Kicks.ShouldBe([
+            ("alice@localhost/phone", "This server is being upgraded; please reconnect."),
+            ("bob@localhost/Psi+ laptop", "This server is being upgraded; please reconnect."),
+        ]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_join_the_cluster_refuses_says_the_graphql_message_and_code()
+    {
+        var mim = Node("mongooseim@mim-2", "6.2.1");
+        mim.Unreachable("mongooseim@mim-1");
+        var (product, node, seed) = Build(mim);
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.JoinClusterAsync(node, seed, CancellationToken.None)
+        );
+
+        error.Message.ShouldContain("Timeout while attempting to connect to node mongooseim@mim-1 (pang)");
+        error.Message.ShouldNotEndWith(": {");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Joining_under_sudo_works_in_both_dialects()
+    {
+        foreach (var version in new[] { "5.1.0", "6.2.1" })
+        {
+            var mim = Node("mongooseim@mim-2", version);
+            var (product, node, seed) = Build(mim);
+
+            await product.JoinClusterAsync(node, seed, CancellationToken.None);
+
+            (await product.MembershipAsync(node, CancellationToken.None)).Running.ShouldBe(
+                ["mongooseim@mim-1", "mongooseim@mim-2"],
+                version
+            );
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_that_says_stopping_is_not_stopped_until_it_is_down()
+    {
+        var mim = Node("mongooseim@mim-2", "6.3.0");
+        mim.Write("stop_polls", "3");
+        var (product, node, _) = Build(mim);
+
+        await product.StopAsync(node, CancellationToken.None);
+
+        (await product.StatusAsync(node, CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
+        mim.Calls.Count(c => c == "[status]").ShouldBeGreaterThanOrEqualTo(4);
+    }
+}
