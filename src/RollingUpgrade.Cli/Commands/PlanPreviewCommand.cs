@@ -57,6 +57,7 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                                 guide = guide.Name,
                                 summary = guide.Summary,
                                 database = guide.HasDatabaseMigration,
+                                applied = plan.Upgrade.MigrationsApplied.Contains(guide.Hop),
                                 rolling_supported = !guide.RollingUnsupported,
                             }
                         )
@@ -176,9 +177,16 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
             .ConfigureAwait(false);
         foreach (var guide in execution.Migrations)
         {
+            var confirmed = plan.Upgrade.MigrationsApplied.Contains(guide.Hop);
             var marks =
-                (guide.HasDatabaseMigration ? " [database migration]" : string.Empty)
-                + (guide.RollingUnsupported ? " [rolling upgrade not supported]" : string.Empty);
+                (
+                    guide.HasDatabaseMigration
+                        ? confirmed
+                            ? " [database migration: applied, says upgrade.migrations_applied]"
+                            : " [database migration: `run` refuses until upgrade.migrations_applied lists "
+                                + $"\"{guide.Hop}\"]"
+                        : string.Empty
+                ) + (guide.RollingUnsupported ? " [rolling upgrade not supported]" : string.Empty);
             await io.Output.WriteLineAsync($"    - {guide.Name}: {guide.Summary}{marks}").ConfigureAwait(false);
         }
     }

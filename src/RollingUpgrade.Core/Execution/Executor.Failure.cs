@@ -71,7 +71,11 @@ internal sealed partial class Executor
                 : context.Blue.Select(n => n.Name).ToList();
         var readBack = await ReadBackAsync(candidates).ConfigureAwait(false);
         var outOfRotation = readBack.Out;
-        var state = Describe(readBack, done.Count == 0 && !nodeTouched ? "nothing touched" : "every node in rotation");
+        // Steps that only read (the cluster check, the migration list) leave nothing touched.
+        var onlyRead = done.All(n =>
+            context.Steps.Steps[n - 1].Kind is StepKind.CheckCluster or StepKind.ListMigrations
+        );
+        var state = Describe(readBack, onlyRead && !nodeTouched ? "nothing touched" : "every node in rotation");
         return Finish(
             RunStatus.Halted,
             $"step {step.Number} ({step.Description}) failed: {message}. Halted with {state}",

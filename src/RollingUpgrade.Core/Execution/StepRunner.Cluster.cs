@@ -102,17 +102,29 @@ internal sealed partial class StepRunner
             );
         }
 
-        var blocking = guides
-            .Where(g =>
-                g.RollingUnsupported || (context.Plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")
-            )
-            .ToList();
+        var blocking = MigrationCatalog.Blocking(guides, context.Plan.Product.InternalDatabase);
         if (blocking.Count > 0 && context.Plan.Strategy is RollingStrategySpec)
         {
             throw new StepFailedException(
-                $"upstream says a rolling upgrade is not supported across "
-                    + $"{string.Join(", ", blocking.Select(g => g.Name))}; use strategy kind = \"parallel\" (a new "
-                    + $"cluster)",
+                "upstream says a rolling upgrade is not supported across "
+                    + $"{string.Join(", ", blocking.Select(g => g.Hop))}; instead: "
+                    + MigrationCatalog.Instead(blocking),
+                nodeTouched: false
+            );
+        }
+
+        var unconfirmed = guides
+            .Where(g => g.HasDatabaseMigration && !context.Plan.Upgrade.MigrationsApplied.Contains(g.Hop))
+            .ToList();
+        if (unconfirmed.Count > 0)
+        {
+            throw new StepFailedException(
+                $"{from} -> {context.Plan.Upgrade.TargetVersion} changes the database schema at "
+                    + $"{string.Join(", ", unconfirmed.Select(g => $"{g.Hop} ({g.Summary})"))}, and the plan does not "
+                    + "confirm it was applied. Apply upstream's scripts (priv/migrations/<database>_<FROM>_<TO>.sql, "
+                    + "the guides doc/migrations/<FROM>_<TO>.md) to the database, then add [upgrade] "
+                    + $"migrations_applied = [{string.Join(", ", unconfirmed.Select(g => $"\"{g.Hop}\""))}] and run "
+                    + "again",
                 nodeTouched: false
             );
         }

@@ -27,6 +27,17 @@ internal static class ParallelStrategyPlanner
                 Side = ClusterSide.Blue,
             }
         );
+        if (plan.Product.Kind == ProductKind.MongooseIm)
+        {
+            // The new cluster shares the database: its schema migrations come before green starts.
+            list.Add(
+                list.New(
+                    StepKind.ListMigrations,
+                    $"list the migration guides from the running version to {plan.Upgrade.TargetVersion}"
+                )
+            );
+        }
+
         foreach (var node in green)
         {
             list.Add(

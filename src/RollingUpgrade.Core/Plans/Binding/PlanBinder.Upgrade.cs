@@ -22,8 +22,44 @@ internal sealed partial class PlanBinder
             RollbackInstall = Command(table, "rollback_install"),
             BackupConfig = table.Bool("backup_config") ?? true,
             ConfigChange = Command(table, "config_change"),
+            MigrationsApplied = BindMigrationsApplied(table),
         };
         table.RejectUnknownKeys();
         return target is null ? null : spec;
+    }
+
+    /// <summary>upgrade.migrations_applied: each entry a hop of the catalog that has a database migration.</summary>
+    private List<string> BindMigrationsApplied(TableCursor table)
+    {
+        var hops = table.StringArray("migrations_applied") ?? [];
+        var withSchema = Planning.MigrationCatalog.Guides.Where(g => g.HasDatabaseMigration).ToList();
+        var result = new List<string>();
+        foreach (var hop in hops)
+        {
+            var guide = Planning.MigrationCatalog.Find(hop);
+            if (guide is null)
+            {
+                sink.Error(
+                    table.LocationOf("migrations_applied"),
+                    $"'{table.Describe("migrations_applied")}' entry '{TableCursor.Shorten(hop)}' is not a MongooseIM "
+                        + "migration hop; write it as \"FROM->TO\" of a guide with a database migration"
+                        + Suggestions.DidYouMean(hop, withSchema.Select(g => g.Hop))
+                );
+            }
+            else if (!guide.HasDatabaseMigration)
+            {
+                sink.Error(
+                    table.LocationOf("migrations_applied"),
+                    $"'{table.Describe("migrations_applied")}' entry '{hop}': that guide has no database migration; "
+                        + "remove the entry"
+                );
+            }
+            else
+            {
+                result.Add(guide.Hop);
+            }
+        }
+
+        return result;
     }
 }

@@ -19,4 +19,10 @@ public sealed record UpgradeSpec
 
     /// <summary>A config-only change: no install step, the config is changed by this command.</summary>
     public CommandTemplate? ConfigChange { get; init; }
+
+    /// <summary>
+    /// MongooseIM: the hops ("6.3.1->6.3.2") whose database migration the operator has applied; a run crossing a
+    /// hop with a schema change refuses to touch a node until it is listed.
+    /// </summary>
+    public IReadOnlyList<string> MigrationsApplied { get; init; } = [];
 }

@@ -194,20 +194,18 @@ internal sealed class PlanRules(
         if (
             plan.Strategy is RollingStrategySpec
             && plan.Upgrade.FromVersion is { } from
-            && Planning
-                .MigrationCatalog.Between(from, plan.Upgrade.TargetVersion)
-                .Where(g =>
-                    g.RollingUnsupported || (plan.Product.InternalDatabase == "cets" && g.Name == "6.2.0_6.2.1")
-                )
-                .ToList()
+            && Planning.MigrationCatalog.Blocking(
+                Planning.MigrationCatalog.Between(from, plan.Upgrade.TargetVersion),
+                plan.Product.InternalDatabase
+            )
                 is { Count: > 0 } blocking
         )
         {
             sink.Error(
                 Loc(plan, "upgrade.from_version"),
                 $"MongooseIM {from} -> {plan.Upgrade.TargetVersion} crosses "
-                    + $"{string.Join(", ", blocking.Select(g => g.Name))}, where upstream says a rolling upgrade is "
-                    + $"not supported; use strategy kind = \"parallel\" (a new cluster)"
+                    + $"{string.Join(", ", blocking.Select(g => g.Hop))}, where upstream says a rolling upgrade is "
+                    + $"not supported; instead: {Planning.MigrationCatalog.Instead(blocking)}"
             );
         }
 
