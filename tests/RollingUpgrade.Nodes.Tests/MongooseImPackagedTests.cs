@@ -27,7 +27,10 @@ public sealed class MongooseImPackagedTests : IDisposable
     private static (IProduct Product, Plans.Model.NodeSpec Node, Plans.Model.NodeSpec Seed) Build(
         MongooseImNode mim,
         string access = "sudo = true",
-        string? runAs = null
+        string? runAs = null,
+        string host = "mim",
+        string cli = "auto",
+        string target = "6.3.0"
     )
     {
         var text = $$"""
@@ -37,12 +40,12 @@ public sealed class MongooseImPackagedTests : IDisposable
             [[nodes]]
             name = "mim-1"
             host = "127.0.0.11"
-            erlang_node = "mongooseim@mim-1"
+            erlang_node = "mongooseim@{{host}}-1"
 
             [[nodes]]
             name = "mim-2"
             host = "127.0.0.12"
-            erlang_node = "mongooseim@mim-2"
+            erlang_node = "mongooseim@{{host}}-2"
 
             [access]
             kind = "local"
@@ -50,12 +53,13 @@ public sealed class MongooseImPackagedTests : IDisposable
 
             [product]
             kind = "mongooseim"
+            cli = "{{cli}}"
             ctl = ["{{mim.Ctl}}"]
             start_timeout = "20s"
             {{(runAs is null ? string.Empty : $"run_as = \"{runAs}\"")}}
 
             [upgrade]
-            target_version = "6.3.0"
+            target_version = "{{target}}"
             install = "true"
             backup_config = false
 
@@ -190,5 +194,37 @@ public sealed class MongooseImPackagedTests : IDisposable
 
         (await product.StatusAsync(node, CancellationToken.None)).State.ShouldBe(NodeRunState.Stopped);
         mim.Calls.Count(c => c == "[status]").ShouldBeGreaterThanOrEqualTo(4);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("5.1.0")]
+    [InlineData("6.2.1")]
+    public async Task A_node_name_holding_dash_f_joins_where_upstream_leaves_it_alone(string version)
+    {
+        // Before 6.0 the script drops only an argument that is exactly -f; from 6.0 the GraphQL words are used.
+        var mim = Node("mongooseim@mim-fra-2", version);
+        var (product, node, seed) = Build(mim, host: "mim-fra");
+
+        await product.JoinClusterAsync(node, seed, CancellationToken.None);
+
+        (await product.MembershipAsync(node, CancellationToken.None)).Running.ShouldBe([
+            "mongooseim@mim-fra-1",
+            "mongooseim@mim-fra-2",
+        ]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_legacy_words_on_6_x_are_refused_for_a_name_the_script_would_mangle()
+    {
+        // validate refuses cli = "legacy" with such names for a 6.x target; at run time the node's own version counts.
+        var mim = Node("mongooseim@mim-fra-2", "6.2.1");
+        var (product, node, seed) = Build(mim, host: "mim-fra", cli: "legacy", target: "5.1.0");
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.JoinClusterAsync(node, seed, CancellationToken.None)
+        );
+
+        error.Message.ShouldContain("contains '-f'");
+        mim.Calls.ShouldNotContain(c => c.StartsWith("[join_cluster]", StringComparison.Ordinal));
     }
 }

@@ -20,6 +20,7 @@ internal sealed class MongooseImProduct(
 ) : CtlProduct(plan, shells, time, values)
 {
     private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Versions.Version3> _versions = new(StringComparer.Ordinal);
 
     public MongooseCliDialect DialectOf(NodeSpec node) =>
         Plan.Product.Cli != MongooseCliDialect.Auto
@@ -31,6 +32,7 @@ internal sealed class MongooseImProduct(
         var status = MongooseStatusParser.Parse(result.ExitCode, result.Text);
         if (status.Version is { } version && Versions.TryParse(version, out var parsed))
         {
+            _versions[node.Name] = parsed;
             _dialects[node.Name] =
                 parsed >= new Versions.Version3(6, 0, 0) ? MongooseCliDialect.GraphQl : MongooseCliDialect.Legacy;
         }
@@ -163,13 +165,25 @@ internal sealed class MongooseImProduct(
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(seed);
-        RefuseForceFlagTrap(node, seed);
+        var graphQl = await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl;
+        if (!graphQl)
+        {
+            if (!_versions.ContainsKey(node.Name))
+            {
+                _ = await StatusAsync(node, cancellationToken).ConfigureAwait(false);
+            }
+
+            // rel/files/mongooseimctl 6.0.0+: with the legacy words, "-f" is cut out of every argument.
+            if (_versions.TryGetValue(node.Name, out var version) && version >= new Versions.Version3(6, 0, 0))
+            {
+                RefuseForceFlagTrap(node, seed);
+            }
+        }
 
         // The legacy words prompt for "yes/no" without -f and loop forever on a closed stdin.
-        var arguments =
-            await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl
-                ? new[] { "server", "joinCluster", "--node", seed.ErlangNode }
-                : ["join_cluster", "-f", seed.ErlangNode];
+        var arguments = graphQl
+            ? new[] { "server", "joinCluster", "--node", seed.ErlangNode }
+            : ["join_cluster", "-f", seed.ErlangNode];
         var result = await Ctl.RunAsync(node, arguments, cancellationToken).ConfigureAwait(false);
         if (result.Exit == CtlExit.Error && result.Text.Contains("already joined", StringComparison.Ordinal))
         {

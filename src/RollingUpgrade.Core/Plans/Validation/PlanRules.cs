@@ -182,12 +182,20 @@ internal sealed class PlanRules(
             return;
         }
 
-        foreach (var node in nodes.Where(n => n.ErlangNode.Contains("-f", StringComparison.Ordinal)))
+        // rel/files/mongooseimctl 6.0.0+ cuts "-f" out of every argument of the legacy cluster words; the GraphQL
+        // words (used on 6.0+ unless cli = "legacy") and the scripts before 6.0 leave names alone.
+        var legacyOn6 =
+            plan.Product.Cli == MongooseCliDialect.Legacy
+            && new[] { plan.Upgrade.TargetVersion, plan.Upgrade.FromVersion ?? plan.Upgrade.TargetVersion }.Any(v =>
+                Versions.TryParse(v, out var parsed) && parsed >= new Versions.Version3(6, 0, 0)
+            );
+        foreach (var node in nodes.Where(n => legacyOn6 && n.ErlangNode.Contains("-f", StringComparison.Ordinal)))
         {
             sink.Error(
                 At(node),
-                $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x takes for its force "
-                    + $"flag and cuts out of the name; rename the node"
+                $"Erlang node name '{node.ErlangNode}' contains '-f', which mongooseimctl 6.x cuts out of every "
+                    + "argument of its legacy cluster words (cli = \"legacy\"); use cli = \"auto\" or \"graphql\", or "
+                    + "rename the node"
             );
         }
 
