@@ -85,6 +85,13 @@ public sealed class MongooseImNode : IDisposable
         Write("running_db_nodes", string.Join("\n", running) + "\n");
     }
 
+    /// <summary>The node's internal databases: "mnesia", "cets" or both.</summary>
+    public void Databases(params string[] databases) =>
+        Write("internal_databases", string.Join("\n", databases) + "\n");
+
+    /// <summary>Nodes that replicate a CETS table to another list of nodes (a split cluster).</summary>
+    public void CetsConflicts(params string[] nodes) => Write("cets_conflicts", string.Join("\n", nodes) + "\n");
+
     /// <summary>Nodes a join cannot reach (the join answers pang).</summary>
     public void Unreachable(params string[] nodes) => Write("unreachable", string.Join("\n", nodes) + "\n");
 

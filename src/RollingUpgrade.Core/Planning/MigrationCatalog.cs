@@ -83,7 +83,12 @@ internal static class MigrationCatalog
     /// do not connect.
     /// </summary>
     public static IReadOnlyList<MigrationGuide> Blocking(IEnumerable<MigrationGuide> guides, string internalDatabase) =>
-        guides.Where(g => g.RollingUnsupported || (internalDatabase == "cets" && g.Name == "6.2.0_6.2.1")).ToList();
+        guides
+            .Where(g =>
+                g.RollingUnsupported
+                || (internalDatabase.Contains("cets", StringComparison.Ordinal) && g.Name == "6.2.0_6.2.1")
+            )
+            .ToList();
 
     /// <summary>What to do instead of a rolling upgrade across <paramref name="blocking"/>.</summary>
     public static string Instead(IReadOnlyList<MigrationGuide> blocking) =>

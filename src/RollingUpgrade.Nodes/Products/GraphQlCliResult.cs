@@ -69,6 +69,31 @@ internal static class GraphQlCliResult
             );
     }
 
+    /// <summary>A list of node names at <paramref name="key"/> of <paramref name="item"/> (missing or null: none).</summary>
+    public static IReadOnlyList<string> Names(JsonElement item, string key, string what)
+    {
+        if (
+            item.ValueKind != JsonValueKind.Object
+            || !item.TryGetProperty(key, out var list)
+            || list.ValueKind == JsonValueKind.Null
+        )
+        {
+            return [];
+        }
+
+        if (
+            list.ValueKind != JsonValueKind.Array
+            || list.EnumerateArray().Any(n => n.ValueKind != JsonValueKind.String)
+        )
+        {
+            throw new UnexpectedAnswerException(
+                $"{what}: {key} should be a list of node names, got '{ErlangTerms.Shorten(list.ToString())}'"
+            );
+        }
+
+        return list.EnumerateArray().Select(n => n.GetString()!).ToList();
+    }
+
     /// <summary>A string member of <paramref name="item"/>, or null when it is missing or not a string.</summary>
     public static string? Text(JsonElement item, string name) =>
         item.ValueKind == JsonValueKind.Object

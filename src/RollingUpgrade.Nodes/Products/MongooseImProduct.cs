@@ -43,6 +43,70 @@ internal sealed class MongooseImProduct(
     public override async Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        if (!Plan.Product.UsesCets)
+        {
+            return await MnesiaMembershipAsync(node, cancellationToken).ConfigureAwait(false);
+        }
+
+        var cets = await CetsMembershipAsync(node, cancellationToken).ConfigureAwait(false);
+        if (!Plan.Product.UsesMnesia)
+        {
+            return cets;
+        }
+
+        // Both databases run: a node counts as a member only where both say so.
+        var mnesia = await MnesiaMembershipAsync(node, cancellationToken).ConfigureAwait(false);
+        if (!mnesia.Running.Order(StringComparer.Ordinal).SequenceEqual(cets.Running.Order(StringComparer.Ordinal)))
+        {
+            throw new UnexpectedAnswerException(
+                $"{node.Name}: mnesia runs with [{string.Join(", ", mnesia.Running)}] but CETS has joined "
+                    + $"[{string.Join(", ", cets.Running)}]; the node is not fully in the cluster yet"
+            );
+        }
+
+        return mnesia;
+    }
+
+    /// <summary>
+    /// CETS (6.1+, priv/graphql/schemas/admin/cets.gql): <c>cets systemInfo</c>. The running members are this node
+    /// and its joined nodes (those running its local tables) less any that miss some of them; discovered or
+    /// unavailable nodes that have not joined are the stopped ones. Conflicting replication is an error.
+    /// </summary>
+    private async Task<Membership> CetsMembershipAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var json = await Ctl.RunAsync(node, ["cets", "systemInfo"], cancellationToken).ConfigureAwait(false);
+        var info = GraphQlCliResult.Data(
+            json.Require(node.Name, "cets systemInfo").Output,
+            "cets systemInfo",
+            "cets",
+            "systemInfo"
+        );
+        IReadOnlyList<string> Nodes(string key) => GraphQlCliResult.Names(info, key, "cets systemInfo");
+        if (Nodes("conflictNodes") is { Count: > 0 } conflicts)
+        {
+            throw new UnexpectedAnswerException(
+                $"cets systemInfo on {node.Name}: tables [{string.Join(", ", Nodes("conflictTables"))}] replicate to a "
+                    + $"different list of nodes on [{string.Join(", ", conflicts)}]; the cluster is split"
+            );
+        }
+
+        var missing = Nodes("remoteNodesWithMissingTables");
+        var running = Nodes("joinedNodes")
+            .Append(node.ErlangNode)
+            .Except(missing, StringComparer.Ordinal)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var stopped = Nodes("discoveredNodes")
+            .Concat(Nodes("unavailableNodes"))
+            .Concat(missing)
+            .Except(running, StringComparer.Ordinal)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return new Membership(running, stopped);
+    }
+
+    private async Task<Membership> MnesiaMembershipAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
         if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
         {
             // Every key (no --keys): a JSON list would not survive mongooseimctl's re-exec through a shell.

@@ -1,9 +1,10 @@
 """Answers of the mongooseimctl emulator (see mongooseimctl next to this file), from upstream's sources.
 
 The node's folder ($MIM_EMU_DIR) holds: version, node, running (present while the node runs), stopping (how
-many more status reads say "stopping" after a stop), db_nodes and running_db_nodes (node names, one per
-line), sessions.json (the cluster's sessions as listSessions shows them), unreachable (nodes a join cannot
-reach) and kicks (each kick's JID and reason, written here).
+many more status reads say "stopping" after a stop), internal_databases ("mnesia", "cets" or both, one per
+line), db_nodes and running_db_nodes (node names, one per line: mnesia's view, and CETS's discovered and joined
+nodes), cets_conflicts (nodes replicating a table elsewhere), sessions.json (the cluster's sessions as
+listSessions shows them), unreachable (nodes a join cannot reach) and kicks (each kick's JID and reason).
 """
 
 import json
@@ -99,6 +100,8 @@ def sessions():
 # required?). List arguments are read as JSON (src/graphql/mongoose_graphql_commands.erl parse_arg/2).
 COMMANDS = {
     ("mnesia", "systemInfo"): {"keys": ("String", True, False)},
+    ("cets", "systemInfo"): {},
+    ("cets", "tableInfo"): {},
     ("stat", "globalStats"): {},
     ("session", "listSessions"): {"domain": ("DomainName", False, False)},
     ("session", "kickUserSession"): {"user": ("FullJID", False, True), "reason": ("String", False, False)},
@@ -162,8 +165,57 @@ def refuse(category, command, message, code, extra=None):
     sys.exit(1)
 
 
+def databases():
+    return lines("internal_databases") or ["mnesia"]
+
+
+def require_database(category, command, database):
+    # src/graphql/directive/mongoose_graphql_directive_use.erl (6.x): a query marked
+    # @use(internal_databases: [...]) on a node without that database answers deps_not_loaded.
+    if database not in databases():
+        refuse(
+            category,
+            command,
+            "Some of the required internal databases are not loaded",
+            "deps_not_loaded",
+            {"not_loaded_internal_databases": [database]},
+        )
+
+
 def run_graphql(args):
     (category, command), values = graphql(args)
+    if category in ("mnesia", "cets"):
+        require_database(category, command, category)
+    if (category, command) == ("cets", "systemInfo"):
+        # src/graphql/admin/mongoose_graphql_cets_admin_query.erl (6.2.1): the node names of cets_status.
+        discovered = lines("db_nodes") or [NODE]
+        joined = lines("running_db_nodes") or [NODE]
+        conflicts = lines("cets_conflicts")
+        answer(
+            category,
+            command,
+            {
+                "availableNodes": joined,
+                "unavailableNodes": [n for n in discovered if n not in joined],
+                "joinedNodes": joined,
+                "discoveredNodes": discovered,
+                "remoteNodesWithoutDisco": [],
+                "remoteNodesWithUnknownTables": [],
+                "remoteUnknownTables": [],
+                "remoteNodesWithMissingTables": [],
+                "remoteMissingTables": [],
+                "conflictNodes": conflicts,
+                "conflictTables": ["cets_session"] if conflicts else [],
+                "discoveryWorks": True,
+            },
+        )
+    if (category, command) == ("cets", "tableInfo"):
+        joined = lines("running_db_nodes") or [NODE]
+        answer(
+            category,
+            command,
+            [{"tableName": t, "memory": 100, "size": 1, "nodes": joined} for t in ["cets_session", "cets_route"]],
+        )
     if (category, command) == ("mnesia", "systemInfo"):
         info = {
             "running_db_nodes": lines("running_db_nodes") or [NODE],

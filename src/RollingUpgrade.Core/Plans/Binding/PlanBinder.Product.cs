@@ -94,7 +94,8 @@ internal sealed partial class PlanBinder
             spec = spec with
             {
                 InternalDatabase =
-                    table.Choice("internal_database", ["mnesia", "cets"], fallback: "mnesia") ?? "mnesia",
+                    table.Choice("internal_database", ["mnesia", "cets", "mnesia+cets"], fallback: "mnesia")
+                    ?? "mnesia",
                 Cli = cli switch
                 {
                     "legacy" => MongooseCliDialect.Legacy,

@@ -61,8 +61,13 @@ public sealed record ProductSpec
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// MongooseIM's internal database: "mnesia" (default) or "cets" (6.2+; CETS nodes of different versions do not
-    /// connect across 6.2.0 -> 6.2.1).
+    /// MongooseIM's internal databases (the nodes' [internal_databases]): "mnesia" (default), "cets" (6.1+: mnesia
+    /// is not started; membership is CETS's joined nodes) or "mnesia+cets" (both, and both must agree). CETS
+    /// nodes of different versions do not connect across 6.2.0 -> 6.2.1.
     /// </summary>
     public string InternalDatabase { get; init; } = "mnesia";
+
+    public bool UsesCets => InternalDatabase.Contains("cets", StringComparison.Ordinal);
+
+    public bool UsesMnesia => InternalDatabase.Contains("mnesia", StringComparison.Ordinal);
 }

@@ -182,6 +182,15 @@ internal sealed class PlanRules(
             return;
         }
 
+        if (plan.Product.UsesCets && plan.Product.Cli == MongooseCliDialect.Legacy)
+        {
+            sink.Error(
+                Loc(plan, "product.cli"),
+                $"'product.internal_database' is \"{plan.Product.InternalDatabase}\": CETS is read with the GraphQL "
+                    + "words (cets systemInfo, MongooseIM 6.1+); set cli = \"auto\" or \"graphql\""
+            );
+        }
+
         // rel/files/mongooseimctl 6.0.0+ cuts "-f" out of every argument of the legacy cluster words; the GraphQL
         // words (used on 6.0+ unless cli = "legacy") and the scripts before 6.0 leave names alone.
         var legacyOn6 =
