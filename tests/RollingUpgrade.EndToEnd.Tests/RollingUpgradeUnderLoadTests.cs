@@ -141,6 +141,40 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task A_node_restarted_with_a_wiped_mnesia_directory_never_returns_to_rotation()
+    {
+        // The real failure: a node whose mnesia directory is gone starts as a cluster of its own. It is up and
+        // answers, so only the exact membership check can keep it out of rotation.
+        var plan = _harness.WritePlan(
+            RepositoryRoot(),
+            text =>
+                text.Replace(
+                    $"install = [\"{_harness.Folder}/ej/ejnode\", \"install\", \"{{var.index}}\", \"{{version}}\"]",
+                    $"install = \"{_harness.Folder}/ej/ejnode install {{var.index}} {{version}} && if [ {{node}} = ej2 ]; "
+                        + $"then rm -rf {_harness.Folder}/ej/n{{var.index}}/spool/*; fi\"",
+                    StringComparison.Ordinal
+                )
+        );
+
+        var (code, _, stderr) = await RunAsync(plan);
+        await Task.Delay(3000);
+        await _load.StopAsync();
+        output.WriteLine(_load.Summary());
+
+        code.ShouldBe(1, stderr);
+        stderr.ShouldContain("(verify ej2: status started");
+        stderr.ShouldContain("ej2 out of rotation; ej1, ej3 serving");
+        (await _harness.Cluster.CtlAsync(2, "status")).Output.ShouldContain("ejabberd 24.0 is running");
+        var xmpp = await _harness.ServerStatusAsync("be_xmpp");
+        xmpp["ej1"].ShouldBe("UP");
+        xmpp["ej3"].ShouldBe("UP");
+        xmpp["ej2"].ShouldNotBe("UP");
+        _load.Failed(LoadOperations.Connect).ShouldBe(0);
+        _load.Failed(LoadOperations.Login).ShouldBe(0);
+        _load.Failed(LoadOperations.Http).ShouldBe(0);
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_failed_install_on_node_2_halts_with_it_out_of_rotation_and_the_others_serving()
     {
         var plan = _harness.WritePlan(

@@ -227,4 +227,14 @@ public sealed class MongooseImPackagedTests : IDisposable
         error.Message.ShouldContain("contains '-f'");
         mim.Calls.ShouldNotContain(c => c.StartsWith("[join_cluster]", StringComparison.Ordinal));
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_node_without_mod_admin_extra_cannot_count_and_says_so()
+    {
+        var mim = Node("mongooseim@mim-2", "5.1.0");
+        mim.Write("admin_extra", "missing");
+        var (product, node, _) = Build(mim);
+
+        (await product.SessionCountAsync(node, CancellationToken.None)).ShouldBeNull();
+    }
 }

@@ -31,19 +31,35 @@ internal static class DrainWaiter
         var eviction = new Eviction();
         long last = -1;
         var evictedSince = DateTimeOffset.MinValue;
+        var balancerDraining = false;
         double evictionCredit = 0;
         while (true)
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var (fromBalancers, uncounted) = await ReadBalancersAsync(context, node, cancellationToken)
+            var (fromBalancers, uncounted, anyCounts) = await ReadBalancersAsync(context, node, cancellationToken)
                 .ConfigureAwait(false);
             long? fromNode =
                 fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
 
             // A balancer that cannot count (it only says "draining") is a ceiling: the node's own
             // count decides when there is one; without it, the wait lasts until the balancer is done.
-            var total = Math.Max(fromBalancers, fromNode ?? (uncounted ? 1 : 0));
+            // When nothing counts at all (no balancer counts connections and the node cannot count its
+            // sessions), zero is never read: the drain lasts its timeout and on_timeout decides.
+            // A balancer that said "draining" and then finished has told when it was done.
+            balancerDraining |= uncounted;
+            var nobodyCounts = fromNode is null && !anyCounts && !balancerDraining && fromBalancers == 0;
+            var total = Math.Max(fromBalancers, fromNode ?? (uncounted || nobodyCounts ? 1 : 0));
+            if (nobodyCounts && last == -1)
+            {
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"{node.Name}: no load balancer counts its connections and the node cannot count its sessions; "
+                        + $"waiting the whole drain timeout ({DurationText.Format(drain.Timeout)}), then on_timeout "
+                        + $"decides",
+                    step
+                );
+            }
             Diagnostics.EngineLog.DrainReading(
                 context.Log,
                 node.Name,
@@ -88,6 +104,15 @@ internal static class DrainWaiter
             {
                 switch (drain.OnTimeout)
                 {
+                    case DrainTimeoutPolicy.Fail when nobodyCounts:
+                        throw new StepFailedException(
+                            $"nothing counts {node.Name}'s connections (no load balancer counts them and the node "
+                                + $"cannot count its sessions: for MongooseIM, mod_admin_extra/service_admin_extra "
+                                + $"not loaded) and on_timeout = \"fail\" after {DurationText.Format(drain.Timeout)}; "
+                                + "make the node count its sessions, or set on_timeout = \"stop\" or \"evict\" to stop "
+                                + "it after the timeout",
+                            nodeTouched: false
+                        );
                     case DrainTimeoutPolicy.Fail:
                         throw new StepFailedException(
                             $"{node.Name} still has {total} live connection(s) after "
@@ -99,6 +124,15 @@ internal static class DrainWaiter
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
                                 + $"{DurationText.Format(drain.Timeout)}; stopping it anyway (on_timeout = \"stop\")",
+                            step
+                        );
+                        return;
+                    case DrainTimeoutPolicy when nobodyCounts:
+                        // Nothing counts, so nothing can be paced or seen to end: the timeout was the drain.
+                        context.Emit(
+                            RunEventTypes.Warning,
+                            $"{node.Name}: drain timeout of {DurationText.Format(drain.Timeout)} reached with nothing "
+                                + $"counting its connections; stopping it (sessions left, if any, end with it)",
                             step
                         );
                         return;
@@ -222,7 +256,7 @@ internal static class DrainWaiter
     }
 
     /// <summary>Connections the balancers count, and whether one that cannot count still says draining.</summary>
-    private static async Task<(long Counted, bool Uncounted)> ReadBalancersAsync(
+    private static async Task<(long Counted, bool Uncounted, bool AnyCounts)> ReadBalancersAsync(
         RunContext context,
         NodeSpec node,
         CancellationToken cancellationToken
@@ -230,6 +264,7 @@ internal static class DrainWaiter
     {
         long counted = 0;
         var uncounted = false;
+        var anyCounts = false;
         foreach (var lb in context.LoadBalancers)
         {
             var states = await context
@@ -240,9 +275,10 @@ internal static class DrainWaiter
                 .ConfigureAwait(false);
             counted += states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
             uncounted |= states.Any(s => !s.ConnectionsCounted && s.LiveConnections > 0);
+            anyCounts |= states.Any(s => s.ConnectionsCounted);
         }
 
-        return (counted, uncounted);
+        return (counted, uncounted, anyCounts);
     }
 
     private static async Task<long?> ReadNodeAsync(

@@ -69,7 +69,9 @@ internal static class GraphQlCliResult
             );
     }
 
-    /// <summary>A list of node names at <paramref name="key"/> of <paramref name="item"/> (missing or null: none).</summary>
+    /// <summary>
+    /// A list of node names at <paramref name="key"/> of <paramref name="item"/> (missing or null: none).
+    /// </summary>
     public static IReadOnlyList<string> Names(JsonElement item, string key, string what)
     {
         if (

@@ -144,6 +144,39 @@ public sealed class RollingExecutionTests
     }
 
     [Theory(Timeout = 30_000)]
+    [InlineData("evict")]
+    [InlineData("fail")]
+    public async Task When_nothing_counts_a_nodes_connections_the_drain_lasts_its_timeout_and_the_policy_decides(
+        string onTimeout
+    )
+    {
+        // A balancer that never counts nor says "draining", and a node that cannot count its sessions.
+        using var run = new RunHarness(TestPlans.Rolling(timeout: "30s", onTimeout: onTimeout));
+        ((FakeLoadBalancer)run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan)).UncountedDrainDelay =
+            TimeSpan.Zero;
+        run.Adapters.Product.CountsSessions = false;
+
+        var outcome = await run.RunAsync();
+
+        run.Events.Events.ShouldContain(e =>
+            e.Message.Contains("n1: no load balancer counts its connections and the node cannot count its sessions")
+        );
+        var journal = run.Journal();
+        var waitStart = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepStarted).At;
+        if (onTimeout == "fail")
+        {
+            outcome.Status.ShouldBe(RunStatus.Halted);
+            outcome.Summary.ShouldContain("nothing counts n1's connections");
+            run.World.Nodes["n1"].Running.ShouldBeTrue();
+            return;
+        }
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var waitEnd = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepSucceeded).At;
+        (waitEnd - waitStart).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromSeconds(30));
+    }
+
+    [Theory(Timeout = 30_000)]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_balancer_that_cannot_count_is_a_ceiling_and_the_nodes_own_count_decides(bool productCounts)

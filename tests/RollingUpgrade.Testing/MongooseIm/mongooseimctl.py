@@ -307,6 +307,11 @@ def legacy(args):
     # src/ejabberd_ctl.erl and the admin commands of 3.x to 5.x: mnesia info, stats onlineusersnode, join_cluster.
     if not running():
         node_down()
+    if args[0] == "stats" and read("admin_extra", "loaded") != "loaded":
+        # src/ejabberd_ctl.erl try_call_command/3 (3.x to 5.1.0): the command comes from mod_admin_extra; without
+        # it, "Error: command "stats" not known." and exit 1.
+        out(f'Error: command "{args[0]}" not known.\n')
+        sys.exit(1)
     if args == ["stats", "onlineusersnode"]:
         out(f"{len([s for s in sessions() if s.get('node') == NODE])}\n")
         sys.exit(0)
