@@ -5,7 +5,7 @@ namespace RollingUpgrade.Tests;
 
 public sealed class CliCommandTests
 {
-    private static string Example(string name)
+    internal static string Example(string name)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (!File.Exists(Path.Combine(dir!.FullName, "RollingUpgrade.sln")))

@@ -92,6 +92,18 @@ public sealed class MongooseImNode : IDisposable
     /// <summary>Nodes that replicate a CETS table to another list of nodes (a split cluster).</summary>
     public void CetsConflicts(params string[] nodes) => Write("cets_conflicts", string.Join("\n", nodes) + "\n");
 
+    /// <summary>Makes this node one of a cluster whose members share <paramref name="folder"/>.</summary>
+    public void JoinSharedCluster(string folder)
+    {
+        Write("cluster", folder);
+        if (Running)
+        {
+            File.WriteAllText(Path.Combine(folder, File.ReadAllText(Path.Combine(State, "node")) + ".running"), "");
+        }
+    }
+
+    public string Version => File.ReadAllText(Path.Combine(State, "version")).Trim();
+
     /// <summary>Nodes a join cannot reach (the join answers pang).</summary>
     public void Unreachable(params string[] nodes) => Write("unreachable", string.Join("\n", nodes) + "\n");
 

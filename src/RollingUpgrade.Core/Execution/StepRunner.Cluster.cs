@@ -229,8 +229,41 @@ internal sealed partial class StepRunner
         var problem = MembershipCheck.Compare(membership, expected.Select(n => n.ErlangNode).ToList());
         if (problem is not null)
         {
-            throw new StepFailedException($"membership seen from {viewer.Name}: {problem}", nodeTouched);
+            throw new StepFailedException(
+                $"membership seen from {viewer.Name}: {problem}{CrossedSides(context, membership, expected)}",
+                nodeTouched
+            );
         }
+    }
+
+    /// <summary>
+    /// Parallel: a node of the other side among the members means the two clusters merged. CETS nodes join
+    /// whatever shares their cluster_name and discovery backend, so the fix is named.
+    /// </summary>
+    private static string CrossedSides(RunContext context, Membership membership, IReadOnlyList<NodeSpec> expected)
+    {
+        if (context.Plan.Strategy is not ParallelStrategySpec parallel)
+        {
+            return string.Empty;
+        }
+
+        var others = context
+            .Plan.Nodes.Concat(parallel.GreenNodes)
+            .Where(n => !expected.Contains(n) && membership.Running.Contains(n.ErlangNode))
+            .Select(n => n.Name)
+            .ToList();
+        if (others.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        return $". The blue and green clusters merged ({string.Join(", ", others)} joined)"
+            + (
+                context.Plan.Product.UsesCets
+                    ? ": CETS nodes join every node with the same internal_databases.cets.cluster_name and discovery "
+                        + "backend; give the green nodes another cluster_name (or another discovery table or file)"
+                    : ": the green nodes must form a cluster of their own (check the seed they join)"
+            );
     }
 
     /// <summary>

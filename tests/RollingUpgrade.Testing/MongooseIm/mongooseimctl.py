@@ -50,12 +50,35 @@ def pretty(value):
     return json.dumps(value, indent=2, separators=(",", " : "))
 
 
-def lines(name):
+def own_lines(name):
     return [line for line in read(name).splitlines() if line.strip()]
+
+
+# A cluster of emulated nodes shares a folder (named in the node's "cluster" file): "members" lists the
+# cluster's nodes and "<node>.running" marks each running one, so every node sees the others start and stop.
+CLUSTER = read("cluster")
+
+
+def lines(name):
+    if CLUSTER and name in ("db_nodes", "running_db_nodes"):
+        members = [m for m in open(os.path.join(CLUSTER, "members")).read().split() if m]
+        if name == "db_nodes":
+            return members
+        return [m for m in members if os.path.exists(os.path.join(CLUSTER, m + ".running"))]
+    return own_lines(name)
 
 
 def running():
     return os.path.exists(os.path.join(EMU, "running"))
+
+
+def set_running(on):
+    marks = [os.path.join(EMU, "running")] + ([os.path.join(CLUSTER, NODE + ".running")] if CLUSTER else [])
+    for mark in marks:
+        if on:
+            open(mark, "w").close()
+        elif os.path.exists(mark):
+            os.remove(mark)
 
 
 def node_down():
@@ -286,7 +309,7 @@ def main(args):
     word = args[0]
     # rel/files/mongooseimctl: start and stop go to the release's own script.
     if word == "start":
-        write("running", "")
+        set_running(True)
         write("stopping", "0")
         sys.exit(0)
     if word == "status" and len(args) == 1:
@@ -295,7 +318,7 @@ def main(args):
         # src/ejabberd_ctl.erl process(["stop"]): init:stop(), exit 0; the node says "stopping" for a while.
         if not running():
             node_down()
-        os.remove(os.path.join(EMU, "running"))
+        set_running(False)
         write("stopping", read("stop_polls", "2"))
         sys.exit(0)
     if not GRAPHQL:

@@ -182,6 +182,16 @@ internal sealed class PlanRules(
             return;
         }
 
+        if (plan.Product.UsesCets && plan.Strategy is ParallelStrategySpec)
+        {
+            sink.Warning(
+                Loc(plan, "product.internal_database"),
+                "CETS nodes join every node that shares their internal_databases.cets.cluster_name and discovery "
+                    + "backend: give the green nodes another cluster_name (or another discovery table or file), or "
+                    + "they join the blue cluster; the run checks that both stay separate"
+            );
+        }
+
         if (plan.Product.UsesCets && plan.Product.Cli == MongooseCliDialect.Legacy)
         {
             sink.Error(
