@@ -106,10 +106,35 @@ public sealed class MongooseImReadmeExampleTests : IAsyncDisposable
         return path;
     }
 
+    private async Task WaitAllUpAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var stat = await _haproxy.CommandAsync("show stat");
+            var servers = stat.Split('\n')
+                .Select(l => l.Split(','))
+                .Where(f => f.Length > 17 && f[0].StartsWith("be_", StringComparison.Ordinal) && f[1] != "BACKEND")
+                .ToList();
+            if (servers.Count == 6 && servers.All(f => f[17] == "UP"))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("HAProxy does not see every server UP:\n" + stat);
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task The_readme_example_upgrades_three_deb_installs_under_sudo()
     {
         var path = WritePlan();
+        await WaitAllUpAsync();
 
         var result = await CliRunner.RunAsync("run", path, "--state-dir", Path.Combine(_folder, "state"));
 
