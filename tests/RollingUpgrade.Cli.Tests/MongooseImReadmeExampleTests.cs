@@ -1,146 +1,26 @@
-using RollingUpgrade.Testing;
-
 namespace RollingUpgrade.Tests;
 
 /// <summary>
-/// The README's MongooseIM example (deploy/examples/rolling-mongooseim.toml: sudo = true, ctl =
-/// mongooseimctl, 6.2.1 -> 6.3.0) run end to end against three emulated .deb installs, whose control script
-/// re-executes itself as its runner user and re-parses every argument, behind a real HAProxy. Only what cannot
-/// exist here is changed: local access instead of SSH, the nodes' addresses and folders, the installer, and the
-/// gates (which need a real XMPP server).
+/// The README's MongooseIM example (deploy/examples/rolling-mongooseim.toml: sudo = true, ctl = mongooseimctl,
+/// 6.2.1 -> 6.3.0) end to end against emulated .deb installs: every argument must survive the re-exec.
 /// </summary>
 public sealed class MongooseImReadmeExampleTests : IAsyncDisposable
 {
-    private static readonly string[] Names = ["mim-1", "mim-2", "mim-3"];
+    private readonly EmulatedMongooseImCluster _cluster = new();
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("ru-mim-readme-").FullName;
-    private readonly List<MongooseImNode> _nodes;
-    private readonly BackendServers _servers;
-    private readonly HAProxyInstance _haproxy;
-
-    public MongooseImReadmeExampleTests()
-    {
-        File.SetUnixFileMode(_folder, (UnixFileMode)0b111_111_111);
-        var cluster = Directory.CreateDirectory(Path.Combine(_folder, "cluster")).FullName;
-        File.SetUnixFileMode(cluster, (UnixFileMode)0b111_111_111);
-        File.WriteAllText(Path.Combine(cluster, "members"), string.Join("\n", Names.Select(n => $"mongooseim@{n}")));
-        _nodes = Names.Select(n => new MongooseImNode($"mongooseim@{n}", "6.2.1")).ToList();
-        foreach (var node in _nodes)
-        {
-            node.JoinSharedCluster(cluster);
-            Directory.CreateDirectory(Path.Combine(node.Base, "etc"));
-            File.WriteAllText(Path.Combine(node.Base, "etc", "mongooseim.toml"), "[general]\n");
-        }
-
-        var servers = Names
-            .Select((n, i) => (n.Replace("-", "", StringComparison.Ordinal), $"127.0.0.{51 + i}"))
-            .ToList();
-        _servers = new BackendServers(servers);
-        _haproxy = new HAProxyInstance(
-            _folder,
-            "haproxy",
-            servers,
-            _servers.TcpPort,
-            _servers.HttpPort,
-            xmppChecks: false
-        );
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _haproxy.Dispose();
-        await _servers.DisposeAsync();
-        _nodes.ForEach(n => n.Dispose());
-        Directory.Delete(_folder, recursive: true);
-    }
-
-    private string WritePlan()
-    {
-        var text = File.ReadAllText(CliCommandTests.Example("rolling-mongooseim.toml"));
-        for (var i = 0; i < Names.Length; i++)
-        {
-            text = text.Replace($"10.0.0.1{i + 1}\"", $"127.0.0.{51 + i}\"", StringComparison.Ordinal)
-                .Replace(
-                    $"lb_ids = {{ edge = \"mim{i + 1}\" }}",
-                    $"lb_ids = {{ edge = \"mim{i + 1}\" }}\nvars = {{ base = \"{_nodes[i].Base}\" }}",
-                    StringComparison.Ordinal
-                );
-        }
-
-        var access = text[
-            text.IndexOf("[access]", StringComparison.Ordinal)..text.IndexOf("[product]", StringComparison.Ordinal)
-        ];
-        text = text.Replace(
-                access,
-                "[access]\nkind = \"local\"\nsudo = true\ncommand_timeout = \"1m\"\n\n",
-                StringComparison.Ordinal
-            )
-            .Replace(
-                "ctl = [\"/usr/bin/mongooseimctl\"]",
-                "ctl = [\"{var.base}/bin/mongooseimctl\"]",
-                StringComparison.Ordinal
-            )
-            .Replace("/etc/mongooseim/mongooseim.toml", "{var.base}/etc/mongooseim.toml", StringComparison.Ordinal)
-            .Replace(
-                "sockets = [\"/run/haproxy/admin.sock\", \"tcp:10.0.0.2:9999\"]",
-                $"sockets = [\"{_haproxy.SocketPath}\", \"tcp:127.0.0.1:{_haproxy.StatsPort}\"]",
-                StringComparison.Ordinal
-            )
-            .Replace(
-                "[\"/usr/local/bin/install-mongooseim\", \"{version}\"]",
-                "[\"sh\", \"-c\", \"echo $0 > $1\", \"{version}\", \"{var.base}/state/version\"]",
-                StringComparison.Ordinal
-            )
-            .Replace(
-                "[\"/usr/local/bin/install-mongooseim\", \"{from_version}\"]",
-                "[\"sh\", \"-c\", \"echo $0 > $1\", \"{from_version}\", \"{var.base}/state/version\"]",
-                StringComparison.Ordinal
-            )
-            .Replace("pause_between_nodes = \"30s\"", "pause_between_nodes = \"1s\"", StringComparison.Ordinal);
-        var gates = text[
-            text.IndexOf("[[gates]]", StringComparison.Ordinal)..text.IndexOf("[strategy]", StringComparison.Ordinal)
-        ];
-        text = text.Replace(gates, string.Empty, StringComparison.Ordinal);
-        var path = Path.Combine(_folder, "plan.toml");
-        File.WriteAllText(path, text);
-        return path;
-    }
-
-    private async Task WaitAllUpAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var stat = await _haproxy.CommandAsync("show stat");
-            var servers = stat.Split('\n')
-                .Select(l => l.Split(','))
-                .Where(f => f.Length > 17 && f[0].StartsWith("be_", StringComparison.Ordinal) && f[1] != "BACKEND")
-                .ToList();
-            if (servers.Count == 6 && servers.All(f => f[17] == "UP"))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("HAProxy does not see every server UP:\n" + stat);
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact(Timeout = 180_000)]
     public async Task The_readme_example_upgrades_three_deb_installs_under_sudo()
     {
-        var path = WritePlan();
-        await WaitAllUpAsync();
+        var path = _cluster.WritePlan("rolling-mongooseim.toml");
+        await _cluster.WaitAllUpAsync();
 
-        var result = await CliRunner.RunAsync("run", path, "--state-dir", Path.Combine(_folder, "state"));
+        var result = await CliRunner.RunAsync("run", path, "--state-dir", _cluster.StateDir);
 
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
-        _nodes.ShouldAllBe(n => n.Version == "6.3.0" && n.Running);
-        foreach (var node in _nodes)
+        _cluster.Nodes.ShouldAllBe(n => n.Version == "6.3.0" && n.Running);
+        foreach (var node in _cluster.Nodes)
         {
             node.Calls.ShouldContain("[mnesia][systemInfo]");
             node.Calls.ShouldAllBe(c => !c.Contains("[This]") && !c.Contains("[running_db_nodes,db_nodes]"));

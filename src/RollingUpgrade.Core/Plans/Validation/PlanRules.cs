@@ -177,6 +177,22 @@ internal sealed class PlanRules(
 
     private void CheckProduct(Plan plan, List<NodeSpec> nodes)
     {
+        // ELBv2 says only "draining"; a generic node without a sessions command cannot count either.
+        if (
+            plan.Product.Kind == ProductKind.Generic
+            && !plan.Product.Operations.ContainsKey("sessions")
+            && plan.LoadBalancers.Count > 0
+            && plan.LoadBalancers.All(lb => lb.Kind == LoadBalancerKinds.AwsElbV2)
+        )
+        {
+            sink.Warning(
+                Loc(plan, "product.commands"),
+                "nothing counts a node's connections: the load balancers do not count them and "
+                    + "product.commands has no 'sessions'; each drain lasts its whole timeout, then on_timeout "
+                    + "decides. Add a sessions command to drain as soon as the node is empty"
+            );
+        }
+
         if (plan.Product.Kind != ProductKind.MongooseIm)
         {
             return;
