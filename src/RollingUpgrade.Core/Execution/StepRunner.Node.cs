@@ -228,6 +228,37 @@ internal sealed partial class StepRunner
         };
     }
 
+    /// <summary>
+    /// Installs, then compares the config with the backup taken before: a package that replaced it (a .deb
+    /// conffile prompt answered "install the maintainer's version", an RPM without %config(noreplace)) is said,
+    /// or halts the run by upgrade.on_config_overwritten.
+    /// </summary>
+    private static async Task InstallAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        await RunNodeCommandAsync(step, context, context.Plan.Upgrade.Install!, cancellationToken)
+            .ConfigureAwait(false);
+        var node = context.Node(step.Node!);
+        if (
+            !context.Plan.Upgrade.BackupConfig
+            || context.Plan.ConfigPathOf(node) is not { } config
+            || await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false)
+        )
+        {
+            return;
+        }
+
+        var message =
+            $"{node.Name}: the install changed {config}; the config from before is in {context.BackupPath(node)}";
+        if (context.Plan.Upgrade.OnConfigOverwritten == "halt")
+        {
+            throw new StepFailedException(
+                message + " (upgrade.on_config_overwritten = \"halt\"): compare them, keep the right one, then resume"
+            );
+        }
+
+        context.Emit(RunEventTypes.Warning, message + "; check that the new one is what you want", step);
+    }
+
     private static async Task<bool> BackupMatchesAsync(
         Step step,
         RunContext context,

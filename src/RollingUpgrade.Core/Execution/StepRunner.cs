@@ -27,7 +27,7 @@ internal sealed partial class StepRunner
             StepKind.Stop or StepKind.StopBlue => StopAsync(step, context, cancellationToken),
             StepKind.BackupConfig => BackupConfigAsync(step, context, cancellationToken),
             StepKind.RestoreConfig => RestoreConfigAsync(step, context, cancellationToken),
-            StepKind.Install => RunNodeCommandAsync(step, context, context.Plan.Upgrade.Install!, cancellationToken),
+            StepKind.Install => InstallAsync(step, context, cancellationToken),
             StepKind.ChangeConfig => RunNodeCommandAsync(
                 step,
                 context,

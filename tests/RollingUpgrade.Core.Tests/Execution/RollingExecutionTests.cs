@@ -1,3 +1,4 @@
+using RollingUpgrade.Events;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Journaling;
 using RollingUpgrade.Ports;
@@ -141,6 +142,33 @@ public sealed class RollingExecutionTests
         run.Events.Events.ShouldContain(e =>
             e.Message.Contains("drained after evicting 10 session(s) through the node (clean stream close)")
         );
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("warn")]
+    [InlineData("halt")]
+    public async Task A_package_that_overwrote_the_config_is_said_or_halts_the_run(string policy)
+    {
+        // The fake installer writes its own config, as a package whose conffile replaced the operator's would.
+        var plan = TestPlans
+            .Rolling()
+            .Replace("[upgrade]\n", $"[upgrade]\non_config_overwritten = \"{policy}\"\n", StringComparison.Ordinal);
+        using var run = new RunHarness(plan);
+
+        var outcome = await run.RunAsync();
+
+        var said = "n1: the install changed /etc/app.toml; the config from before is in /etc/app.toml.rollingupgrade-";
+        if (policy == "halt")
+        {
+            outcome.Status.ShouldBe(RunStatus.Halted);
+            outcome.Summary.ShouldContain(said);
+            outcome.Summary.ShouldContain("n1 out of rotation");
+            run.World.Nodes["n2"].Installs.ShouldBe(0);
+            return;
+        }
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Events.Events.ShouldContain(e => e.Type == RunEventTypes.Warning && e.Message.StartsWith(said));
     }
 
     [Theory(Timeout = 30_000)]

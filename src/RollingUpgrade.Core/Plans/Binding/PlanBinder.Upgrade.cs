@@ -21,6 +21,7 @@ internal sealed partial class PlanBinder
             InstallIsIdempotent = table.Bool("install_is_idempotent") ?? false,
             RollbackInstall = Command(table, "rollback_install"),
             BackupConfig = table.Bool("backup_config") ?? true,
+            OnConfigOverwritten = table.Choice("on_config_overwritten", ["warn", "halt"], fallback: "warn") ?? "warn",
             ConfigChange = Command(table, "config_change"),
             MigrationsApplied = BindMigrationsApplied(table),
         };

@@ -17,6 +17,12 @@ public sealed record UpgradeSpec
 
     public bool BackupConfig { get; init; } = true;
 
+    /// <summary>
+    /// After the install, the config is compared with its backup: a package that overwrote it is reported
+    /// ("warn", the default) or stops the run with the node out of rotation ("halt").
+    /// </summary>
+    public string OnConfigOverwritten { get; init; } = "warn";
+
     /// <summary>A config-only change: no install step, the config is changed by this command.</summary>
     public CommandTemplate? ConfigChange { get; init; }
 
