@@ -1,11 +1,15 @@
 namespace RollingUpgrade.Tests;
 
 /// <summary>The CETS example (deploy/examples/rolling-mongooseim-cets.toml, 6.3.0 -> 6.3.1) on CETS-only nodes.</summary>
-public sealed class MongooseImCetsExampleTests : IAsyncDisposable
+public sealed class MongooseImCetsExampleTests : IAsyncLifetime
 {
     private readonly EmulatedMongooseImCluster _cluster = new();
 
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 disposes a test class through IAsyncLifetime, not IAsyncDisposable: the cluster's HAProxy is
+    // stopped here by its process id.
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact(Timeout = 180_000)]
     public async Task The_Cets_example_upgrades_three_Cets_only_nodes_under_sudo()

@@ -4,11 +4,15 @@ namespace RollingUpgrade.Tests;
 /// The README's MongooseIM example (deploy/examples/rolling-mongooseim.toml: sudo = true, ctl = mongooseimctl,
 /// 6.2.1 -> 6.3.0) end to end against emulated .deb installs: every argument must survive the re-exec.
 /// </summary>
-public sealed class MongooseImReadmeExampleTests : IAsyncDisposable
+public sealed class MongooseImReadmeExampleTests : IAsyncLifetime
 {
     private readonly EmulatedMongooseImCluster _cluster = new();
 
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xunit 2 disposes a test class through IAsyncLifetime, not IAsyncDisposable: the cluster's HAProxy is
+    // stopped here by its process id.
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact(Timeout = 180_000)]
     public async Task The_readme_example_upgrades_three_deb_installs_under_sudo()
