@@ -73,7 +73,7 @@ public sealed partial class StateDirectory(string root, string cluster)
         {
             throw new StateFolderException(
                 CurrentPath,
-                $"holds '{Shown(id)}', which is not a run id (letters, digits, '.', '_' and '-', naming a "
+                $"holds '{Plans.Binding.TableCursor.Shorten(id)}', which is not a run id (letters, digits, '.', '_' and '-', naming a "
                     + $"journal in {RunsFolder}); it was changed outside rollingupgrade. Write the id of the "
                     + "latest journal there, or remove the file to start afresh"
             );
@@ -135,12 +135,6 @@ public sealed partial class StateDirectory(string root, string cluster)
                     + "choose another folder with --state-dir"
             );
         }
-    }
-
-    private static string Shown(string value)
-    {
-        var printable = new string(value.Take(60).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return value.Length > 60 ? printable + "..." : printable;
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
