@@ -73,7 +73,8 @@ public sealed partial class StateDirectory(string root, string cluster)
         {
             throw new StateFolderException(
                 CurrentPath,
-                $"holds '{Plans.Binding.TableCursor.Shorten(id)}', which is not a run id (letters, digits, '.', '_' and '-', naming a "
+                $"holds '{Plans.Binding.TableCursor.Shorten(id)}', which is not a run id (letters, digits, '.', '_' "
+                    + "and '-', naming a "
                     + $"journal in {RunsFolder}); it was changed outside rollingupgrade. Write the id of the "
                     + "latest journal there, or remove the file to start afresh"
             );
