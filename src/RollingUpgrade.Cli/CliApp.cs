@@ -73,6 +73,11 @@ public static class CliApp
                 Output = output,
                 Error = error,
                 EnableDefaultExceptionHandler = false,
+                // Signals belong to SafeStop alone. System.CommandLine's own SIGINT/SIGTERM handler would end
+                // the invocation 2 s after a signal with 130/143 while the run is still stopping at its safe
+                // point (and which handler the runtime calls first is not fixed): seen as a safe stop that
+                // exited 143.
+                ProcessTerminationTimeout = null,
             };
             return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
         }
