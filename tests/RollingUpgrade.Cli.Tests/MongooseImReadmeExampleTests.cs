@@ -30,4 +30,22 @@ public sealed class MongooseImReadmeExampleTests : IAsyncLifetime
             node.Calls.ShouldAllBe(c => !c.Contains("[This]") && !c.Contains("[running_db_nodes,db_nodes]"));
         }
     }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_table_with_its_only_copy_on_one_node_stops_the_run_before_anything_is_touched()
+    {
+        var path = _cluster.WritePlan("rolling-mongooseim.toml");
+        _cluster.Nodes[1].Write("local_tables", "schema disc_copies\npasswd disc_copies\nmod_only_here disc_copies\n");
+        await _cluster.WaitAllUpAsync();
+
+        var result = await CliRunner.RunAsync("run", path, "--state-dir", _cluster.StateDir);
+
+        var said = result.Output + result.Error;
+        result.ExitCode.ShouldBe(1, said);
+        said.ShouldContain("mim-2 holds the only copy of mod_only_here");
+        said.ShouldContain("single_copy_tables = [\"mod_only_here\"]");
+        said.ShouldContain("Halted with nothing touched");
+        _cluster.Nodes.ShouldAllBe(n => n.Version == "6.2.1" && n.Running);
+        await _cluster.WaitAllUpAsync();
+    }
 }

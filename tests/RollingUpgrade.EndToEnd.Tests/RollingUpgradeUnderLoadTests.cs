@@ -174,6 +174,64 @@ public sealed class RollingUpgradeUnderLoadTests(ITestOutputHelper output) : IAs
         _load.Failed(LoadOperations.Http).ShouldBe(0);
     }
 
+    /// <summary>Evaluates an Erlang expression on node i through a hidden node, as the cluster's ctl script does.</summary>
+    private async Task<string> EvalOnNodeAsync(int i, string expression)
+    {
+        var cluster = _harness.Cluster;
+        using var erl = ChildProcess.Start(
+            "/usr/bin/erl",
+            [
+                "-name",
+                $"probe{Environment.ProcessId}@127.0.0.1",
+                "-setcookie",
+                cluster.Cookie,
+                "-hidden",
+                "-noinput",
+                "-erl_epmd_port",
+                "4370",
+                "-start_epmd",
+                "false",
+                "-dist_listen",
+                "false",
+                "-eval",
+                $"io:format(\"~p~n\", [rpc:call('{cluster.ErlangNode(i)}', erlang, apply, [fun() -> {expression} "
+                    + "end, []])]), halt().",
+            ],
+            workingDirectory: cluster.Folder
+        );
+        (await erl.WaitForExitAsync(TimeSpan.FromSeconds(30))).ShouldBe(0, erl.Output);
+        return erl.Output;
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_table_whose_only_copy_is_on_one_node_stops_the_run_before_anything_is_touched()
+    {
+        // A real mnesia table with a single RAM copy on ej2: stopping ej2 would empty it. ejabberd's own tables
+        // (bosh and ejabberd_commands are local to each node) must not be mistaken for it.
+        var created = await EvalOnNodeAsync(
+            2,
+            $"mnesia:create_table(probe_only_on_ej2, [{{ram_copies, ['{_harness.Cluster.ErlangNode(2)}']}}])"
+        );
+        created.ShouldContain("{atomic,ok}");
+        var plan = _harness.WritePlan(RepositoryRoot());
+
+        var (code, _, stderr) = await RunAsync(plan);
+        await _load.StopAsync();
+        output.WriteLine(_load.Summary());
+
+        code.ShouldBe(1, stderr);
+        stderr.ShouldContain("ej2 holds the only copy of probe_only_on_ej2");
+        stderr.ShouldNotContain("bosh");
+        stderr.ShouldContain("nothing touched");
+        for (var i = 1; i <= 3; i++)
+        {
+            (await _harness.Cluster.CtlAsync(i, "status")).Output.ShouldContain("ejabberd 23.01 is running");
+        }
+
+        (await _harness.ServerStatusAsync("be_xmpp")).Values.ShouldAllBe(s => s == "UP");
+        _load.Failed(LoadOperations.Login).ShouldBe(0);
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task A_failed_install_on_node_2_halts_with_it_out_of_rotation_and_the_others_serving()
     {

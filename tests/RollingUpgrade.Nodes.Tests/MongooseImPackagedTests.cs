@@ -183,6 +183,33 @@ public sealed class MongooseImPackagedTests : IDisposable
         }
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("3.7.1")]
+    [InlineData("4.2.0")]
+    [InlineData("5.1.0")]
+    [InlineData("6.1.0")]
+    [InlineData("6.3.0")]
+    [InlineData("6.8.0")]
+    public async Task Every_version_tells_which_mnesia_tables_the_node_holds(string version)
+    {
+        var mim = Node("mongooseim@mim-2", version);
+        // Long enough that mnesia:info() wraps the disc_copies list over lines.
+        mim.Write(
+            "local_tables",
+            "schema disc_copies\npasswd disc_copies\nsession ram_copies\nmod_muc_light_rooms_with_a_long_name "
+                + "disc_copies\nmod_muc_light_users_with_a_long_name disc_copies\n"
+        );
+        var (product, node, _) = Build(mim, target: version);
+
+        var membership = await product.MembershipAsync(node, CancellationToken.None);
+
+        membership.LocalTables.ShouldBe(
+            ["passwd", "session", "mod_muc_light_rooms_with_a_long_name", "mod_muc_light_users_with_a_long_name"],
+            ignoreOrder: true,
+            version
+        );
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_node_that_says_stopping_is_not_stopped_until_it_is_down()
     {

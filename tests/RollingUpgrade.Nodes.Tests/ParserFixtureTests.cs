@@ -49,7 +49,54 @@ public sealed class ParserFixtureTests
 
         membership.Running.ShouldBe(["ejabberd2@127.0.0.12", "ejabberd1@127.0.0.11"]);
         membership.Stopped.ShouldBeEmpty();
+        // ram_copies wraps over three lines; schema is everywhere and left out.
+        membership.LocalTables.ShouldBe(
+            [
+                "bosh",
+                "ejabberd_commands",
+                "reg_users_counter",
+                "route",
+                "route_multicast",
+                "s2s",
+                "session",
+                "session_counter",
+                "temporarily_blocked",
+                "oauth_client",
+                "oauth_token",
+                "passwd",
+            ],
+            ignoreOrder: true
+        );
     }
+
+    [Fact]
+    public void Mnesia_info_lists_the_nodes_own_copies_of_every_storage_type_not_the_remote_ones()
+    {
+        // Captured from two OTP 25 nodes: only_here has its single copy on a-node; ram_only_b lives on b-node only.
+        var membership = MnesiaInfoParser.ParseInfo(Fixture("mnesia-info-otp25-two-nodes-captured.txt"));
+
+        membership.LocalTables.ShouldBe(
+            [
+                "session",
+                "only_here",
+                "shared_everywhere",
+                "a_very_long_table_name_that_makes_the_list_wrap_around_eighty",
+            ],
+            ignoreOrder: true
+        );
+    }
+
+    [Fact]
+    public void Mnesia_info_without_the_storage_lines_cannot_tell_the_tables() =>
+        MnesiaInfoParser.ParseInfo("running db nodes   = [a@h]\nstopped db nodes   = [] \n").LocalTables.ShouldBeNull();
+
+    [Fact]
+    public void A_storage_list_that_never_closes_is_refused() =>
+        Should
+            .Throw<UnexpectedAnswerException>(() =>
+                MnesiaInfoParser.ParseInfo("running db nodes   = [a@h]\ndisc_copies        = [passwd,\n")
+            )
+            .Message.ShouldContain("no closing ']'");
 
     [Fact]
     public void Mnesia_info_without_the_running_line_is_refused() =>
@@ -62,6 +109,18 @@ public sealed class ParserFixtureTests
 
         membership.Running.ShouldBe(["ejabberd3@127.0.0.13", "ejabberd1@127.0.0.11"]);
         membership.Stopped.ShouldBe(["ejabberd2@127.0.0.12"]);
+        membership.LocalTables.ShouldBeNull("this answer has no local_tables entry");
+    }
+
+    [Fact]
+    public void Mnesia_system_info_proplist_with_local_tables_wrapped_over_lines()
+    {
+        var membership = MnesiaInfoParser.ParseSystemInfo(
+            "[{db_nodes,[a@h,b@h]},\n {running_db_nodes,[a@h,b@h]},\n {local_tables,[passwd,session,\n"
+                + "                schema,'odd-table']}]"
+        );
+
+        membership.LocalTables.ShouldBe(["passwd", "session", "odd-table"]);
     }
 
     [Theory]
@@ -79,6 +138,30 @@ public sealed class ParserFixtureTests
 
         membership.Running.ShouldBe(["mongooseim@mongooseim-2", "mongooseim@mongooseim-1"]);
         membership.Stopped.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void GraphQL_system_info_of_every_key_carries_the_local_tables_without_schema()
+    {
+        // No --keys: mnesia_api:mnesia_info(null) answers system_info(all), lists of atoms as lists of strings.
+        const string answer = """
+            {
+              "data" : {
+                "mnesia" : {
+                  "systemInfo" : [
+                    { "result" : "yes", "key" : "is_running" },
+                    { "result" : [ "mongooseim@mim-1", "mongooseim@mim-2" ], "key" : "db_nodes" },
+                    { "result" : [ "schema", "passwd", "session" ], "key" : "local_tables" },
+                    { "result" : [ "mongooseim@mim-1", "mongooseim@mim-2" ], "key" : "running_db_nodes" },
+                    { "result" : 12, "key" : "transaction_commits" }
+                  ]
+                }
+              }
+            }
+            """;
+
+        GraphQlCliResult.Membership(answer).LocalTables.ShouldBe(["passwd", "session"]);
+        GraphQlCliResult.Membership(Fixture("mim-graphql-systeminfo.json")).LocalTables.ShouldBeNull();
     }
 
     [Fact]

@@ -31,6 +31,7 @@ internal sealed partial class StepRunner
         await ExpectMembershipAsync(context, nodes[0], nodes, nodeTouched: false, cancellationToken)
             .ConfigureAwait(false);
         await ExpectInRotationAsync(step, context, nodes, cancellationToken).ConfigureAwait(false);
+        await ExpectRedundancyBeforeStartAsync(context, cancellationToken).ConfigureAwait(false);
 
         var distinct = versions.Values.Distinct(StringComparer.Ordinal).ToList();
         if (distinct.Count > 1)

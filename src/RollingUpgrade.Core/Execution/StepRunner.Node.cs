@@ -20,6 +20,7 @@ internal sealed partial class StepRunner
             return;
         }
 
+        await ExpectRedundancyBeforeStopAsync(step, context, node, cancellationToken).ConfigureAwait(false);
         await EnsureOutOfRotationAsync(step, context, node, cancellationToken).ConfigureAwait(false);
         await context.Product.StopAsync(node, cancellationToken).ConfigureAwait(false);
         var after = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);

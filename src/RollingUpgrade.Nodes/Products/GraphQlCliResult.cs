@@ -110,7 +110,7 @@ internal static class GraphQlCliResult
     public static Membership Membership(string output)
     {
         var info = Data(output, "mnesia systemInfo", "mnesia", "systemInfo");
-        // Without --keys the answer holds every mnesia property: strings, numbers and lists; only two are read.
+        // Without --keys the answer holds every mnesia property: strings, numbers and lists; three are read.
         var lists = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         if (info.ValueKind != JsonValueKind.Array)
         {
@@ -121,7 +121,10 @@ internal static class GraphQlCliResult
 
         foreach (var item in info.EnumerateArray())
         {
-            if (Text(item, "key") is not ("running_db_nodes" or "db_nodes") || item.ValueKind != JsonValueKind.Object)
+            if (
+                Text(item, "key") is not ("running_db_nodes" or "db_nodes" or "local_tables")
+                || item.ValueKind != JsonValueKind.Object
+            )
             {
                 continue;
             }
@@ -133,7 +136,7 @@ internal static class GraphQlCliResult
             )
             {
                 throw new UnexpectedAnswerException(
-                    $"mnesia systemInfo: {Text(item, "key")} should be a list of node names, got '"
+                    $"mnesia systemInfo: {Text(item, "key")} should be a list of names, got '"
                         + $"{ErlangTerms.Shorten(item.ToString())}'"
                 );
             }
@@ -147,6 +150,9 @@ internal static class GraphQlCliResult
         }
 
         var all = lists.GetValueOrDefault("db_nodes") ?? running;
-        return new Membership(running, all.Except(running, StringComparer.Ordinal).ToList());
+        return new Membership(running, all.Except(running, StringComparer.Ordinal).ToList())
+        {
+            LocalTables = lists.GetValueOrDefault("local_tables")?.Where(t => t != "schema").ToList(),
+        };
     }
 }

@@ -5,8 +5,10 @@ namespace RollingUpgrade.Nodes.Products;
 
 /// <summary>
 /// The cluster view from <c>mnesia:info()</c> ("running db nodes   = [...]", "stopped db nodes   = [...] "
-/// with its trailing space) or from <c>mnesia_info</c>'s proplist (<c>{db_nodes,[...]}</c>,
-/// <c>{running_db_nodes,[...]}</c>, wrapped over lines).
+/// with its trailing space; the node's own copies in "ram_copies         = [...]", "disc_copies" and
+/// "disc_only_copies", printed with <c>~p</c> and so wrapped over indented lines when long: OTP
+/// <c>lib/mnesia/src/mnesia.erl</c>, <c>mini_info/0</c>) or from <c>mnesia_info</c>'s proplist
+/// (<c>{db_nodes,[...]}</c>, <c>{running_db_nodes,[...]}</c>, <c>{local_tables,[...]}</c>, wrapped over lines).
 /// </summary>
 internal static partial class MnesiaInfoParser
 {
@@ -16,7 +18,13 @@ internal static partial class MnesiaInfoParser
     )]
     private static partial Regex InfoLine();
 
-    [GeneratedRegex(@"\{(running_db_nodes|db_nodes),(\[[^\]]*\])\}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"^(ram_copies|disc_copies|disc_only_copies)\s*=\s*\[",
+        RegexOptions.Multiline | RegexOptions.CultureInvariant
+    )]
+    private static partial Regex CopiesLine();
+
+    [GeneratedRegex(@"\{(running_db_nodes|db_nodes|local_tables),(\[[^\]]*\])\}", RegexOptions.CultureInvariant)]
     private static partial Regex ProplistEntry();
 
     public static Membership ParseInfo(string output)
@@ -32,7 +40,55 @@ internal static partial class MnesiaInfoParser
             );
         }
 
-        return new Membership(running, lists.GetValueOrDefault("stopped") ?? []);
+        return new Membership(running, lists.GetValueOrDefault("stopped") ?? []) { LocalTables = LocalCopies(output) };
+    }
+
+    /// <summary>The three storage lines of the node's own copies, or null when the output has none of them.</summary>
+    private static List<string>? LocalCopies(string output)
+    {
+        var text = output.Replace("\r", string.Empty, StringComparison.Ordinal);
+        List<string>? tables = null;
+        foreach (Match match in CopiesLine().Matches(text))
+        {
+            var start = match.Index + match.Length - 1;
+            var end = ClosingBracket(text, start);
+            if (end < 0)
+            {
+                throw new UnexpectedAnswerException(
+                    $"the mnesia info line '{match.Groups[1].Value} = [' has no closing ']': "
+                        + $"'{ErlangTerms.Shorten(text[match.Index..].Trim())}'"
+                );
+            }
+
+            tables ??= [];
+            tables.AddRange(ErlangTerms.AtomList(text[start..(end + 1)]));
+        }
+
+        return tables?.Where(t => t != "schema").Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// The index of the ']' closing the list that opens at <paramref name="open"/>; quoted atoms may hold ']'.
+    /// </summary>
+    private static int ClosingBracket(string text, int open)
+    {
+        var quoted = false;
+        for (var i = open + 1; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '\\' when quoted:
+                    i++;
+                    break;
+                case '\'':
+                    quoted = !quoted;
+                    break;
+                case ']' when !quoted:
+                    return i;
+            }
+        }
+
+        return -1;
     }
 
     public static Membership ParseSystemInfo(string proplist)
@@ -49,6 +105,9 @@ internal static partial class MnesiaInfoParser
             );
         }
 
-        return new Membership(running, all.Except(running, StringComparer.Ordinal).ToList());
+        return new Membership(running, all.Except(running, StringComparer.Ordinal).ToList())
+        {
+            LocalTables = entries.GetValueOrDefault("local_tables")?.Where(t => t != "schema").ToList(),
+        };
     }
 }

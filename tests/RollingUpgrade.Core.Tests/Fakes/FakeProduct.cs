@@ -84,6 +84,7 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
         }
 
         n.Running = true;
+        n.Tables = n.TablesAfterStart ?? n.Tables;
         n.RunningVersion = n.StartsWithVersion ?? n.InstalledVersion;
         n.StartsWithVersion = null;
     }

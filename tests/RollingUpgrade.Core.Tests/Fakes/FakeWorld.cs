@@ -35,7 +35,10 @@ public sealed class FakeWorld(TimeProvider time)
         return new Membership(
             members.Where(n => n.Running).Select(n => n.Erlang).ToList(),
             members.Where(n => !n.Running).Select(n => n.Erlang).ToList()
-        );
+        )
+        {
+            LocalTables = viewer.Tables,
+        };
     }
 
     /// <summary>A snapshot to compare two runs' end states.</summary>
@@ -68,6 +71,12 @@ public sealed class FakeNode(string name, string erlang)
     public Dictionary<string, string> Files { get; } = new(StringComparer.Ordinal);
 
     public string Cluster { get; set; } = "blue";
+
+    /// <summary>The mnesia tables with a copy on this node; null: the product cannot tell.</summary>
+    public List<string>? Tables { get; set; }
+
+    /// <summary>The tables the node holds after its next start (a copy dropped or added on the way).</summary>
+    public List<string>? TablesAfterStart { get; set; }
 
     public int Installs { get; set; }
 

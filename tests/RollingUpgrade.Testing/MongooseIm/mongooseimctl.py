@@ -4,7 +4,9 @@ The node's folder ($MIM_EMU_DIR) holds: version, node, running (present while th
 many more status reads say "stopping" after a stop), internal_databases ("mnesia", "cets" or both, one per
 line), db_nodes and running_db_nodes (node names, one per line: mnesia's view, and CETS's discovered and joined
 nodes), cets_conflicts (nodes replicating a table elsewhere), sessions.json (the cluster's sessions as
-listSessions shows them), unreachable (nodes a join cannot reach) and kicks (each kick's JID and reason).
+listSessions shows them), unreachable (nodes a join cannot reach), kicks (each kick's JID and reason) and
+local_tables (the mnesia tables with a copy on this node, "name storage_type" per line; a MongooseIM node's usual
+set when absent).
 """
 
 import json
@@ -66,6 +68,53 @@ def lines(name):
             return members
         return [m for m in members if os.path.exists(os.path.join(CLUSTER, m + ".running"))]
     return own_lines(name)
+
+
+# Tables every MongooseIM node holds once it runs: the modules' mnesia:create_table with [node()] copies, then
+# mongoose_mnesia:maybe_add_copies on the other nodes (src/mongoose_mnesia.erl, 6.x; ejabberd_mnesia-like in 3.x).
+DEFAULT_TABLES = [
+    ("schema", "disc_copies"),
+    ("passwd", "disc_copies"),
+    ("last_activity", "disc_copies"),
+    ("muc_registered", "disc_copies"),
+    ("privacy", "disc_copies"),
+    ("roster", "disc_copies"),
+    ("session", "ram_copies"),
+    ("route", "ram_copies"),
+    ("external_component", "ram_copies"),
+]
+
+
+def local_tables():
+    own = own_lines("local_tables")
+    if not own:
+        return DEFAULT_TABLES
+    return [tuple((line.split() + ["disc_copies"])[:2]) for line in own]
+
+
+def atom(name):
+    # ~w and ~p quote an atom unless it is a lower-case letter then letters, digits, '_' and '@'.
+    if name and name[0].islower() and all(c.isalnum() or c in "_@" for c in name):
+        return name
+    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def wrapped(prefix, atoms):
+    # io_lib_pretty as ~p prints a list of atoms: on one line when it fits in 80 columns, otherwise filled line by
+    # line with continuation lines indented to just after the "[" (OTP lib/stdlib/src/io_lib_pretty.erl).
+    one = prefix + "[" + ",".join(atoms) + "]"
+    if len(one) <= 80:
+        return one
+    indent = " " * (len(prefix) + 1)
+    rows, row = [], prefix + "["
+    for i, atom in enumerate(atoms):
+        piece = atom + ("," if i < len(atoms) - 1 else "]")
+        if len(row) + len(piece) > 80 and row.strip() not in ("", prefix.strip() + "["):
+            rows.append(row)
+            row = indent
+        row += piece
+    rows.append(row)
+    return "\n".join(rows)
 
 
 def running():
@@ -244,6 +293,7 @@ def run_graphql(args):
             "running_db_nodes": lines("running_db_nodes") or [NODE],
             "db_nodes": lines("db_nodes") or [NODE],
             "is_running": "yes",
+            "local_tables": [name for name, _ in local_tables()],
             "version": "4.23",
             "transaction_commits": 12,
         }
@@ -339,11 +389,29 @@ def legacy(args):
         out(f"{len([s for s in sessions() if s.get('node') == NODE])}\n")
         sys.exit(0)
     if args == ["mnesia", "info"]:
-        running_nodes = ",".join(lines("running_db_nodes") or [NODE])
-        stopped = ",".join(n for n in lines("db_nodes") if n not in lines("running_db_nodes"))
-        out(f'===> System info in version "4.15", debug level = none <===\n')
+        # mnesia:info() (OTP lib/mnesia/src/mnesia.erl, mini_info/0), as a node of OTP 25 prints it: ~w for the db
+        # node lists (one line, a trailing space after the stopped ones), ~p for the table lists (wrapped).
+        running_nodes = ",".join(atom(n) for n in lines("running_db_nodes") or [NODE])
+        stopped = ",".join(atom(n) for n in lines("db_nodes") if n not in lines("running_db_nodes"))
+        tables = local_tables()
+        for header in ["Processes holding locks", "Processes waiting for locks", "Participant transactions"]:
+            out(f"---> {header} <--- \n")
+        out("---> Coordinator transactions <---\n---> Uncertain transactions <--- \n---> Active tables <--- \n")
+        for name, _ in tables:
+            out(f"{name:<15}: with 0        records occupying 305      words of mem\n")
+        out('===> System info in version "4.21.3", debug level = none <===\n')
+        out(f'opt_disc. Directory "/var/lib/mongooseim/Mnesia.{NODE}" is used.\nuse fallback at restart = false\n')
         out(f"running db nodes   = [{running_nodes}]\n")
         out(f"stopped db nodes   = [{stopped}] \n")
+        out("master node tables = []\nremote             = []\n")
+        for kind in ["ram_copies", "disc_copies", "disc_only_copies"]:
+            out(wrapped(f"{kind:<19}= ", sorted(atom(n) for n, k in tables if k == kind)) + "\n")
+        for kind in ["disc_copies", "ram_copies"]:
+            names = [atom(n) for n, k in tables if k == kind]
+            if names:
+                out(wrapped(f"[{{{atom(NODE)},{kind}}}] = ", names) + "\n")
+        out("3 transactions committed, 0 aborted, 0 restarted, 2 logged to disc\n")
+        out("0 held locks, 0 in queue; 0 local transactions, 0 remote\n0 transactions waits for other nodes: []\n")
         sys.exit(0)
     if len(args) == 2 and args[0] == "join_cluster":
         seed = args[1]

@@ -24,9 +24,32 @@ internal sealed partial class PlanBinder
             OnConfigOverwritten = table.Choice("on_config_overwritten", ["warn", "halt"], fallback: "warn") ?? "warn",
             ConfigChange = Command(table, "config_change"),
             MigrationsApplied = BindMigrationsApplied(table),
+            SingleCopyTables = BindTableNames(table, "single_copy_tables"),
         };
         table.RejectUnknownKeys();
         return target is null ? null : spec;
+    }
+
+    /// <summary>mnesia table names, Erlang atoms: letters, digits, '_', '.', '@' and '-'.</summary>
+    private List<string> BindTableNames(TableCursor table, string key)
+    {
+        var result = new List<string>();
+        foreach (var name in table.StringArray(key) ?? [])
+        {
+            if (ValueRules.TableName(name) is { } problem)
+            {
+                sink.Error(
+                    table.LocationOf(key),
+                    $"'{table.Describe(key)}' entry '{TableCursor.Shorten(name)}' {problem}"
+                );
+            }
+            else
+            {
+                result.Add(name);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>upgrade.migrations_applied: each entry a hop of the catalog that has a database migration.</summary>

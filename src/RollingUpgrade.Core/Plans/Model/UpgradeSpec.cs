@@ -31,4 +31,10 @@ public sealed record UpgradeSpec
     /// hop with a schema change refuses to touch a node until it is listed.
     /// </summary>
     public IReadOnlyList<string> MigrationsApplied { get; init; } = [];
+
+    /// <summary>
+    /// mnesia tables the operator accepts to be unavailable (and, in RAM only, emptied) while the only node holding
+    /// them restarts; every other table must keep a running copy before a node stops.
+    /// </summary>
+    public IReadOnlyList<string> SingleCopyTables { get; init; } = [];
 }

@@ -193,6 +193,17 @@ internal sealed class PlanRules(
             );
         }
 
+        if (
+            plan.Upgrade.SingleCopyTables.Count > 0
+            && (plan.Product.Kind == ProductKind.Generic || !plan.Product.UsesMnesia)
+        )
+        {
+            sink.Warning(
+                Loc(plan, "upgrade.single_copy_tables"),
+                "'upgrade.single_copy_tables' names mnesia tables, but these nodes do not run mnesia; remove it"
+            );
+        }
+
         if (plan.Product.Kind != ProductKind.MongooseIm)
         {
             return;

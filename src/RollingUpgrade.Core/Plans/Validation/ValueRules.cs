@@ -32,6 +32,9 @@ public static partial class ValueRules
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex EnvNamePattern();
 
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_.@-]{0,254}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TableNamePattern();
+
     [GeneratedRegex(@"^[a-z_][a-z0-9_-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex UserNamePattern();
 
@@ -53,6 +56,12 @@ public static partial class ValueRules
     /// </summary>
     public static bool IsShellWord(string value) =>
         ShellWordPattern().IsMatch(value) && value[0] is not ('~' or '#' or '=');
+
+    /// <summary>A mnesia table name as mnesia:info() prints it unquoted or quoted (an Erlang atom).</summary>
+    public static string? TableName(string value) =>
+        TableNamePattern().IsMatch(value)
+            ? null
+            : "is not a mnesia table name: a letter, then letters, digits, '_', '.', '@' or '-'";
 
     public static string? Name(string value) =>
         NamePattern().IsMatch(value)
