@@ -229,6 +229,12 @@ internal sealed class MongooseImProduct(
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(seed);
+        if (!Plan.Product.UsesMnesia)
+        {
+            await AwaitCetsDiscoveryAsync(node, seed, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var graphQl = await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl;
         if (!graphQl)
         {
@@ -261,6 +267,32 @@ internal sealed class MongooseImProduct(
         }
 
         await WaitForAsync(node, NodeRunState.Running, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// CETS only: there is no join (doc/operation-and-maintenance/Cluster-configuration-and-node-management.md,
+    /// "Clustering is automatic"): nodes with the same cluster_name find each other through the discovery backend
+    /// (RDBMS table or file). The "join" waits until this node has joined the seed, within the start timeout.
+    /// </summary>
+    private async Task AwaitCetsDiscoveryAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)
+    {
+        var poll = await Time.PollAsync(
+                StatusPollInterval,
+                Plan.Product.StartTimeout,
+                ct => CetsMembershipAsync(node, ct),
+                m => m.Running.Contains(seed.ErlangNode),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (!poll.Done)
+        {
+            throw new UnexpectedAnswerException(
+                $"{node.Name} has not joined {seed.ErlangNode} in CETS after {Plan.Product.StartTimeout.TotalSeconds:0}s "
+                    + $"(joined: [{string.Join(", ", poll.Last.Running)}]); CETS nodes cluster by themselves when "
+                    + "they share internal_databases.cets.cluster_name and discovery backend (the RDBMS table or "
+                    + "the node list file): check both on the two nodes"
+            );
+        }
     }
 
     private async Task<MongooseCliDialect> DialectAsync(NodeSpec node, CancellationToken cancellationToken)
