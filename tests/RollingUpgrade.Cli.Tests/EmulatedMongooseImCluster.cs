@@ -29,6 +29,7 @@ public sealed class EmulatedMongooseImCluster : IAsyncDisposable
             node.JoinSharedCluster(cluster);
             Directory.CreateDirectory(Path.Combine(node.Base, "etc"));
             File.WriteAllText(Path.Combine(node.Base, "etc", "mongooseim.toml"), "[general]\n");
+            File.WriteAllText(Path.Combine(node.Base, "etc", "vm.args"), "-sname mongooseim\n-setcookie mim\n");
         }
 
         var servers = Names

@@ -28,6 +28,13 @@ public sealed class MongooseImReadmeExampleTests : IAsyncLifetime
         {
             node.Calls.ShouldContain("[mnesia][systemInfo]");
             node.Calls.ShouldAllBe(c => !c.Contains("[This]") && !c.Contains("[running_db_nodes,db_nodes]"));
+            // Every file the node reads at start that exists, in one folder for this run.
+            var backups = Directory.GetDirectories(Path.Combine(node.Base, "etc", "rollingupgrade-backups"));
+            backups.Length.ShouldBe(1);
+            Directory
+                .GetFiles(backups[0])
+                .Select(Path.GetFileName)
+                .ShouldBe(["mongooseim.toml", "vm.args"], ignoreOrder: true);
         }
     }
 

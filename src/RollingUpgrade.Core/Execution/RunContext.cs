@@ -94,4 +94,6 @@ internal sealed class RunContext
 
     /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
     public string BackupPath(NodeSpec node) => Values.BackupPath(node);
+
+    public string BackupFolder(NodeSpec node) => Values.BackupFolder(node);
 }

@@ -28,6 +28,20 @@ internal sealed class StepCommandValues(Plan plan, RunState facts, string runId)
     /// <summary>What the cluster ran before this run: read at the first check, else the plan's from_version.</summary>
     public string PreviousVersion => facts.Get(RunState.FromVersion) ?? plan.Upgrade.FromVersion ?? string.Empty;
 
-    /// <summary>The config backup next to the config file, named after the run so resume finds it again.</summary>
-    public string BackupPath(NodeSpec node) => $"{plan.ConfigPathOf(node)}.rollingupgrade-{runId}";
+    /// <summary>This run's folder of the node's config backups, named after the run so resume finds it again.</summary>
+    public string BackupFolder(NodeSpec node) => $"{plan.BackupRootOf(node)}/{runId}";
+
+    /// <summary>
+    /// The backup of config_path (the {backup_path} placeholder). A run journalled by an older version kept it
+    /// next to the config file; that path is used to the end of that run.
+    /// </summary>
+    public string BackupPath(NodeSpec node) =>
+        LegacyBackup(node) ?? $"{BackupFolder(node)}/{Path.GetFileName(plan.ConfigPathOf(node))}";
+
+    /// <summary>The single-file backup path of a run started before backups had a folder, or null.</summary>
+    public string? LegacyBackup(NodeSpec node) =>
+        facts.Get(RunState.BackupKey(node.Name)) is { } recorded
+        && recorded == $"{plan.ConfigPathOf(node)}.rollingupgrade-{runId}"
+            ? recorded
+            : null;
 }

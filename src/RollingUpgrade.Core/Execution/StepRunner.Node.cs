@@ -170,35 +170,77 @@ internal sealed partial class StepRunner
             to,
         ];
 
+    /// <summary>
+    /// Every file the node reads at start into this run's backup folder on the node, compared; older runs' folders
+    /// beyond upgrade.backup_keep are removed.
+    /// </summary>
     private static async Task BackupConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        var config = context.Plan.ConfigPathOf(node)!;
-        var backup = context.BackupPath(node);
-        if (
-            await CopyCheckedAsync(context, node, config, backup, skipWhenSame: true, cancellationToken)
-                .ConfigureAwait(false)
-        )
+        if (context.Values.LegacyBackup(node) is { } legacy)
         {
-            context.Emit(RunEventTypes.Progress, $"{node.Name}: backup {backup} already holds the config", step);
+            await CopyCheckedAsync(context, node, context.Plan.ConfigPathOf(node)!, legacy, true, cancellationToken)
+                .ConfigureAwait(false);
             return;
         }
 
-        context.Fact(RunState.BackupKey(node.Name), backup);
+        var folder = context.BackupFolder(node);
+        var files = context.Plan.ConfigFilesOf(node);
+        await using var shell = context.Shells.For(node);
+        var result = await shell
+            .RunAsync(
+                ConfigBackup.Save(folder, context.Plan.Upgrade.BackupKeep, files),
+                context.CommandOptions(),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (result.ExitCode is not (0 or 10))
+        {
+            throw new StepFailedException(
+                $"{node.Name}: backing up {string.Join(", ", files.Select(f => f.Path))} into {folder} failed "
+                    + $"(exit {result.ExitCode}): {result.Summary()}"
+            );
+        }
+
+        var removed = result
+            .StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.StartsWith("removed ", StringComparison.Ordinal))
+            .ToList();
+        context.Emit(
+            RunEventTypes.Progress,
+            $"{node.Name}: "
+                + (result.ExitCode == 0 ? $"{folder} already holds the config" : $"config backed up in {folder}")
+                + (removed.Count > 0 ? $"; {removed.Count} older run(s)' backups removed (backup_keep)" : string.Empty),
+            step
+        );
+        context.Fact(RunState.BackupKey(node.Name), context.BackupPath(node));
     }
 
     private static async Task RestoreConfigAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var node = context.Node(step.Node!);
-        await CopyCheckedAsync(
-                context,
-                node,
-                context.BackupPath(node),
-                context.Plan.ConfigPathOf(node)!,
-                skipWhenSame: false,
+        if (context.Values.LegacyBackup(node) is { } legacy)
+        {
+            await CopyCheckedAsync(context, node, legacy, context.Plan.ConfigPathOf(node)!, false, cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var folder = context.BackupFolder(node);
+        await using var shell = context.Shells.For(node);
+        var result = await shell
+            .RunAsync(
+                ConfigBackup.Restore(folder, context.Plan.ConfigFilesOf(node)),
+                context.CommandOptions(),
                 cancellationToken
             )
             .ConfigureAwait(false);
+        if (result.ExitCode != 10)
+        {
+            throw new StepFailedException(
+                $"{node.Name}: restoring the config from {folder} failed (exit {result.ExitCode}): {result.Summary()}"
+            );
+        }
     }
 
     /// <summary>
@@ -239,17 +281,20 @@ internal sealed partial class StepRunner
         await RunNodeCommandAsync(step, context, context.Plan.Upgrade.Install!, cancellationToken)
             .ConfigureAwait(false);
         var node = context.Node(step.Node!);
-        if (
-            !context.Plan.Upgrade.BackupConfig
-            || context.Plan.ConfigPathOf(node) is not { } config
-            || await BackupMatchesAsync(step, context, cancellationToken).ConfigureAwait(false)
-        )
+        if (!context.Plan.Upgrade.BackupConfig || context.Plan.ConfigPathOf(node) is null)
         {
             return;
         }
 
+        var changed = await ChangedSinceBackupAsync(context, node, cancellationToken).ConfigureAwait(false);
+        if (changed is not { Count: > 0 })
+        {
+            return;
+        }
+
+        var where = context.Values.LegacyBackup(node) ?? context.BackupFolder(node);
         var message =
-            $"{node.Name}: the install changed {config}; the config from before is in {context.BackupPath(node)}";
+            $"{node.Name}: the install changed {string.Join(", ", changed)}; the files from before are in {where}";
         if (context.Plan.Upgrade.OnConfigOverwritten == "halt")
         {
             throw new StepFailedException(
@@ -264,18 +309,37 @@ internal sealed partial class StepRunner
         Step step,
         RunContext context,
         CancellationToken cancellationToken
+    ) =>
+        await ChangedSinceBackupAsync(context, context.Node(step.Node!), cancellationToken).ConfigureAwait(false)
+            is { Count: 0 };
+
+    /// <summary>The files that differ from this run's backup; null when there is no backup of config_path.</summary>
+    private static async Task<IReadOnlyList<string>?> ChangedSinceBackupAsync(
+        RunContext context,
+        NodeSpec node,
+        CancellationToken cancellationToken
     )
     {
-        var node = context.Node(step.Node!);
         await using var shell = context.Shells.For(node);
+        var config = context.Plan.ConfigPathOf(node)!;
+        if (context.Values.LegacyBackup(node) is { } legacy)
+        {
+            var same = await shell
+                .RunAsync(["cmp", "-s", "--", config, legacy], context.CommandOptions(), cancellationToken)
+                .ConfigureAwait(false);
+            return same.Succeeded ? [] : [config];
+        }
+
         var result = await shell
             .RunAsync(
-                ["cmp", "-s", "--", context.Plan.ConfigPathOf(node)!, context.BackupPath(node)],
+                ConfigBackup.Changed(context.BackupFolder(node), context.Plan.ConfigFilesOf(node)),
                 context.CommandOptions(),
                 cancellationToken
             )
             .ConfigureAwait(false);
-        return result.Succeeded;
+        return result.ExitCode == 0
+            ? result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : null;
     }
 
     private static async Task ProvisionGreenAsync(Step step, RunContext context, CancellationToken cancellationToken)

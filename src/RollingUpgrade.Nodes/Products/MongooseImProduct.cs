@@ -287,10 +287,11 @@ internal sealed class MongooseImProduct(
         if (!poll.Done)
         {
             throw new UnexpectedAnswerException(
-                $"{node.Name} has not joined {seed.ErlangNode} in CETS after {Plan.Product.StartTimeout.TotalSeconds:0}s "
-                    + $"(joined: [{string.Join(", ", poll.Last.Running)}]); CETS nodes cluster by themselves when "
-                    + "they share internal_databases.cets.cluster_name and discovery backend (the RDBMS table or "
-                    + "the node list file): check both on the two nodes"
+                $"{node.Name} has not joined {seed.ErlangNode} in CETS after "
+                    + $"{Plan.Product.StartTimeout.TotalSeconds:0}s (joined: "
+                    + $"[{string.Join(", ", poll.Last.Running)}]); CETS nodes cluster by themselves when they "
+                    + "share internal_databases.cets.cluster_name and discovery backend (the RDBMS table or the "
+                    + "node list file): check both on the two nodes"
             );
         }
     }

@@ -157,7 +157,7 @@ public sealed class RollingExecutionTests
 
         var outcome = await run.RunAsync();
 
-        var said = "n1: the install changed /etc/app.toml; the config from before is in /etc/app.toml.rollingupgrade-";
+        var said = "n1: the install changed /etc/app.toml; the files from before are in /etc/rollingupgrade-backups/";
         if (policy == "halt")
         {
             outcome.Status.ShouldBe(RunStatus.Halted);

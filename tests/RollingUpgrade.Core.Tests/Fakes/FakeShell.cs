@@ -5,7 +5,8 @@ namespace RollingUpgrade.Tests.Fakes;
 
 /// <summary>
 /// Understands the commands the engine and the test plans send: cmp of the config file, the
-/// engine's copy-and-compare script (StepRunner.CopyAndCompare, with its exit codes),
+/// engine's copy-and-compare script (StepRunner.CopyAndCompare, with its exit codes), its config backup
+/// scripts (ConfigBackup.Save, Changed and Restore; file names as in the node's Files, "/etc/app.toml" its Config),
 /// "install VERSION", "provision VERSION", "start-node", and "gate-ok"/"gate-fail".
 /// </summary>
 public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
@@ -41,6 +42,9 @@ public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
                     argv[5],
                     skipWhenSame: argv[2].StartsWith("if cmp", StringComparison.Ordinal)
                 ),
+                "sh" when argv.Count > 4 && argv[3] == "rollingupgrade-backup" => Backup(argv[4], argv.Skip(6)),
+                "sh" when argv.Count > 4 && argv[3] == "rollingupgrade-changed" => Changed(argv[4], argv.Skip(5)),
+                "sh" when argv.Count > 4 && argv[3] == "rollingupgrade-restore" => Restore(argv[4], argv.Skip(5)),
                 "cmp" => Read(argv[3]) == Read(argv[4])
                 && node.Files.ContainsKey(argv[3] == "/etc/app.toml" ? argv[4] : argv[3])
                     ? Ok()
@@ -70,6 +74,64 @@ public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
             }
 
             Write(to, content);
+            return new(10, string.Empty, string.Empty, TimeSpan.Zero);
+        }
+
+        string BackupOf(string folder, string file) => $"{folder}/{file[(file.LastIndexOf('/') + 1)..]}";
+
+        CommandResult Backup(string folder, IEnumerable<string> files)
+        {
+            var copied = false;
+            foreach (var argument in files)
+            {
+                var file = argument.TrimStart('?');
+                if (Read(file) == "<missing>")
+                {
+                    if (argument.StartsWith('?'))
+                    {
+                        continue;
+                    }
+
+                    return Fail(13, $"{file} does not exist");
+                }
+
+                if (Read(BackupOf(folder, file)) != Read(file))
+                {
+                    Write(BackupOf(folder, file), Read(file));
+                    copied = true;
+                }
+            }
+
+            return copied ? new(10, string.Empty, string.Empty, TimeSpan.Zero) : Ok();
+        }
+
+        CommandResult Changed(string folder, IEnumerable<string> files)
+        {
+            var list = files.Select(f => f.TrimStart('?')).ToList();
+            if (Read(BackupOf(folder, list[0])) == "<missing>")
+            {
+                return Fail(13, string.Empty);
+            }
+
+            var changed = list.Where(f =>
+                Read(BackupOf(folder, f)) != "<missing>" && Read(BackupOf(folder, f)) != Read(f)
+            );
+            return new(0, string.Join("\n", changed), string.Empty, TimeSpan.Zero);
+        }
+
+        CommandResult Restore(string folder, IEnumerable<string> files)
+        {
+            var list = files.Select(f => f.TrimStart('?')).ToList();
+            if (Read(BackupOf(folder, list[0])) == "<missing>")
+            {
+                return Fail(13, $"no backup {BackupOf(folder, list[0])}");
+            }
+
+            foreach (var file in list.Where(f => Read(BackupOf(folder, f)) != "<missing>"))
+            {
+                Write(file, Read(BackupOf(folder, file)));
+            }
+
             return new(10, string.Empty, string.Empty, TimeSpan.Zero);
         }
 

@@ -85,6 +85,7 @@ internal sealed partial class PlanBinder
                 _ => ProductKind.Generic,
             },
             ConfigPath = Checked(table, "config_path", PathWithNodePlaceholders),
+            ConfigFiles = ConfigFiles(table),
             StartTimeout = table.Duration("start_timeout", positive: true) ?? TimeSpan.FromMinutes(2),
         };
 
@@ -185,6 +186,41 @@ internal sealed partial class PlanBinder
     /// <summary>
     /// An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".
     /// </summary>
+    /// <summary>product.config_files: absolute paths (node placeholders allowed), each file name once.</summary>
+    private List<string>? ConfigFiles(TableCursor table)
+    {
+        if (table.StringArray("config_files") is not { } files)
+        {
+            return null;
+        }
+
+        var result = new List<string>();
+        foreach (var file in files)
+        {
+            if (PathWithNodePlaceholders(file) is { } problem)
+            {
+                sink.Error(
+                    table.LocationOf("config_files"),
+                    $"'{table.Describe("config_files")}' entry '{TableCursor.Shorten(file)}' {problem}"
+                );
+            }
+            else if (result.Any(f => Path.GetFileName(f) == Path.GetFileName(file)))
+            {
+                sink.Error(
+                    table.LocationOf("config_files"),
+                    $"'{table.Describe("config_files")}' names two files called '{Path.GetFileName(file)}'; their "
+                        + "backups would share a name: keep one"
+                );
+            }
+            else
+            {
+                result.Add(file);
+            }
+        }
+
+        return result;
+    }
+
     private static string? PathWithNodePlaceholders(string value)
     {
         foreach (System.Text.RegularExpressions.Match m in CommandTemplate.Placeholder().Matches(value))

@@ -21,6 +21,8 @@ internal sealed partial class PlanBinder
             InstallIsIdempotent = table.Bool("install_is_idempotent") ?? false,
             RollbackInstall = Command(table, "rollback_install"),
             BackupConfig = table.Bool("backup_config") ?? true,
+            BackupDir = Checked(table, "backup_dir", PathWithNodePlaceholders),
+            BackupKeep = (int)(table.Integer("backup_keep", min: 1, max: 1000) ?? 5),
             OnConfigOverwritten = table.Choice("on_config_overwritten", ["warn", "halt"], fallback: "warn") ?? "warn",
             ConfigChange = Command(table, "config_change"),
             MigrationsApplied = BindMigrationsApplied(table),

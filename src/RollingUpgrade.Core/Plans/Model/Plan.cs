@@ -62,14 +62,50 @@ public sealed record Plan
     /// <summary>
     /// The node's config file: product.config_path with node placeholders ({var.NAME}, {node}, ...) filled in.
     /// </summary>
-    public string? ConfigPathOf(NodeSpec node)
+    public string? ConfigPathOf(NodeSpec node) => Product.ConfigPath is { } path ? WithNodeValues(path, node) : null;
+
+    /// <summary>
+    /// Every file the node reads at start, config_path first, each with whether it must exist: config_path and
+    /// product.config_files must; the product's usual companions are taken where they exist.
+    /// </summary>
+    public IReadOnlyList<(string Path, bool Required)> ConfigFilesOf(NodeSpec node)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        if (Product.ConfigPath is not { } path)
+        if (ConfigPathOf(node) is not { } config)
         {
-            return null;
+            return [];
         }
 
+        if (Product.ConfigFiles is { } listed)
+        {
+            return [(config, true), .. listed.Select(f => (WithNodeValues(f, node), true))];
+        }
+
+        var folder = System.IO.Path.GetDirectoryName(config) ?? "/";
+        string[] usual = Product.Kind switch
+        {
+            ProductKind.MongooseIm => ["vm.args", "vm.dist.args", "app.config"],
+            ProductKind.Ejabberd => ["ejabberdctl.cfg", "inetrc"],
+            _ => [],
+        };
+        return
+        [
+            (config, true),
+            .. usual
+                .Where(u => u != System.IO.Path.GetFileName(config))
+                .Select(u => (System.IO.Path.Combine(folder, u), false)),
+        ];
+    }
+
+    /// <summary>Where this node's run folders of config backups live.</summary>
+    public string? BackupRootOf(NodeSpec node) =>
+        Upgrade.BackupDir is { } dir ? WithNodeValues(dir, node)
+        : ConfigPathOf(node) is { } config
+            ? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(config) ?? "/", "rollingupgrade-backups")
+        : null;
+
+    private string WithNodeValues(string path, NodeSpec node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
         var values = new Dictionary<string, string>(
             node.Vars.ToDictionary(kv => "var." + kv.Key, kv => kv.Value),
             StringComparer.Ordinal

@@ -30,6 +30,13 @@ public sealed record ProductSpec
     public string? ConfigPath { get; init; }
 
     /// <summary>
+    /// The other files the node reads at start, backed up and compared with config_path (node placeholders allowed).
+    /// Null: the product's usual ones next to config_path, where they exist (MongooseIM: vm.args, vm.dist.args,
+    /// app.config; ejabberd: ejabberdctl.cfg, inetrc).
+    /// </summary>
+    public IReadOnlyList<string>? ConfigFiles { get; init; }
+
+    /// <summary>
     /// ejabberd's HTTP API (mod_http_api) per node, such as "http://{host}:5280/api". When set,
     /// status and version (the running application's), membership, session counts, eviction and
     /// the polls while waiting for a start or stop go over HTTP (about 1 ms a call instead of a

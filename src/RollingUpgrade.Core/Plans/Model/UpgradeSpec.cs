@@ -18,6 +18,15 @@ public sealed record UpgradeSpec
     public bool BackupConfig { get; init; } = true;
 
     /// <summary>
+    /// Where each run's config backups go (one folder per run inside it, node placeholders allowed); null: a
+    /// "rollingupgrade-backups" folder next to config_path.
+    /// </summary>
+    public string? BackupDir { get; init; }
+
+    /// <summary>How many runs' backups stay on each node; older ones are removed after a backup.</summary>
+    public int BackupKeep { get; init; } = 5;
+
+    /// <summary>
     /// After the install, the config is compared with its backup: a package that overwrote it is reported
     /// ("warn", the default) or stops the run with the node out of rotation ("halt").
     /// </summary>

@@ -290,12 +290,23 @@ internal sealed class PlanRules(
             return;
         }
 
+        var reported = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in plan.Nodes.Concat(plan.GreenNodes))
         {
-            string path;
+            List<(string Key, string Path)> paths;
             try
             {
-                path = plan.ConfigPathOf(node)!;
+                // Paths derived from config_path (the usual companions, the default backup folder) are checked
+                // through it; the ones the plan writes are checked themselves.
+                paths =
+                [
+                    .. plan.ConfigFilesOf(node)
+                        .Select((f, i) => (i == 0 ? "product.config_path" : "product.config_files", f.Path))
+                        .Where((_, i) => i == 0 || plan.Product.ConfigFiles is not null),
+                    .. plan.Upgrade.BackupDir is null
+                        ? Array.Empty<(string, string)>()
+                        : [("upgrade.backup_dir", plan.BackupRootOf(node)!)],
+                ];
             }
             catch (InvalidOperationException)
             {
@@ -303,20 +314,32 @@ internal sealed class PlanRules(
                 continue;
             }
 
-            var problem =
-                ValueRules.RemotePath(path)
-                ?? (
-                    path.Split('/').Any(part => part is ".." or ".")
-                        ? "must not hold '.' or '..' segments (check the vars it uses)"
-                        : null
-                );
-            if (problem is not null)
+            foreach (var (key, path) in paths)
+            {
+                var problem =
+                    ValueRules.RemotePath(path)
+                    ?? (
+                        path.Split('/').Any(part => part is ".." or ".")
+                            ? "must not hold '.' or '..' segments (check the vars it uses)"
+                            : null
+                    );
+                if (problem is not null && reported.Add(key))
+                {
+                    sink.Error(Loc(plan, key), $"'{key}' for node {node.Name} is '{path}', which {problem}");
+                }
+            }
+
+            var twice = paths
+                .Where(p => p.Key != "upgrade.backup_dir")
+                .GroupBy(p => Path.GetFileName(p.Path), StringComparer.Ordinal)
+                .FirstOrDefault(g => g.Count() > 1);
+            if (twice is not null && reported.Add("twice"))
             {
                 sink.Error(
-                    Loc(plan, "product.config_path"),
-                    $"'product.config_path' for node {node.Name} is '{path}', which {problem}"
+                    Loc(plan, "product.config_files"),
+                    $"'product.config_files' and 'product.config_path' both name a file called '{twice.Key}'; their "
+                        + "backups would share a name: keep one"
                 );
-                return;
             }
         }
     }
