@@ -110,6 +110,14 @@ public sealed class EmulatedMongooseImCluster : IAsyncDisposable
         return path;
     }
 
+    /// <summary>Each server's status in be_xmpp ("UP", "DRAIN", "MAINT", ...), by server name.</summary>
+    public async Task<Dictionary<string, string>> HAProxyStatAsync() =>
+        (await _haproxy.CommandAsync("show stat"))
+            .Split('\n')
+            .Select(l => l.Split(','))
+            .Where(f => f.Length > 17 && f[0] == "be_xmpp" && f[1] != "BACKEND")
+            .ToDictionary(f => f[1], f => f[17]);
+
     public async Task WaitAllUpAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -55,4 +55,35 @@ public sealed class MongooseImReadmeExampleTests : IAsyncLifetime
         _cluster.Nodes.ShouldAllBe(n => n.Version == "6.2.1" && n.Running);
         await _cluster.WaitAllUpAsync();
     }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_node_that_comes_back_alone_never_returns_to_rotation()
+    {
+        // The install on mim-2 loses its cluster (as a wiped mnesia directory does): it starts as a cluster of one,
+        // up and answering, and only the exact membership check keeps it out of rotation.
+        var path = _cluster.WritePlan("rolling-mongooseim.toml");
+        File.WriteAllText(
+            path,
+            File.ReadAllText(path)
+                .Replace(
+                    "install = [\"sh\", \"-c\", \"echo $0 > $1\", \"{version}\", \"{var.base}/state/version\"]",
+                    "install = [\"sh\", \"-c\", \"echo $0 > $1; if [ $2 = mim-2 ]; then rm -f $3; fi\", \"{version}\", "
+                        + "\"{var.base}/state/version\", \"{node}\", \"{var.base}/state/cluster\"]",
+                    StringComparison.Ordinal
+                )
+        );
+        await _cluster.WaitAllUpAsync();
+
+        var result = await CliRunner.RunAsync("run", path, "--state-dir", _cluster.StateDir);
+
+        var said = result.Output + result.Error;
+        result.ExitCode.ShouldBe(1, said);
+        said.ShouldContain("membership seen from mim-2: running db nodes are [mongooseim@mim-2]: missing");
+        said.ShouldContain("mim-2 out of rotation; mim-1, mim-3 serving");
+        _cluster.Nodes[1].Running.ShouldBeTrue("it is up, alone");
+        var stat = await _cluster.HAProxyStatAsync();
+        stat["mim2"].ShouldNotBe("UP", said);
+        stat["mim1"].ShouldBe("UP", said);
+        stat["mim3"].ShouldBe("UP", said);
+    }
 }

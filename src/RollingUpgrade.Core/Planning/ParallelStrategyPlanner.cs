@@ -19,7 +19,7 @@ internal static class ParallelStrategyPlanner
         list.Add(
             list.New(
                 StepKind.CheckCluster,
-                $"check the old (blue) cluster: running db nodes = ["
+                $"check the old (blue) cluster: {plan.MembershipName} = ["
                     + $"{string.Join(", ", plan.Nodes.Select(n => n.ErlangNode))}]",
                 blue
             ) with
@@ -66,7 +66,7 @@ internal static class ParallelStrategyPlanner
         list.Add(
             list.New(
                 StepKind.VerifyGreen,
-                $"verify the new (green) cluster: running db nodes = ["
+                $"verify the new (green) cluster: {plan.MembershipName} = ["
                     + $"{string.Join(", ", strategy.GreenNodes.Select(n => n.ErlangNode))}], no old node",
                 green
             ) with

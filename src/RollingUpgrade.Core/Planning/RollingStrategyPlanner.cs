@@ -18,7 +18,10 @@ internal static class RollingStrategyPlanner
         var order = strategy.Order.Count > 0 ? strategy.Order.ToList() : plan.Nodes.Select(n => n.Name).ToList();
         var all = string.Join(", ", plan.Nodes.Select(n => n.ErlangNode));
         list.Add(
-            list.New(StepKind.CheckCluster, $"check the cluster: every node started, running db nodes = [{all}]") with
+            list.New(
+                StepKind.CheckCluster,
+                $"check the cluster: every node started, {plan.MembershipName} = [{all}]"
+            ) with
             {
                 Nodes = order,
             }
@@ -56,7 +59,7 @@ internal static class RollingStrategyPlanner
         list.Add(
             list.New(
                 StepKind.VerifyCluster,
-                $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, running db nodes = [{all}]"
+                $"verify the cluster: every node on {plan.Upgrade.TargetVersion}, {plan.MembershipName} = [{all}]"
             ) with
             {
                 Nodes = order,
