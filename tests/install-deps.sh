@@ -11,6 +11,8 @@ need python3 python3
 [ -x /usr/bin/ssh-keygen ] || packages+=(openssh-client)
 [ -x /usr/bin/sudo ] || packages+=(sudo)
 [ -d /usr/lib/x86_64-linux-gnu/ejabberd-23.01 ] || packages+=(ejabberd)
+# PostgreSQL 15 for the shared state store's tests (the tests run initdb and the server themselves).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

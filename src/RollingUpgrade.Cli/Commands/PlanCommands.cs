@@ -24,7 +24,8 @@ internal static class PlanCommands
                     io,
                     r.GetValue(o.Plan)!,
                     r.GetValue(o.Output)!,
-                    !r.GetValue(o.Offline)
+                    !r.GetValue(o.Offline),
+                    r.GetValue(o.StateDir)
                 ).RunAsync()
         );
         yield return Make(
@@ -60,6 +61,12 @@ internal static class PlanCommands
             "The last run's journal and the live state of nodes and load balancers.",
             (r, o) =>
                 new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync()
+        );
+        yield return Make(
+            "history",
+            "Every run of the plan's cluster: who, from where, when, strategy, versions, outcome, duration.",
+            (r, o) =>
+                new HistoryCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync()
         );
     }
 
@@ -153,7 +160,9 @@ internal static class PlanCommands
         Option<bool> Retry,
         Option<bool> Skip,
         Option<bool> Offline,
-        Option<bool> AdoptDrained
+        Option<bool> AdoptDrained,
+        Option<string?> Reason,
+        Option<bool> OverrideStaging
     );
 
     private static Command Make(
@@ -188,6 +197,13 @@ internal static class PlanCommands
             new Option<bool>("--adopt-drained")
             {
                 Description = "start although some nodes are already out of rotation (left by another run or tool)",
+            },
+            new Option<string?>("--reason") { Description = "why this run: recorded with it (see `history`)" },
+            new Option<bool>("--override-staging")
+            {
+                Description =
+                    "start although cluster.requires_staging finds no succeeded staging run (needs --reason; "
+                    + "the override is recorded)",
             }
         );
         options.Output.AcceptOnlyFromAmong("text", "json");
@@ -197,9 +213,14 @@ internal static class PlanCommands
             command.Add(options.Offline);
         }
 
-        if (name is "run" or "resume" or "status" or "rollback" or "promote")
+        if (name is "run" or "resume" or "status" or "rollback" or "promote" or "history" or "plan")
         {
             command.Add(options.StateDir);
+        }
+
+        if (name is "run" or "resume" or "rollback")
+        {
+            command.Add(options.Reason);
         }
 
         if (run)
@@ -210,6 +231,7 @@ internal static class PlanCommands
         if (name == "run")
         {
             command.Add(options.AdoptDrained);
+            command.Add(options.OverrideStaging);
         }
 
         if (resume)
@@ -231,7 +253,9 @@ internal static class PlanCommands
             result.GetValue(options.Retry) ? InFlightChoice.Retry
                 : result.GetValue(options.Skip) ? InFlightChoice.Skip
                 : InFlightChoice.Verify,
-            result.GetValue(options.AdoptDrained)
+            result.GetValue(options.AdoptDrained),
+            result.GetValue(options.Reason),
+            result.GetValue(options.OverrideStaging)
         );
 }
 
@@ -241,5 +265,7 @@ internal sealed record RunCommandOptions(
     string? StateDir,
     bool TakeOverStaleLock,
     InFlightChoice InFlight,
-    bool AdoptDrained = false
+    bool AdoptDrained = false,
+    string? Reason = null,
+    bool OverrideStaging = false
 );

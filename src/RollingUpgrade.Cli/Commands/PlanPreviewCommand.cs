@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RollingUpgrade.Execution;
+using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Binding;
 using RollingUpgrade.Plans.Model;
@@ -9,7 +10,7 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary>
 /// <c>rollingupgrade plan</c>: the steps, serving capacity, migrations and rollback path. Touches nothing.
 /// </summary>
-internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect)
+internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect, string? stateDir)
 {
     public async Task<int> RunAsync()
     {
@@ -46,6 +47,23 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                     .ConfigureAwait(false);
             }
 
+            if (Staging(plan) is { } gate)
+            {
+                await io
+                    .Output.WriteLineAsync(
+                        JsonSerializer.Serialize(
+                            new
+                            {
+                                type = "staging",
+                                cluster = plan.Cluster.RequiresStaging,
+                                passes = gate.Passes,
+                                detail = gate.Text,
+                            }
+                        )
+                    )
+                    .ConfigureAwait(false);
+            }
+
             foreach (var guide in execution.Migrations)
             {
                 await io
@@ -76,6 +94,10 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
             .ConfigureAwait(false);
         await o.WriteLineAsync(Header(plan)).ConfigureAwait(false);
         await WriteMigrationsAsync(plan, execution).ConfigureAwait(false);
+        if (Staging(plan) is { } staging)
+        {
+            await io.Output.WriteLineAsync($"  staging first: {staging.Text}").ConfigureAwait(false);
+        }
         await o.WriteLineAsync().ConfigureAwait(false);
         var total = plan.Strategy is RollingStrategySpec ? plan.Nodes.Count : plan.Nodes.Count;
         var previousRollback = string.Empty;
@@ -189,5 +211,42 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                 ) + (guide.RollingUnsupported ? " [rolling upgrade not supported]" : string.Empty);
             await io.Output.WriteLineAsync($"    - {guide.Name}: {guide.Summary}{marks}").ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// cluster.requires_staging against the state store: whether `run` would start (from_version decides; without
+    /// it the gate is decided once the nodes are read).
+    /// </summary>
+    private (bool? Passes, string Text)? Staging(Plan plan)
+    {
+        if (plan.Cluster.RequiresStaging is not { } staging)
+        {
+            return null;
+        }
+
+        var to = plan.Upgrade.TargetVersion;
+        if (plan.Upgrade.FromVersion is not { } from)
+        {
+            return (
+                null,
+                $"needs a succeeded run of <running version> -> {to} on {staging}; decided at run time "
+                    + "(set upgrade.from_version to check it here)"
+            );
+        }
+
+        var root = stateDir ?? StateDirectory.DefaultRoot(path);
+        var found = RunHistory.StagingRun(root, staging, from, to, plan.Cluster.StagingMaxAge, DateTimeOffset.UtcNow);
+        return found is null
+            ? (
+                false,
+                $"NOT MET: no succeeded run of {from} -> {to} on {staging} in {root}"
+                    + (plan.Cluster.StagingMaxAge is { } age ? $" within {DurationText.Format(age)}" : string.Empty)
+                    + "; `run` refuses (or --override-staging --reason TEXT)"
+            )
+            : (
+                true,
+                $"met by run {found.RunId} on {staging} ({found.FromVersion} -> {found.ToVersion}, "
+                    + $"{RunHistory.Age(DateTimeOffset.UtcNow - found.FinishedAt!.Value)})"
+            );
     }
 }

@@ -11,6 +11,27 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 {
     public async Task<int> RunAsync(bool resume)
     {
+        if (options.OverrideStaging && string.IsNullOrWhiteSpace(options.Reason))
+        {
+            await io
+                .Error.WriteLineAsync(
+                    "rollingupgrade: --override-staging needs --reason TEXT (recorded with the run); nothing was "
+                        + "touched"
+                )
+                .ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        if (options.Reason is { } reason && (reason.Length > 500 || reason.Any(char.IsControl)))
+        {
+            await io
+                .Error.WriteLineAsync(
+                    "rollingupgrade: --reason must be one line of at most 500 characters; nothing was touched"
+                )
+                .ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
         var plan = await PlanFile.LoadAsync(io, options.PlanPath, options.Json).ConfigureAwait(false);
         if (plan is null)
         {
@@ -51,6 +72,8 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 TakeOverStaleLock = options.TakeOverStaleLock,
                 AdoptDrained = options.AdoptDrained,
                 InFlight = options.InFlight,
+                Reason = options.Reason,
+                OverrideStaging = options.OverrideStaging,
                 Redactor = redactor,
                 Logging = io.Logging.Factory,
             };

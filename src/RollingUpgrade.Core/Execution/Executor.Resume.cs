@@ -42,6 +42,7 @@ internal sealed partial class Executor
             {
                 Type = JournalTypes.RunResumed,
                 Phase = (rollback is null ? RunPhase.Forward : RunPhase.Rollback).Text(),
+                Data = Audit.Who(context),
             }
         );
         Diagnostics.EngineLog.RunBegan(
@@ -138,6 +139,7 @@ internal sealed partial class Executor
                 Type = JournalTypes.RunResumed,
                 Phase = RunPhases.RollbackText,
                 Message = "rollback requested by `rollingupgrade rollback`",
+                Data = Audit.Who(context),
             }
         );
         var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done)

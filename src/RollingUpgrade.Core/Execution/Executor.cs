@@ -61,19 +61,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
 
     public async Task<RunOutcome> RunAsync()
     {
-        context.Journal.Append(
-            new JournalRecord
-            {
-                Type = JournalTypes.RunStarted,
-                Data = new()
-                {
-                    ["plan"] = context.Plan.SourcePath,
-                    ["fingerprint"] = context.Plan.Fingerprint,
-                    ["strategy"] = context.Steps.Strategy,
-                    ["steps"] = context.Steps.Steps.Count.ToString(CultureInfo.InvariantCulture),
-                },
-            }
-        );
+        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunStarted, Data = Audit.Started(context) });
         EngineLog.RunBegan(context.Log, context.RunId, "started", context.Plan.SourcePath, context.Plan.Fingerprint);
         context.Emit(
             RunEventTypes.RunStarted,

@@ -36,6 +36,12 @@ internal sealed class RunContext
 
     public RunState Facts { get; init; } = new();
 
+    public string Operator { get; init; } = Audit.DefaultOperator;
+
+    public string? Reason { get; init; }
+
+    public bool OverrideStaging { get; init; }
+
     /// <summary>See <see cref="RunOptions.AdoptDrained"/>.</summary>
     public bool AdoptDrained { get; init; }
 

@@ -36,6 +36,18 @@ public sealed record RunOptions
 
     public SecretRedactor Redactor { get; init; } = new();
 
+    /// <summary>Who runs it, recorded with the run: user@host.</summary>
+    public string Operator { get; init; } = Audit.DefaultOperator;
+
+    /// <summary>Why, as the operator said it (--reason); recorded with the run.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>
+    /// Proceed although the staging-first gate finds no succeeded staging run (--override-staging); the override
+    /// and its reason are recorded.
+    /// </summary>
+    public bool OverrideStaging { get; init; }
+
     /// <summary>Diagnostic logging (retries, timeouts, every step's start and end); nothing by default.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory Logging { get; init; } =
         Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;

@@ -1,4 +1,5 @@
 using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans;
 using RollingUpgrade.Plans.Model;
@@ -75,12 +76,67 @@ internal sealed partial class StepRunner
             context.Fact(RunState.FromVersion, current);
         }
 
+        ExpectStagingRun(step, context, current.Length > 0 ? current : context.Plan.Upgrade.FromVersion);
+
         context.Emit(
             RunEventTypes.Progress,
             $"{nodes.Count} node(s) started on {(current.Length > 0 ? current : "an unreported version")}, "
                 + $"membership exact",
             step
         );
+    }
+
+    /// <summary>
+    /// Staging first: a cluster with cluster.requires_staging starts only after a succeeded run of the same
+    /// from -> to versions on that cluster (in the same state store), unless the operator overrides it with a reason
+    /// (recorded in the journal).
+    /// </summary>
+    private static void ExpectStagingRun(Step step, RunContext context, string? from)
+    {
+        if (context.Plan.Cluster.RequiresStaging is not { } staging)
+        {
+            return;
+        }
+
+        var to = context.Plan.Upgrade.TargetVersion;
+        var now = context.Time.GetUtcNow();
+        var found = from is null
+            ? null
+            : RunHistory.StagingRun(context.State.Root, staging, from, to, context.Plan.Cluster.StagingMaxAge, now);
+        if (found is not null)
+        {
+            context.Emit(
+                RunEventTypes.Progress,
+                $"staging first: run {found.RunId} on {staging} upgraded {found.FromVersion} -> {found.ToVersion} "
+                    + $"{RunHistory.Age(now - found.FinishedAt!.Value)}",
+                step
+            );
+            return;
+        }
+
+        var missing =
+            $"{context.Plan.Cluster.Name} requires a succeeded run of {from ?? "(unknown)"} -> {to} on {staging}"
+            + (context.Plan.Cluster.StagingMaxAge is { } age ? $" within {DurationText.Format(age)}" : string.Empty)
+            + $", and the state store ({context.State.Root}) holds none";
+        if (!context.OverrideStaging)
+        {
+            throw new StepFailedException(
+                $"{missing}: upgrade {staging} first, or go ahead with --override-staging --reason TEXT",
+                nodeTouched: false
+            );
+        }
+
+        var who = Audit.Who(context);
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.StagingOverride,
+                Phase = RunPhase.Forward.Text(),
+                Message = missing,
+                Data = who,
+            }
+        );
+        context.Emit(RunEventTypes.Warning, $"{missing}; overridden by {context.Operator}: {context.Reason}", step);
     }
 
     private static Task ListMigrationsAsync(Step step, RunContext context)

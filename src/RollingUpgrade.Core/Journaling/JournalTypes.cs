@@ -14,4 +14,5 @@ public static class JournalTypes
     public const string Fact = "fact";
     public const string RollbackStarted = "rollback-started";
     public const string RunFinished = "run-finished";
+    public const string StagingOverride = "staging-override";
 }

@@ -69,7 +69,7 @@ public static class PlanLoader
 
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var binder = new PlanBinder(sink);
-        var plan = binder.Bind(root, fileName, fingerprint);
+        var plan = binder.Bind(root, fileName, fingerprint, text);
         if (plan is not null)
         {
             new PlanRules(sink, binder.NodeLocations, binder.DeclaredLoadBalancers, binder.DeclaredNodes).Check(plan);

@@ -13,7 +13,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
 {
     private static readonly string[] DefaultPlaceholderScope = [.. CommandTemplate.KnownPlaceholders];
 
-    public Plan? Bind(TomlTableNode root, string path, string fingerprint)
+    public Plan? Bind(TomlTableNode root, string path, string fingerprint, string text)
     {
         var top = new TableCursor(root, string.Empty, sink);
         var cluster = BindCluster(top.Table("cluster", required: true));
@@ -36,6 +36,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         {
             SourcePath = path,
             Fingerprint = fingerprint,
+            SourceText = text,
             Cluster = cluster,
             Nodes = nodes,
             Access = access,
@@ -58,9 +59,26 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
 
         var name = Checked(table, "name", ValueRules.Name, required: true);
         var environment = Checked(table, "environment", ValueRules.Name);
-        var staging = Checked(table, "require_staging_run_of", ValueRules.Name);
+        var staging = Checked(table, "requires_staging", ValueRules.Name);
+        var maxAge = table.Duration("staging_max_age", positive: true);
+        if (staging is not null && staging == name)
+        {
+            sink.Error(
+                table.LocationOf("requires_staging"),
+                $"'cluster.requires_staging' names this cluster itself ('{name}'); name the staging cluster"
+            );
+        }
+
+        if (maxAge is not null && staging is null)
+        {
+            sink.Error(
+                table.LocationOf("staging_max_age"),
+                "'cluster.staging_max_age' needs 'cluster.requires_staging' (the staging cluster it applies to)"
+            );
+        }
+
         table.RejectUnknownKeys();
-        return name is null ? null : new ClusterSpec(name, environment, staging);
+        return name is null ? null : new ClusterSpec(name, environment, staging, maxAge);
     }
 
     private static RollbackPolicy BindRollback(TableCursor? table)

@@ -8,6 +8,9 @@ public sealed record Plan
     /// <summary>SHA-256 of the plan text; a run can only be resumed with the plan it started with.</summary>
     public required string Fingerprint { get; init; }
 
+    /// <summary>The plan file's text, recorded with each run for the audit trail.</summary>
+    public string SourceText { get; init; } = string.Empty;
+
     public required ClusterSpec Cluster { get; init; }
 
     public required IReadOnlyList<NodeSpec> Nodes { get; init; }
@@ -120,6 +123,9 @@ public sealed record Plan
             .Placeholder()
             .Replace(path, m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value);
     }
+
+    /// <summary>What exact membership compares, in step texts: running db nodes, or joined CETS nodes.</summary>
+    public string MembershipName => Product.UsesMnesia ? "running db nodes" : "joined CETS nodes";
 
     public NodeSpec Node(string name) => Nodes.Concat(GreenNodes).First(n => n.Name == name);
 

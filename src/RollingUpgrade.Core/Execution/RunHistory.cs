@@ -1,0 +1,126 @@
+using System.Globalization;
+using RollingUpgrade.Journaling;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>One run of a cluster as its journal tells it.</summary>
+public sealed record RunSummary
+{
+    public required string RunId { get; init; }
+
+    public required string Cluster { get; init; }
+
+    public string? Operator { get; init; }
+
+    public string? Reason { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    public string? Strategy { get; init; }
+
+    /// <summary>What the nodes ran when the run began (read from them), else the plan's from_version.</summary>
+    public string? FromVersion { get; init; }
+
+    public string? ToVersion { get; init; }
+
+    /// <summary>As the last run-finished record says (succeeded, halted, rolled-back, ...), or "unfinished".</summary>
+    public required string Outcome { get; init; }
+
+    public string? Fingerprint { get; init; }
+
+    /// <summary>The reason given with --override-staging, when the staging-first gate was overridden.</summary>
+    public string? StagingOverride { get; init; }
+
+    public TimeSpan? Duration => FinishedAt - StartedAt;
+}
+
+/// <summary>The runs of a cluster from its journals, oldest first.</summary>
+public static class RunHistory
+{
+    public static IReadOnlyList<RunSummary> Read(StateDirectory state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!Directory.Exists(state.RunsFolder))
+        {
+            return [];
+        }
+
+        return Directory
+            .EnumerateFiles(state.RunsFolder, "*.jsonl")
+            .Order(StringComparer.Ordinal)
+            .Select(path => Summarize(Path.GetFileNameWithoutExtension(path), state, Journal.Read(path)))
+            .Where(s => s is not null)
+            .Select(s => s!)
+            .ToList();
+    }
+
+    internal static RunSummary? Summarize(string runId, StateDirectory state, IReadOnlyList<JournalRecord> records)
+    {
+        var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
+        if (started is null)
+        {
+            return null;
+        }
+
+        string? Started(string key) => started.Data?.GetValueOrDefault(key);
+        var last = records.LastOrDefault(r => r.Type is JournalTypes.RunFinished or JournalTypes.RunResumed);
+        var finished = last?.Type == JournalTypes.RunFinished ? last : null;
+        var from = records
+            .Where(r => r.Type == JournalTypes.Fact && r.Data?.GetValueOrDefault("key") == RunState.FromVersion)
+            .Select(r => r.Data!.GetValueOrDefault("value"))
+            .FirstOrDefault();
+        return new RunSummary
+        {
+            RunId = runId,
+            Cluster = Started("cluster") ?? Path.GetFileName(state.ClusterFolder),
+            Operator = Started("operator"),
+            Reason = Started("reason"),
+            StartedAt = started.At,
+            FinishedAt = finished?.At,
+            Strategy = Started("strategy"),
+            FromVersion = from,
+            ToVersion = Started("to_version"),
+            Outcome = finished?.Data?.GetValueOrDefault("outcome") ?? "unfinished",
+            Fingerprint = Started("fingerprint"),
+            StagingOverride = records
+                .LastOrDefault(r => r.Type == JournalTypes.StagingOverride)
+                ?.Data?.GetValueOrDefault("reason"),
+        };
+    }
+
+    /// <summary>
+    /// The staging-first gate: the latest succeeded run on <paramref name="staging"/> (a cluster in the same state
+    /// store) of <paramref name="from"/> -> <paramref name="to"/>, finished within <paramref name="maxAge"/> when
+    /// given; null when there is none.
+    /// </summary>
+    public static RunSummary? StagingRun(
+        string stateRoot,
+        string staging,
+        string from,
+        string to,
+        TimeSpan? maxAge,
+        DateTimeOffset now
+    )
+    {
+        var state = new StateDirectory(stateRoot, staging);
+        return Read(state)
+            .Where(r =>
+                r.Outcome == "succeeded"
+                && r.FinishedAt is { } at
+                && (maxAge is null || now - at <= maxAge)
+                && r.FromVersion is { } f
+                && Versions.Matches(f, from)
+                && r.ToVersion is { } t
+                && Versions.Matches(t, to)
+            )
+            .OrderBy(r => r.FinishedAt)
+            .LastOrDefault();
+    }
+
+    public static string Age(TimeSpan age) =>
+        age.TotalDays >= 1 ? $"{age.TotalDays.ToString("0", CultureInfo.InvariantCulture)} day(s) ago"
+        : age.TotalHours >= 1 ? $"{age.TotalHours.ToString("0", CultureInfo.InvariantCulture)} hour(s) ago"
+        : $"{Math.Max(0, age.TotalMinutes).ToString("0", CultureInfo.InvariantCulture)} minute(s) ago";
+}
