@@ -13,6 +13,9 @@ return args.FirstOrDefault() switch
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
     ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
+    "state-store" => await StateStoreBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500
+    ),
     _ => Usage(),
 };
 
@@ -32,7 +35,7 @@ static int Usage()
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | "
-            + "harness"
+            + "harness | state-store [appends]"
     );
     return 2;
 }

@@ -171,4 +171,50 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
         info!.Holder.RunId.ShouldBe("r5");
         info.Expired.ShouldBeFalse("the lease row outlives the outage; it runs out at its own time");
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_PostgreSQL_journal_stamps_and_redacts_records_exactly_as_the_file_journal_does()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(
+            new DateTimeOffset(2026, 11, 29, 9, 0, 0, TimeSpan.Zero)
+        );
+        var redactor = new SecretRedactor();
+        redactor.Add("s3cr3t-token");
+        var inputs = Enumerable
+            .Range(1, 5)
+            .Select(i => new JournalRecord
+            {
+                Type = JournalTypes.StepSucceeded,
+                Step = i,
+                Message = $"step {i} used s3cr3t-token",
+                Data = new() { ["header"] = "Bearer s3cr3t-token" },
+            })
+            .ToList();
+        var folder = Directory.CreateTempSubdirectory("ru-journal-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "r7.jsonl");
+            using (var file = Journal.Open(path, clock, redactor))
+            {
+                inputs.ForEach(r => file.Append(r));
+            }
+
+            await using var store = await OpenAsync();
+            var lease = (await store.AcquireAsync("prod", Holder("h", "r7"), TimeSpan.FromMinutes(1), false)).Lease!;
+            var first = await PostgresJournal.OpenAsync(store, lease, "r7", clock, redactor);
+            inputs.Take(3).ToList().ForEach(r => first.Append(r));
+            // Reopened (a resume), it goes on after the last record.
+            var again = await PostgresJournal.OpenAsync(store, lease, "r7", clock, redactor);
+            inputs.Skip(3).ToList().ForEach(r => again.Append(r));
+
+            var fromFile = Journal.Read(path).Select(r => JsonSerializer.Serialize(r)).ToList();
+            var fromPostgres = (await store.ReadJournalAsync("prod", "r7")).Select(r => JsonSerializer.Serialize(r));
+            fromPostgres.ShouldBe(fromFile);
+            fromFile.ShouldAllBe(line => !line.Contains("s3cr3t-token"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

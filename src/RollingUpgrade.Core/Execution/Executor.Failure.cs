@@ -285,7 +285,7 @@ internal sealed partial class Executor
         return Finish(
             RunStatus.RolledBack,
             $"step {failed.Number} ({failed.Description}) failed: {message}. Rolled back: {RolledBackState()}",
-            $"find the cause in the journal ({context.Journal.Path}), fix it, and start a new run with "
+            $"find the cause in the journal ({context.Journal.Location}), fix it, and start a new run with "
                 + $"`rollingupgrade run {context.Plan.SourcePath}`",
             failed.Number
         );

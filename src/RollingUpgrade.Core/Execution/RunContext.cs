@@ -24,7 +24,7 @@ internal sealed class RunContext
 
     public required TimeProvider Time { get; init; }
 
-    public required Journal Journal { get; init; }
+    public required IJournalWriter Journal { get; init; }
 
     public required IRunObserver Observer { get; init; }
 

@@ -7,7 +7,7 @@ namespace RollingUpgrade.Journaling;
 /// An append-only JSON Lines file, one per run. Each record is flushed to disk (fsync) before
 /// the call returns, so a crash never loses a step that was reported as done.
 /// </summary>
-public sealed class Journal : IDisposable
+public sealed class Journal : IJournalWriter, IDisposable
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
     private readonly FileStream _stream;
@@ -28,6 +28,8 @@ public sealed class Journal : IDisposable
     public string Path { get; }
 
     public string RunId => System.IO.Path.GetFileNameWithoutExtension(Path);
+
+    public string Location => Path;
 
     public static Journal Open(string path, TimeProvider time, SecretRedactor redactor)
     {
@@ -98,19 +100,36 @@ public sealed class Journal : IDisposable
         ArgumentNullException.ThrowIfNull(record);
         lock (_gate)
         {
-            var stamped = record with
-            {
-                Sequence = ++_sequence,
-                At = _time.GetUtcNow(),
-                RunId = RunId,
-                Message = record.Message is null ? null : _redactor.Redact(record.Message),
-                Data = record.Data?.ToDictionary(kv => kv.Key, kv => _redactor.Redact(kv.Value)),
-            };
+            var stamped = Stamp(record, ++_sequence, _time.GetUtcNow(), RunId, _redactor);
             var line = JsonSerializer.Serialize(stamped, Options) + "\n";
             _stream.Write(Encoding.UTF8.GetBytes(line));
             _stream.Flush(flushToDisk: true);
             return stamped;
         }
+    }
+
+    /// <summary>
+    /// A record as every journal writes it: its sequence number, time and run, with the secrets the redactor knows
+    /// replaced in its message and data.
+    /// </summary>
+    public static JournalRecord Stamp(
+        JournalRecord record,
+        long sequence,
+        DateTimeOffset at,
+        string runId,
+        SecretRedactor redactor
+    )
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(redactor);
+        return record with
+        {
+            Sequence = sequence,
+            At = at,
+            RunId = runId,
+            Message = record.Message is null ? null : redactor.Redact(record.Message),
+            Data = record.Data?.ToDictionary(kv => kv.Key, kv => redactor.Redact(kv.Value)),
+        };
     }
 
     /// <summary>
