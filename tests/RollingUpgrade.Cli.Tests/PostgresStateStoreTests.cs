@@ -217,4 +217,59 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private static async Task<bool> WaitAsync(CancellationToken token, TimeSpan timeout)
+    {
+        try
+        {
+            await Task.Delay(timeout, token);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_keeper_renews_a_lease_past_its_ttl_and_says_lost_when_another_holder_takes_it()
+    {
+        await using var store = await OpenAsync();
+        var ttl = TimeSpan.FromSeconds(3);
+        var lease = (await store.AcquireAsync("prod", Holder("h1", "r1"), ttl, false)).Lease!;
+        await using var keeper = new LeaseKeeper(lease, ttl);
+
+        (await WaitAsync(keeper.Lost, TimeSpan.FromSeconds(5))).ShouldBeFalse("renewed every second");
+        (await store.LeaseAsync("prod"))!.Expired.ShouldBeFalse("5 s after a 3 s lease was taken");
+        (await store.AcquireAsync("prod", Holder("h2", "r2"), ttl, true)).Lease.ShouldBeNull("it is live");
+
+        // A holder paused past its expiry (a suspended laptop): another takes the lease over.
+        await using (var connection = new NpgsqlConnection(_server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var expire = new NpgsqlCommand(
+                "UPDATE rollingupgrade.leases SET expires_at = now() WHERE cluster = 'prod'",
+                connection
+            );
+            await expire.ExecuteNonQueryAsync();
+        }
+
+        (await store.AcquireAsync("prod", Holder("h2", "r2"), ttl, true)).Lease!.Epoch.ShouldBe(lease.Epoch + 1);
+        (await WaitAsync(keeper.Lost, TimeSpan.FromSeconds(5))).ShouldBeTrue("the next renewal fails");
+        keeper.Reason.ShouldNotBeNull().ShouldContain("could not be renewed");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_keeper_says_lost_when_the_database_goes_away()
+    {
+        await using var store = await OpenAsync();
+        var ttl = TimeSpan.FromSeconds(3);
+        var lease = (await store.AcquireAsync("prod", Holder("h1", "r1"), ttl, false)).Lease!;
+        await using var keeper = new LeaseKeeper(lease, ttl);
+
+        await _server.StopAsync();
+
+        (await WaitAsync(keeper.Lost, TimeSpan.FromSeconds(10))).ShouldBeTrue();
+        await _server.StartServerAsync();
+    }
 }

@@ -208,12 +208,13 @@ public sealed class ProcessMatrixTests(ITestOutputHelper output)
             }
 
             var code = await cli.WaitForExitAsync(TimeSpan.FromMinutes(2));
-            if (code == 0 && signal != "KILL" && lab.JournalLines()[^1].Type == "run-finished")
+            if (code == 0 && lab.JournalLines()[^1].Type == "run-finished")
             {
-                // A safe stop asked for in the last step: the next safe point is the end, and the run is done.
+                // A safe stop asked for in the last step: the next safe point is the end, and the run is done. A
+                // SIGKILL sent as the last step (a few milliseconds) started can land after the process exited.
                 cli.Output.ShouldContain("SUCCEEDED");
-                output.WriteLine($"SIG{signal} in the last step {step}: the run finished; late: {skipped.Count}");
-                return interruptions + 1;
+                output.WriteLine($"SIG{signal} in the last step {step}: the run finished first; late: {skipped.Count}");
+                return signal == "KILL" ? interruptions : interruptions + 1;
             }
 
             code.ShouldBe(signal == "KILL" ? 137 : 130, $"step {step}, SIG{signal}:\n{cli.Output}");

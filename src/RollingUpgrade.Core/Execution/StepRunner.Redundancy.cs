@@ -62,13 +62,15 @@ internal sealed partial class StepRunner
             return;
         }
 
-        var batch = step.Batch is { } number
-            ? context
-                .Steps.Steps.Where(s => s.Batch == number && s.Kind == StepKind.Stop)
-                .Select(s => s.Node!)
-                .Append(node.Name)
-                .ToList()
-            : [node.Name];
+        // The forward plan's batches; a rollback's stops go one node at a time.
+        var batch =
+            step.Batch is { } number && step.Phase == RunPhase.Forward
+                ? context
+                    .Steps.Steps.Where(s => s.Batch == number && s.Kind == StepKind.Stop && s.Phase == RunPhase.Forward)
+                    .Select(s => s.Node!)
+                    .Append(node.Name)
+                    .ToList()
+                : [node.Name];
         var staying = context.Blue.Where(n => own.Running.Contains(n.ErlangNode) && !batch.Contains(n.Name)).ToList();
         var tables = await LocalTablesAsync(context, staying, cancellationToken).ConfigureAwait(false);
         if (tables is null)
