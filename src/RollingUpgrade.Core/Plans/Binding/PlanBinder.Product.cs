@@ -183,10 +183,7 @@ internal sealed partial class PlanBinder
         return kind is null ? null : spec;
     }
 
-    /// <summary>
-    /// An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".
-    /// </summary>
-    /// <summary>product.config_files: absolute paths (node placeholders allowed), each file name once.</summary>
+    /// <summary>product.config_files: absolute paths (node placeholders allowed); PlanRules checks the names.</summary>
     private List<string>? ConfigFiles(TableCursor table)
     {
         if (table.StringArray("config_files") is not { } files)
@@ -204,14 +201,6 @@ internal sealed partial class PlanBinder
                     $"'{table.Describe("config_files")}' entry '{TableCursor.Shorten(file)}' {problem}"
                 );
             }
-            else if (result.Any(f => Path.GetFileName(f) == Path.GetFileName(file)))
-            {
-                sink.Error(
-                    table.LocationOf("config_files"),
-                    $"'{table.Describe("config_files")}' names two files called '{Path.GetFileName(file)}'; their "
-                        + "backups would share a name: keep one"
-                );
-            }
             else
             {
                 result.Add(file);
@@ -221,6 +210,9 @@ internal sealed partial class PlanBinder
         return result;
     }
 
+    /// <summary>
+    /// An absolute path on the node that may name the node: "/srv/{node}/ejabberd.yml", "{var.dir}/app.toml".
+    /// </summary>
     private static string? PathWithNodePlaceholders(string value)
     {
         foreach (System.Text.RegularExpressions.Match m in CommandTemplate.Placeholder().Matches(value))

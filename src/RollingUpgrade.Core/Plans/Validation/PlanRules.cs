@@ -337,8 +337,8 @@ internal sealed class PlanRules(
             {
                 sink.Error(
                     Loc(plan, "product.config_files"),
-                    $"'product.config_files' and 'product.config_path' both name a file called '{twice.Key}'; their "
-                        + "backups would share a name: keep one"
+                    $"'product.config_path' and 'product.config_files' name more than one file called '{twice.Key}'; "
+                        + "their backups would share a name: keep one"
                 );
             }
         }
