@@ -81,6 +81,16 @@ public static class CliApp
             };
             return await parsed.InvokeAsync(configuration).ConfigureAwait(false);
         }
+        catch (Journaling.JournalUnavailableException e)
+        {
+            // The shared state store went away before a run held anything: nothing was touched.
+            await error
+                .WriteLineAsync(
+                    $"rollingupgrade: {e.Message}; nothing was touched. Try again once the database is reachable"
+                )
+                .ConfigureAwait(false);
+            return ExitCodes.HaltedOrRolledBack;
+        }
         catch (Journaling.BadStateException e)
         {
             // A damaged journal or state folder is bad input: say where and how to recover, never a stack trace.

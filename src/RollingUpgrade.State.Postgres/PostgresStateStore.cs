@@ -1,13 +1,24 @@
 using System.Data;
+using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Npgsql;
+using NpgsqlTypes;
 using RollingUpgrade.Journaling;
 
 namespace RollingUpgrade.State.Postgres;
 
-/// <summary>Who holds (or asks for) a cluster's run lease.</summary>
-public sealed record LeaseHolder(string User, string Host, int Pid, string RunId);
+/// <summary>
+/// Who holds (or asks for) a cluster's run lease; <paramref name="BootId"/> and <paramref name="StartTime"/> identify
+/// the process exactly, so a holder on the same host can be proven gone.
+/// </summary>
+public sealed record LeaseHolder(
+    string User,
+    string Host,
+    int Pid,
+    string RunId,
+    string? BootId = null,
+    long? StartTime = null
+);
 
 /// <summary>The lease row as the database has it; <see cref="Expired"/> and the times are the database's.</summary>
 public sealed record LeaseInfo(
@@ -26,7 +37,7 @@ public sealed record LeaseAttempt(PostgresLease? Lease, LeaseInfo? Holder);
 /// <summary>
 /// A write or renewal by a holder whose lease was taken over or ran out: it must stop, having written nothing.
 /// </summary>
-public sealed class LeaseLostException(string message) : Exception(message);
+public sealed class LeaseLostException(string message) : JournalUnavailableException(message);
 
 /// <summary>A database whose state schema is newer than this binary, or not one of ours.</summary>
 public sealed class StateSchemaException(string message) : BadStateException(message);
@@ -37,10 +48,10 @@ public sealed class StateSchemaException(string message) : BadStateException(mes
 /// nothing). Times are the database's own, so hosts with skewed clocks agree on expiry. The schema is created and
 /// migrated here (versioned DDL); a newer schema than this binary knows is refused.
 /// </summary>
-public sealed partial class PostgresStateStore : IAsyncDisposable
+public sealed class PostgresStateStore : IAsyncDisposable
 {
     /// <summary>The schema version this binary writes and reads.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly NpgsqlDataSource _source;
@@ -52,14 +63,8 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         _schema = schema;
     }
 
-    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
-    private static partial Regex SchemaName();
-
     /// <summary>Why a schema name cannot be used, or null.</summary>
-    public static string? CheckSchemaName(string schema) =>
-        SchemaName().IsMatch(schema)
-            ? null
-            : "must be a PostgreSQL identifier: lower-case letters, digits and '_', starting with a letter or '_'";
+    public static string? CheckSchemaName(string schema) => Plans.Validation.ValueRules.SchemaName(schema);
 
     public static async Task<PostgresStateStore> OpenAsync(
         string connectionString,
@@ -107,22 +112,21 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         await using var read = new NpgsqlCommand($"SELECT max(version) FROM {T("schema_version")}", connection);
         var found = await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         var version = found is int v ? v : 0;
-        if (version > SchemaVersion)
+        RefuseNewer(version);
+        IEnumerable<string>[] steps = [Version1(), Version2()];
+        for (var next = version + 1; next <= SchemaVersion; next++)
         {
-            throw new StateSchemaException(
-                $"the state schema \"{_schema}\" is at version {version}, newer than this rollingupgrade knows "
-                    + $"({SchemaVersion}): a newer rollingupgrade wrote it; use that version (or a newer one)"
-            );
-        }
-
-        if (version < 1)
-        {
-            foreach (var statement in Version1())
+            foreach (var statement in steps[next - 1])
             {
                 await Execute(connection, statement).ConfigureAwait(false);
             }
 
-            await Execute(connection, $"INSERT INTO {T("schema_version")} (version) VALUES (1)").ConfigureAwait(false);
+            await Execute(
+                    connection,
+                    $"INSERT INTO {T("schema_version")} (version) VALUES "
+                        + $"({next.ToString(CultureInfo.InvariantCulture)})"
+                )
+                .ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -132,6 +136,48 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
             await using var command = new NpgsqlCommand(sql, connection);
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
+    }
+
+    private void RefuseNewer(int version)
+    {
+        if (version > SchemaVersion)
+        {
+            throw new StateSchemaException(
+                $"the state schema \"{_schema}\" is at version {version}, newer than this rollingupgrade knows "
+                    + $"({SchemaVersion}): a newer rollingupgrade wrote it; use that version (or a newer one)"
+            );
+        }
+    }
+
+    /// <summary>
+    /// Connects and reads the schema version without creating or changing anything (for `validate`): 0 when the
+    /// schema does not exist yet (the first run creates it).
+    /// </summary>
+    /// <exception cref="StateSchemaException">the schema is newer than this binary.</exception>
+    public static async Task<int> CheckAsync(
+        string connectionString,
+        string schema,
+        CancellationToken cancellationToken = default
+    )
+    {
+        if (CheckSchemaName(schema) is { } problem)
+        {
+            throw new ArgumentException($"state schema '{schema}' {problem}", nameof(schema));
+        }
+
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var store = new PostgresStateStore(source, schema);
+        await using var command = source.CreateCommand("SELECT to_regclass($1) IS NOT NULL");
+        command.Parameters.Add(new() { Value = $"\"{schema}\".schema_version" });
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+        {
+            return 0;
+        }
+
+        await using var read = source.CreateCommand($"SELECT max(version) FROM {store.T("schema_version")}");
+        var version = await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int v ? v : 0;
+        store.RefuseNewer(version);
+        return version;
     }
 
     private IEnumerable<string> Version1() =>
@@ -173,6 +219,25 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         ];
 
     /// <summary>
+    /// Version 2: the holder's boot id and process start time (a dead holder on the same host is provable), and
+    /// requests from other processes to a live run (promote, rollback).
+    /// </summary>
+    private IEnumerable<string> Version2() =>
+        [
+            $"ALTER TABLE {T("leases")} ADD COLUMN holder_boot text, ADD COLUMN holder_start bigint",
+            $"""
+                CREATE TABLE {T("requests")} (
+                  cluster text NOT NULL,
+                  kind text NOT NULL,
+                  value text NOT NULL,
+                  requested_by text NOT NULL,
+                  requested_at timestamptz NOT NULL DEFAULT now(),
+                  PRIMARY KEY (cluster, kind)
+                )
+                """,
+        ];
+
+    /// <summary>
     /// Takes the cluster's lease for <paramref name="ttl"/>: free or released, it is taken; expired, only with
     /// <paramref name="takeOverExpired"/>; live, never. Each acquisition increases the epoch.
     /// </summary>
@@ -188,11 +253,13 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         await using var command = _source.CreateCommand(
             $"""
             INSERT INTO {T("leases")} AS l
-              (cluster, epoch, holder_user, holder_host, holder_pid, run_id, acquired_at, renewed_at, expires_at)
-            VALUES ($1, 1, $2, $3, $4, $5, now(), now(), now() + $6)
+              (cluster, epoch, holder_user, holder_host, holder_pid, run_id, acquired_at, renewed_at, expires_at,
+               holder_boot, holder_start)
+            VALUES ($1, 1, $2, $3, $4, $5, now(), now(), now() + $6, $8, $9)
             ON CONFLICT (cluster) DO UPDATE SET
               epoch = l.epoch + 1, holder_user = $2, holder_host = $3, holder_pid = $4, run_id = $5,
-              acquired_at = now(), renewed_at = now(), expires_at = now() + $6, released = false
+              acquired_at = now(), renewed_at = now(), expires_at = now() + $6, released = false,
+              holder_boot = $8, holder_start = $9
             WHERE l.released OR (l.expires_at <= now() AND $7)
             RETURNING epoch
             """
@@ -204,6 +271,12 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         command.Parameters.Add(new() { Value = holder.RunId });
         command.Parameters.Add(new() { Value = ttl });
         command.Parameters.Add(new() { Value = takeOverExpired });
+        command.Parameters.Add(
+            new() { Value = (object?)holder.BootId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }
+        );
+        command.Parameters.Add(
+            new() { Value = (object?)holder.StartTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }
+        );
         var epoch = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         if (epoch is long taken)
         {
@@ -222,7 +295,7 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         await using var command = _source.CreateCommand(
             $"""
             SELECT holder_user, holder_host, holder_pid, run_id, epoch, acquired_at, renewed_at, expires_at, released,
-                   expires_at <= now()
+                   expires_at <= now(), holder_boot, holder_start
             FROM {T("leases")} WHERE cluster = $1
             """
         );
@@ -234,7 +307,14 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         }
 
         return new LeaseInfo(
-            new LeaseHolder(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3)),
+            new LeaseHolder(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetInt32(2),
+                reader.GetString(3),
+                reader.IsDBNull(10) ? null : reader.GetString(10),
+                reader.IsDBNull(11) ? null : reader.GetInt64(11)
+            ),
             reader.GetInt64(4),
             reader.GetFieldValue<DateTimeOffset>(5),
             reader.GetFieldValue<DateTimeOffset>(6),
@@ -271,7 +351,9 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
 
     /// <summary>
     /// Appends one journal record, committed before this returns, if and only if <paramref name="lease"/> is still
-    /// the cluster's live lease (checked in the same statement); otherwise <see cref="LeaseLostException"/>.
+    /// the cluster's live lease (checked in the same statement); otherwise <see cref="LeaseLostException"/>. A
+    /// connection that broke is tried once more on a fresh one; a record the first try did commit is recognised, not
+    /// written twice. A database that cannot be reached gives <see cref="JournalUnavailableException"/>.
     /// </summary>
     public async Task AppendAsync(
         PostgresLease lease,
@@ -281,6 +363,65 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(record);
+        int written;
+        try
+        {
+            written = await AppendOnceAsync(lease, record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException)
+        {
+            _source.Clear();
+            try
+            {
+                written = await AppendOnceAsync(lease, record, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException duplicate) when (duplicate.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                if (await IsStoredAsync(lease.Cluster, record, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                throw Unreachable(duplicate);
+            }
+            catch (Exception again) when (again is NpgsqlException or TimeoutException)
+            {
+                throw Unreachable(again);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or DataException)
+        {
+            throw Unreachable(e);
+        }
+
+        if (written != 1)
+        {
+            throw new LeaseLostException(
+                $"the run lease of {lease.Cluster} (epoch {lease.Epoch}) is no longer held: another run took it over "
+                    + "or it expired; nothing was written"
+            );
+        }
+
+        JournalUnavailableException Unreachable(Exception e) =>
+            new($"the journal could not be written to the state database (schema \"{_schema}\"): {e.Message}", e);
+    }
+
+    private async Task<bool> IsStoredAsync(string cluster, JournalRecord record, CancellationToken cancellationToken)
+    {
+        var stored = await ReadJournalAsync(cluster, record.RunId ?? string.Empty, cancellationToken)
+            .ConfigureAwait(false);
+        return stored.FirstOrDefault(r => r.Sequence == record.Sequence) is { } same
+            && same.Type == record.Type
+            && same.At == record.At
+            && same.Step == record.Step;
+    }
+
+    private async Task<int> AppendOnceAsync(
+        PostgresLease lease,
+        JournalRecord record,
+        CancellationToken cancellationToken
+    )
+    {
         await using var command = _source.CreateCommand(
             $"""
             WITH live AS (
@@ -300,14 +441,7 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
         command.Parameters.Add(new() { Value = record.Sequence });
         command.Parameters.Add(new() { Value = lease.Epoch });
         command.Parameters.Add(new() { Value = JsonSerializer.Serialize(record, Json) });
-        var written = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (written != 1)
-        {
-            throw new LeaseLostException(
-                $"the run lease of {lease.Cluster} (epoch {lease.Epoch}) is no longer held: another run took it over "
-                    + "or it expired; nothing was written"
-            );
-        }
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -408,6 +542,50 @@ public sealed partial class PostgresStateStore : IAsyncDisposable
             command.Parameters.Add(new() { Value = cluster });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         });
+
+    /// <summary>A request for the live run, from any process: not fenced, as it holds no lease.</summary>
+    public async Task RequestAsync(
+        string cluster,
+        string kind,
+        string value,
+        string requestedBy,
+        CancellationToken cancellationToken = default
+    )
+    {
+        await using var command = _source.CreateCommand(
+            $"""
+            INSERT INTO {T("requests")} (cluster, kind, value, requested_by) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (cluster, kind) DO UPDATE
+              SET value = excluded.value, requested_by = excluded.requested_by, requested_at = now()
+            """
+        );
+        command.Parameters.Add(new() { Value = cluster });
+        command.Parameters.Add(new() { Value = kind });
+        command.Parameters.Add(new() { Value = value });
+        command.Parameters.Add(new() { Value = requestedBy });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<string?> ReadRequestAsync(string cluster, string kind, CancellationToken cancellationToken = default) =>
+        ReadAsync(async () =>
+        {
+            await using var command = _source.CreateCommand(
+                $"SELECT value FROM {T("requests")} WHERE cluster = $1 AND kind = $2"
+            );
+            command.Parameters.Add(new() { Value = cluster });
+            command.Parameters.Add(new() { Value = kind });
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        });
+
+    public async Task ClearRequestAsync(string cluster, string kind, CancellationToken cancellationToken = default)
+    {
+        await using var command = _source.CreateCommand(
+            $"DELETE FROM {T("requests")} WHERE cluster = $1 AND kind = $2"
+        );
+        command.Parameters.Add(new() { Value = cluster });
+        command.Parameters.Add(new() { Value = kind });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     internal void ClearPool() => _source.Clear();
 

@@ -124,7 +124,10 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
         back.Select(r => JsonSerializer.Serialize(r)).ShouldBe(records.Select(r => JsonSerializer.Serialize(r)));
         (await store.CurrentRunIdAsync("prod")).ShouldBe("r9");
         (await store.RunIdsAsync("prod")).ShouldBe(["r9"]);
-        await Should.ThrowAsync<PostgresException>(() => store.AppendAsync(lease, records[0]));
+        // A sequence number written twice is refused, never a second record.
+        var twice = await Should.ThrowAsync<JournalUnavailableException>(() => store.AppendAsync(lease, records[0]));
+        twice.InnerException.ShouldBeOfType<PostgresException>();
+        (await store.ReadJournalAsync("prod", "r9")).Count.ShouldBe(records.Count);
     }
 
     [Fact(Timeout = 120_000)]
@@ -148,7 +151,7 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
         }
 
         var refused = await Should.ThrowAsync<StateSchemaException>(() => OpenAsync("team_state"));
-        refused.Message.ShouldContain("version 7, newer than this rollingupgrade knows (1)");
+        refused.Message.ShouldContain("version 7, newer than this rollingupgrade knows (2)");
         Should.Throw<ArgumentException>(() => OpenAsync("x\"; DROP SCHEMA public; --").GetAwaiter().GetResult());
     }
 
@@ -161,9 +164,11 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
 
         await _server.StopAsync();
         (await lease.RenewAsync()).ShouldBeFalse("an unreachable database counts as a lost lease");
-        await Should.ThrowAsync<NpgsqlException>(() =>
+        var unwritten = await Should.ThrowAsync<JournalUnavailableException>(() =>
             store.AppendAsync(lease, Record("r5", 2, JournalTypes.StepStarted))
         );
+        unwritten.Message.ShouldContain("the journal could not be written to the state database");
+        unwritten.InnerException.ShouldBeAssignableTo<NpgsqlException>();
         await _server.StartServerAsync();
 
         (await store.ReadJournalAsync("prod", "r5")).Count.ShouldBe(1);
@@ -271,5 +276,56 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
 
         (await WaitAsync(keeper.Lost, TimeSpan.FromSeconds(10))).ShouldBeTrue();
         await _server.StartServerAsync();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_version_1_schema_is_migrated_to_version_2_keeping_its_leases_and_journals()
+    {
+        await using (var store = await OpenAsync("old_team"))
+        {
+            var lease = (
+                await store.AcquireAsync("prod", Holder("bastion-1", "r1"), TimeSpan.FromMinutes(1), false)
+            ).Lease!;
+            await store.AppendAsync(lease, Record("r1", 1, JournalTypes.RunStarted));
+        }
+
+        // What version 1 was: no holder identity, no requests, version row 1 only.
+        await using (var connection = new NpgsqlConnection(_server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var downgrade = new NpgsqlCommand(
+                "DROP TABLE old_team.requests; ALTER TABLE old_team.leases DROP COLUMN holder_boot, "
+                    + "DROP COLUMN holder_start; DELETE FROM old_team.schema_version WHERE version = 2",
+                connection
+            );
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        (await PostgresStateStore.CheckAsync(_server.ConnectionString, "old_team")).ShouldBe(1);
+        await using var migrated = await OpenAsync("old_team");
+        (await PostgresStateStore.CheckAsync(_server.ConnectionString, "old_team")).ShouldBe(2);
+        (await migrated.LeaseAsync("prod"))!.Holder.Host.ShouldBe("bastion-1");
+        (await migrated.ReadJournalAsync("prod", "r1")).Count.ShouldBe(1);
+        await migrated.RequestAsync("prod", "promote", "50", "ops@laptop");
+        (await migrated.ReadRequestAsync("prod", "promote")).ShouldBe("50");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Requests_from_other_processes_reach_the_store_and_are_cleared_and_its_reads_survive_a_restart()
+    {
+        await using var store = await OpenAsync();
+        (await store.ReadRequestAsync("prod", "rollback")).ShouldBeNull();
+        await store.RequestAsync("prod", "promote", "25", "ops@laptop");
+        await store.RequestAsync("prod", "promote", "50", "ops@bastion");
+        await store.RequestAsync("stage", "rollback", "now", "ops@bastion");
+
+        (await store.ReadRequestAsync("prod", "promote")).ShouldBe("50", "the latest request wins");
+        (await store.ReadRequestAsync("prod", "rollback")).ShouldBeNull("requests are per cluster");
+
+        await _server.StopAsync();
+        await _server.StartServerAsync();
+        (await store.ReadRequestAsync("stage", "rollback")).ShouldBe("now");
+        await store.ClearRequestAsync("prod", "promote");
+        (await store.ReadRequestAsync("prod", "promote")).ShouldBeNull();
     }
 }

@@ -9,7 +9,7 @@ namespace RollingUpgrade.Cli.Commands;
 /// <c>history</c>: every run of the plan's cluster in the state store, oldest first: run id, operator (user@host),
 /// when, strategy, from -> to, outcome, duration, and the reason given.
 /// </summary>
-internal sealed class HistoryCommand(CliIO io, string path, string output, string? stateDir)
+internal sealed class HistoryCommand(CliIO io, string path, string output, StateOptions stateOptions)
 {
     public async Task<int> RunAsync()
     {
@@ -20,8 +20,16 @@ internal sealed class HistoryCommand(CliIO io, string path, string output, strin
             return ExitCodes.BadInput;
         }
 
-        var state = StateDirectory.Open(stateDir ?? StateDirectory.DefaultRoot(path), plan.Cluster.Name);
-        var runs = RunHistory.Read(state);
+        var redactor = RunCommand.SecretsFromEnvironment(plan);
+        StateStores.AddSecrets(plan, stateOptions, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var where = store.Describe(plan.Cluster.Name);
+        var runs = await RunHistory.ReadAsync(store, plan.Cluster.Name).ConfigureAwait(false);
         if (json)
         {
             foreach (var run in runs)
@@ -56,15 +64,11 @@ internal sealed class HistoryCommand(CliIO io, string path, string output, strin
 
         if (runs.Count == 0)
         {
-            await io
-                .Output.WriteLineAsync($"no runs of {plan.Cluster.Name} in {state.ClusterFolder}")
-                .ConfigureAwait(false);
+            await io.Output.WriteLineAsync($"no runs of {plan.Cluster.Name} in {where}").ConfigureAwait(false);
             return ExitCodes.Done;
         }
 
-        await io
-            .Output.WriteLineAsync($"{runs.Count} run(s) of {plan.Cluster.Name} ({state.ClusterFolder}):")
-            .ConfigureAwait(false);
+        await io.Output.WriteLineAsync($"{runs.Count} run(s) of {plan.Cluster.Name} ({where}):").ConfigureAwait(false);
         foreach (var run in runs)
         {
             var duration = run.Duration is { } d

@@ -13,7 +13,13 @@ internal static class PlanCommands
             "Check a plan and report every problem as file:line:col; reads the load balancers it names when they can "
                 + "be reached; touches nothing.",
             (r, o) =>
-                new ValidateCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, !r.GetValue(o.Offline)).RunAsync()
+                new ValidateCommand(
+                    io,
+                    r.GetValue(o.Plan)!,
+                    r.GetValue(o.Output)!,
+                    !r.GetValue(o.Offline),
+                    State(r, o)
+                ).RunAsync()
         );
         yield return Make(
             "plan",
@@ -25,7 +31,7 @@ internal static class PlanCommands
                     r.GetValue(o.Plan)!,
                     r.GetValue(o.Output)!,
                     !r.GetValue(o.Offline),
-                    r.GetValue(o.StateDir)
+                    State(r, o)
                 ).RunAsync()
         );
         yield return Make(
@@ -59,14 +65,12 @@ internal static class PlanCommands
         yield return Make(
             "status",
             "The last run's journal and the live state of nodes and load balancers.",
-            (r, o) =>
-                new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync()
+            (r, o) => new StatusCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, State(r, o)).RunAsync()
         );
         yield return Make(
             "history",
             "Every run of the plan's cluster: who, from where, when, strategy, versions, outcome, duration.",
-            (r, o) =>
-                new HistoryCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, r.GetValue(o.StateDir)).RunAsync()
+            (r, o) => new HistoryCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, State(r, o)).RunAsync()
         );
     }
 
@@ -156,6 +160,8 @@ internal static class PlanCommands
         Argument<string> Plan,
         Option<string> Output,
         Option<string?> StateDir,
+        Option<string?> StateUrlEnv,
+        Option<string?> StateSchema,
         Option<bool> TakeOver,
         Option<bool> Retry,
         Option<bool> Skip,
@@ -183,6 +189,16 @@ internal static class PlanCommands
             new Option<string?>("--state-dir")
             {
                 Description = "where journals and the lock live (default: .rollingupgrade next to the plan)",
+            },
+            new Option<string?>("--state-url-env")
+            {
+                Description =
+                    "keep the state in PostgreSQL: the environment variable holding the connection string "
+                    + "(overrides [state] in the plan)",
+            },
+            new Option<string?>("--state-schema")
+            {
+                Description = "the PostgreSQL schema of the state tables (default: state.schema, or rollingupgrade)",
             },
             new Option<bool>("--take-over-stale-lock")
             {
@@ -218,6 +234,12 @@ internal static class PlanCommands
             command.Add(options.StateDir);
         }
 
+        if (name is "run" or "resume" or "status" or "rollback" or "promote" or "history" or "plan" or "validate")
+        {
+            command.Add(options.StateUrlEnv);
+            command.Add(options.StateSchema);
+        }
+
         if (name is "run" or "resume" or "rollback")
         {
             command.Add(options.Reason);
@@ -244,11 +266,18 @@ internal static class PlanCommands
         return command;
     }
 
+    private static StateOptions State(ParseResult result, CommonOptions options) =>
+        new(
+            result.GetValue(options.StateDir),
+            result.GetValue(options.StateUrlEnv),
+            result.GetValue(options.StateSchema)
+        );
+
     private static RunCommandOptions Options(ParseResult result, CommonOptions options) =>
         new(
             result.GetValue(options.Plan)!,
             result.GetValue(options.Output) == "json",
-            result.GetValue(options.StateDir),
+            State(result, options),
             result.GetValue(options.TakeOver),
             result.GetValue(options.Retry) ? InFlightChoice.Retry
                 : result.GetValue(options.Skip) ? InFlightChoice.Skip
@@ -262,7 +291,7 @@ internal static class PlanCommands
 internal sealed record RunCommandOptions(
     string PlanPath,
     bool Json,
-    string? StateDir,
+    StateOptions State,
     bool TakeOverStaleLock,
     InFlightChoice InFlight,
     bool AdoptDrained = false,

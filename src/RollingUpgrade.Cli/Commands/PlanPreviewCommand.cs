@@ -10,7 +10,7 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary>
 /// <c>rollingupgrade plan</c>: the steps, serving capacity, migrations and rollback path. Touches nothing.
 /// </summary>
-internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect, string? stateDir)
+internal sealed class PlanPreviewCommand(CliIO io, string path, string output, bool inspect, StateOptions stateOptions)
 {
     public async Task<int> RunAsync()
     {
@@ -22,6 +22,7 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         var execution = Planner.Create(plan);
+        var gate = await StagingAsync(plan).ConfigureAwait(false);
         if (json)
         {
             foreach (var step in execution.Steps)
@@ -47,7 +48,7 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                     .ConfigureAwait(false);
             }
 
-            if (Staging(plan) is { } gate)
+            if (gate is not null)
             {
                 await io
                     .Output.WriteLineAsync(
@@ -56,8 +57,8 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                             {
                                 type = "staging",
                                 cluster = plan.Cluster.RequiresStaging,
-                                passes = gate.Passes,
-                                detail = gate.Text,
+                                passes = gate.Value.Passes,
+                                detail = gate.Value.Text,
                             }
                         )
                     )
@@ -94,10 +95,11 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
             .ConfigureAwait(false);
         await o.WriteLineAsync(Header(plan)).ConfigureAwait(false);
         await WriteMigrationsAsync(plan, execution).ConfigureAwait(false);
-        if (Staging(plan) is { } staging)
+        if (gate is { } staging)
         {
             await io.Output.WriteLineAsync($"  staging first: {staging.Text}").ConfigureAwait(false);
         }
+
         await o.WriteLineAsync().ConfigureAwait(false);
         var total = plan.Strategy is RollingStrategySpec ? plan.Nodes.Count : plan.Nodes.Count;
         var previousRollback = string.Empty;
@@ -217,7 +219,7 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
     /// cluster.requires_staging against the state store: whether `run` would start (from_version decides; without
     /// it the gate is decided once the nodes are read).
     /// </summary>
-    private (bool? Passes, string Text)? Staging(Plan plan)
+    private async Task<(bool? Passes, string Text)?> StagingAsync(Plan plan)
     {
         if (plan.Cluster.RequiresStaging is not { } staging)
         {
@@ -234,12 +236,35 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
             );
         }
 
-        var root = stateDir ?? StateDirectory.DefaultRoot(path);
-        var found = RunHistory.StagingRun(root, staging, from, to, plan.Cluster.StagingMaxAge, DateTimeOffset.UtcNow);
+        if (!inspect && (stateOptions.UrlEnv is not null || plan.State.Kind == StateSpec.Postgres))
+        {
+            return (null, $"needs a succeeded run of {from} -> {to} on {staging}; not checked (--offline)");
+        }
+
+        var redactor = RunCommand.SecretsFromEnvironment(plan);
+        StateStores.AddSecrets(plan, stateOptions, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return (null, $"needs a succeeded run of {from} -> {to} on {staging}; the state store cannot be read");
+        }
+
+        RunSummary? found;
+        try
+        {
+            found = await RunHistory
+                .StagingRunAsync(store, staging, from, to, plan.Cluster.StagingMaxAge, DateTimeOffset.UtcNow)
+                .ConfigureAwait(false);
+        }
+        catch (Journaling.JournalUnavailableException e)
+        {
+            return (null, $"needs a succeeded run of {from} -> {to} on {staging}; {redactor.Redact(e.Message)}");
+        }
+
         return found is null
             ? (
                 false,
-                $"NOT MET: no succeeded run of {from} -> {to} on {staging} in {root}"
+                $"NOT MET: no succeeded run of {from} -> {to} on {staging} in {store.Describe(staging)}"
                     + (plan.Cluster.StagingMaxAge is { } age ? $" within {DurationText.Format(age)}" : string.Empty)
                     + "; `run` refuses (or --override-staging --reason TEXT)"
             )

@@ -57,6 +57,13 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan, io.Logging.Redactor);
+        StateStores.AddSecrets(plan, options.State, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
         IRunObserver observer = options.Json
             ? new JsonEventWriter(io.Output, redactor)
             : new ConsoleProgress(io.Output, redactor);
@@ -65,7 +72,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         {
             var runOptions = new RunOptions
             {
-                StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
+                Store = store,
                 Observer = observer,
                 StopRequested = signals.Stop,
                 Hurry = signals.Hurry,
@@ -99,13 +106,20 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan);
+        StateStores.AddSecrets(plan, options.State, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
         var outcome = await Orchestrator
             .RollbackAsync(
                 plan,
                 io.Adapters,
                 new RunOptions
                 {
-                    StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath),
+                    Store = store,
                     Observer = options.Json
                         ? new JsonEventWriter(io.Output, redactor)
                         : new ConsoleProgress(io.Output, redactor),
@@ -126,11 +140,16 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        var outcome = Orchestrator.Promote(
-            plan,
-            new RunOptions { StateRoot = options.StateDir ?? StateDirectory.DefaultRoot(options.PlanPath) }
-        );
-        await ReportAsync(outcome, new SecretRedactor()).ConfigureAwait(false);
+        var redactor = new SecretRedactor();
+        StateStores.AddSecrets(plan, options.State, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var outcome = await Orchestrator.PromoteAsync(plan, new RunOptions { Store = store }).ConfigureAwait(false);
+        await ReportAsync(outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
     }
 

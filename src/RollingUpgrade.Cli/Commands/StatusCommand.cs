@@ -10,7 +10,7 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary>
 /// <c>status</c>: what the journal says about the last run, then what the nodes and balancers say now.
 /// </summary>
-internal sealed class StatusCommand(CliIO io, string path, string output, string? stateDir)
+internal sealed class StatusCommand(CliIO io, string path, string output, StateOptions stateOptions)
 {
     public async Task<int> RunAsync()
     {
@@ -21,17 +21,21 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
             return ExitCodes.BadInput;
         }
 
-        var state = StateDirectory.Open(stateDir ?? StateDirectory.DefaultRoot(path), plan.Cluster.Name);
-        var runId = state.CurrentRunId();
-        var records =
-            runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
+        var redactor = RunCommand.SecretsFromEnvironment(plan);
+        StateStores.AddSecrets(plan, stateOptions, redactor);
+        await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
+        if (store is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var cluster = plan.Cluster.Name;
+        var runId = await store.CurrentRunIdAsync(cluster).ConfigureAwait(false);
+        var records = (runId is null ? null : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false)) ?? [];
         var steps = Planner.Create(plan).Steps;
         var summary = JournalSummary.From(records, steps, plan);
-        var holder = File.Exists(state.LockPath) ? RunLock.ReadHolder(state.LockPath) : null;
-        var lockText = holder is null
-            ? "free"
-            : $"held by process {holder.Pid} on {holder.Host} (run {holder.RunId})"
-                + $"{(RunLock.IsStale(holder) ? " - STALE, that process is gone" : string.Empty)}";
+        var holder = await store.HolderAsync(cluster).ConfigureAwait(false);
+        var lockText = holder is null ? "free" : $"held by {holder.Describe()}{StaleText(holder)}";
         var live = await LiveState.ReadAsync(plan, io.Adapters).ConfigureAwait(false);
 
         if (json)
@@ -58,7 +62,7 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
         }
 
         var o = io.Output;
-        await o.WriteLineAsync($"cluster {plan.Cluster.Name}, state in {state.ClusterFolder}").ConfigureAwait(false);
+        await o.WriteLineAsync($"cluster {cluster}, state in {store.Describe(cluster)}").ConfigureAwait(false);
         await o.WriteLineAsync(
                 runId is null
                     ? "no run yet"
@@ -89,6 +93,13 @@ internal sealed class StatusCommand(CliIO io, string path, string output, string
 
         return ExitCodes.Done;
     }
+
+    private static string StaleText(RunHolder holder) =>
+        !holder.Stale ? string.Empty
+        : holder.ExpiresAt is { } expired
+            ? $" - EXPIRED at {expired:u}: that run stopped renewing its lease (`resume --take-over-stale-lock` "
+                + "takes it over once you know it no longer runs)"
+        : " - STALE, that process is gone";
 }
 
 internal sealed record JournalSummary(string Outcome, int Done, string? LastStep, bool RollbackAvailable)

@@ -2,7 +2,7 @@ using RollingUpgrade.Execution;
 
 namespace RollingUpgrade.Cli.Commands;
 
-internal sealed class ValidateCommand(CliIO io, string path, string output, bool inspect)
+internal sealed class ValidateCommand(CliIO io, string path, string output, bool inspect, StateOptions stateOptions)
 {
     public async Task<int> RunAsync()
     {
@@ -11,6 +11,21 @@ internal sealed class ValidateCommand(CliIO io, string path, string output, bool
         if (plan is null)
         {
             return ExitCodes.BadInput;
+        }
+
+        string? stateText = null;
+        if (inspect)
+        {
+            var redactor = RunCommand.SecretsFromEnvironment(plan);
+            StateStores.AddSecrets(plan, stateOptions, redactor);
+            var (ok, text) = await StateStores.CheckAsync(plan, stateOptions, redactor).ConfigureAwait(false);
+            if (!ok)
+            {
+                await io.Error.WriteLineAsync($"{path}: {text}").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
+            stateText = text;
         }
 
         if (!json)
@@ -22,11 +37,24 @@ internal sealed class ValidateCommand(CliIO io, string path, string output, bool
                         + $"target {plan.Upgrade.TargetVersion})"
                 )
                 .ConfigureAwait(false);
+            if (stateText is not null)
+            {
+                await io.Output.WriteLineAsync($"  {stateText}").ConfigureAwait(false);
+            }
         }
         else
         {
             await io
-                .Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { type = "valid", file = path }))
+                .Output.WriteLineAsync(
+                    System.Text.Json.JsonSerializer.Serialize(
+                        new
+                        {
+                            type = "valid",
+                            file = path,
+                            state = stateText,
+                        }
+                    )
+                )
                 .ConfigureAwait(false);
         }
 

@@ -18,6 +18,7 @@ internal sealed partial class Executor
         bool nodeTouched = true
     )
     {
+        ThrowIfLeaseLost();
         var forward = context.Steps.Steps;
         // Parallel: traffic goes back to blue from the moment green is registered until blue is being retired.
         var retireStarts =
@@ -281,7 +282,7 @@ internal sealed partial class Executor
             done.Add(step.Number);
         }
 
-        TryDelete(context.State.RollbackRequestPath);
+        await context.Store.ClearRequestAsync(context.Plan.Cluster.Name, RunRequest.Rollback).ConfigureAwait(false);
         return Finish(
             RunStatus.RolledBack,
             $"step {failed.Number} ({failed.Description}) failed: {message}. Rolled back: {RolledBackState()}",
@@ -295,16 +296,4 @@ internal sealed partial class Executor
         context.Plan.Strategy is ParallelStrategySpec
             ? "all traffic is on the old cluster, the new one is drained"
             : "the nodes touched by the run are back on the previous version and serving";
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Removing the request marker is best effort; a stale marker only matters to the next parallel run.
-        }
-    }
 }

@@ -81,7 +81,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 return Interrupted(step);
             }
 
-            if (RollbackRequested())
+            if (await StepRunner.RollbackRequestedAsync(context).ConfigureAwait(false))
             {
                 return await FailAsync(
                         step,
@@ -134,6 +134,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     /// </summary>
     private async Task<StepAttempt> RunStepAsync(Step step, DateTimeOffset? resumedAt)
     {
+        ThrowIfLeaseLost();
         context.Values.Enter(step);
         var started = context.Journal.Append(
             new JournalRecord
@@ -153,7 +154,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         // A step that acts runs to its end on a first signal (its command is waited for, within its
         // timeout); a second signal ends it. A step that only waits ends on the first.
         using var stop = OnlyWaits(step)
-            ? CancellationTokenSource.CreateLinkedTokenSource(StopRequested, Hurry)
+            ? CancellationTokenSource.CreateLinkedTokenSource(StopRequested, Hurry, context.Claim.Lost)
             : CancellationTokenSource.CreateLinkedTokenSource(Hurry);
         try
         {
@@ -176,7 +177,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         {
             return new StepAttempt.Interrupted();
         }
-        catch (Exception e) when (e is not SimulatedCrashException)
+        catch (Exception e) when (e is not SimulatedCrashException and not JournalUnavailableException)
         {
             var (message, touched) = e switch
             {
@@ -259,11 +260,21 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         }
     }
 
-    private bool RollbackRequested() =>
-        context.Plan.Strategy is ParallelStrategySpec && File.Exists(context.State.RollbackRequestPath);
+    /// <summary>
+    /// A run whose slot was lost (its shared lease not renewed in time, or taken over) stops here, before it touches
+    /// a load balancer or node again; nothing more is journalled (the store would refuse it anyway).
+    /// </summary>
+    private void ThrowIfLeaseLost()
+    {
+        if (context.Claim.Lost.IsCancellationRequested)
+        {
+            throw new JournalUnavailableException(context.Claim.LostReason ?? "the run lease was lost");
+        }
+    }
 
     private RunOutcome Interrupted(Step step)
     {
+        ThrowIfLeaseLost();
         context.Journal.Append(
             new JournalRecord
             {

@@ -17,41 +17,38 @@ public static class Orchestrator
     {
         ArgumentNullException.ThrowIfNull(options);
         var runId = NewRunId(options.Time);
-        return WithLockAsync(plan, adapters, options, runId, executor => executor.RunAsync(), isNew: true);
+        return WithLockAsync(plan, adapters, options, runId, (executor, _) => executor.RunAsync(), isNew: true);
     }
 
-    public static Task<RunOutcome> ResumeAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
+    public static async Task<RunOutcome> ResumeAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
-        var runId = state.CurrentRunId();
-        if (runId is null || !File.Exists(state.JournalPath(runId)))
+        var store = options.RunStore;
+        var cluster = plan.Cluster.Name;
+        var runId = await store.CurrentRunIdAsync(cluster).ConfigureAwait(false);
+        var records = runId is null ? null : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false);
+        if (runId is null || records is null)
         {
-            return Task.FromResult(
-                new RunOutcome(
-                    RunStatus.BadInput,
-                    $"no run of {plan.Cluster.Name} to resume in {state.ClusterFolder}",
-                    $"start one with `rollingupgrade run {plan.SourcePath}`"
-                )
+            return new RunOutcome(
+                RunStatus.BadInput,
+                $"no run of {cluster} to resume in {store.Describe(cluster)}",
+                $"start one with `rollingupgrade run {plan.SourcePath}`"
             );
         }
 
-        var records = Journal.Read(state.JournalPath(runId));
         var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
         if (started?.Data?.GetValueOrDefault("fingerprint") is { } fingerprint && fingerprint != plan.Fingerprint)
         {
-            return Task.FromResult(
-                new RunOutcome(
-                    RunStatus.BadInput,
-                    $"{plan.SourcePath} changed since run {runId} started; a run resumes only with the plan it "
-                        + $"started with",
-                    "restore the plan as it was, or start a new run with `rollingupgrade run`"
-                )
-                {
-                    RunId = runId,
-                }
-            );
+            return new RunOutcome(
+                RunStatus.BadInput,
+                $"{plan.SourcePath} changed since run {runId} started; a run resumes only with the plan it started "
+                    + "with",
+                "restore the plan as it was, or start a new run with `rollingupgrade run`"
+            )
+            {
+                RunId = runId,
+            };
         }
 
         var finished = records.LastOrDefault(r => r.Type is JournalTypes.RunFinished or JournalTypes.RunResumed);
@@ -59,95 +56,93 @@ public static class Orchestrator
         if (outcome is "succeeded" or "rolled-back")
         {
             var status = outcome == "succeeded" ? RunStatus.Succeeded : RunStatus.RolledBack;
-            return Task.FromResult(
-                new RunOutcome(
-                    status,
-                    $"run {runId} already finished: {outcome}",
-                    "nothing to resume; start a new run with `rollingupgrade run`"
-                )
-                {
-                    RunId = runId,
-                }
-            );
+            return new RunOutcome(
+                status,
+                $"run {runId} already finished: {outcome}",
+                "nothing to resume; start a new run with `rollingupgrade run`"
+            )
+            {
+                RunId = runId,
+            };
         }
 
-        return WithLockAsync(
-            plan,
-            adapters,
-            options,
-            runId,
-            executor => executor.ResumeAsync(records, options.InFlight),
-            isNew: false
-        );
+        return await WithLockAsync(
+                plan,
+                adapters,
+                options,
+                runId,
+                (executor, latest) => executor.ResumeAsync(latest, options.InFlight),
+                isNew: false
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>
     /// On-demand rollback of a parallel run: asks a live run to roll back at its next safe point,
     /// or, with no run active, rolls the recorded run back itself.
     /// </summary>
-    public static Task<RunOutcome> RollbackAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
+    public static async Task<RunOutcome> RollbackAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
-        var runId = state.CurrentRunId();
+        var store = options.RunStore;
+        var cluster = plan.Cluster.Name;
+        var runId = await store.CurrentRunIdAsync(cluster).ConfigureAwait(false);
         if (plan.Strategy is not ParallelStrategySpec)
         {
-            return Task.FromResult(
-                new RunOutcome(
-                    RunStatus.BadInput,
-                    "on-demand rollback is for the parallel strategy",
-                    "for a rolling run, set rollback.policy = \"rollback\" or resume it"
-                )
+            return new RunOutcome(
+                RunStatus.BadInput,
+                "on-demand rollback is for the parallel strategy",
+                "for a rolling run, set rollback.policy = \"rollback\" or resume it"
             );
         }
 
-        if (runId is null || !File.Exists(state.JournalPath(runId)))
+        if (runId is null || await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false) is null)
         {
-            return Task.FromResult(
-                new RunOutcome(RunStatus.BadInput, $"no run of {plan.Cluster.Name} to roll back", "nothing to do")
-            );
+            return new RunOutcome(RunStatus.BadInput, $"no run of {cluster} to roll back", "nothing to do");
         }
 
-        if (File.Exists(state.LockPath) && RunLock.ReadHolder(state.LockPath) is { } holder && !RunLock.IsStale(holder))
+        if (await store.HolderAsync(cluster).ConfigureAwait(false) is { Stale: false } holder)
         {
-            File.WriteAllText(
-                state.RollbackRequestPath,
-                options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)
-            );
-            return Task.FromResult(
-                new RunOutcome(
-                    RunStatus.Succeeded,
-                    $"asked run {holder.RunId} (process {holder.Pid}) to move traffic back to the old cluster",
-                    "it does so at its next step, or at once if it is pausing or waiting for promote; "
-                        + "`rollingupgrade status` shows it"
+            await store
+                .RequestAsync(
+                    cluster,
+                    RunRequest.Rollback,
+                    options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)
                 )
-                {
-                    RunId = holder.RunId,
-                }
-            );
+                .ConfigureAwait(false);
+            return new RunOutcome(
+                RunStatus.Succeeded,
+                $"asked run {holder.RunId} (process {holder.Pid} on {holder.Host}) to move traffic back to the old "
+                    + "cluster",
+                "it does so at its next step, or at once if it is pausing or waiting for promote; "
+                    + "`rollingupgrade status` shows it"
+            )
+            {
+                RunId = holder.RunId,
+            };
         }
 
-        var records = Journal.Read(state.JournalPath(runId));
-        return WithLockAsync(
-            plan,
-            adapters,
-            options,
-            runId,
-            executor => executor.RollbackOnDemandAsync(records),
-            isNew: false
-        );
+        return await WithLockAsync(
+                plan,
+                adapters,
+                options,
+                runId,
+                (executor, records) => executor.RollbackOnDemandAsync(records),
+                isNew: false
+            )
+            .ConfigureAwait(false);
     }
 
     /// <summary>`rollingupgrade promote`: lets a run waiting at a traffic step go on.</summary>
-    public static RunOutcome Promote(Plan plan, RunOptions options)
+    public static async Task<RunOutcome> PromoteAsync(Plan plan, RunOptions options)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
-        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
-        var runId = state.CurrentRunId();
-        var records =
-            runId is not null && File.Exists(state.JournalPath(runId)) ? Journal.Read(state.JournalPath(runId)) : [];
+        var store = options.RunStore;
+        var cluster = plan.Cluster.Name;
+        var runId = await store.CurrentRunIdAsync(cluster).ConfigureAwait(false);
+        var records = (runId is null ? null : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false)) ?? [];
         var waiting = records.LastOrDefault(r =>
             r.Type == JournalTypes.StepStarted
             && r.StepId?.StartsWith(nameof(StepKind.AwaitPromote), StringComparison.Ordinal) == true
@@ -163,13 +158,15 @@ public static class Orchestrator
         {
             return new RunOutcome(
                 RunStatus.Halted,
-                $"no step of {plan.Cluster.Name} is waiting for promote",
+                $"no step of {cluster} is waiting for promote",
                 "`rollingupgrade status` shows where the run is"
             );
         }
 
         var percent = Planner.Create(plan).Steps[waiting.Step!.Value - 1].GreenPercent ?? 100;
-        File.WriteAllText(state.PromotePath, percent.ToString(CultureInfo.InvariantCulture));
+        await store
+            .RequestAsync(cluster, RunRequest.Promote, percent.ToString(CultureInfo.InvariantCulture))
+            .ConfigureAwait(false);
         return new RunOutcome(
             RunStatus.Succeeded,
             $"promoted: the run goes on from {percent}% on the new cluster",
@@ -180,43 +177,61 @@ public static class Orchestrator
         };
     }
 
+    /// <summary>
+    /// Takes the cluster's run slot, opens the journal, builds the ports and runs <paramref name="body"/> with the
+    /// journal as the store has it once the slot is held (so a resume reads what the last holder wrote). A journal
+    /// that can no longer be written (the shared store gone, the lease lost) ends the run at once, touching nothing
+    /// more.
+    /// </summary>
     private static async Task<RunOutcome> WithLockAsync(
         Plan plan,
         IAdapterFactory adapters,
         RunOptions options,
         string runId,
-        Func<Executor, Task<RunOutcome>> body,
+        Func<Executor, IReadOnlyList<JournalRecord>, Task<RunOutcome>> body,
         bool isNew
     )
     {
-        var state = StateDirectory.Open(options.StateRoot, plan.Cluster.Name);
-        var attempt = RunLock.TryAcquire(state.LockPath, runId, options.TakeOverStaleLock, options.Time);
-        if (attempt.Lock is null)
+        var store = options.RunStore;
+        var cluster = plan.Cluster.Name;
+        var attempt = await store
+            .ClaimAsync(
+                new ClaimRequest(cluster, runId, isNew, options.TakeOverStaleLock, options.Time, options.Redactor)
+                {
+                    Notify = text =>
+                        options.Observer.OnEvent(new RunEvent(options.Time.GetUtcNow(), RunEventTypes.Progress, text)),
+                }
+            )
+            .ConfigureAwait(false);
+        if (attempt.Claim is null)
         {
-            return LockRefused(plan, state, attempt);
+            return LockRefused(plan, store, attempt.Holder);
         }
 
-        using var runLock = attempt.Lock;
+        await using var claim = attempt.Claim;
         if (attempt.Holder is { } previous)
         {
             options.Observer.OnEvent(
                 new RunEvent(
                     options.Time.GetUtcNow(),
                     RunEventTypes.Warning,
-                    $"took over the lock of process {previous.Pid} on {previous.Host} (run {previous.RunId}, "
-                        + $"since {previous.Since:u}), which no longer runs"
+                    $"took over {store.DescribeSlot(cluster)} from {previous.Describe()}, "
+                        + (
+                            previous.ExpiresAt is { } ranOut
+                                ? $"whose lease ran out at {ranOut:u}"
+                                : "which no longer runs"
+                        )
                 )
             );
         }
 
         if (isNew)
         {
-            state.SetCurrent(runId);
-            TryDelete(state.PromotePath);
-            TryDelete(state.RollbackRequestPath);
+            await store.ClearRequestAsync(cluster, RunRequest.Promote).ConfigureAwait(false);
+            await store.ClearRequestAsync(cluster, RunRequest.Rollback).ConfigureAwait(false);
         }
 
-        using var journal = Journal.Open(state.JournalPath(runId), options.Time, options.Redactor);
+        var records = isNew ? [] : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false) ?? [];
         var shells = adapters.CreateShells(plan);
         var facts = new RunState();
         var values = new StepCommandValues(plan, facts, runId);
@@ -235,9 +250,10 @@ public static class Orchestrator
             Shells = shells,
             Probe = adapters.CreateGateProbe(plan),
             Time = options.Time,
-            Journal = journal,
+            Journal = claim.Journal,
             Observer = options.Observer,
-            State = state,
+            Store = store,
+            Claim = claim,
             Transient = Executor.TransientPipeline(options.Time, options.Logging.CreateLogger("RollingUpgrade.Engine")),
             Log = options.Logging.CreateLogger("RollingUpgrade.Engine"),
         };
@@ -248,7 +264,11 @@ public static class Orchestrator
         };
         try
         {
-            return await body(executor).ConfigureAwait(false);
+            return await body(executor, records).ConfigureAwait(false);
+        }
+        catch (JournalUnavailableException e)
+        {
+            return JournalLost(plan, store, runId, e, options);
         }
         finally
         {
@@ -256,25 +276,61 @@ public static class Orchestrator
         }
     }
 
-    private static RunOutcome LockRefused(Plan plan, StateDirectory state, LockAttempt attempt)
+    /// <summary>
+    /// The journal could not be written (or the lease was lost): the run stopped before acting again. Nothing is
+    /// journalled (it cannot be); the operator is told where things stand and what to do.
+    /// </summary>
+    private static RunOutcome JournalLost(
+        Plan plan,
+        IRunStore store,
+        string runId,
+        JournalUnavailableException e,
+        RunOptions options
+    )
     {
-        var holder = attempt.Holder;
-        var who = holder is null
-            ? "an unreadable lock file"
-            : $"process {holder.Pid} on {holder.Host} (run {holder.RunId}, since {holder.Since:u})";
-        return attempt.HolderIsStale
-            ? new RunOutcome(
+        var outcome = new RunOutcome(
+            RunStatus.Halted,
+            $"stopped: {e.Message}. Nothing was touched after the last journalled step; the cluster is as that step "
+                + "left it",
+            $"`rollingupgrade status {plan.SourcePath}` shows who holds {plan.Cluster.Name} and the live state; once "
+                + $"{store.Describe(plan.Cluster.Name)} is reachable and no other run holds the cluster, "
+                + $"`rollingupgrade resume {plan.SourcePath}` continues this run"
+        )
+        {
+            RunId = runId,
+        };
+        options.Observer.OnEvent(
+            new RunEvent(options.Time.GetUtcNow(), RunEventTypes.RunFinished, outcome.Summary)
+            {
+                Data = new Dictionary<string, string> { ["outcome"] = "halted", ["next"] = outcome.NextSteps },
+            }
+        );
+        return outcome;
+    }
+
+    private static RunOutcome LockRefused(Plan plan, IRunStore store, RunHolder? holder)
+    {
+        var cluster = plan.Cluster.Name;
+        var who = holder is null ? "a holder that cannot be read" : holder.Describe();
+        if (holder is null || !holder.Stale)
+        {
+            return new RunOutcome(
                 RunStatus.Locked,
-                $"{plan.Cluster.Name} is locked by {who}, which is no longer running: the lock {state.LockPath} is "
-                    + $"stale",
-                $"check that no other run is active, then `rollingupgrade resume {plan.SourcePath} "
-                    + $"--take-over-stale-lock` to continue that run"
-            )
-            : new RunOutcome(
-                RunStatus.Locked,
-                $"another run holds {plan.Cluster.Name}: {who}",
-                "wait for it to finish, or stop it with Ctrl-C; `rollingupgrade status` shows its progress"
+                $"another run holds {cluster}: {who}",
+                "wait for it to finish, or stop it with Ctrl-C where it runs; `rollingupgrade status` shows its "
+                    + "progress"
             );
+        }
+
+        var why = holder.ExpiresAt is { } expired
+            ? $"its lease ran out at {expired:u}: {store.DescribeSlot(cluster)} is stale"
+            : $"which is no longer running: {store.DescribeSlot(cluster)} is stale";
+        return new RunOutcome(
+            RunStatus.Locked,
+            $"{cluster} is held by {who}; {why}",
+            $"check that no other run is active (a host cut off from the database may still be working), then "
+                + $"`rollingupgrade resume {plan.SourcePath} --take-over-stale-lock` to continue that run"
+        );
     }
 
     public static string NewRunId(TimeProvider time)
@@ -282,17 +338,5 @@ public static class Orchestrator
         ArgumentNullException.ThrowIfNull(time);
         var stamp = time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         return $"{stamp}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A marker that cannot be removed is reported when it is next read.
-        }
     }
 }

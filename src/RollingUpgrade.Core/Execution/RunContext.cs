@@ -32,7 +32,11 @@ internal sealed class RunContext
     public Microsoft.Extensions.Logging.ILogger Log { get; init; } =
         Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    public required StateDirectory State { get; init; }
+    /// <summary>Where runs live: the staging-first gate reads it, promote and rollback requests arrive in it.</summary>
+    public required IRunStore Store { get; init; }
+
+    /// <summary>The run slot this run holds; once <see cref="IRunClaim.Lost"/>, nothing more is touched.</summary>
+    public required IRunClaim Claim { get; init; }
 
     public RunState Facts { get; init; } = new();
 

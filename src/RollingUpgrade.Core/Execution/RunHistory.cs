@@ -39,24 +39,27 @@ public sealed record RunSummary
 /// <summary>The runs of a cluster from its journals, oldest first.</summary>
 public static class RunHistory
 {
-    public static IReadOnlyList<RunSummary> Read(StateDirectory state)
+    public static async Task<IReadOnlyList<RunSummary>> ReadAsync(
+        IRunStore store,
+        string cluster,
+        CancellationToken cancellationToken = default
+    )
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (!Directory.Exists(state.RunsFolder))
+        ArgumentNullException.ThrowIfNull(store);
+        var runs = new List<RunSummary>();
+        foreach (var runId in await store.RunIdsAsync(cluster, cancellationToken).ConfigureAwait(false))
         {
-            return [];
+            var records = await store.ReadJournalAsync(cluster, runId, cancellationToken).ConfigureAwait(false);
+            if (records is not null && Summarize(runId, cluster, records) is { } summary)
+            {
+                runs.Add(summary);
+            }
         }
 
-        return Directory
-            .EnumerateFiles(state.RunsFolder, "*.jsonl")
-            .Order(StringComparer.Ordinal)
-            .Select(path => Summarize(Path.GetFileNameWithoutExtension(path), state, Journal.Read(path)))
-            .Where(s => s is not null)
-            .Select(s => s!)
-            .ToList();
+        return runs;
     }
 
-    internal static RunSummary? Summarize(string runId, StateDirectory state, IReadOnlyList<JournalRecord> records)
+    internal static RunSummary? Summarize(string runId, string cluster, IReadOnlyList<JournalRecord> records)
     {
         var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
         if (started is null)
@@ -74,7 +77,7 @@ public static class RunHistory
         return new RunSummary
         {
             RunId = runId,
-            Cluster = Started("cluster") ?? Path.GetFileName(state.ClusterFolder),
+            Cluster = Started("cluster") ?? cluster,
             Operator = Started("operator"),
             Reason = Started("reason"),
             StartedAt = started.At,
@@ -95,8 +98,8 @@ public static class RunHistory
     /// store) of <paramref name="from"/> -> <paramref name="to"/>, finished within <paramref name="maxAge"/> when
     /// given; null when there is none.
     /// </summary>
-    public static RunSummary? StagingRun(
-        string stateRoot,
+    public static async Task<RunSummary?> StagingRunAsync(
+        IRunStore store,
         string staging,
         string from,
         string to,
@@ -104,8 +107,7 @@ public static class RunHistory
         DateTimeOffset now
     )
     {
-        var state = new StateDirectory(stateRoot, staging);
-        return Read(state)
+        return (await ReadAsync(store, staging).ConfigureAwait(false))
             .Where(r =>
                 r.Outcome == "succeeded"
                 && r.FinishedAt is { } at

@@ -9,7 +9,13 @@ namespace RollingUpgrade.Execution;
 
 public sealed record RunOptions
 {
-    public required string StateRoot { get; init; }
+    /// <summary>The state folder of the file backend (used when <see cref="Store"/> is not given).</summary>
+    public string StateRoot { get; init; } = ".rollingupgrade";
+
+    /// <summary>Where runs live; a file store at <see cref="StateRoot"/> when not given.</summary>
+    public IRunStore? Store { get; init; }
+
+    internal IRunStore RunStore => Store ?? new FileRunStore(StateRoot);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -76,7 +76,8 @@ internal sealed partial class StepRunner
             context.Fact(RunState.FromVersion, current);
         }
 
-        ExpectStagingRun(step, context, current.Length > 0 ? current : context.Plan.Upgrade.FromVersion);
+        await ExpectStagingRunAsync(step, context, current.Length > 0 ? current : context.Plan.Upgrade.FromVersion)
+            .ConfigureAwait(false);
 
         context.Emit(
             RunEventTypes.Progress,
@@ -91,7 +92,7 @@ internal sealed partial class StepRunner
     /// from -> to versions on that cluster (in the same state store), unless the operator overrides it with a reason
     /// (recorded in the journal).
     /// </summary>
-    private static void ExpectStagingRun(Step step, RunContext context, string? from)
+    private static async Task ExpectStagingRunAsync(Step step, RunContext context, string? from)
     {
         if (context.Plan.Cluster.RequiresStaging is not { } staging)
         {
@@ -102,7 +103,9 @@ internal sealed partial class StepRunner
         var now = context.Time.GetUtcNow();
         var found = from is null
             ? null
-            : RunHistory.StagingRun(context.State.Root, staging, from, to, context.Plan.Cluster.StagingMaxAge, now);
+            : await RunHistory
+                .StagingRunAsync(context.Store, staging, from, to, context.Plan.Cluster.StagingMaxAge, now)
+                .ConfigureAwait(false);
         if (found is not null)
         {
             context.Emit(
@@ -117,7 +120,7 @@ internal sealed partial class StepRunner
         var missing =
             $"{context.Plan.Cluster.Name} requires a succeeded run of {from ?? "(unknown)"} -> {to} on {staging}"
             + (context.Plan.Cluster.StagingMaxAge is { } age ? $" within {DurationText.Format(age)}" : string.Empty)
-            + $", and the state store ({context.State.Root}) holds none";
+            + $", and the state store ({context.Store.Describe(staging)}) holds none";
         if (!context.OverrideStaging)
         {
             throw new StepFailedException(

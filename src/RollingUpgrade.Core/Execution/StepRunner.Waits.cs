@@ -1,5 +1,6 @@
 using System.Globalization;
 using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Model;
 
@@ -27,10 +28,10 @@ internal sealed partial class StepRunner
             .Time.PollAsync(
                 RequestPollInterval,
                 end - context.Time.GetUtcNow(),
-                _ =>
+                async _ =>
                 {
-                    ThrowIfRollbackRequested(context);
-                    return Task.FromResult(false);
+                    await ThrowIfRollbackRequestedAsync(context).ConfigureAwait(false);
+                    return false;
                 },
                 _ => false,
                 cancellationToken
@@ -39,7 +40,7 @@ internal sealed partial class StepRunner
     }
 
     /// <summary>
-    /// Waits for <c>rollingupgrade promote</c>, which writes the promoted percentage into the state folder.
+    /// Waits for <c>rollingupgrade promote</c>, which leaves the promoted percentage in the state store.
     /// </summary>
     private static async Task AwaitPromoteAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
@@ -54,20 +55,14 @@ internal sealed partial class StepRunner
             .Time.PollAsync(
                 RequestPollInterval,
                 Timeout.InfiniteTimeSpan,
-                _ =>
+                async _ =>
                 {
-                    ThrowIfRollbackRequested(context);
-                    var path = context.State.PromotePath;
-                    return Task.FromResult(
-                        File.Exists(path)
-                            && int.TryParse(
-                                File.ReadAllText(path).Trim(),
-                                NumberStyles.Integer,
-                                CultureInfo.InvariantCulture,
-                                out var promoted
-                            )
-                            && promoted >= percent
-                    );
+                    await ThrowIfRollbackRequestedAsync(context).ConfigureAwait(false);
+                    var request = await context
+                        .Store.ReadRequestAsync(context.Plan.Cluster.Name, RunRequest.Promote)
+                        .ConfigureAwait(false);
+                    return int.TryParse(request, NumberStyles.Integer, CultureInfo.InvariantCulture, out var promoted)
+                        && promoted >= percent;
                 },
                 promoted => promoted,
                 cancellationToken
@@ -75,17 +70,23 @@ internal sealed partial class StepRunner
             .ConfigureAwait(false);
     }
 
-    internal static void ThrowIfRollbackRequested(RunContext context)
+    internal static async Task ThrowIfRollbackRequestedAsync(RunContext context)
     {
         if (
             context.Plan.Strategy is ParallelStrategySpec
             && context.Phase == RunPhase.Forward
-            && File.Exists(context.State.RollbackRequestPath)
+            && await RollbackRequestedAsync(context).ConfigureAwait(false)
         )
         {
             throw new RollbackRequestedException();
         }
     }
+
+    /// <summary>Whether `rollingupgrade rollback` asked this (parallel) run to move traffic back.</summary>
+    internal static async Task<bool> RollbackRequestedAsync(RunContext context) =>
+        context.Plan.Strategy is ParallelStrategySpec
+        && await context.Store.ReadRequestAsync(context.Plan.Cluster.Name, RunRequest.Rollback).ConfigureAwait(false)
+            is not null;
 }
 
 /// <summary>`rollingupgrade rollback` asked the running run to move traffic back.</summary>

@@ -117,7 +117,7 @@ public sealed class RunLock : IDisposable
     }
 
     /// <summary>The start time of a live process (clock ticks since boot), or null when there is none.</summary>
-    internal static long? StartTimeOf(int pid)
+    public static long? StartTimeOf(int pid)
     {
         try
         {
@@ -140,7 +140,7 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    private static string? BootId()
+    public static string? BootId()
     {
         try
         {

@@ -266,7 +266,7 @@ public sealed class ParallelExecutionTests
         do
         {
             await Task.Delay(50);
-            promoted = Orchestrator.Promote(run.Plan, run.Options());
+            promoted = await Orchestrator.PromoteAsync(run.Plan, run.Options());
         } while (promoted.Status != RunStatus.Succeeded);
 
         promoted.Summary.ShouldContain("from 50%");

@@ -25,6 +25,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         var strategy = BindStrategy(top.Table("strategy", required: true));
         var gates = BindGates(top);
         var rollback = BindRollback(top.Table("rollback"));
+        var state = BindState(top.Table("state"));
         top.RejectUnknownKeys();
 
         if (cluster is null || access is null || product is null || upgrade is null || strategy is null)
@@ -46,6 +47,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
             Strategy = strategy,
             Gates = gates,
             Rollback = rollback,
+            State = state,
             Locations = new Dictionary<string, SourceLocation>(sink.Locations, StringComparer.Ordinal),
         };
     }
@@ -91,6 +93,42 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         var policy = table.Choice("policy", ["halt", "rollback"], fallback: "halt");
         table.RejectUnknownKeys();
         return policy == "rollback" ? RollbackPolicy.Rollback : RollbackPolicy.Halt;
+    }
+
+    private StateSpec BindState(TableCursor? table)
+    {
+        if (table is null)
+        {
+            return StateSpec.Default;
+        }
+
+        var kind = table.Choice("kind", [StateSpec.File, StateSpec.Postgres], fallback: StateSpec.File)!;
+        var urlEnv = Checked(table, "url_env", ValueRules.EnvName);
+        var schema = Checked(table, "schema", ValueRules.SchemaName);
+        var ttl = table.Duration("lease_ttl", positive: true);
+        if (ttl is { } t && (t < TimeSpan.FromSeconds(3) || t > TimeSpan.FromHours(1)))
+        {
+            sink.Error(
+                table.LocationOf("lease_ttl"),
+                $"'state.lease_ttl' is {DurationText.Format(t)}; it must be between 3s and 1h (the lease is renewed "
+                    + "every third of it; 30s by default)"
+            );
+        }
+
+        if (kind == StateSpec.File)
+        {
+            foreach (var key in new[] { "url_env", "schema", "lease_ttl" }.Where(table.Has))
+            {
+                sink.Error(
+                    table.LocationOf(key),
+                    $"'state.{key}' applies to kind = \"postgres\"; the file state store (kind = \"file\", the "
+                        + "default) has no such setting: remove it or set kind = \"postgres\""
+                );
+            }
+        }
+
+        table.RejectUnknownKeys();
+        return new StateSpec(kind, urlEnv, schema ?? StateSpec.DefaultSchema, ttl ?? StateSpec.DefaultLeaseTtl);
     }
 
     /// <summary>Reads a string and checks its shape with one of <see cref="ValueRules"/>.</summary>

@@ -29,6 +29,9 @@ public sealed record Plan
 
     public required RollbackPolicy Rollback { get; init; }
 
+    /// <summary>Where runs live: the state folder (default) or a shared PostgreSQL database.</summary>
+    public StateSpec State { get; init; } = StateSpec.Default;
+
     /// <summary>
     /// Where each key was written ("nodes[2].lb_ids.edge" -> line and column), for checks made after loading.
     /// </summary>

@@ -111,6 +111,13 @@ public static partial class ValueRules
     public static string? EnvName(string value) =>
         EnvNamePattern().IsMatch(value) ? null : "must be an environment variable name such as 'MIM_KEY_PASSPHRASE'";
 
+    /// <summary>A PostgreSQL schema name, quoted as it is: lower-case, so psql users can type it bare.</summary>
+    public static string? SchemaName(string value) =>
+        SchemaNamePattern().IsMatch(value)
+            ? null
+            : "must be a PostgreSQL identifier: lower-case letters, digits and '_', starting with a letter or '_', "
+                + "at most 63 characters";
+
     public static string? Fingerprint(string value) =>
         FingerprintPattern().IsMatch(value)
             ? null
@@ -158,4 +165,7 @@ public static partial class ValueRules
         var host = value[..colon];
         return host == "{host}" ? null : Host(host.Trim('[', ']'));
     }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SchemaNamePattern();
 }
