@@ -14,6 +14,7 @@ return args.FirstOrDefault() switch
     ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
     "state-store" => await StateStoreBench.RunAsync(
+        RepositoryRoot(),
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500
     ),
     _ => Usage(),

@@ -184,7 +184,7 @@ internal static class RollingUpgradeBench
     private static async Task<(int, TimeSpan?)> OrchestratorAsync(UpgradeHarness harness, string repositoryRoot)
     {
         var plan = harness.WritePlan(repositoryRoot);
-        var cli = Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll");
+        var cli = StateStoreBench.CliDll(repositoryRoot);
         var result = await RunChildAsync("dotnet", [cli, "run", plan, "--output", "json"]);
         PrintStepTimes(Path.Combine(Path.GetDirectoryName(plan)!, ".rollingupgrade"));
         return result;

@@ -11,7 +11,7 @@ namespace RollingUpgrade.Bench;
 /// </summary>
 internal static class StateStoreBench
 {
-    public static async Task<int> RunAsync(int appends)
+    public static async Task<int> RunAsync(string repositoryRoot, int appends)
     {
         var records = Enumerable
             .Range(1, appends)
@@ -57,7 +57,155 @@ internal static class StateStoreBench
         Report("PostgreSQL journal append (fenced, committed)", postgres);
         var renew = await TimeAsync(records, _ => lease.RenewAsync());
         Report("PostgreSQL lease renewal", renew);
+        await lease.ReleaseAsync();
+        await WholeRunAsync(CliDll(repositoryRoot), server, nodes: 20, trials: 3);
         return 0;
+    }
+
+    /// <summary>
+    /// The same rolling run (the CLI as a child process, generic product, local nodes that are folders, no load
+    /// balancer, so the run's own work is all there is) on each backend, alternating, median wall time.
+    /// </summary>
+    private static async Task WholeRunAsync(string cli, PostgresServer server, int nodes, int trials)
+    {
+        var root = Directory.CreateTempSubdirectory("ru-bench-run-").FullName;
+        const string variable = "RU_BENCH_STATE_URL";
+        try
+        {
+            var plan = WritePlan(root, nodes);
+            var times = new Dictionary<string, List<double>> { ["file"] = [], ["postgres"] = [] };
+            var steps = 0;
+            for (var trial = 0; trial < trials; trial++)
+            {
+                foreach (var backend in times.Keys)
+                {
+                    Reset(root, nodes);
+                    string[] state =
+                        backend == "file"
+                            ? ["--state-dir", Path.Combine(root, $"state-{trial}")]
+                            : ["--state-url-env", variable];
+                    var info = new ProcessStartInfo("dotnet")
+                    {
+                        RedirectStandardOutput = true,
+                        RedirectStandardError = true,
+                    };
+                    foreach (var arg in new[] { cli, "run", plan, "--output", "json" }.Concat(state))
+                    {
+                        info.ArgumentList.Add(arg);
+                    }
+
+                    info.Environment[variable] = server.ConnectionString;
+                    var watch = Stopwatch.StartNew();
+                    using var process = Process.Start(info)!;
+                    var output = await process.StandardOutput.ReadToEndAsync();
+                    await process.WaitForExitAsync();
+                    watch.Stop();
+                    if (process.ExitCode != 0)
+                    {
+                        throw new InvalidOperationException($"{backend} run exited {process.ExitCode}:\n{output}");
+                    }
+
+                    steps = output
+                        .Split('\n')
+                        .Count(l => l.Contains("\"type\":\"step-succeeded\"", StringComparison.Ordinal));
+                    times[backend].Add(watch.Elapsed.TotalSeconds);
+                }
+            }
+
+            foreach (var (backend, list) in times)
+            {
+                var sorted = list.Order().ToList();
+                Console.WriteLine(
+                    string.Create(
+                        System.Globalization.CultureInfo.InvariantCulture,
+                        $"whole rolling run, {nodes} nodes, {steps} steps, {backend} state: median {sorted[sorted.Count / 2]:0.00} s "
+                            + $"(runs: {string.Join(", ", list.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))} s)"
+                    )
+                );
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>The CLI as built in Release (`dotnet build -c Release src/RollingUpgrade.Cli`).</summary>
+    internal static string CliDll(string repositoryRoot)
+    {
+        var dll = Path.Combine(
+            repositoryRoot,
+            "src",
+            "RollingUpgrade.Cli",
+            "bin",
+            "Release",
+            "net10.0",
+            "rollingupgrade.dll"
+        );
+        return File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException(
+                $"{dll} is missing: run `dotnet build -c Release src/RollingUpgrade.Cli` first"
+            );
+    }
+
+    private static string WritePlan(string root, int nodes)
+    {
+        var text = new System.Text.StringBuilder("[cluster]\nname = \"bench\"\n\n");
+        for (var i = 1; i <= nodes; i++)
+        {
+            text.Append(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"[[nodes]]\nname = \"n{i}\"\nhost = \"127.0.1.{i}\"\nerlang_node = \"n{i}@127.0.1.{i}\"\n"
+                    + $"vars = {{ dir = \"{Path.Combine(root, $"n{i}")}\" }}\n\n"
+            );
+        }
+
+        text.Append(
+            """
+            [access]
+            kind = "local"
+
+            [product]
+            kind = "generic"
+
+            [product.commands]
+            status = "test -f {var.dir}/running"
+            version = { run = "cat {var.dir}/version", parse = "regex", pattern = '^(\S+)' }
+            stop = "rm -f {var.dir}/running"
+            start = "cp {var.dir}/installed {var.dir}/version && touch {var.dir}/running"
+            sessions = "echo 0"
+
+            [upgrade]
+            target_version = "2.0"
+            backup_config = false
+            install = "echo {version} > {var.dir}/installed"
+
+            [strategy]
+            kind = "rolling"
+            capacity_nodes = 1
+
+            [strategy.drain]
+            timeout = "5s"
+            poll_interval = "100ms"
+            zero_readings = 1
+
+            """
+        );
+        var path = Path.Combine(root, "plan.toml");
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+
+    private static void Reset(string root, int nodes)
+    {
+        for (var i = 1; i <= nodes; i++)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(root, $"n{i}")).FullName;
+            File.WriteAllText(Path.Combine(dir, "version"), "1.0");
+            File.WriteAllText(Path.Combine(dir, "installed"), "1.0");
+            File.WriteAllText(Path.Combine(dir, "running"), string.Empty);
+        }
     }
 
     private static List<double> Time(IEnumerable<JournalRecord> records, Action<JournalRecord> act)

@@ -235,6 +235,34 @@ public sealed class PostgresCliTests : IAsyncLifetime
         last.Data!["outcome"].ShouldBe("succeeded");
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_lease_taken_away_during_a_drain_wait_ends_the_wait_and_the_run_with_exit_1_writing_nothing()
+    {
+        var plan = Plan(ttl: "6s");
+        File.WriteAllText(
+            plan,
+            File.ReadAllText(plan)
+                .Replace("sessions = \"echo 0\"", "sessions = \"echo 3\"", StringComparison.Ordinal)
+                .Replace("timeout = \"5s\"", "timeout = \"2m\"", StringComparison.Ordinal)
+        );
+        var run = Start(["run", plan]);
+        await WaitForStepAsync("WaitDrained", run);
+        var written = await ExecuteAsync("SELECT count(*) FROM rollingupgrade.journal");
+
+        // Another run took the lease (as after an expiry and --take-over-stale-lock elsewhere).
+        await ExecuteAsync(
+            "UPDATE rollingupgrade.leases SET epoch = epoch + 1, holder_host = 'laptop-9', "
+                + "expires_at = now() + interval '5 minutes' RETURNING 1"
+        );
+        var clock = Stopwatch.StartNew();
+        (await run.WaitForExitAsync(TimeSpan.FromSeconds(60))).ShouldBe(1, run.Output);
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "the 2-minute drain wait ended with the lease");
+        run.Output.ShouldContain("could not be renewed");
+        run.Output.ShouldContain("Nothing was touched after the last journalled step");
+        (await ExecuteAsync("SELECT count(*) FROM rollingupgrade.journal")).ShouldBe(written);
+        Enumerable.Range(1, _cluster.Nodes).All(_cluster.Running).ShouldBeTrue("no node was stopped");
+    }
+
     [Fact(Timeout = 240_000)]
     public async Task The_database_stopped_mid_run_halts_it_safely_and_resume_continues_once_it_is_back()
     {
