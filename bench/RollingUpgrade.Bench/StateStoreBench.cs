@@ -84,11 +84,7 @@ internal static class StateStoreBench
                         backend == "file"
                             ? ["--state-dir", Path.Combine(root, $"state-{trial}")]
                             : ["--state-url-env", variable];
-                    var info = new ProcessStartInfo("dotnet")
-                    {
-                        RedirectStandardOutput = true,
-                        RedirectStandardError = true,
-                    };
+                    var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
                     foreach (var arg in new[] { cli, "run", plan, "--output", "json" }.Concat(state))
                     {
                         info.ArgumentList.Add(arg);
@@ -114,12 +110,14 @@ internal static class StateStoreBench
 
             foreach (var (backend, list) in times)
             {
-                var sorted = list.Order().ToList();
+                var inv = System.Globalization.CultureInfo.InvariantCulture;
+                var median = list.Order().ElementAt(list.Count / 2);
+                var runs = string.Join(", ", list.Select(t => t.ToString("0.00", inv)));
                 Console.WriteLine(
                     string.Create(
-                        System.Globalization.CultureInfo.InvariantCulture,
-                        $"whole rolling run, {nodes} nodes, {steps} steps, {backend} state: median {sorted[sorted.Count / 2]:0.00} s "
-                            + $"(runs: {string.Join(", ", list.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))} s)"
+                        inv,
+                        $"whole rolling run, {nodes} nodes, {steps} steps, {backend} state: median {median:0.00} s "
+                            + $"(runs: {runs} s)"
                     )
                 );
             }
