@@ -13,6 +13,11 @@ need python3 python3
 [ -d /usr/lib/x86_64-linux-gnu/ejabberd-23.01 ] || packages+=(ejabberd)
 # PostgreSQL 15 for the shared state store's tests (the tests run initdb and the server themselves).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
+# Docker for the lab's tests (tests/docker/with-docker.sh starts the daemon in a network namespace of
+# its own) and debootstrap for the base image (no registry is reachable).
+[ -x /usr/sbin/dockerd ] || packages+=(docker.io)
+[ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
+command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

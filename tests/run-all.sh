@@ -9,11 +9,19 @@ bash tests/install-deps.sh
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 AWS_EC2_METADATA_DISABLED=true
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+packages=$(mktemp -d)
+trap 'rm -rf "$results" "$packages"' EXIT
 dotnet build RollingUpgrade.sln -c Release -warnaserror -nologo -v quiet
+# The packages people install (tool package, single-file binary), made here where NuGet is reachable;
+# the lab's tests install and run them.
+bash tests/tools/make-packages.sh "$packages"
+export ROLLINGUPGRADE_PACKAGES=$packages
 rc=0
 for project in tests/*.Tests/*.csproj; do
-  dotnet test "$project" -c Release --no-build --nologo \
+  # The lab's tests run inside the network namespace of a Docker daemon of their own.
+  wrap=()
+  case "$project" in *Lab.Tests*) wrap=(bash tests/docker/with-docker.sh) ;; esac
+  "${wrap[@]}" dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results/$(basename "$project" .csproj)" || rc=1
 done
 summary=$(python3 tests/tools/count-results.py "$results") || rc=1
