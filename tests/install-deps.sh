@@ -17,6 +17,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresq
 # its own) and debootstrap for the base image (no registry is reachable).
 [ -x /usr/sbin/dockerd ] || packages+=(docker.io)
 [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
+[ -x /usr/bin/docker-compose ] || packages+=(docker-compose)
 command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 
 if [ ${#packages[@]} -gt 0 ]; then

@@ -71,7 +71,10 @@ public sealed class PostgresRunStore : IRunStore
     public Task<IReadOnlyList<string>> RunIdsAsync(string cluster, CancellationToken cancellationToken = default) =>
         Guarded(() => _store.RunIdsAsync(cluster, cancellationToken));
 
-    public async Task<ClaimAttempt> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
+    public Task<ClaimAttempt> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default) =>
+        Guarded(() => ClaimOnceAsync(request, cancellationToken));
+
+    private async Task<ClaimAttempt> ClaimOnceAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var me = new LeaseHolder(

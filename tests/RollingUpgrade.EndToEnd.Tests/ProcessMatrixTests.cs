@@ -200,7 +200,7 @@ public sealed class ProcessMatrixTests(ITestOutputHelper output)
             {
                 // The run finished before it reached the next step: every step has been interrupted once.
                 var last = await cli.WaitForExitAsync(TimeSpan.FromMinutes(3));
-                last.ShouldBe(0, cli.Output);
+                last.ShouldBe(0, cli.Output + "\n" + lab.NodeDiagnostics());
                 output.WriteLine(
                     $"finished at step {step}; steps passed by a late signal: {string.Join(", ", skipped.DefaultIfEmpty())}"
                 );

@@ -142,6 +142,27 @@ public sealed class ProcessLab : IAsyncDisposable
 
     public long FailedClientOperations => ClientOperations.Values.Sum(c => c.Failed);
 
+    /// <summary>For failure messages: each demo node's pid file, ready marker and last log lines.</summary>
+    public string NodeDiagnostics() =>
+        string.Join(
+            "\n",
+            Nodes
+                .Names.Order(StringComparer.Ordinal)
+                .Select(name =>
+                {
+                    var dir = Nodes.Dir(name);
+                    var pid = File.Exists(Path.Combine(dir, "pid"))
+                        ? File.ReadAllText(Path.Combine(dir, "pid")).Trim()
+                        : "-";
+                    var alive = pid != "-" && Directory.Exists($"/proc/{pid}");
+                    var log = File.Exists(Path.Combine(dir, "log"))
+                        ? string.Join("\n    ", File.ReadLines(Path.Combine(dir, "log")).TakeLast(8))
+                        : "(no log)";
+                    return $"{name}: pid {pid} ({(alive ? "alive" : "gone")}), ready marker "
+                        + $"{(Nodes.IsUp(name) ? "present" : "absent")}\n    {log}";
+                })
+        );
+
     /// <summary>
     /// The plan both strategies share: local access, the demo nodes' script, the embedded proxy and the HAProxy
     /// pair, an HTTP gate, a short drain with eviction. Rolling upgrades blue to 2.0; parallel moves the traffic
