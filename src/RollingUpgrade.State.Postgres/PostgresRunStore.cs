@@ -23,9 +23,6 @@ public sealed class PostgresRunStore : IRunStore
     /// <summary>How long a lease lasts without renewal; renewed every third of it.</summary>
     public TimeSpan LeaseTtl { get; }
 
-    /// <summary>The store itself, for tests and benchmarks.</summary>
-    public PostgresStateStore Database => _store;
-
     /// <summary>Connects, creates or migrates the schema, and checks its version.</summary>
     public static async Task<PostgresRunStore> OpenAsync(
         string connectionString,

@@ -21,7 +21,6 @@ internal sealed class HistoryCommand(CliIO io, string path, string output, State
         }
 
         var redactor = RunCommand.SecretsFromEnvironment(plan);
-        StateStores.AddSecrets(plan, stateOptions, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
         if (store is null)
         {

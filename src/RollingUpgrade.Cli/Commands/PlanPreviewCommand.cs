@@ -242,7 +242,6 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         var redactor = RunCommand.SecretsFromEnvironment(plan);
-        StateStores.AddSecrets(plan, stateOptions, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
         if (store is null)
         {

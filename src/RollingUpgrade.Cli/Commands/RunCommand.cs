@@ -57,7 +57,6 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan, io.Logging.Redactor);
-        StateStores.AddSecrets(plan, options.State, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
         if (store is null)
         {
@@ -106,7 +105,6 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = SecretsFromEnvironment(plan);
-        StateStores.AddSecrets(plan, options.State, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
         if (store is null)
         {
@@ -141,7 +139,6 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         var redactor = new SecretRedactor();
-        StateStores.AddSecrets(plan, options.State, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, options.State, redactor).ConfigureAwait(false);
         if (store is null)
         {

@@ -15,9 +15,13 @@ internal sealed record StateOptions(string? Dir = null, string? UrlEnv = null, s
 /// </summary>
 internal static class StateStores
 {
-    /// <summary>The store, or null after saying on stderr what is wrong and how to fix it.</summary>
+    /// <summary>
+    /// The store, or null after saying on stderr what is wrong and how to fix it. The connection string of a shared
+    /// store (and its password) joins <paramref name="redactor"/>'s secrets first.
+    /// </summary>
     public static async Task<IRunStore?> OpenAsync(CliIO io, Plan plan, StateOptions options, SecretRedactor redactor)
     {
+        AddSecrets(plan, options, redactor);
         var resolved = Resolve(plan, options);
         if (resolved.Problem is { } problem)
         {
@@ -59,6 +63,7 @@ internal static class StateStores
         SecretRedactor redactor
     )
     {
+        AddSecrets(plan, options, redactor);
         var resolved = Resolve(plan, options);
         if (resolved.Problem is { } problem)
         {
@@ -89,7 +94,7 @@ internal static class StateStores
     }
 
     /// <summary>Adds the connection string (and its password) of a shared store to the secrets never shown.</summary>
-    public static void AddSecrets(Plan plan, StateOptions options, SecretRedactor redactor)
+    private static void AddSecrets(Plan plan, StateOptions options, SecretRedactor redactor)
     {
         if (Resolve(plan, options).ConnectionString is not { } connection)
         {

@@ -22,7 +22,6 @@ internal sealed class StatusCommand(CliIO io, string path, string output, StateO
         }
 
         var redactor = RunCommand.SecretsFromEnvironment(plan);
-        StateStores.AddSecrets(plan, stateOptions, redactor);
         await using var store = await StateStores.OpenAsync(io, plan, stateOptions, redactor).ConfigureAwait(false);
         if (store is null)
         {

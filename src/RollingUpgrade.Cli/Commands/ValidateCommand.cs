@@ -17,7 +17,6 @@ internal sealed class ValidateCommand(CliIO io, string path, string output, bool
         if (inspect)
         {
             var redactor = RunCommand.SecretsFromEnvironment(plan);
-            StateStores.AddSecrets(plan, stateOptions, redactor);
             var (ok, text) = await StateStores.CheckAsync(plan, stateOptions, redactor).ConfigureAwait(false);
             if (!ok)
             {
