@@ -37,8 +37,16 @@ internal static class DrainWaiter
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var (fromBalancers, uncounted, anyCounts) = await ReadBalancersAsync(context, node, cancellationToken)
+            var (fromBalancers, uncounted, anyCounts, back) = await ReadBalancersAsync(context, node, cancellationToken)
                 .ConfigureAwait(false);
+            if (back.Count > 0)
+            {
+                // A balancer that restarted or reloaded without its state sends new sessions to the node again:
+                // draining it there again now, not at the stop, keeps evicted clients from coming back to it.
+                await DrainAgainAsync(step, context, node, back, cancellationToken).ConfigureAwait(false);
+                zeros = 0;
+            }
+
             long? fromNode =
                 fromBalancers == 0 ? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false) : null;
 
@@ -255,16 +263,50 @@ internal static class DrainWaiter
             };
     }
 
-    /// <summary>Connections the balancers count, and whether one that cannot count still says draining.</summary>
-    private static async Task<(long Counted, bool Uncounted, bool AnyCounts)> ReadBalancersAsync(
+    /// <summary>
+    /// Drains the node again in the balancers that have it back in rotation (they lost the drain), saying so.
+    /// </summary>
+    public static async Task DrainAgainAsync(
+        Step step,
         RunContext context,
         NodeSpec node,
+        IReadOnlyList<ILoadBalancer> back,
         CancellationToken cancellationToken
     )
+    {
+        context.Emit(
+            RunEventTypes.Warning,
+            $"{node.Name} is back in rotation in {string.Join(", ", back.Select(l => l.Name))} (the load balancer lost "
+                + "the drain: restarted or reloaded without its state); draining it there again and waiting for its "
+                + "connections",
+            step
+        );
+        foreach (var lb in back)
+        {
+            await context
+                .Transient.ExecuteAsync(
+                    async ct => await lb.SetStateAsync(node, ServerAdminState.Drain, ct).ConfigureAwait(false),
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Connections the balancers count, whether one that cannot count still says draining, and the balancers that
+    /// have the node in rotation again.
+    /// </summary>
+    private static async Task<(
+        long Counted,
+        bool Uncounted,
+        bool AnyCounts,
+        IReadOnlyList<ILoadBalancer> Back
+    )> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
         long counted = 0;
         var uncounted = false;
         var anyCounts = false;
+        var back = new List<ILoadBalancer>();
         foreach (var lb in context.LoadBalancers)
         {
             var states = await context
@@ -276,9 +318,13 @@ internal static class DrainWaiter
             counted += states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
             uncounted |= states.Any(s => !s.ConnectionsCounted && s.LiveConnections > 0);
             anyCounts |= states.Any(s => s.ConnectionsCounted);
+            if (states.Any(s => s.Admin == ServerAdminState.Ready))
+            {
+                back.Add(lb);
+            }
         }
 
-        return (counted, uncounted, anyCounts);
+        return (counted, uncounted, anyCounts, back);
     }
 
     private static async Task<long?> ReadNodeAsync(

@@ -57,17 +57,7 @@ internal sealed partial class StepRunner
             return;
         }
 
-        context.Emit(
-            RunEventTypes.Warning,
-            $"{node.Name} is back in rotation in {string.Join(", ", back.Select(l => l.Name))} (the load balancer lost "
-                + "the drain); draining it again and waiting for its connections before the stop",
-            step
-        );
-        foreach (var lb in back)
-        {
-            await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
-        }
-
+        await DrainWaiter.DrainAgainAsync(step, context, node, back, cancellationToken).ConfigureAwait(false);
         await DrainWaiter.WaitAsync(step, context, node, cancellationToken).ConfigureAwait(false);
     }
 

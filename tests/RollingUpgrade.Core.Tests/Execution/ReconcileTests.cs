@@ -39,6 +39,35 @@ public sealed class ReconcileTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_balancer_that_loses_the_drain_during_the_wait_has_it_drained_again_within_the_wait()
+    {
+        using var run = new RunHarness(TestPlans.Rolling());
+        int? waitStep = null;
+        var faults = new ActionFaults(
+            (step, point, _) =>
+            {
+                if (step.Id == "WaitDrained:n2" && point == FaultPoint.BeforeExecute && waitStep is null)
+                {
+                    // The balancer restarts while the run waits for n2's connections: n2 takes sessions again.
+                    waitStep = step.Number;
+                    run.Lb().States["n2"] = ServerAdminState.Ready;
+                    run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddSeconds(5));
+                }
+            }
+        );
+
+        var outcome = await run.RunAsync(faults);
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Lb().Log.Count(l => l == "n2=Drain").ShouldBe(2);
+        var warning = run.Events.Events.Single(e =>
+            e.Type == RunEventTypes.Warning && e.Message.Contains("n2 is back in rotation in lb-a")
+        );
+        warning.Step.ShouldBe(waitStep);
+        warning.Message.ShouldContain("restarted or reloaded");
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Resume_drains_again_what_a_balancer_that_lost_its_state_put_back()
     {
         using var run = new RunHarness(TestPlans.Rolling());
