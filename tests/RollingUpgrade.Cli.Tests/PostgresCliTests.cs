@@ -459,6 +459,25 @@ public sealed class PostgresCliTests : IAsyncLifetime
             Environment.SetEnvironmentVariable(wrong, null);
         }
 
+        // The server echoes a database name it does not know: here the name is the password itself, so the message
+        // reaches the tool with the password in it, and only the redactor keeps it off the screen.
+        var echoed = $"RU_TEST_ECHO_{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable(
+            echoed,
+            new NpgsqlConnectionStringBuilder(_server.ConnectionString) { Database = _server.Password }.ConnectionString
+        );
+        try
+        {
+            var missing = await CliRunner.RunAsync("validate", plan, "--state-url-env", echoed);
+            missing.ExitCode.ShouldBe(2);
+            missing.Error.ShouldContain("database \"***\" does not exist");
+            (missing.Output + missing.Error).ShouldNotContain(_server.Password);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(echoed, null);
+        }
+
         var unset = await CliRunner.RunAsync("validate", plan, "--state-url-env", "RU_TEST_NEVER_SET");
         unset.ExitCode.ShouldBe(2);
         unset.Error.ShouldContain("RU_TEST_NEVER_SET (the state store's connection string) is not set");

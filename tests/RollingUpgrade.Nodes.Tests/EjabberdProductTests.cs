@@ -433,6 +433,35 @@ public sealed class EjabberdApiTests(EjabberdClusterFixture fixture)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_distribution_address_that_stays_silent_is_asked_three_times_then_refused()
+    {
+        using var silent = SilentListener.Start("127.0.0.11");
+        var product = fixture.DistributionProduct($"{{host}}:{silent.Port}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Should.ThrowAsync<UnexpectedAnswerException>(() =>
+            product.StatusAsync(Node(1), CancellationToken.None)
+        );
+
+        error.Message.ShouldContain($"127.0.0.11:{silent.Port} (product.dist_address) does not answer (3 attempts");
+        clock.Elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(6), "1 s, 2 s and 4 s attempts");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_distribution_port_that_answers_on_a_second_attempt_is_taken()
+    {
+        using var silent = SilentListener.Start("127.0.0.11");
+        var product = fixture.DistributionProduct($"{{host}}:{silent.Port}");
+
+        // The first attempt (1 s) meets a full accept queue; the queue is emptied while the second one waits.
+        var status = product.StatusAsync(Node(1), CancellationToken.None);
+        await Task.Delay(1300);
+        silent.Drain();
+
+        (await status).IsRunning.ShouldBeTrue();
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task An_api_that_does_not_answer_falls_back_to_ejabberdctl()
     {
         // Nothing listens on port 1 of the node's address: every call falls back to the control command.

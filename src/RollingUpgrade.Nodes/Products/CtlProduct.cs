@@ -80,13 +80,26 @@ public abstract class CtlProduct(Plan plan, IShellFactory shells, TimeProvider t
             return status;
         }
 
-        var state = await _distribution.ProbeAsync(node, cancellationToken).ConfigureAwait(false);
+        // A refusal settles it; silence may be a busy host or network, so it is asked again, waiting longer each
+        // time (1 s, 2 s, 4 s), before the setting is called wrong.
+        var state = DistributionState.Unknown;
+        var waited = TimeSpan.Zero;
+        for (var attempt = 0; attempt < 3 && state == DistributionState.Unknown; attempt++)
+        {
+            var wait = DistributionProbe.ConnectTimeout * (1 << attempt);
+            state = await _distribution.ProbeAsync(node, cancellationToken, wait).ConfigureAwait(false);
+            waited += wait;
+        }
+
         if (state != DistributionState.Listening)
         {
+            var answer =
+                state == DistributionState.Refused
+                    ? "refuses connections"
+                    : $"does not answer (3 attempts over {waited.TotalSeconds:0}s)";
             throw new UnexpectedAnswerException(
                 $"{node.Name} runs, but its Erlang distribution port {_distribution.Address(node)} "
-                    + $"(product.dist_address) "
-                    + $"{(state == DistributionState.Refused ? "refuses connections" : "does not answer within 1s")}; "
+                    + $"(product.dist_address) {answer}; "
                     + $"set the node's fixed distribution port there (inet_dist_listen_min, or -erl_epmd_port) or "
                     + $"remove product.dist_address"
             );

@@ -27,7 +27,8 @@ internal sealed class DistributionProbe(Plan plan, ICommandValues? values = null
 {
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>How long one connect attempt may take by default.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>host:port for <paramref name="node"/>, its placeholders filled in.</summary>
     public string Address(NodeSpec node)
@@ -36,7 +37,11 @@ internal sealed class DistributionProbe(Plan plan, ICommandValues? values = null
         return CommandTemplate.RenderText(plan.Product.DistAddress!, _values.For(node));
     }
 
-    public async Task<DistributionState> ProbeAsync(NodeSpec node, CancellationToken cancellationToken)
+    public async Task<DistributionState> ProbeAsync(
+        NodeSpec node,
+        CancellationToken cancellationToken,
+        TimeSpan? connectTimeout = null
+    )
     {
         var address = Address(node);
         var colon = address.LastIndexOf(':');
@@ -50,7 +55,7 @@ internal sealed class DistributionProbe(Plan plan, ICommandValues? values = null
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // A connect attempt on loopback or a LAN, timed by the socket's wall clock, not the run's.
-        timeout.CancelAfter(ConnectTimeout);
+        timeout.CancelAfter(connectTimeout ?? ConnectTimeout);
         try
         {
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
