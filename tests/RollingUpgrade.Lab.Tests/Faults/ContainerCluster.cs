@@ -21,7 +21,11 @@ namespace RollingUpgrade.Tests.Lab.Faults;
 /// </summary>
 public sealed class ContainerCluster : IAsyncDisposable
 {
+    /// <summary>The cluster that serves at the start (ej1 at .11 to ej3 at .13).</summary>
     public static readonly string[] Nodes = ["ej1", "ej2", "ej3"];
+
+    /// <summary>Nodes for a blue-green cutover (ej4 at .14 to ej6 at .16): ejabberd installed, not started.</summary>
+    public static readonly string[] Green = ["ej4", "ej5", "ej6"];
 
     private static readonly SemaphoreSlim ImagesGate = new(1, 1);
     private static int _subnets = Random.Shared.Next(200);
@@ -34,8 +38,9 @@ public sealed class ContainerCluster : IAsyncDisposable
     private IContainer? _haproxy;
     private string _lastRuntime = string.Empty;
 
-    private ContainerCluster(string name, string folder)
+    private ContainerCluster(string name, string folder, bool green)
     {
+        All = green ? [.. Nodes, .. Green] : Nodes;
         Name = name;
         Folder = folder;
         // A subnet of its own, so addresses stay fixed when a container restarts (HAProxy keeps its address, as a
@@ -45,6 +50,9 @@ public sealed class ContainerCluster : IAsyncDisposable
 
     /// <summary>The first three octets of the cluster's /24: HAProxy is .2, the nodes .11, .12, .13.</summary>
     public string Subnet { get; }
+
+    /// <summary>Every node of the cluster: <see cref="Nodes"/>, and <see cref="Green"/> when asked for.</summary>
+    public IReadOnlyList<string> All { get; }
 
     /// <summary>The cluster's name in plans and the prefix of its containers.</summary>
     public string Name { get; }
@@ -58,10 +66,10 @@ public sealed class ContainerCluster : IAsyncDisposable
 
     public IReadOnlyDictionary<string, string> Addresses { get; private set; } = new Dictionary<string, string>();
 
-    public static async Task<ContainerCluster> StartAsync(string name)
+    public static async Task<ContainerCluster> StartAsync(string name, bool green = false)
     {
         var images = await ImagesAsync();
-        var cluster = new ContainerCluster(name, Directory.CreateTempSubdirectory($"ru-{name}-").FullName);
+        var cluster = new ContainerCluster(name, Directory.CreateTempSubdirectory($"ru-{name}-").FullName, green);
         try
         {
             await cluster.StartAsync(images.Ejabberd, images.HAProxy);
@@ -82,7 +90,7 @@ public sealed class ContainerCluster : IAsyncDisposable
         await using (
             var keygen = new ContainerBuilder(ejabberd)
                 .WithName($"{Name}-keys")
-                .WithEntrypoint(["/usr/local/sbin/lab-keys", .. Nodes])
+                .WithEntrypoint(["/usr/local/sbin/lab-keys", .. All])
                 .WithBindMount(keys, "/keys")
                 .WithCleanUp(false)
                 .WithWaitStrategy(
@@ -105,7 +113,7 @@ public sealed class ContainerCluster : IAsyncDisposable
             )
             .Build();
         await _network.CreateAsync();
-        foreach (var (node, i) in Nodes.Select((n, i) => (n, i)))
+        foreach (var (node, i) in All.Select((n, i) => (n, i)))
         {
             var builder = new ContainerBuilder(ejabberd)
                 .WithCreateParameterModifier(FixedAddress(network, $"{Subnet}.{11 + i}"))
@@ -116,10 +124,15 @@ public sealed class ContainerCluster : IAsyncDisposable
                 .WithBindMount(keys, "/keys", AccessMode.ReadOnly)
                 .WithCleanUp(false)
                 .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged($"lab-node: {node} ready"));
-            builder =
-                node == Nodes[0]
-                    ? builder.WithEnvironment("LAB_USERS", "40")
-                    : builder.WithEnvironment("LAB_JOIN", $"ejabberd@{Nodes[0]}");
+            builder = node switch
+            {
+                _ when node == Nodes[0] => builder.WithEnvironment("LAB_USERS", "40"),
+                _ when Nodes.Contains(node) => builder.WithEnvironment("LAB_JOIN", $"ejabberd@{Nodes[0]}"),
+                // The new cluster: the parallel plan starts it (lab-start registers the accounts on ej4) and joins it.
+                _ => builder
+                    .WithEnvironment("LAB_START", "no")
+                    .WithEnvironment("LAB_USERS", node == Green[0] ? "40" : "0"),
+            };
             _nodes[node] = builder.Build();
         }
 
@@ -147,7 +160,7 @@ public sealed class ContainerCluster : IAsyncDisposable
 
         // The tool on the test host reaches the nodes by address: known_hosts names their addresses.
         var knownHosts = new StringBuilder();
-        foreach (var node in Nodes)
+        foreach (var node in All)
         {
             var key = (await File.ReadAllTextAsync(Path.Combine(keys, "hosts", node, "ssh_host_ed25519_key.pub")))
                 .Split(' ')
@@ -157,8 +170,12 @@ public sealed class ContainerCluster : IAsyncDisposable
 
         await File.WriteAllTextAsync(Path.Combine(keys, "known_hosts_by_address"), knownHosts.ToString());
         await WaitAsync(
-            async () => (await ServersAsync()).Values.All(s => s.Serving),
-            "every node UP in HAProxy",
+            async () =>
+            {
+                var servers = await ServersAsync();
+                return Nodes.All(n => servers[n].Serving);
+            },
+            "every serving node UP in HAProxy",
             detail: () => $"HAProxy at {HAProxyAddress} ({_haproxy.State}): {_lastRuntime}"
         );
     }
@@ -167,7 +184,11 @@ public sealed class ContainerCluster : IAsyncDisposable
     {
         var servers = (int port) =>
             string.Concat(
-                Nodes.Select((n, i) => $"  server {n} {Subnet}.{11 + i}:{port} check inter 1s fall 2 rise 2\n")
+                All.Select(
+                    (n, i) =>
+                        $"  server {n} {Subnet}.{11 + i}:{port} check inter 1s fall 2 rise 2"
+                        + $"{(Green.Contains(n) ? " weight 0" : string.Empty)}\n"
+                )
             );
         return $"""
             global
@@ -202,32 +223,47 @@ public sealed class ContainerCluster : IAsyncDisposable
     private static Action<CreateContainerParameters> FixedAddress(string network, string address) =>
         p => p.NetworkingConfig!.EndpointsConfig[network].IPAMConfig = new EndpointIPAMConfig { IPv4Address = address };
 
-    /// <summary>A rolling plan for this cluster to 24.0 through HAProxy; the install may first sleep.</summary>
-    public string WritePlan(string file = "rolling.toml", int installDelaySeconds = 0)
+    /// <summary>
+    /// A plan for this cluster through HAProxy: rolling to 24.0 (the install may first sleep), or a blue-green
+    /// cutover to 25.0 on the green nodes.
+    /// </summary>
+    public string WritePlan(bool parallel = false, int installDelaySeconds = 0)
     {
         var keys = Path.Combine(Folder, "keys");
         var install =
             installDelaySeconds > 0
                 ? $"[\"sh\", \"-c\", \"sleep {installDelaySeconds} && lab-install {{version}}\"]"
                 : "[\"lab-install\", \"{version}\"]";
-        var nodes = string.Join(
-            "\n",
-            Nodes.Select(n =>
-                $"""
-                    [[nodes]]
-                    name = "{n}"
-                    host = "{Addresses[n]}"
-                    erlang_node = "ejabberd@{n}"
-                    lb_ids = {"{"} haproxy = "{n}" {"}"}
+        var upgrade = parallel
+            ? $"""
+                [upgrade]
+                target_version = "25.0"
+                backup_config = false
 
-                    """
-            )
-        );
+                [strategy]
+                kind = "parallel"
+                provision = [["lab-install", "{"{version}"}"]]
+                start = ["lab-start"]
+                traffic_steps = [10, 50, 100]
+                step_pause = "2s"
+
+                {NodeTables("strategy.green_nodes", Green)}
+                """
+            : $"""
+                [upgrade]
+                target_version = "24.0"
+                install = {install}
+                backup_config = true
+
+                [strategy]
+                kind = "rolling"
+                capacity_nodes = 2
+                """;
         var plan = $"""
             [cluster]
             name = "{Name}"
 
-            {nodes}
+            {NodeTables("nodes", Nodes)}
             [access]
             kind = "ssh"
             user = "root"
@@ -247,20 +283,14 @@ public sealed class ContainerCluster : IAsyncDisposable
             kind = "haproxy"
             sockets = ["tcp:{HAProxyAddress}:9999"]
             backends = ["be_xmpp", "be_http"]
-
-            [upgrade]
-            target_version = "24.0"
-            install = {install}
-            backup_config = true
+            ready_timeout = "30s"
 
             [[gates]]
             name = "c2s"
             kind = "tcp"
             address = "{"{host}"}:5222"
 
-            [strategy]
-            kind = "rolling"
-            capacity_nodes = 2
+            {upgrade}
 
             [strategy.drain]
             timeout = "4s"
@@ -272,10 +302,25 @@ public sealed class ContainerCluster : IAsyncDisposable
             [rollback]
             policy = "halt"
             """;
-        var path = Path.Combine(Folder, file);
+        var path = Path.Combine(Folder, parallel ? "parallel.toml" : "rolling.toml");
         File.WriteAllText(path, plan);
         return path;
     }
+
+    private string NodeTables(string table, IEnumerable<string> nodes) =>
+        string.Join(
+            "\n",
+            nodes.Select(n =>
+                $"""
+                    [[{table}]]
+                    name = "{n}"
+                    host = "{Addresses[n]}"
+                    erlang_node = "ejabberd@{n}"
+                    lb_ids = {"{"} haproxy = "{n}" {"}"}
+
+                    """
+            )
+        );
 
     /// <summary>The tool (the build's CLI) as a process of the test host, with this cluster's state folder.</summary>
     public ChildProcess StartCli(params string[] args)
@@ -302,7 +347,7 @@ public sealed class ContainerCluster : IAsyncDisposable
             }
 
             var description = root.GetProperty("description").GetString()!;
-            foreach (var node in Nodes.Where(n => description.Contains(n, StringComparison.Ordinal)))
+            foreach (var node in All.Where(n => description.Contains(n, StringComparison.Ordinal)))
             {
                 steps.TryAdd((root.GetProperty("kind").GetString()!, node), root.GetProperty("number").GetInt32());
             }
@@ -365,7 +410,7 @@ public sealed class ContainerCluster : IAsyncDisposable
         {
             // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
             var fields = line.Split(' ');
-            if (fields.Length < 7 || !Nodes.Contains(fields[3]))
+            if (fields.Length < 7 || !All.Contains(fields[3]))
             {
                 continue;
             }
@@ -377,7 +422,7 @@ public sealed class ContainerCluster : IAsyncDisposable
                 : new ServerReading(up, ready);
         }
 
-        readings.Keys.Order().ToArray().ShouldBe(Nodes, customMessage: $"servers in HAProxy:\n{text}");
+        readings.Keys.Order().ToArray().ShouldBe(All, customMessage: $"servers in HAProxy:\n{text}");
         return readings;
     }
 

@@ -25,16 +25,17 @@ public abstract class ContainerScenario(ITestOutputHelper output)
     protected async Task<ScenarioRun> RunAsync(
         string name,
         Func<ContainerCluster, IReadOnlyDictionary<(string Kind, string Node), int>, ChildProcess, Task> fault,
-        int installDelaySeconds = 0
+        int installDelaySeconds = 0,
+        bool parallel = false
     )
     {
-        var cluster = await ContainerCluster.StartAsync(name + Guid.NewGuid().ToString("N")[..6]);
+        var cluster = await ContainerCluster.StartAsync(name + Guid.NewGuid().ToString("N")[..6], green: parallel);
         var load = new LoadDriver();
         try
         {
             load.Start(cluster.HAProxyAddress, 5222, Users(1, Clients), "localhost", 5280, "/api/status", 5);
             await load.WaitAllLoggedInAsync(Clients, TimeSpan.FromMinutes(2));
-            var plan = cluster.WritePlan(installDelaySeconds: installDelaySeconds);
+            var plan = cluster.WritePlan(parallel, installDelaySeconds);
             var steps = await cluster.StepsAsync(plan);
             var cli = cluster.StartCli("run", plan);
             await fault(cluster, steps, cli);
