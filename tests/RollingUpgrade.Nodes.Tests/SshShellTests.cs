@@ -338,6 +338,75 @@ public sealed class SshShellTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_connection_that_goes_silent_is_reported_as_such_not_as_a_command_timeout()
+    {
+        using var connection = new SshConnection(Node, Access(), _sshd.Folder);
+        var shell = new SshShell(connection);
+        (await shell.RunAsync(["true"], Quick, CancellationToken.None)).ExitCode.ShouldBe(0);
+
+        // The session's sshd processes stop (SIGSTOP, by pid): the TCP connection stays up and carries nothing back,
+        // as over a partition or from a hung host.
+        var sessions = Descendants(_sshd.ProcessId!.Value);
+        sessions.ShouldNotBeEmpty();
+        Signal("STOP", sessions);
+        try
+        {
+            var silent = await Should.ThrowAsync<TransientException>(() =>
+                shell.RunAsync(["true"], new CommandOptions(TimeSpan.FromSeconds(40)), CancellationToken.None)
+            );
+
+            silent.Message.ShouldContain("nothing came back within 10s of sending the command");
+            silent.Message.ShouldContain("whether it started on the node is unknown");
+        }
+        finally
+        {
+            Signal("CONT", sessions);
+        }
+
+        (await shell.RunAsync(["echo", "again"], Quick, CancellationToken.None)).StandardOutput.ShouldBe("again\n");
+    }
+
+    private static List<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    // pid (comm) state ppid ...: comm may hold spaces, so the fields after its ')' are read.
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+        }
+
+        var found = new List<int>();
+        var frontier = new Queue<int>([root]);
+        while (frontier.TryDequeue(out var parent))
+        {
+            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                found.Add(child);
+                frontier.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
+
+    private static void Signal(string signal, IEnumerable<int> pids)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", .. pids.Select(p => p.ToString())]);
+        kill!.WaitForExit();
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Reaching_a_node_opens_the_connection_later_commands_use_and_refuses_an_unknown_host_key()
     {
         using var connection = new SshConnection(Node, Access(), _sshd.Folder);

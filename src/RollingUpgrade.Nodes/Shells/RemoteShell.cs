@@ -95,11 +95,27 @@ internal sealed class RemoteShell : IDisposable
 
         // Once written, the command starts: its pid is read whatever the caller's time left, so a
         // command cut short can always be sent SIGTERM (the line comes first, before it runs).
-        using var pidWait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var pidLine = await _output
-            .TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), pidWait.Token)
-            .ConfigureAwait(false);
-        RunningPid = int.TryParse(pidLine.Line, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid)
+        using var pidWait = new CancellationTokenSource(AcknowledgeTimeout);
+        string pidText;
+        try
+        {
+            pidText = (
+                await _output
+                    .TakeLineAfterAsync(Encoding.UTF8.GetBytes($"\n{mark}pid "), pidWait.Token)
+                    .ConfigureAwait(false)
+            ).Line;
+        }
+        catch (OperationCanceledException)
+        {
+            // Not the command's time running out: the connection carried nothing back (a partition, a hung
+            // host). Whether the command started is unknown; the connection is not used again.
+            throw new IOException(
+                $"nothing came back within {AcknowledgeTimeout.TotalSeconds:0}s of sending the command (the connection "
+                    + "went silent); whether it started on the node is unknown"
+            );
+        }
+
+        RunningPid = int.TryParse(pidText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid)
             ? pid
             : null;
         var output = await _output
@@ -116,6 +132,9 @@ internal sealed class RemoteShell : IDisposable
 
         return (exitCode, output.Before, error.Before);
     }
+
+    /// <summary>How long the shell may take to say a command started (its pid line) before the connection is given up.</summary>
+    private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
     private string NextMark() => $"__rollingupgrade_{_token}_{Interlocked.Increment(ref _sequence)}__";
 
