@@ -42,9 +42,10 @@ internal static class StateStores
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
+            var where = redactor.Redact(Where(connection, resolved.Schema));
             await io
                 .Error.WriteLineAsync(
-                    $"{plan.SourcePath}: the state store {Where(connection, resolved.Schema)} cannot be used: "
+                    $"{plan.SourcePath}: the state store {where} cannot be used: "
                         + $"{redactor.Redact(e.Message)}; nothing was touched. Check the database and the connection "
                         + $"string in ${resolved.UrlEnv}"
                 )
@@ -75,7 +76,8 @@ internal static class StateStores
             return (true, null);
         }
 
-        var where = Where(connection, resolved.Schema);
+        // A database or user name may be the password itself; whatever names the store is shown redacted.
+        var where = redactor.Redact(Where(connection, resolved.Schema));
         try
         {
             var version = await PostgresStateStore.CheckAsync(connection, resolved.Schema).ConfigureAwait(false);

@@ -133,7 +133,7 @@ internal sealed class RemoteShell : IDisposable
         return (exitCode, output.Before, error.Before);
     }
 
-    /// <summary>How long the shell may take to say a command started (its pid line) before the connection is given up.</summary>
+    /// <summary>How long the shell may take to say a command started (its pid line) before it is given up.</summary>
     private static readonly TimeSpan AcknowledgeTimeout = TimeSpan.FromSeconds(10);
 
     private string NextMark() => $"__rollingupgrade_{_token}_{Interlocked.Increment(ref _sequence)}__";
