@@ -168,7 +168,8 @@ internal static class PlanCommands
         Option<bool> Offline,
         Option<bool> AdoptDrained,
         Option<string?> Reason,
-        Option<bool> OverrideStaging
+        Option<bool> OverrideStaging,
+        Option<bool> Quiet
     );
 
     private static Command Make(
@@ -220,6 +221,10 @@ internal static class PlanCommands
                 Description =
                     "start although cluster.requires_staging finds no succeeded staging run (needs --reason; "
                     + "the override is recorded)",
+            },
+            new Option<bool>("--quiet", "-q")
+            {
+                Description = "print only warnings, failures and the outcome (no step lines, no heartbeats)",
             }
         );
         options.Output.AcceptOnlyFromAmong("text", "json");
@@ -243,6 +248,7 @@ internal static class PlanCommands
         if (name is "run" or "resume" or "rollback")
         {
             command.Add(options.Reason);
+            command.Add(options.Quiet);
         }
 
         if (run)
@@ -284,7 +290,8 @@ internal static class PlanCommands
                 : InFlightChoice.Verify,
             result.GetValue(options.AdoptDrained),
             result.GetValue(options.Reason),
-            result.GetValue(options.OverrideStaging)
+            result.GetValue(options.OverrideStaging),
+            result.GetValue(options.Quiet)
         );
 }
 
@@ -296,5 +303,6 @@ internal sealed record RunCommandOptions(
     InFlightChoice InFlight,
     bool AdoptDrained = false,
     string? Reason = null,
-    bool OverrideStaging = false
+    bool OverrideStaging = false,
+    bool Quiet = false
 );

@@ -65,7 +65,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 
         IRunObserver observer = options.Json
             ? new JsonEventWriter(io.Output, redactor)
-            : new ConsoleProgress(io.Output, redactor);
+            : new ConsoleProgress(io.Output, redactor, options.Quiet);
         using var signals = new SafeStop(io.Error);
         try
         {
@@ -120,7 +120,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                     Store = store,
                     Observer = options.Json
                         ? new JsonEventWriter(io.Output, redactor)
-                        : new ConsoleProgress(io.Output, redactor),
+                        : new ConsoleProgress(io.Output, redactor, options.Quiet),
                     TakeOverStaleLock = options.TakeOverStaleLock,
                     Redactor = redactor,
                 }

@@ -9,6 +9,9 @@ public static class RunEventTypes
     public const string StepFailed = "step-failed";
     public const string StepSkipped = "step-skipped";
     public const string Progress = "progress";
+
+    /// <summary>A step still running: what it waits for, the counts now, the time left (every 10 s).</summary>
+    public const string Heartbeat = "heartbeat";
     public const string Warning = "warning";
     public const string RollbackStarted = "rollback-started";
     public const string RunFinished = "run-finished";

@@ -87,6 +87,14 @@ internal static class DrainWaiter
                 last = total;
             }
 
+            context.Waiting = new WaitStatus(
+                $"{node.Name}'s live connections",
+                $"{fromBalancers} at the load balancers"
+                    + $"{(fromNode is { } onNode ? $", {onNode} session(s) on the node" : string.Empty)}"
+                    + $"{(evicting ? $"; evicting {drain.EvictionRate}/s, {eviction.Total} so far" : string.Empty)}",
+                evicting ? null : deadline,
+                evicting ? null : ThenText(drain)
+            );
             zeros = total == 0 ? zeros + 1 : 0;
             if (zeros >= drain.ZeroReadings)
             {
@@ -188,6 +196,14 @@ internal static class DrainWaiter
             await Task.Delay(drain.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static string ThenText(DrainSpec drain) =>
+        drain.OnTimeout switch
+        {
+            DrainTimeoutPolicy.Fail => "the step fails",
+            DrainTimeoutPolicy.Stop => "the node is stopped with what is left",
+            _ => $"evicting {drain.EvictionRate}/s",
+        };
 
     /// <summary>
     /// The node ends its own sessions when the product can (the client gets a stream error and a

@@ -150,6 +150,8 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
         var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step);
+        context.Waiting = null;
+        await using var heartbeat = Heartbeat.Start(context, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
         // A step that acts runs to its end on a first signal (its command is waited for, within its
         // timeout); a second signal ends it. A step that only waits ends on the first.

@@ -256,6 +256,7 @@ public static class Orchestrator
             Claim = claim,
             Transient = Executor.TransientPipeline(options.Time, options.Logging.CreateLogger("RollingUpgrade.Engine")),
             Log = options.Logging.CreateLogger("RollingUpgrade.Engine"),
+            HeartbeatInterval = options.HeartbeatInterval,
         };
         var executor = new Executor(context, options.Faults)
         {

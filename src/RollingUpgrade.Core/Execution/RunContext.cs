@@ -61,6 +61,11 @@ internal sealed class RunContext
     /// <summary>When the step now running was first started (resume keeps the original time for pauses).</summary>
     public DateTimeOffset StepStartedAt { get; set; }
 
+    /// <summary>What the step now running waits for, as its heartbeat says it; null: the step's description.</summary>
+    public WaitStatus? Waiting { get; set; }
+
+    public TimeSpan? HeartbeatInterval { get; init; }
+
     public IReadOnlyList<NodeSpec> Blue => Plan.Nodes;
 
     public IReadOnlyList<NodeSpec> Green => Plan.GreenNodes;

@@ -30,6 +30,12 @@ public sealed record RunOptions
     public bool TakeOverStaleLock { get; init; }
 
     /// <summary>
+    /// While a step runs longer than this, a heartbeat event says what it waits for, the current counts and the time
+    /// left; null: none.
+    /// </summary>
+    public TimeSpan? HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Take nodes that are already out of rotation when a new run starts (left by a dead run or
     /// another tool) as they are, instead of refusing to start.
     /// </summary>

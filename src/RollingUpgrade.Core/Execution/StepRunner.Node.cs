@@ -67,6 +67,11 @@ internal sealed partial class StepRunner
         var before = await context.Product.StatusAsync(node, cancellationToken).ConfigureAwait(false);
         if (!before.IsRunning)
         {
+            context.Waiting = new WaitStatus(
+                $"{node.Name} to report started",
+                Until: context.Time.GetUtcNow() + context.Plan.Product.StartTimeout,
+                Then: "the step fails"
+            );
             using var timeout = context.Time.Timeout(context.Plan.Product.StartTimeout, cancellationToken);
             try
             {

@@ -17,6 +17,7 @@ internal sealed partial class StepRunner
 
         // On resume the pause counts from when it first began, not from now.
         var end = context.StepStartedAt + length;
+        context.Waiting = new WaitStatus("the pause to end", Until: end);
         if (end > context.Time.GetUtcNow())
         {
             var left = TimeSpan.FromSeconds(Math.Ceiling((end - context.Time.GetUtcNow()).TotalSeconds));
@@ -45,6 +46,7 @@ internal sealed partial class StepRunner
     private static async Task AwaitPromoteAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
         var percent = step.GreenPercent ?? 0;
+        context.Waiting = new WaitStatus($"`rollingupgrade promote` (at {percent}% green)");
         context.Emit(
             RunEventTypes.Progress,
             $"waiting at {percent}% green; run `rollingupgrade promote {context.Plan.SourcePath}` to go on, or "
