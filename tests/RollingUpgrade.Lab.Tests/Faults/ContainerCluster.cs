@@ -276,7 +276,7 @@ public sealed class ContainerCluster : IAsyncDisposable
             api_url = "http://{"{host}"}:5280/api"
             dist_address = "{"{host}"}:4370"
             config_path = "/etc/ejabberd/ejabberd.yml"
-            start_timeout = "30s"
+            start_timeout = "60s"
 
             [[load_balancers]]
             name = "haproxy"
