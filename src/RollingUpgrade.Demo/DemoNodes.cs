@@ -117,17 +117,29 @@ public sealed class DemoNodes
             gone() { [ ! -e /proc/$1 ] || [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" = Z ]; }
             case $1 in
               start)
-                if [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")"; then exit 0; fi
-                rm -f "$dir/state"
+                # One start at a time (an interrupted run's start may still be going when a resume starts again).
+                exec 9>"$dir/start.lock"; flock 9
+                if [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")"; then
+                  # Serving or starting: nothing to do. Still shutting down (a stop that was interrupted, or one
+                  # whose node deleted its state file before it exited): wait for it to go, as stop does.
+                  [ -f "$dir/stopping" ] || exit 0
+                  pid=$(cat "$dir/pid")
+                  n=0; while ! gone "$pid" && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
+                  gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+                  n=0; while ! gone "$pid" && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done
+                fi
+                rm -f "$dir/state" "$dir/stopping"
                 setsid {{launch}} demo-node --dir "$dir" --name "$(cat "$dir/name")" --host "$(cat "$dir/host")" \
-                  --http-port "$(cat "$dir/http")" --tcp-port "$(cat "$dir/tcp")" </dev/null >>"$dir/log" 2>&1 &
+                  --http-port "$(cat "$dir/http")" --tcp-port "$(cat "$dir/tcp")" </dev/null >>"$dir/log" 2>&1 9>&- &
                 echo $! > "$dir/pid" ;;
               stop)
                 [ -f "$dir/pid" ] || exit 0
                 pid=$(cat "$dir/pid")
+                touch "$dir/stopping"
                 kill -TERM "$pid" 2>/dev/null || true
                 n=0; while ! gone "$pid" && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done
-                gone "$pid" || kill -KILL "$pid" 2>/dev/null || true ;;
+                gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+                n=0; while ! gone "$pid" && [ $n -lt 100 ]; do sleep 0.05; n=$((n+1)); done ;;
               status)
                 [ -f "$dir/state" ] && [ -f "$dir/pid" ] && ! gone "$(cat "$dir/pid")" ;;
             esac
