@@ -85,12 +85,16 @@ public sealed partial class DemoCommand(DemoHost io)
         int exitCode;
         try
         {
-            foreach (var node in Blue)
+            await using (Preparing.Start(o, "starting blue-1..3 and the proxy"))
             {
-                await demoNodes.StartAsync(node).ConfigureAwait(false);
+                foreach (var node in Blue)
+                {
+                    await demoNodes.StartAsync(node).ConfigureAwait(false);
+                }
+
+                await proxy.StartAsync().ConfigureAwait(false);
             }
 
-            await proxy.StartAsync().ConfigureAwait(false);
             await WaitAsync(
                     () =>
                         proxy.Registry.Destinations("demo").Where(d => Blue.Contains(d.Name)).All(d => d.Healthy)
@@ -106,6 +110,7 @@ public sealed partial class DemoCommand(DemoHost io)
 
             await o.WriteLineAsync().ConfigureAwait(false);
             await o.WriteLineAsync("== 1/2 rolling upgrade 1.0 -> 2.0 of blue-1..3 ==").ConfigureAwait(false);
+            load.CountFromNow();
             var rolling = await RunPlanAsync(WritePlan(demoNodes, options, "rolling"), folder).ConfigureAwait(false);
             var parallel = rolling.ExitCode;
             if (rolling.ExitCode == 0)
@@ -125,11 +130,12 @@ public sealed partial class DemoCommand(DemoHost io)
             var cuts = load.Cuts;
             await load.DisposeAsync().ConfigureAwait(false);
             exitCode = rolling.ExitCode != 0 ? rolling.ExitCode : parallel;
-            await SummaryAsync(timeline, counts, cuts, watch.Elapsed, exitCode).ConfigureAwait(false);
             if (exitCode == 0 && counts.Any(c => c.Value.Failed > 0))
             {
                 exitCode = ExitCodes.HaltedOrRolledBack;
             }
+
+            await SummaryAsync(timeline, counts, cuts, watch.Elapsed, exitCode).ConfigureAwait(false);
         }
         finally
         {
@@ -179,7 +185,7 @@ public sealed partial class DemoCommand(DemoHost io)
         await o.WriteLineAsync($"== summary ({elapsed.TotalSeconds:0}s, exit code {exitCode}) ==")
             .ConfigureAwait(false);
         await WriteTimelineAsync(timeline).ConfigureAwait(false);
-        await o.WriteLineAsync("client operations:").ConfigureAwait(false);
+        await o.WriteLineAsync("client operations from the first step of the upgrade:").ConfigureAwait(false);
         foreach (var (operation, (attempted, failed)) in counts)
         {
             await o.WriteLineAsync($"  {operation, -18} attempted {attempted, 6}   failed {failed}")

@@ -21,6 +21,14 @@ public sealed class DemoLoad(int httpPort, int tcpPort) : IAsyncDisposable
 
     public IReadOnlyDictionary<string, (long Attempted, long Failed)> Counts => _counts;
 
+    /// <summary>Counting starts again from here (the first step of the upgrade): what happened while preparing is not
+    /// the upgrade's.</summary>
+    public void CountFromNow()
+    {
+        _counts.Clear();
+        Interlocked.Exchange(ref _cuts, 0);
+    }
+
     public void Start(int tcpClients, int webSockets, int httpPerSecond)
     {
         for (var i = 0; i < tcpClients; i++)

@@ -10,6 +10,9 @@ public sealed class DemoTests
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
         result.Output.ShouldContain("SUCCEEDED: demo-rolling runs 2.0");
         result.Output.ShouldContain("SUCCEEDED: demo-parallel runs 3.0");
+        result.Output.Split('\n')[1].ShouldBe("preparing: starting blue-1..3 and the proxy ...");
+        result.Output.ShouldContain("exit code 0) ==");
+        result.Output.ShouldContain("client operations from the first step of the upgrade:");
         var operations = result
             .Output.Split('\n')
             .Where(l => l.Contains("attempted", StringComparison.Ordinal))
@@ -31,6 +34,9 @@ public sealed class DemoTests
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
         result.Output.ShouldContain("SUCCEEDED: demo-ejabberd runs 24.0");
         result.Output.ShouldContain("SUCCEEDED: demo-ejabberd-cutover runs 25.0");
+        result.Output.ShouldContain("preparing: starting the ejabberd cluster demo1..3 with 12 accounts ...");
+        result.Output.ShouldContain("exit code 0) ==");
+        result.Output.ShouldContain("client operations from the first step of the upgrade:");
         foreach (var operation in new[] { "connect", "login", "ping", "http" })
         {
             result

@@ -124,13 +124,15 @@ public sealed class LoadDriver : IAsyncDisposable
         await Task.WhenAll(_tasks);
     }
 
-    public int Failed(string operation) => Events.Count(e => e.Operation == operation && !e.Succeeded);
+    public int Failed(string operation, DateTimeOffset? since = null) =>
+        Events.Count(e => e.Operation == operation && !e.Succeeded && e.At >= (since ?? DateTimeOffset.MinValue));
 
     public int Attempted(string operation) => Events.Count(e => e.Operation == operation);
 
-    public string Summary()
+    /// <summary>Attempted and failed per operation, cuts, reconnects, first failures (since a time if given).</summary>
+    public string Summary(DateTimeOffset? since = null)
     {
-        var events = Events;
+        var events = Events.Where(e => e.At >= (since ?? DateTimeOffset.MinValue)).ToList();
         var text = new StringBuilder();
         foreach (
             var operation in new[]
