@@ -22,6 +22,7 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         var execution = Planner.Create(plan);
+        var forecast = Forecast.Create(plan, execution);
         var gate = await StagingAsync(plan).ConfigureAwait(false);
         if (json)
         {
@@ -42,12 +43,29 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                                 green_percent = step.GreenPercent,
                                 serving_after = step.ServingAfter,
                                 rollback = execution.RollbackPathAt(step.Number),
+                                expected_s = forecast.For(step.Number)?.Expected.TotalSeconds,
+                                worst_s = forecast.For(step.Number)?.Worst?.TotalSeconds,
+                                forecast_basis = forecast.For(step.Number)?.Basis,
                             }
                         )
                     )
                     .ConfigureAwait(false);
             }
 
+            await io
+                .Output.WriteLineAsync(
+                    JsonSerializer.Serialize(
+                        new
+                        {
+                            type = "forecast",
+                            expected_s = forecast.Expected.TotalSeconds,
+                            worst_s = forecast.Worst?.TotalSeconds,
+                            mixed_versions_expected_s = forecast.ExpectedMixed.TotalSeconds,
+                            mixed_versions_worst_s = forecast.WorstMixed?.TotalSeconds,
+                        }
+                    )
+                )
+                .ConfigureAwait(false);
             if (gate is not null)
             {
                 await io
@@ -109,7 +127,9 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                 plan.Strategy is RollingStrategySpec ? $"[serving {step.ServingAfter}/{total}]"
                 : step.GreenPercent is { } p ? $"[blue {100 - p}% / green {p}%]"
                 : string.Empty;
-            await o.WriteLineAsync($"{step.Number, 4}. {step.Description} {extra}".TrimEnd()).ConfigureAwait(false);
+            var time = forecast.For(step.Number) is { } f ? $" ({Forecast.Text(f.Expected, f.Worst)})" : string.Empty;
+            await o.WriteLineAsync($"{step.Number, 4}. {step.Description} {extra}".TrimEnd() + time)
+                .ConfigureAwait(false);
             var rollback = execution.RollbackPathAt(step.Number);
             if (rollback != previousRollback)
             {
@@ -119,6 +139,12 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         await o.WriteLineAsync().ConfigureAwait(false);
+        await o.WriteLineAsync(
+                $"Forecast: {Forecast.Text(forecast.Expected, forecast.Worst)} in all; mixed versions "
+                    + $"{Forecast.Text(forecast.ExpectedMixed, forecast.WorstMixed)} (drains are counted at their "
+                    + "timeout unless the balancers say no session is left)"
+            )
+            .ConfigureAwait(false);
         await o.WriteLineAsync("Nothing was touched. Run it with `rollingupgrade run " + path + "`.")
             .ConfigureAwait(false);
         return ExitCodes.Done;
