@@ -22,7 +22,11 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
 
         var execution = Planner.Create(plan);
-        var forecast = Forecast.Create(plan, execution);
+        var forecast = Forecast.Create(
+            plan,
+            execution,
+            inspect ? await LiveSessionsAsync(plan).ConfigureAwait(false) : null
+        );
         var gate = await StagingAsync(plan).ConfigureAwait(false);
         if (json)
         {
@@ -148,6 +152,38 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         await o.WriteLineAsync("Nothing was touched. Run it with `rollingupgrade run " + path + "`.")
             .ConfigureAwait(false);
         return ExitCodes.Done;
+    }
+
+    /// <summary>
+    /// Live connections per node summed over the load balancers, for the forecast of drains; null when a balancer
+    /// cannot be read or does not count (the forecast then says the sessions are unknown).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, long>?> LiveSessionsAsync(Plan plan)
+    {
+        var sessions = plan.Nodes.ToDictionary(n => n.Name, _ => 0L, StringComparer.Ordinal);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            foreach (var spec in plan.LoadBalancers)
+            {
+                var balancer = io.Adapters.CreateLoadBalancer(spec, plan);
+                foreach (var state in await balancer.ReadAsync(plan.Nodes, timeout.Token).ConfigureAwait(false))
+                {
+                    if (!state.ConnectionsCounted)
+                    {
+                        return null;
+                    }
+
+                    sessions[state.Node] = sessions.GetValueOrDefault(state.Node) + state.LiveConnections;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+
+        return plan.LoadBalancers.Count == 0 ? null : sessions;
     }
 
     private static string Header(Plan plan)

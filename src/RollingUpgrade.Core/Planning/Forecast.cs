@@ -1,5 +1,5 @@
-using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Plans;
+using RollingUpgrade.Plans.Model;
 
 namespace RollingUpgrade.Planning;
 
