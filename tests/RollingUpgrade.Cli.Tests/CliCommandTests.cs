@@ -80,6 +80,9 @@ public sealed class CliCommandTests
         result.Output.ShouldContain("1. check the cluster");
         result.Output.ShouldContain("install 2.0 on n1 [serving 2/3]");
         result.Output.ShouldContain("if this fails: halt with n1 out of rotation");
+        // The forecast: the install is bounded by access.command_timeout (20s), the drain by its timeout (5s).
+        result.Output.ShouldContain("install 2.0 on n1 [serving 2/3] (~20s, at most 20s)");
+        result.Output.ShouldContain("\nForecast: ~");
         cluster.Version(1).ShouldBe("1.0");
         Directory.Exists(Path.Combine(cluster.Root, ".rollingupgrade")).ShouldBeFalse();
     }
