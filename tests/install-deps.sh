@@ -19,6 +19,10 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresq
 [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
 [ -x /usr/bin/docker-compose ] || packages+=(docker-compose)
 command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+# Headless Chromium opens the run reports (screenshots, the rendered page); tmux is the pseudo-terminal the live
+# view's tests read the screen of.
+[ -x /usr/bin/chromium ] || packages+=(chromium fonts-dejavu-core)
+need tmux tmux
 
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -72,6 +72,50 @@ internal static class PlanCommands
             "Every run of the plan's cluster: who, from where, when, strategy, versions, outcome, duration.",
             (r, o) => new HistoryCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, State(r, o)).RunAsync()
         );
+        yield return Report(io);
+    }
+
+    private static Command Report(CliIO io)
+    {
+        var plan = new Argument<string>("PLAN") { Description = "the plan file (TOML)" };
+        var run = new Option<string?>("--run") { Description = "the run id (default: the current or last run)" };
+        var file = new Option<string?>("--file")
+        {
+            Description = "where to write it (default: runs/RUN.html in the cluster's state folder)",
+        };
+        var open = new Option<bool>("--open") { Description = "open the report in the desktop's browser" };
+        var dir = new Option<string?>("--state-dir") { Description = "where journals live (default: .rollingupgrade)" };
+        var urlEnv = new Option<string?>("--state-url-env")
+        {
+            Description = "the journal is in PostgreSQL: the environment variable holding the connection string",
+        };
+        var schema = new Option<string?>("--state-schema") { Description = "the PostgreSQL schema of the state" };
+        var command = new Command(
+            "report",
+            "Write the HTML report of a run (steps over time, connections per node, weights, eviction pace, gates) "
+                + "and print its path; every run writes one when it ends."
+        )
+        {
+            plan,
+            run,
+            file,
+            open,
+            dir,
+            urlEnv,
+            schema,
+        };
+        command.SetAction(
+            (r, _) =>
+                new ReportCommand(
+                    io,
+                    r.GetValue(plan)!,
+                    r.GetValue(run),
+                    r.GetValue(file),
+                    r.GetValue(open),
+                    new StateOptions(r.GetValue(dir), r.GetValue(urlEnv), r.GetValue(schema))
+                ).RunAsync()
+        );
+        return command;
     }
 
     private static Command Demo(CliIO io)

@@ -87,6 +87,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 ? await Orchestrator.ResumeAsync(plan, adapters, runOptions).ConfigureAwait(false)
                 : await Orchestrator.RunAsync(plan, adapters, runOptions).ConfigureAwait(false);
             await ReportAsync(outcome, redactor).ConfigureAwait(false);
+            await WriteReportAsync(store, plan, outcome, redactor).ConfigureAwait(false);
             return outcome.ExitCode;
         }
         finally
@@ -127,6 +128,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             )
             .ConfigureAwait(false);
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
+        await WriteReportAsync(store, plan, outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
     }
 
@@ -179,6 +181,52 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             .WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {redactor.Redact(outcome.Summary)}")
             .ConfigureAwait(false);
         await writer.WriteLineAsync($"next: {redactor.Redact(outcome.NextSteps)}").ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The run's HTML report, written when it ends (succeeded, halted, rolled back or stopped); its path is printed.
+    /// A report that cannot be written is a warning: it never changes the outcome or the exit code.
+    /// </summary>
+    private async Task WriteReportAsync(
+        IRunStore store,
+        Plans.Model.Plan plan,
+        RunOutcome outcome,
+        SecretRedactor redactor
+    )
+    {
+        if (outcome.RunId is not { } runId)
+        {
+            return;
+        }
+
+        var path = ReportFiles.PathFor(plan, options.State, runId);
+        try
+        {
+            if (await ReportFiles.WriteAsync(store, plan, runId, path, redactor).ConfigureAwait(false) is null)
+            {
+                return;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JournalUnavailableException)
+        {
+            await io
+                .Error.WriteLineAsync($"warning: the run's report could not be written: {redactor.Redact(e.Message)}")
+                .ConfigureAwait(false);
+            return;
+        }
+
+        if (options.Json)
+        {
+            await io
+                .Output.WriteLineAsync(
+                    System.Text.Json.JsonSerializer.Serialize(new { type = "report", path = Path.GetFullPath(path) })
+                )
+                .ConfigureAwait(false);
+        }
+        else
+        {
+            await io.Output.WriteLineAsync($"report: {Path.GetFullPath(path)}").ConfigureAwait(false);
+        }
     }
 
     /// <summary>Values of the environment variables the plan names for secrets are redacted everywhere.</summary>

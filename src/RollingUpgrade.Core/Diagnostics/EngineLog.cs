@@ -57,4 +57,11 @@ internal static partial class EngineLog
         Message = "run {RunId} {Action} (plan {Plan}, fingerprint {Fingerprint})"
     )]
     public static partial void RunBegan(ILogger logger, string runId, string action, string plan, string fingerprint);
+
+    [LoggerMessage(
+        EventId = 1008,
+        Level = LogLevel.Debug,
+        Message = "a sample of the other nodes' connections from {LoadBalancer} failed: {Error}"
+    )]
+    public static partial void SampleFailed(ILogger logger, string loadBalancer, string error);
 }

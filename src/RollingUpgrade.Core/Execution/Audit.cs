@@ -20,6 +20,13 @@ internal static class Audit
             ["cluster"] = context.Plan.Cluster.Name,
             ["to_version"] = context.Plan.Upgrade.TargetVersion,
             ["plan_text"] = context.Plan.SourceText,
+            ["drain_timeout_s"] = context.Plan.Strategy.Drain.Timeout.TotalSeconds.ToString(
+                CultureInfo.InvariantCulture
+            ),
+            ["eviction_rate"] = context.Plan.Strategy.Drain.EvictionRate.ToString(CultureInfo.InvariantCulture),
+            ["on_timeout"] = context.Plan.Strategy.Drain.OnTimeout.ToString().ToLowerInvariant(),
+            ["nodes"] = string.Join(',', context.Plan.Nodes.Select(n => n.Name)),
+            ["green_nodes"] = string.Join(',', context.Plan.GreenNodes.Select(n => n.Name)),
         };
         if (context.Plan.Cluster.Environment is { } environment)
         {

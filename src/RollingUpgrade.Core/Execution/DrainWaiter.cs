@@ -33,6 +33,7 @@ internal static class DrainWaiter
         var evictedSince = DateTimeOffset.MinValue;
         var balancerDraining = false;
         double evictionCredit = 0;
+        var samples = new DrainSamples(context, step, node);
         while (true)
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
@@ -74,6 +75,7 @@ internal static class DrainWaiter
                 fromBalancers,
                 fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted"
             );
+            await samples.RecordAsync(fromBalancers, fromNode, eviction.Total, cancellationToken).ConfigureAwait(false);
             if (total != last)
             {
                 context.Emit(

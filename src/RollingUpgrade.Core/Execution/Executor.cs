@@ -144,6 +144,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 Step = step.Number,
                 StepId = step.Id,
                 Message = step.Description,
+                Data = StepData(step),
             }
         );
         context.StepStartedAt = resumedAt ?? started.At;
@@ -232,6 +233,28 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         );
         faults?.At(step, FaultPoint.AfterRecord, context.Phase.Text());
         return new StepAttempt.Succeeded();
+    }
+
+    /// <summary>What a step-started record says of the step, for reports: kind, nodes, balancer, green share.</summary>
+    private static Dictionary<string, string> StepData(Step step)
+    {
+        var data = new Dictionary<string, string> { ["kind"] = step.Kind.ToString() };
+        if (step.Nodes.Count > 0)
+        {
+            data["nodes"] = string.Join(',', step.Nodes);
+        }
+
+        if (step.LoadBalancer is { } lb)
+        {
+            data["lb"] = lb;
+        }
+
+        if (step.GreenPercent is { } green)
+        {
+            data["green_percent"] = green.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return data;
     }
 
     /// <summary>

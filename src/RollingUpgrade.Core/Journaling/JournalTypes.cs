@@ -15,4 +15,7 @@ public static class JournalTypes
     public const string RollbackStarted = "rollback-started";
     public const string RunFinished = "run-finished";
     public const string StagingOverride = "staging-override";
+
+    /// <summary>Live connections read during a drain wait (for the report): changes, and every few seconds.</summary>
+    public const string Sample = "sample";
 }

@@ -1,0 +1,98 @@
+using System.Globalization;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>
+/// The counts a drain wait reads, journalled as <c>sample</c> records for the run's report: the draining node's
+/// connections at the balancers, its own sessions and what was evicted, whenever they change (and every few seconds
+/// while they do not); every few seconds also the other nodes' connections (one extra read per balancer, best
+/// effort: a failed read is left out of the sample, never fails the step).
+/// </summary>
+internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
+{
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
+
+    private string? _last;
+    private DateTimeOffset _lastAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _othersAt = DateTimeOffset.MinValue;
+
+    public async Task RecordAsync(long fromBalancers, long? fromNode, long evicted, CancellationToken cancellationToken)
+    {
+        var now = context.Time.GetUtcNow();
+        var data = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["node"] = node.Name,
+            ["connections"] = Text(fromBalancers),
+            ["evicted"] = Text(evicted),
+        };
+        if (fromNode is { } sessions)
+        {
+            data["sessions"] = Text(sessions);
+        }
+
+        var key = string.Join(';', data.Select(p => $"{p.Key}={p.Value}"));
+        if (key == _last && now - _lastAt < Every)
+        {
+            return;
+        }
+
+        if (now - _othersAt >= Every)
+        {
+            _othersAt = now;
+            foreach (var (name, count) in await OthersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                data["c:" + name] = Text(count);
+            }
+        }
+
+        _last = key;
+        _lastAt = now;
+        context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.Sample,
+                Phase = context.Phase.Text(),
+                Step = step.Number,
+                Data = data,
+            }
+        );
+    }
+
+    /// <summary>The live connections of every other node, summed over the balancers that count them.</summary>
+    private async Task<IReadOnlyDictionary<string, long>> OthersAsync(CancellationToken cancellationToken)
+    {
+        var others = context.Blue.Concat(context.Green).Where(n => n.Name != node.Name).ToList();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (others.Count == 0)
+        {
+            return counts;
+        }
+
+        foreach (var lb in context.LoadBalancers)
+        {
+            IReadOnlyList<ServerState> states;
+            try
+            {
+                states = await lb.ReadAsync(others, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Diagnostics.EngineLog.SampleFailed(context.Log, lb.Name, e.Message);
+                continue;
+            }
+
+            foreach (var state in states.Where(s => s.ConnectionsCounted))
+            {
+                counts[state.Node] = counts.GetValueOrDefault(state.Node) + state.LiveConnections;
+            }
+        }
+
+        return counts;
+    }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
