@@ -20,7 +20,11 @@ public static class CliApp
             output,
             error,
             adapters ?? new Adapters.CliAdapterFactory(passphrasePrompt, logging),
-            logging
+            logging,
+            ReferenceEquals(output, Console.Out)
+                && !Console.IsOutputRedirected
+                && Environment.GetEnvironmentVariable("TERM") is { Length: > 0 } term
+                && term != "dumb"
         );
         var root = new RootCommand(
             "Zero-downtime upgrades of clustered servers behind load balancers (MongooseIM, ejabberd, generic)."

@@ -3,6 +3,7 @@ using RollingUpgrade.Cli.Rendering;
 using RollingUpgrade.Events;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Journaling;
+using Spectre.Console;
 
 namespace RollingUpgrade.Cli.Commands;
 
@@ -63,8 +64,10 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        IRunObserver observer = options.Json
-            ? new JsonEventWriter(io.Output, redactor)
+        var live = !options.Json && !options.Quiet && io.Terminal ? new LiveView(LiveConsole(), redactor, plan) : null;
+        IRunObserver observer =
+            live is not null ? live
+            : options.Json ? new JsonEventWriter(io.Output, redactor)
             : new ConsoleProgress(io.Output, redactor, options.Quiet);
         using var signals = new SafeStop(io.Error);
         try
@@ -83,9 +86,13 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 Redactor = redactor,
                 Logging = io.Logging.Factory,
             };
-            var outcome = resume
-                ? await Orchestrator.ResumeAsync(plan, adapters, runOptions).ConfigureAwait(false)
-                : await Orchestrator.RunAsync(plan, adapters, runOptions).ConfigureAwait(false);
+            Task<RunOutcome> Run() =>
+                resume
+                    ? Orchestrator.ResumeAsync(plan, adapters, runOptions)
+                    : Orchestrator.RunAsync(plan, adapters, runOptions);
+            var outcome = live is null
+                ? await Run().ConfigureAwait(false)
+                : await live.RunAsync(Run).ConfigureAwait(false);
             await ReportAsync(outcome, redactor).ConfigureAwait(false);
             await WriteReportAsync(store, plan, outcome, redactor).ConfigureAwait(false);
             return outcome.ExitCode;
@@ -228,6 +235,20 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             await io.Output.WriteLineAsync($"report: {Path.GetFullPath(path)}").ConfigureAwait(false);
         }
     }
+
+    /// <summary>The terminal, redrawn in place; no colour when NO_COLOR is set (https://no-color.org).</summary>
+    private IAnsiConsole LiveConsole() =>
+        AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(io.Output),
+                Ansi = AnsiSupport.Yes,
+                Interactive = InteractionSupport.Yes,
+                ColorSystem = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
+                    ? ColorSystemSupport.Detect
+                    : ColorSystemSupport.NoColors,
+            }
+        );
 
     /// <summary>Values of the environment variables the plan names for secrets are redacted everywhere.</summary>
     internal static SecretRedactor SecretsFromEnvironment(Plans.Model.Plan plan, SecretRedactor? into = null)

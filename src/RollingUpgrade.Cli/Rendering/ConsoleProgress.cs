@@ -28,7 +28,7 @@ internal sealed class ConsoleProgress(TextWriter output, SecretRedactor redactor
             RunEventTypes.StepFailed => $"{time} {step}{phase} FAILED: {runEvent.Message}",
             RunEventTypes.StepSkipped => $"{time} {step}{phase} already done: {runEvent.Message}",
             RunEventTypes.Warning => $"{time} {step} warning: {runEvent.Message}",
-            RunEventTypes.RunFinished => null,
+            RunEventTypes.RunFinished or RunEventTypes.Sample => null,
             _ => $"{time} {step} {runEvent.Message}",
         };
         if (text is null)

@@ -20,7 +20,13 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
     private DateTimeOffset _lastAt = DateTimeOffset.MinValue;
     private DateTimeOffset _othersAt = DateTimeOffset.MinValue;
 
-    public async Task RecordAsync(long fromBalancers, long? fromNode, long evicted, CancellationToken cancellationToken)
+    public async Task RecordAsync(
+        long fromBalancers,
+        IReadOnlyDictionary<string, long> perBalancer,
+        long? fromNode,
+        long evicted,
+        CancellationToken cancellationToken
+    )
     {
         var now = context.Time.GetUtcNow();
         var data = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -34,6 +40,11 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
             data["sessions"] = Text(sessions);
         }
 
+        foreach (var (lb, count) in perBalancer)
+        {
+            data[$"{node.Name}@{lb}"] = Text(count);
+        }
+
         var key = string.Join(';', data.Select(p => $"{p.Key}={p.Value}"));
         if (key == _last && now - _lastAt < Every)
         {
@@ -43,9 +54,9 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
         if (now - _othersAt >= Every)
         {
             _othersAt = now;
-            foreach (var (name, count) in await OthersAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var (where, count) in await OthersAsync(cancellationToken).ConfigureAwait(false))
             {
-                data["c:" + name] = Text(count);
+                data[where] = Text(count);
             }
         }
 
@@ -60,9 +71,13 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
                 Data = data,
             }
         );
+        context.Emit(Events.RunEventTypes.Sample, $"{node.Name}: {fromBalancers} connection(s)", step, data);
     }
 
-    /// <summary>The live connections of every other node, summed over the balancers that count them.</summary>
+    /// <summary>
+    /// The live connections of every other node: per balancer (<c>NODE@LB</c>) and summed over the balancers that
+    /// count them (<c>c:NODE</c>).
+    /// </summary>
     private async Task<IReadOnlyDictionary<string, long>> OthersAsync(CancellationToken cancellationToken)
     {
         var others = context.Blue.Concat(context.Green).Where(n => n.Name != node.Name).ToList();
@@ -87,7 +102,8 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
 
             foreach (var state in states.Where(s => s.ConnectionsCounted))
             {
-                counts[state.Node] = counts.GetValueOrDefault(state.Node) + state.LiveConnections;
+                counts["c:" + state.Node] = counts.GetValueOrDefault("c:" + state.Node) + state.LiveConnections;
+                counts[$"{state.Node}@{lb.Name}"] = state.LiveConnections;
             }
         }
 

@@ -38,7 +38,11 @@ internal static class DrainWaiter
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var (fromBalancers, uncounted, anyCounts, back) = await ReadBalancersAsync(context, node, cancellationToken)
+            var (fromBalancers, uncounted, anyCounts, back, perBalancer) = await ReadBalancersAsync(
+                    context,
+                    node,
+                    cancellationToken
+                )
                 .ConfigureAwait(false);
             if (back.Count > 0)
             {
@@ -75,7 +79,9 @@ internal static class DrainWaiter
                 fromBalancers,
                 fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted"
             );
-            await samples.RecordAsync(fromBalancers, fromNode, eviction.Total, cancellationToken).ConfigureAwait(false);
+            await samples
+                .RecordAsync(fromBalancers, perBalancer, fromNode, eviction.Total, cancellationToken)
+                .ConfigureAwait(false);
             if (total != last)
             {
                 context.Emit(
@@ -318,10 +324,12 @@ internal static class DrainWaiter
         long Counted,
         bool Uncounted,
         bool AnyCounts,
-        IReadOnlyList<ILoadBalancer> Back
+        IReadOnlyList<ILoadBalancer> Back,
+        IReadOnlyDictionary<string, long> PerBalancer
     )> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
         long counted = 0;
+        var perBalancer = new Dictionary<string, long>(StringComparer.Ordinal);
         var uncounted = false;
         var anyCounts = false;
         var back = new List<ILoadBalancer>();
@@ -333,7 +341,13 @@ internal static class DrainWaiter
                     cancellationToken
                 )
                 .ConfigureAwait(false);
-            counted += states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
+            var here = states.Where(s => s.ConnectionsCounted).Sum(s => s.LiveConnections);
+            counted += here;
+            if (states.Any(s => s.ConnectionsCounted))
+            {
+                perBalancer[lb.Name] = here;
+            }
+
             uncounted |= states.Any(s => !s.ConnectionsCounted && s.LiveConnections > 0);
             anyCounts |= states.Any(s => s.ConnectionsCounted);
             if (states.Any(s => s.Admin == ServerAdminState.Ready))
@@ -342,7 +356,7 @@ internal static class DrainWaiter
             }
         }
 
-        return (counted, uncounted, anyCounts, back);
+        return (counted, uncounted, anyCounts, back, perBalancer);
     }
 
     private static async Task<long?> ReadNodeAsync(

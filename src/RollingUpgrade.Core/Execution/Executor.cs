@@ -150,7 +150,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         context.StepStartedAt = resumedAt ?? started.At;
         EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
         var clock = context.Time.GetTimestamp();
-        context.Emit(RunEventTypes.StepStarted, step.Description, step);
+        context.Emit(RunEventTypes.StepStarted, step.Description, step, StepData(step));
         context.Waiting = null;
         await using var heartbeat = Heartbeat.Start(context, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
@@ -202,7 +202,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                     Data = new() { ["node_touched"] = touched ? "true" : "false" },
                 }
             );
-            context.Emit(RunEventTypes.StepFailed, message, step);
+            context.Emit(RunEventTypes.StepFailed, message, step, StepData(step));
             return new StepAttempt.Failed(message, touched, e is RollbackRequestedException);
         }
 
@@ -226,7 +226,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             RunEventTypes.StepSucceeded,
             step.Description,
             step,
-            new Dictionary<string, string>
+            new Dictionary<string, string>(StepData(step))
             {
                 ["serving_after"] = step.ServingAfter.ToString(CultureInfo.InvariantCulture),
             }
