@@ -153,6 +153,7 @@ public sealed partial class DemoCommand
         await WriteTimelineAsync(timeline).ConfigureAwait(false);
         await o.WriteLineAsync("client operations from the first step of the upgrade:").ConfigureAwait(false);
         await o.WriteAsync(load.Summary(upgradeStarted)).ConfigureAwait(false);
+        await ReportsAsync().ConfigureAwait(false);
         return exitCode;
     }
 

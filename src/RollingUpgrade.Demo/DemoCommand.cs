@@ -17,6 +17,8 @@ namespace RollingUpgrade.Demo;
 /// </summary>
 public sealed partial class DemoCommand(DemoHost io)
 {
+    private readonly List<string> _reports = [];
+
     private static readonly string[] Blue = ["blue-1", "blue-2", "blue-3"];
     private static readonly string[] Green = ["green-1", "green-2", "green-3"];
 
@@ -136,6 +138,7 @@ public sealed partial class DemoCommand(DemoHost io)
             }
 
             await SummaryAsync(timeline, counts, cuts, watch.Elapsed, exitCode).ConfigureAwait(false);
+            await ReportsAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -159,17 +162,59 @@ public sealed partial class DemoCommand(DemoHost io)
             throw new InvalidOperationException("demo plan invalid: " + string.Join("; ", plan.Diagnostics));
         }
 
-        var outcome = await Orchestrator
-            .RunAsync(
+        var state = Path.Combine(folder, "state");
+        Task<RunOutcome> Run(IRunObserver observer) =>
+            Orchestrator.RunAsync(
                 plan.Plan,
                 io.Adapters,
-                new RunOptions { StateRoot = Path.Combine(folder, "state"), Observer = io.Progress() }
-            )
-            .ConfigureAwait(false);
+                // The demo's steps last seconds, not minutes: a heartbeat every 2 s shows its drains as they go.
+                new RunOptions
+                {
+                    StateRoot = state,
+                    Observer = observer,
+                    HeartbeatInterval = TimeSpan.FromSeconds(2),
+                }
+            );
+        var outcome = io.Watch is { } watch
+            ? await watch(plan.Plan, Run).ConfigureAwait(false)
+            : await Run(io.Progress()).ConfigureAwait(false);
         await io
             .Output.WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {outcome.Summary}")
             .ConfigureAwait(false);
+        if (outcome.RunId is { } runId)
+        {
+            _reports.Add(await WriteReportAsync(plan.Plan, state, runId).ConfigureAwait(false));
+        }
+
         return outcome;
+    }
+
+    /// <summary>The run's HTML report, made from its journal before the demo's folder goes away.</summary>
+    private async Task<string> WriteReportAsync(Plans.Model.Plan plan, string state, string runId)
+    {
+        await using var store = new Journaling.FileRunStore(state);
+        var records = await store.ReadJournalAsync(plan.Cluster.Name, runId).ConfigureAwait(false) ?? [];
+        var report = Reporting.RunReport.FromJournal(runId, plan.Cluster.Name, records)!;
+        var reports = io.ReportFolder ?? Path.Combine(Path.GetTempPath(), "rollingupgrade-demo-reports");
+        Directory.CreateDirectory(reports);
+        var path = Path.Combine(reports, $"{plan.Cluster.Name}-{runId}.html");
+        await File.WriteAllTextAsync(path, Reporting.ReportHtml.Render(report)).ConfigureAwait(false);
+        return path;
+    }
+
+    /// <summary>After the summary: where each run's report is.</summary>
+    private async Task ReportsAsync()
+    {
+        if (_reports.Count == 0)
+        {
+            return;
+        }
+
+        await io.Output.WriteLineAsync("reports (open in a browser):").ConfigureAwait(false);
+        foreach (var path in _reports)
+        {
+            await io.Output.WriteLineAsync($"  report: {path}").ConfigureAwait(false);
+        }
     }
 
     private async Task SummaryAsync(

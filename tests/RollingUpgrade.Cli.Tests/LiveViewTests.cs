@@ -102,7 +102,9 @@ public sealed class LiveViewTests
                     Data = new Dictionary<string, string> { ["left_s"] = "20" },
                 }
             );
-            view.OnEvent(Event(RunEventTypes.Warning, "n1 still has 7 live connection(s); evicting 10/s", 2, null, "n1"));
+            view.OnEvent(
+                Event(RunEventTypes.Warning, "n1 still has 7 live connection(s); evicting 10/s", 2, null, "n1")
+            );
             var during = console.Output;
             during.ShouldContain("step 2/9");
             during.ShouldContain("wait for n1's connections to end");

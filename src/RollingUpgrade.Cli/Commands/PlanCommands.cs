@@ -153,7 +153,18 @@ internal static class PlanCommands
             io.Error,
             io.Adapters,
             () => new Rendering.ConsoleProgress(io.Output, new Journaling.SecretRedactor()),
-            launcher
+            launcher,
+            io.Terminal
+                ? (plan, run) =>
+                {
+                    var live = new Rendering.LiveView(
+                        RunCommand.LiveConsole(io),
+                        new Journaling.SecretRedactor(),
+                        plan
+                    );
+                    return live.RunAsync(() => run(live));
+                }
+                : null
         );
     }
 

@@ -25,7 +25,8 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         var forecast = Forecast.Create(
             plan,
             execution,
-            inspect ? await LiveSessionsAsync(plan).ConfigureAwait(false) : null
+            inspect ? await LiveSessionsAsync(plan).ConfigureAwait(false) : null,
+            await PastDurationsAsync(plan).ConfigureAwait(false)
         );
         var gate = await StagingAsync(plan).ConfigureAwait(false);
         if (json)
@@ -281,6 +282,37 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
     /// cluster.requires_staging against the state store: whether `run` would start (from_version decides; without
     /// it the gate is decided once the nodes are read).
     /// </summary>
+    /// <summary>
+    /// The step durations of the cluster's last succeeded run, from the file store (a shared store only when the
+    /// plan may be inspected: not with --offline); none when there is no such run or the store cannot be read.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, TimeSpan>?> PastDurationsAsync(Plan plan)
+    {
+        if (!inspect && (stateOptions.UrlEnv is not null || plan.State.Kind == StateSpec.Postgres))
+        {
+            return null;
+        }
+
+        var redactor = RunCommand.SecretsFromEnvironment(plan);
+        using var quiet = new StringWriter();
+        await using var store = await StateStores
+            .OpenAsync(io with { Error = quiet }, plan, stateOptions, redactor)
+            .ConfigureAwait(false);
+        if (store is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await RunHistory.PastDurationsAsync(store, plan.Cluster.Name).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or JournalCorruptException or BadStateException)
+        {
+            return null;
+        }
+    }
+
     private async Task<(bool? Passes, string Text)?> StagingAsync(Plan plan)
     {
         if (plan.Cluster.RequiresStaging is not { } staging)

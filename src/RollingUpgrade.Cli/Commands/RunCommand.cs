@@ -64,7 +64,8 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
-        var live = !options.Json && !options.Quiet && io.Terminal ? new LiveView(LiveConsole(), redactor, plan) : null;
+        var live =
+            !options.Json && !options.Quiet && io.Terminal ? new LiveView(LiveConsole(io), redactor, plan) : null;
         IRunObserver observer =
             live is not null ? live
             : options.Json ? new JsonEventWriter(io.Output, redactor)
@@ -237,7 +238,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
     }
 
     /// <summary>The terminal, redrawn in place; no colour when NO_COLOR is set (https://no-color.org).</summary>
-    private IAnsiConsole LiveConsole() =>
+    internal static IAnsiConsole LiveConsole(CliIO io) =>
         AnsiConsole.Create(
             new AnsiConsoleSettings
             {

@@ -32,12 +32,7 @@ internal sealed class LiveView : IRunObserver
     private int? _green;
     private LiveDisplayContext? _live;
 
-    public LiveView(
-        IAnsiConsole console,
-        SecretRedactor redactor,
-        Plans.Model.Plan plan,
-        TimeProvider? time = null
-    )
+    public LiveView(IAnsiConsole console, SecretRedactor redactor, Plans.Model.Plan plan, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         _console = console;
@@ -274,7 +269,8 @@ internal sealed class LiveView : IRunObserver
         }
 
         var elapsed = _time.GetUtcNow() - _stepSeen;
-        return $"[bold]step {step.Step}/{step.TotalSteps}[/]{(step.Phase == "rollback" ? " (rollback)" : string.Empty)}: "
+        var phase = step.Phase == "rollback" ? " (rollback)" : string.Empty;
+        return $"[bold]step {step.Step}/{step.TotalSteps}[/]{phase}: "
             + $"{Markup.Escape(_redactor.Redact(step.Message))} [grey]({Clock(elapsed)} elapsed)[/]";
     }
 
@@ -329,9 +325,9 @@ internal sealed class LiveView : IRunObserver
             {
                 Markup.Escape(row.Name) + (row.Green ? " [grey](new)[/]" : string.Empty),
                 row.Failed ? $"[red]{state}[/]"
-                    : row.State is "draining" or "evicting" ? $"[yellow]{state}[/]"
-                    : row.State is "serving" or "in rotation" ? $"[green]{state}[/]"
-                    : state,
+                : row.State is "draining" or "evicting" ? $"[yellow]{state}[/]"
+                : row.State is "serving" or "in rotation" ? $"[green]{state}[/]"
+                : state,
                 Markup.Escape(row.Version),
             };
             cells.AddRange(
@@ -377,7 +373,11 @@ internal sealed class LiveView : IRunObserver
         };
 
     private static string Words(string? kind) =>
-        string.Concat((kind ?? "step").Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c.ToString()))
+        string.Concat(
+                (kind ?? "step").Select(
+                    (c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c.ToString()
+                )
+            )
             .ToLowerInvariant();
 
     private static string Step(RunEvent e) => e.Step is { } n ? $"[{n}/{e.TotalSteps}]" : string.Empty;

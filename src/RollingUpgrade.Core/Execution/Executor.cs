@@ -61,7 +61,9 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
 
     public async Task<RunOutcome> RunAsync()
     {
-        context.Journal.Append(new JournalRecord { Type = JournalTypes.RunStarted, Data = Audit.Started(context) });
+        context.Began = context
+            .Journal.Append(new JournalRecord { Type = JournalTypes.RunStarted, Data = Audit.Started(context) })
+            .At;
         EngineLog.RunBegan(context.Log, context.RunId, "started", context.Plan.SourcePath, context.Plan.Fingerprint);
         context.Emit(
             RunEventTypes.RunStarted,
@@ -151,6 +153,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
         var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step, StepData(step));
+        CompareWithForecast(step);
         context.Waiting = null;
         await using var heartbeat = Heartbeat.Start(context, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
@@ -234,6 +237,69 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         faults?.At(step, FaultPoint.AfterRecord, context.Phase.Text());
         return new StepAttempt.Succeeded();
     }
+
+    /// <summary>
+    /// As each node (or batch) of a rolling run, or each traffic step of a parallel run, begins: how far into the run,
+    /// and how that compares with the plan's forecast ("node 2 of 3 (n2): 4m 10s into the run, 1m 5s behind the
+    /// forecast").
+    /// </summary>
+    private void CompareWithForecast(Step step)
+    {
+        if (context.Forecast is not { } forecast || context.Began is not { } began || step.Phase != RunPhase.Forward)
+        {
+            return;
+        }
+
+        var forward = context.Steps.Steps.Where(s => s.Phase == RunPhase.Forward).ToList();
+        string? where = null;
+        if (step.Kind == StepKind.Drain && step.Batch is { } batch && context.Plan.Strategy is RollingStrategySpec)
+        {
+            var batches = forward
+                .Where(s => s.Batch is not null)
+                .Select(s => s.Batch!.Value)
+                .Distinct()
+                .Order()
+                .ToList();
+            where =
+                $"{(step.Nodes.Count > 1 ? "batch" : "node")} {batches.IndexOf(batch) + 1} of {batches.Count} "
+                + $"({string.Join(", ", step.Nodes)})";
+        }
+        else if (step.Kind == StepKind.ShiftTraffic && step.GreenPercent is { } green)
+        {
+            where = $"traffic to {green}% on the new cluster";
+        }
+
+        // Once per node (or batch) and per traffic share, though the step is repeated for each load balancer.
+        var first = forward.First(s =>
+            s.Kind == step.Kind && s.Batch == step.Batch && s.GreenPercent == step.GreenPercent
+        );
+        if (where is null || first.Number != step.Number)
+        {
+            return;
+        }
+
+        var expected = TimeSpan.FromTicks(forecast.Steps.Where(f => f.Step < step.Number).Sum(f => f.Expected.Ticks));
+        var elapsed = context.Time.GetUtcNow() - began;
+        var drift = elapsed - expected;
+        var slack = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, expected.Ticks / 10));
+        var against =
+            drift.Duration() <= slack ? "on the forecast"
+            : drift > TimeSpan.Zero ? $"{DurationText.Format(Round(drift))} behind the forecast"
+            : $"{DurationText.Format(Round(drift.Negate()))} ahead of the forecast";
+        context.Emit(
+            RunEventTypes.Progress,
+            $"{where}: {DurationText.Format(Round(elapsed))} into the run, {against} "
+                + $"(~{DurationText.Format(Round(expected))} expected by now)",
+            step,
+            new Dictionary<string, string>
+            {
+                ["elapsed_s"] = Round(elapsed).TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                ["expected_s"] = Round(expected).TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            }
+        );
+    }
+
+    private static TimeSpan Round(TimeSpan span) => TimeSpan.FromSeconds(Math.Round(span.TotalSeconds));
 
     /// <summary>What a step-started record says of the step, for reports: kind, nodes, balancer, green share.</summary>
     private static Dictionary<string, string> StepData(Step step)
@@ -331,6 +397,15 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
 
     private RunOutcome Finish(RunStatus status, string summary, string next, int? failedStep = null)
     {
+        if (status == RunStatus.Succeeded && context.Forecast is { } forecast && context.Began is { } began)
+        {
+            context.Emit(
+                RunEventTypes.Progress,
+                $"the run took {DurationText.Format(Round(context.Time.GetUtcNow() - began))}; the forecast was "
+                    + Forecast.Text(forecast.Expected, forecast.Worst)
+            );
+        }
+
         var word = status switch
         {
             RunStatus.Succeeded => "succeeded",

@@ -235,10 +235,14 @@ public static class Orchestrator
         var shells = adapters.CreateShells(plan);
         var facts = new RunState();
         var values = new StepCommandValues(plan, facts, runId);
+        var steps = Planner.Create(plan);
+        var past = await RunHistory.PastDurationsAsync(store, cluster, runId).ConfigureAwait(false);
         var context = new RunContext
         {
             Plan = plan,
-            Steps = Planner.Create(plan),
+            Steps = steps,
+            Forecast = Forecast.Create(plan, steps, past: past),
+            Began = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted)?.At,
             LoadBalancers = plan.LoadBalancers.Select(lb => adapters.CreateLoadBalancer(lb, plan)).ToList(),
             Product = adapters.CreateProduct(plan, shells, values),
             Facts = facts,

@@ -54,6 +54,12 @@ internal sealed class RunContext
 
     public ResiliencePipeline Transient { get; init; } = ResiliencePipeline.Empty;
 
+    /// <summary>The plan's time forecast (expected from the last succeeded run where there is one).</summary>
+    public Forecast? Forecast { get; init; }
+
+    /// <summary>When the run began (its run-started record), for the comparison with the forecast.</summary>
+    public DateTimeOffset? Began { get; set; }
+
     public string RunId => Journal.RunId;
 
     public RunPhase Phase { get; set; }

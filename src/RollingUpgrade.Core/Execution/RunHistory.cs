@@ -59,6 +59,51 @@ public static class RunHistory
         return runs;
     }
 
+    /// <summary>
+    /// How long each forward step (by step id) took in the cluster's last succeeded run other than
+    /// <paramref name="exceptRun"/>; empty when there is none. The forecast expects those times again.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, TimeSpan>> PastDurationsAsync(
+        IRunStore store,
+        string cluster,
+        string? exceptRun = null,
+        CancellationToken cancellationToken = default
+    )
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var ids = await store.RunIdsAsync(cluster, cancellationToken).ConfigureAwait(false);
+        foreach (var runId in ids.Reverse().Where(id => id != exceptRun).Take(20))
+        {
+            var records = await store.ReadJournalAsync(cluster, runId, cancellationToken).ConfigureAwait(false);
+            if (records is null || Summarize(runId, cluster, records)?.Outcome != "succeeded")
+            {
+                continue;
+            }
+
+            var durations = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+            var started = new Dictionary<int, JournalRecord>();
+            foreach (var record in records.Where(r => r.Phase is null or "forward" && r.Step is not null))
+            {
+                if (record.Type == JournalTypes.StepStarted)
+                {
+                    started[record.Step!.Value] = record;
+                }
+                else if (
+                    record.Type == JournalTypes.StepSucceeded
+                    && started.Remove(record.Step!.Value, out var begin)
+                    && begin.StepId is { } id
+                )
+                {
+                    durations[id] = record.At - begin.At;
+                }
+            }
+
+            return durations;
+        }
+
+        return new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+    }
+
     internal static RunSummary? Summarize(string runId, string cluster, IReadOnlyList<JournalRecord> records)
     {
         var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);

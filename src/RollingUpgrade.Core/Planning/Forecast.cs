@@ -71,7 +71,14 @@ public sealed record Forecast(
         switch (step.Kind)
         {
             case StepKind.WaitDrained:
-                return WaitDrained(step, drain, sessions);
+                var wait = WaitDrained(step, drain, sessions);
+                return sessions is null && Learned() is { } drained
+                    ? wait with
+                    {
+                        Expected = drained,
+                        Basis = "last run (sessions unknown now); " + wait.Basis,
+                    }
+                    : wait;
             case StepKind.Pause:
                 var pause = step.Pause ?? TimeSpan.Zero;
                 return Make(pause, pause, "the pause");
