@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, builds with warnings as errors, runs
-# every test project one after another (real components share loopback addresses; the lab's
-# Docker tests run in a network namespace of their own), and ends with "N passed, N failed,
-# N skipped" computed from the test results.
+# every test project (one after another, except the lab's Docker tests, which run in a network
+# namespace of their own beside the projects that start no cluster), and ends with the slowest
+# tests and "N passed, N failed, N skipped" computed from the test results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 AWS_EC2_METADATA_DISABLED=t
 
 results=$(mktemp -d)
 packages=$(mktemp -d)
-trap 'rm -rf "$results" "$packages"' EXIT
+lab_pid=
+trap '[ -z "$lab_pid" ] || kill "$lab_pid" 2>/dev/null; rm -rf "$results" "$packages"' EXIT
 dotnet build RollingUpgrade.sln -c Release -warnaserror -nologo -v quiet
 # The packages people install (tool package, single-file binary), made here where NuGet is reachable;
 # the lab's tests install and run them.
@@ -22,14 +23,29 @@ run_tests() {
   dotnet test "$1" -c Release --no-build --nologo \
     --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results/$(basename "$1" .csproj)"
 }
+# The lab's tests run inside the network namespace of a Docker daemon of their own, in the background from the
+# start (their first minutes build images), beside only the projects that start no cluster of their own: on two
+# cores, nodes in containers and clusters on loopback slowed each other past their timeouts.
+lab_log=$(mktemp)
+for project in tests/*Lab.Tests/*.csproj; do
+  bash tests/docker/with-docker.sh bash -c "$(declare -p results); $(declare -f run_tests); run_tests $project" \
+    > "$lab_log" 2>&1 &
+  lab_pid=$!
+done
+beside_lab() { case "$1" in *Core.Tests*|*AwsElb.Tests*|*HAProxy.Tests*|*Yarp.Tests*) return 0 ;; esac; return 1; }
 for project in tests/*.Tests/*.csproj; do
-  case "$project" in
-    # The lab's tests run inside the network namespace of a Docker daemon of their own. One after another,
-    # not beside the others: on two cores, nodes in containers and nodes on loopback slowed each other past
-    # their timeouts and the whole run took longer, not shorter.
-    *Lab.Tests*) bash tests/docker/with-docker.sh bash -c "$(declare -p results); $(declare -f run_tests); run_tests $project" || rc=1 ;;
-    *) run_tests "$project" || rc=1 ;;
-  esac
+  case "$project" in *Lab.Tests*) continue ;; esac
+  if beside_lab "$project"; then run_tests "$project" || rc=1; fi
+done
+if [ -n "$lab_pid" ]; then
+  wait "$lab_pid" || rc=1
+  lab_pid=
+fi
+cat "$lab_log"
+rm -f "$lab_log"
+for project in tests/*.Tests/*.csproj; do
+  case "$project" in *Lab.Tests*) continue ;; esac
+  if ! beside_lab "$project"; then run_tests "$project" || rc=1; fi
 done
 summary=$(python3 tests/tools/count-results.py "$results") || rc=1
 echo "$summary"

@@ -34,8 +34,11 @@ public sealed class LiveTerminalTests(ITestOutputHelper output)
         var cutover = screens.FirstOrDefault(s => s.Contains("traffic: old cluster", StringComparison.Ordinal));
         cutover.ShouldNotBeNull("the parallel run shows its weights");
         output.WriteLine($"screen during the cutover:\n{cutover}");
-        // Drawn in place: the table's header appears once per screen, never stacked up as the run goes on.
-        screens.ShouldAllBe(s => Regex.Matches(s, "conns @ proxy").Count <= 1);
+        // Drawn in place: during the first run its table appears once per screen, never stacked up as it goes on
+        // (the finished table stays on screen when the second run begins).
+        screens
+            .Where(s => !s.Contains("== 2/2", StringComparison.Ordinal))
+            .ShouldAllBe(s => Regex.Matches(s, "conns @ proxy").Count <= 1);
 
         var last = screens[^1];
         output.WriteLine($"last screen:\n{last}");
@@ -63,7 +66,7 @@ public sealed class LiveTerminalTests(ITestOutputHelper output)
         last.ShouldContain("EXIT=0");
         last.ShouldNotContain("conns @");
         last.ShouldNotContain("│");
-        last.ShouldMatch(@"\[\d+/\d+\] .* done");
+        last.ShouldMatch(@"\[\d+/\d+\] done");
         last.ShouldContain("SUCCEEDED");
     }
 }

@@ -120,6 +120,7 @@ public sealed class StateFolderTests
         var result = await CliRunner.RunAsync("run", path);
 
         result.ExitCode.ShouldBe(0, result.Output + result.Error);
-        Directory.GetFiles(Path.Combine(real, "local", "runs")).Length.ShouldBe(1);
+        Directory.GetFiles(Path.Combine(real, "local", "runs"), "*.jsonl").Length.ShouldBe(1);
+        Directory.GetFiles(Path.Combine(real, "local", "runs"), "*.html").Length.ShouldBe(1, "the run's report");
     }
 }

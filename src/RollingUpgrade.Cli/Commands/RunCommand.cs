@@ -231,7 +231,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 )
                 .ConfigureAwait(false);
         }
-        else
+        else if (!options.Quiet)
         {
             await io.Output.WriteLineAsync($"report: {Path.GetFullPath(path)}").ConfigureAwait(false);
         }

@@ -30,6 +30,7 @@ internal sealed class LiveView : IRunObserver
     private RunEvent? _beat;
     private RunEvent? _sample;
     private int? _green;
+    private (DateTimeOffset At, long Evicted)? _evictionBegan;
     private LiveDisplayContext? _live;
 
     public LiveView(IAnsiConsole console, SecretRedactor redactor, Plans.Model.Plan plan, TimeProvider? time = null)
@@ -144,6 +145,7 @@ internal sealed class LiveView : IRunObserver
                 _stepSeen = _time.GetUtcNow();
                 _beat = null;
                 _sample = null;
+                _evictionBegan = null;
                 foreach (var row in nodes)
                 {
                     row.State = Starting(kind, e.Phase) ?? row.State;
@@ -184,6 +186,15 @@ internal sealed class LiveView : IRunObserver
                 break;
             case RunEventTypes.Sample:
                 _sample = e;
+                if (
+                    _evictionBegan is null
+                    && long.TryParse(e.Data?.GetValueOrDefault("evicted"), out var first)
+                    && first > 0
+                )
+                {
+                    _evictionBegan = (e.At, first);
+                }
+
                 ApplySample(e);
                 break;
             case RunEventTypes.Progress or RunEventTypes.RunStarted or RunEventTypes.RollbackStarted:
@@ -297,9 +308,13 @@ internal sealed class LiveView : IRunObserver
             && long.TryParse(data.GetValueOrDefault("connections"), out var remaining)
         )
         {
+            var pace =
+                _evictionBegan is { } began && _sample.At - began.At >= TimeSpan.FromSeconds(1)
+                    ? $", {(evicted - began.Evicted) / (_sample.At - began.At).TotalSeconds:0.#}/s"
+                    : string.Empty;
             lines.Add(
                 $"evicting {Markup.Escape(data.GetValueOrDefault("node") ?? "?")}: [bold]{evicted}[/] evicted, "
-                    + $"[bold]{remaining}[/] remaining"
+                    + $"[bold]{remaining}[/] remaining{pace}"
             );
         }
 
