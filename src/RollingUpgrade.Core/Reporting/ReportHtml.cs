@@ -271,13 +271,24 @@ public static class ReportHtml
         foreach (var group in report.Samples.Where(s => s.Evicted > 0).GroupBy(s => s.Node))
         {
             var colour = SvgChart.Colour(Math.Max(0, IndexOf(nodes, group.Key)));
-            var samples = report.Samples.Where(s => s.Node == group.Key && s.At >= group.First().At.AddSeconds(-5));
-            var actual = samples.Select(s => (Seconds(report, s.At), (double)s.Evicted)).ToList();
+            var first = group.First();
+            // From the last reading before the eviction began (nothing evicted yet) to the end of the node's drain.
+            var before = report.Samples.LastOrDefault(s => s.Node == group.Key && s.At < first.At && s.Evicted == 0);
+            var actual = report
+                .Samples.Where(s => s.Node == group.Key && s.At >= (before ?? first).At)
+                .Select(s => (Seconds(report, s.At), (double)s.Evicted))
+                .ToList();
             series.Add(new SvgChart.Series($"{group.Key}: evicted", colour, actual));
             if (report.EvictionRate is { } rate)
             {
-                // Eviction began one poll before the first sample that counts any.
-                var begin = actual[0].Item1 - (1 / rate);
+                // Eviction begins at the drain's deadline: its wait's start plus the drain timeout.
+                var wait = report.Steps.LastOrDefault(w =>
+                    w.Kind == "WaitDrained" && w.Nodes.Contains(group.Key) && w.Started <= first.At
+                );
+                var begin =
+                    wait is not null && report.DrainTimeout is { } timeout
+                        ? Seconds(report, wait.Started + timeout)
+                        : actual[0].Item1;
                 var total = actual[^1].Item2;
                 series.Add(
                     new SvgChart.Series(
