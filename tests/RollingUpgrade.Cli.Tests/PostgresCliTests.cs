@@ -384,6 +384,26 @@ public sealed class PostgresCliTests : IAsyncLifetime
             runs[1].GetProperty("from_version").GetString().ShouldBe("1.0");
             Directory.Exists(Path.Combine(elsewhere, ".rollingupgrade")).ShouldBeFalse("nothing is kept locally");
 
+            // The report of a run made on another machine, from the shared journal alone.
+            var file = Path.Combine(elsewhere, "production.html");
+            var report = ChildProcess.Start(
+                "dotnet",
+                [ProcessLab.CliDll, "report", copy, "--file", file],
+                new Dictionary<string, string> { [_env] = _server.ConnectionString },
+                elsewhere
+            );
+            _children.Add(report);
+            (await report.WaitForExitAsync(TimeSpan.FromSeconds(60))).ShouldBe(0, report.Output);
+            report.Output.ShouldContain($"report: {file}");
+            var html = await File.ReadAllTextAsync(file);
+            html.ShouldContain("OPS-7 production");
+            html.ShouldContain("<span class=\"outcome succeeded\">succeeded</span>");
+            html.ShouldContain("<svg id=\"timeline\"");
+            html.ShouldNotContain(_server.Password);
+            var unknown = await CliRunner.RunAsync("report", copy, "--run", "20990101T000000Z-000000");
+            unknown.ExitCode.ShouldBe(2);
+            unknown.Error.ShouldContain("no run 20990101T000000Z-000000 of production");
+
             var status = await CliRunner.RunAsync("status", copy);
             status.Output.ShouldContain("succeeded; ");
             status.Output.ShouldContain("lock: free");
