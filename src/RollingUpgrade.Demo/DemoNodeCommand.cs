@@ -14,8 +14,8 @@ public static class DemoNodeCommand
         var version = File.ReadAllText(Path.Combine(dir, "version")).Trim();
         await using var node = new DemoNode(name, host, httpPort, tcpPort, version);
         await node.StartAsync().ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(dir, "running-version"), version).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(dir, "state"), "running").ConfigureAwait(false);
+        await WriteAsync(dir, "running-version", version).ConfigureAwait(false);
+        await WriteAsync(dir, "state", "running").ConfigureAwait(false);
         using var stop = new CancellationTokenSource();
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGTERM,
@@ -31,8 +31,7 @@ public static class DemoNodeCommand
             if (node.Sessions != last)
             {
                 last = node.Sessions;
-                await File.WriteAllTextAsync(Path.Combine(dir, "sessions"), last.ToString(CultureInfo.InvariantCulture))
-                    .ConfigureAwait(false);
+                await WriteAsync(dir, "sessions", last.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
             }
 
             try
@@ -46,7 +45,18 @@ public static class DemoNodeCommand
         }
 
         File.Delete(Path.Combine(dir, "state"));
-        await File.WriteAllTextAsync(Path.Combine(dir, "sessions"), "0").ConfigureAwait(false);
+        await WriteAsync(dir, "sessions", "0").ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Replaces DIR/NAME whole (a new file renamed over the old), so a command reading it at the same moment
+    /// sees the old text or the new, never an empty file.
+    /// </summary>
+    private static async Task WriteAsync(string dir, string name, string text)
+    {
+        var temporary = Path.Combine(dir, $".{name}.{Environment.ProcessId}");
+        await File.WriteAllTextAsync(temporary, text).ConfigureAwait(false);
+        File.Move(temporary, Path.Combine(dir, name), overwrite: true);
     }
 }

@@ -46,9 +46,7 @@ internal sealed partial class Executor
         {
             // Nothing on the node changed; put it back so the cluster is as it was.
             await ReturnToRotationAsync(step).ConfigureAwait(false);
-            var now = await ReadBackAsync(
-                    context.LoadBalancers.Count == 0 ? [] : context.Blue.Select(n => n.Name).ToList()
-                )
+            var now = await ReadBackAsync(context.LoadBalancers.Count == 0 ? [] : Registered(done))
                 .ConfigureAwait(false);
             return Finish(
                 RunStatus.Halted,
@@ -66,10 +64,7 @@ internal sealed partial class Executor
         }
 
         // The state said is the state read back from the balancers, not what the plan meant to do.
-        var candidates =
-            context.LoadBalancers.Count == 0
-                ? OutOfRotation(step, done, nodeTouched)
-                : context.Blue.Select(n => n.Name).ToList();
+        var candidates = context.LoadBalancers.Count == 0 ? OutOfRotation(step, done, nodeTouched) : Registered(done);
         var readBack = await ReadBackAsync(candidates).ConfigureAwait(false);
         var outOfRotation = readBack.Out;
         // Steps that only read (the cluster check, the migration list) leave nothing touched.
@@ -95,9 +90,8 @@ internal sealed partial class Executor
             return allWell;
         }
 
-        var serving = context
-            .Blue.Select(n => n.Name)
-            .Except(state.Out)
+        var serving = state
+            .Candidates.Except(state.Out)
             .Except(state.Down.Select(d => d.Node))
             .Except(state.Unknown.Select(u => u.Node))
             .ToList();
@@ -122,7 +116,8 @@ internal sealed partial class Executor
     {
         if (context.LoadBalancers.Count == 0)
         {
-            return new ReadBack(candidates.ToList(), [], []);
+            // No balancer: the candidates are the nodes the run stopped; the rest of the cluster serves.
+            return new ReadBack(candidates.ToList(), [], [], context.Blue.Select(n => n.Name).ToList());
         }
 
         var outOf = new List<string>();
@@ -164,13 +159,30 @@ internal sealed partial class Executor
             }
         }
 
-        return new ReadBack(outOf, down, unknown.Where(u => !outOf.Contains(u.Node)).ToList());
+        return new ReadBack(outOf, down, unknown.Where(u => !outOf.Contains(u.Node)).ToList(), candidates.ToList());
+    }
+
+    /// <summary>
+    /// The nodes the balancers hold: the old cluster's, and the new cluster's once a parallel run has registered
+    /// them (a halt while green carries the traffic must not say that no node serves).
+    /// </summary>
+    private List<string> Registered(HashSet<int> done)
+    {
+        var names = context.Blue.Select(n => n.Name).ToList();
+        var registered = context.Steps.Steps.Any(s => s.Kind == StepKind.RegisterGreen && done.Contains(s.Number));
+        if (registered)
+        {
+            names.AddRange(context.Green.Select(n => n.Name));
+        }
+
+        return names;
     }
 
     private sealed record ReadBack(
         List<string> Out,
         List<(string Node, string LoadBalancer)> Down,
-        List<(string Node, string Why)> Unknown
+        List<(string Node, string Why)> Unknown,
+        List<string> Candidates
     );
 
     /// <summary>

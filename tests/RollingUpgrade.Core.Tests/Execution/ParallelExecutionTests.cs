@@ -76,6 +76,20 @@ public sealed class ParallelExecutionTests
         stop.ShouldBeGreaterThan(closes);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task A_halt_while_retiring_blue_names_the_green_nodes_that_serve()
+    {
+        using var run = Harness(TestPlans.Parallel());
+        run.World.Nodes["b2"].SessionsAnswerGarbage = true;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted, outcome.Summary);
+        outcome.Summary.ShouldContain("not a number");
+        outcome.Summary.ShouldContain("b1, b2 out of rotation; g1, g2 serving");
+        run.Lb().Percent["g1"].ShouldBe(50);
+    }
+
     public static TheoryData<int> GatePoints() => new() { 10, 50, 100 };
 
     [Theory(Timeout = 30_000)]

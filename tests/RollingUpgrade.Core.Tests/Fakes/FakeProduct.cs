@@ -53,6 +53,11 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
     public Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];
+        if (n.SessionsAnswerGarbage)
+        {
+            throw new UnexpectedAnswerException($"the sessions command on {node.Name} answered '', not a number");
+        }
+
         return Task.FromResult<long?>(
             !CountsSessions ? null
             : n.Running ? n.LiveSessions(world.Time.GetUtcNow())

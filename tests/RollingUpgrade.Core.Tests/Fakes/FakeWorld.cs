@@ -85,6 +85,9 @@ public sealed class FakeNode(string name, string erlang)
 
     public bool FailInstall { get; set; }
 
+    /// <summary>The node's session count answers something that is not a number.</summary>
+    public bool SessionsAnswerGarbage { get; set; }
+
     /// <summary>Commands are refused on this node (as when the SSH user may not run them).</summary>
     public bool RefusesCommands { get; set; }
 
