@@ -10,6 +10,9 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary><c>run</c> and <c>resume</c>: validate, check the adapters exist, take the lock, run, report.</summary>
 internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 {
+    /// <summary>With --output json: the writer of every JSON line, the header first.</summary>
+    private JsonEventWriter? _json;
+
     public async Task<int> RunAsync(bool resume)
     {
         if (options.OverrideStaging && string.IsNullOrWhiteSpace(options.Reason))
@@ -66,9 +69,10 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 
         var live =
             !options.Json && !options.Quiet && io.Terminal ? new LiveView(LiveConsole(io), redactor, plan) : null;
+        _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null;
         IRunObserver observer =
             live is not null ? live
-            : options.Json ? new JsonEventWriter(io.Output, redactor)
+            : _json is not null ? _json
             : new ConsoleProgress(io.Output, redactor, options.Quiet);
         using var signals = new SafeStop(io.Error);
         try
@@ -127,9 +131,10 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 new RunOptions
                 {
                     Store = store,
-                    Observer = options.Json
-                        ? new JsonEventWriter(io.Output, redactor)
-                        : new ConsoleProgress(io.Output, redactor, options.Quiet),
+                    Observer =
+                        (IRunObserver?)(
+                            _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null
+                        ) ?? new ConsoleProgress(io.Output, redactor, options.Quiet),
                     TakeOverStaleLock = options.TakeOverStaleLock,
                     Redactor = redactor,
                 }
@@ -155,6 +160,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
+        _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null;
         var outcome = await Orchestrator.PromoteAsync(plan, new RunOptions { Store = store }).ConfigureAwait(false);
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
@@ -162,24 +168,20 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
 
     private async Task ReportAsync(RunOutcome outcome, SecretRedactor redactor)
     {
-        if (options.Json)
+        if (_json is not null)
         {
-            await io
-                .Output.WriteLineAsync(
-                    System.Text.Json.JsonSerializer.Serialize(
-                        new
-                        {
-                            type = "outcome",
-                            status = outcome.Status.ToString(),
-                            exit_code = outcome.ExitCode,
-                            run = outcome.RunId,
-                            failed_step = outcome.FailedStep,
-                            summary = redactor.Redact(outcome.Summary),
-                            next = redactor.Redact(outcome.NextSteps),
-                        }
-                    )
-                )
-                .ConfigureAwait(false);
+            _json.Write(
+                "outcome",
+                outcome.RunId,
+                new Dictionary<string, object?>
+                {
+                    ["status"] = outcome.Status.ToString(),
+                    ["exit_code"] = outcome.ExitCode,
+                    ["failed_step"] = outcome.FailedStep,
+                    ["summary"] = redactor.Redact(outcome.Summary),
+                    ["next"] = redactor.Redact(outcome.NextSteps),
+                }
+            );
             return;
         }
 
@@ -223,13 +225,9 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return;
         }
 
-        if (options.Json)
+        if (_json is not null)
         {
-            await io
-                .Output.WriteLineAsync(
-                    System.Text.Json.JsonSerializer.Serialize(new { type = "report", path = Path.GetFullPath(path) })
-                )
-                .ConfigureAwait(false);
+            _json.Write("report", runId, new Dictionary<string, object?> { ["path"] = Path.GetFullPath(path) });
         }
         else if (!options.Quiet)
         {

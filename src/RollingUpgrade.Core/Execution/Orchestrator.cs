@@ -199,7 +199,9 @@ public static class Orchestrator
                 new ClaimRequest(cluster, runId, isNew, options.TakeOverStaleLock, options.Time, options.Redactor)
                 {
                     Notify = text =>
-                        options.Observer.OnEvent(new RunEvent(options.Time.GetUtcNow(), RunEventTypes.Progress, text)),
+                        options.Observer.OnEvent(
+                            new RunEvent(options.Time.GetUtcNow(), RunEventTypes.Progress, text) { RunId = runId }
+                        ),
                 }
             )
             .ConfigureAwait(false);
@@ -222,6 +224,9 @@ public static class Orchestrator
                                 : "which no longer runs"
                         )
                 )
+                {
+                    RunId = runId,
+                }
             );
         }
 
@@ -307,6 +312,7 @@ public static class Orchestrator
         options.Observer.OnEvent(
             new RunEvent(options.Time.GetUtcNow(), RunEventTypes.RunFinished, outcome.Summary)
             {
+                RunId = runId,
                 Data = new Dictionary<string, string> { ["outcome"] = "halted", ["next"] = outcome.NextSteps },
             }
         );

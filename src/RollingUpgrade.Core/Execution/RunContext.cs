@@ -102,6 +102,7 @@ internal sealed class RunContext
         Observer.OnEvent(
             new RunEvent(Time.GetUtcNow(), type, message)
             {
+                RunId = RunId,
                 Step = step?.Number,
                 TotalSteps = Steps.Steps.Count,
                 Node = step?.Node,
