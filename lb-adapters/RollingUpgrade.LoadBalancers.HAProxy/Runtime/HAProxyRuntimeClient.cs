@@ -101,6 +101,14 @@ public sealed class HAProxyRuntimeClient
                     + $"{Timeout.TotalSeconds:0.#}s"
             );
         }
+        catch (Exception e) when (e is SocketException or IOException && !Endpoint.IsTcp && !File.Exists(Endpoint.Text))
+        {
+            throw new TransientException(
+                $"no socket at {Endpoint}: HAProxy is not running there, or haproxy.cfg has no "
+                    + $"'stats socket {Endpoint} level admin' line",
+                e
+            );
+        }
         catch (Exception e) when (e is SocketException or IOException)
         {
             throw new TransientException(
