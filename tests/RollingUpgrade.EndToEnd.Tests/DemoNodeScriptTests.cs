@@ -54,10 +54,13 @@ public sealed class DemoNodeScriptTests : IDisposable
         (await StatusAsync()).ShouldBe(0);
     }
 
+    /// <summary>
+    /// Stops every node process this test started, by its id: the recorded one and any other whose command line names
+    /// this test's folder (a script that fails these tests may start two and record one).
+    /// </summary>
     public void Dispose()
     {
-        var pidFile = Path.Combine(_nodes.Dir("n1"), "pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+        foreach (var pid in NodeProcesses())
         {
             try
             {
@@ -72,6 +75,35 @@ public sealed class DemoNodeScriptTests : IDisposable
         }
 
         Directory.Delete(_folder, recursive: true);
+    }
+
+    private IEnumerable<int> NodeProcesses()
+    {
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            string line;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(dir, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (
+                int.TryParse(Path.GetFileName(dir), out var pid)
+                && line.Contains("demo-node", StringComparison.Ordinal)
+                && line.Contains(_folder, StringComparison.Ordinal)
+            )
+            {
+                yield return pid;
+            }
+        }
     }
 
     /// <summary>No such process, or a zombie nobody has reaped yet.</summary>
