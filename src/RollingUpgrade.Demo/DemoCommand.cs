@@ -190,16 +190,14 @@ public sealed partial class DemoCommand(DemoHost io)
     }
 
     /// <summary>The run's HTML report, made from its journal before the demo's folder goes away.</summary>
-    private async Task<string> WriteReportAsync(Plans.Model.Plan plan, string state, string runId)
+    private static async Task<string> WriteReportAsync(Plans.Model.Plan plan, string state, string runId)
     {
         await using var store = new Journaling.FileRunStore(state);
-        var records = await store.ReadJournalAsync(plan.Cluster.Name, runId).ConfigureAwait(false) ?? [];
-        var report = Reporting.RunReport.FromJournal(runId, plan.Cluster.Name, records)!;
-        var reports = io.ReportFolder ?? Path.Combine(Path.GetTempPath(), "rollingupgrade-demo-reports");
-        Directory.CreateDirectory(reports);
-        var path = Path.Combine(reports, $"{plan.Cluster.Name}-{runId}.html");
-        await File.WriteAllTextAsync(path, Reporting.ReportHtml.Render(report)).ConfigureAwait(false);
-        return path;
+        var path = Path.Combine(Path.GetTempPath(), "rollingupgrade-demo-reports", $"{plan.Cluster.Name}-{runId}.html");
+        return await Reporting
+                .ReportFile.WriteAsync(store, plan.Cluster.Name, runId, path, new Journaling.SecretRedactor())
+                .ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"the demo's run {runId} has no journal");
     }
 
     /// <summary>After the summary: where each run's report is.</summary>

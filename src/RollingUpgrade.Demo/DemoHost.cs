@@ -9,8 +9,7 @@ namespace RollingUpgrade.Demo;
 /// What the demo needs from the program that hosts it: where to write, the real adapters, how a
 /// run's progress is shown, and the command line that starts one demo node (the host's
 /// <c>demo-node</c> command), since the demo nodes are processes of their own. <see cref="Watch"/>, when set, runs a
-/// plan under a view of its own (the live view on a terminal); <see cref="ReportFolder"/> is where the runs' reports
-/// go (they outlive the demo's temporary folder).
+/// plan under a view of its own (the live view on a terminal);
 /// </summary>
 public sealed record DemoHost(
     TextWriter Output,
@@ -18,6 +17,5 @@ public sealed record DemoHost(
     IAdapterFactory Adapters,
     Func<IRunObserver> Progress,
     IReadOnlyList<string> NodeLauncher,
-    Func<Plan, Func<IRunObserver, Task<RunOutcome>>, Task<RunOutcome>>? Watch = null,
-    string? ReportFolder = null
+    Func<Plan, Func<IRunObserver, Task<RunOutcome>>, Task<RunOutcome>>? Watch = null
 );

@@ -279,10 +279,6 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
     }
 
     /// <summary>
-    /// cluster.requires_staging against the state store: whether `run` would start (from_version decides; without
-    /// it the gate is decided once the nodes are read).
-    /// </summary>
-    /// <summary>
     /// The step durations of the cluster's last succeeded run, from the file store (a shared store only when the
     /// plan may be inspected: not with --offline); none when there is no such run or the store cannot be read.
     /// </summary>
@@ -313,6 +309,10 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         }
     }
 
+    /// <summary>
+    /// cluster.requires_staging against the state store: whether `run` would start (from_version decides; without
+    /// it the gate is decided once the nodes are read).
+    /// </summary>
     private async Task<(bool? Passes, string Text)?> StagingAsync(Plan plan)
     {
         if (plan.Cluster.RequiresStaging is not { } staging)

@@ -40,7 +40,10 @@ internal sealed class ReportCommand(CliIO io, string path, string? runId, string
         }
 
         var target = file ?? ReportFiles.PathFor(plan, state, id);
-        if (await ReportFiles.WriteAsync(store, plan, id, target, redactor).ConfigureAwait(false) is null)
+        if (
+            await Reporting.ReportFile.WriteAsync(store, plan.Cluster.Name, id, target, redactor).ConfigureAwait(false)
+            is null
+        )
         {
             await io
                 .Error.WriteLineAsync($"rollingupgrade: the journal of run {id} has no run-started record; no report")

@@ -212,7 +212,12 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         var path = ReportFiles.PathFor(plan, options.State, runId);
         try
         {
-            if (await ReportFiles.WriteAsync(store, plan, runId, path, redactor).ConfigureAwait(false) is null)
+            if (
+                await Reporting
+                    .ReportFile.WriteAsync(store, plan.Cluster.Name, runId, path, redactor)
+                    .ConfigureAwait(false)
+                is null
+            )
             {
                 return;
             }

@@ -245,7 +245,12 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     /// </summary>
     private void CompareWithForecast(Step step)
     {
-        if (context.Forecast is not { } forecast || context.Began is not { } began || step.Phase != RunPhase.Forward)
+        if (
+            context.Forecast is not { } forecast
+            || context.Began is not { } began
+            || step.Phase != RunPhase.Forward
+            || step.Kind is not (StepKind.Drain or StepKind.ShiftTraffic)
+        )
         {
             return;
         }
