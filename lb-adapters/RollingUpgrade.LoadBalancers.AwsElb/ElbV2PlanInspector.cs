@@ -45,6 +45,7 @@ public static class ElbV2PlanInspector
                 )
                 {
                     IsWarning = true,
+                    IsUnreachable = true,
                 },
             ];
         }
@@ -62,6 +63,7 @@ public static class ElbV2PlanInspector
                 )
                 {
                     IsWarning = true,
+                    IsUnreachable = true,
                 },
             ];
         }

@@ -40,6 +40,7 @@ public static class HAProxyPlanInspector
                     )
                     {
                         IsWarning = true,
+                        IsUnreachable = true,
                     }
                 );
                 continue;

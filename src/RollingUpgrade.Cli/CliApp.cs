@@ -48,14 +48,30 @@ public static class CliApp
         root.Add(logFile);
         root.Add(verbose);
 
+        // With no command, say what the commands are (and exit 2) rather than "Required command was not provided",
+        // which System.CommandLine would add beside the real error when the command is mistyped.
+        root.SetAction(
+            async (ParseResult _, CancellationToken _) =>
+            {
+                await error
+                    .WriteLineAsync("rollingupgrade: name a command; `rollingupgrade --help` lists them")
+                    .ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+        );
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var problem in parsed.Errors)
+            // System.CommandLine's own report: every error, and "did you mean" for a mistyped command or option.
+            if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction report)
             {
-                await error.WriteLineAsync($"rollingupgrade: {problem.Message}").ConfigureAwait(false);
+                report.ShowHelp = false;
+                report.ShowTypoCorrections = true;
             }
 
+            await parsed
+                .InvokeAsync(new InvocationConfiguration { Output = error, Error = error })
+                .ConfigureAwait(false);
             await error.WriteLineAsync("run `rollingupgrade --help` for usage").ConfigureAwait(false);
             return ExitCodes.BadInput;
         }

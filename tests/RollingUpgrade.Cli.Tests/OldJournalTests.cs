@@ -81,7 +81,7 @@ public sealed class OldJournalTests
             var result = await CliRunner.RunAsync("resume", Path.Combine(root, "plan.toml"), "--retry-in-flight");
 
             result.ExitCode.ShouldBe(1, result.Output + result.Error);
-            (result.Output + result.Error).ShouldContain("ROLLEDBACK");
+            (result.Output + result.Error).ShouldContain("ROLLED BACK");
             new[] { "n1", "n2", "n3" }.ShouldAllBe(n => Version(root, n) == "1.0");
             Starts(root).ShouldBe(["start n2 1.0", "start n1 1.0"]);
         }

@@ -50,7 +50,7 @@ public sealed class RollbackVersionTests
         var result = await CliRunner.RunAsync("run", path);
 
         result.ExitCode.ShouldBe(1, result.Output + result.Error);
-        (result.Output + result.Error).ShouldContain("ROLLEDBACK");
+        (result.Output + result.Error).ShouldContain("ROLLED BACK");
         var lines = Lines(cluster);
         var failedInstall = lines.IndexOf("install n2 2.0");
         failedInstall.ShouldBeGreaterThan(0, string.Join('\n', lines));
@@ -95,7 +95,7 @@ public sealed class RollbackVersionTests
         var resumed = await CliRunner.RunAsync("resume", path, "--retry-in-flight");
 
         resumed.ExitCode.ShouldBe(1, resumed.Output + resumed.Error);
-        (resumed.Output + resumed.Error).ShouldContain("ROLLEDBACK");
+        (resumed.Output + resumed.Error).ShouldContain("ROLLED BACK");
         var afterResume = Lines(cluster).Skip(before).ToList();
         afterResume.ShouldContain("rollback_install n2 1.0");
         afterResume.ShouldContain("start n2 1.0");
@@ -118,7 +118,7 @@ public sealed class RollbackVersionTests
         var result = await CliRunner.RunAsync("run", cluster.PlanPath);
 
         result.ExitCode.ShouldBe(1, result.Output + result.Error);
-        (result.Output + result.Error).ShouldContain("ROLLEDBACK");
+        (result.Output + result.Error).ShouldContain("ROLLED BACK");
         var records = ReadJournal(cluster);
         var rollbackStarted = records.FindIndex(r => r.Type == JournalTypes.RollbackStarted);
         rollbackStarted.ShouldBeGreaterThan(0);

@@ -78,7 +78,7 @@ public sealed class WeightSafetyTests
         var result = await CliRunner.RunAsync("run", cluster.PlanPath);
 
         result.ExitCode.ShouldBe(1, result.Output + result.Error);
-        (result.Output + result.Error).ShouldContain("ROLLEDBACK");
+        (result.Output + result.Error).ShouldContain("ROLLED BACK");
         (result.Output + result.Error).ShouldContain("g1");
         (await StateAsync(runtime, "g1")).ShouldStartWith("0 ");
         (await StateAsync(runtime, "g2")).ShouldStartWith("0 ");

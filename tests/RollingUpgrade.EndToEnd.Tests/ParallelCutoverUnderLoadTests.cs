@@ -135,7 +135,7 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
         await _load.StopAsync();
 
         code.ShouldBe(1);
-        stderr.ShouldContain("ROLLEDBACK");
+        stderr.ShouldContain("ROLLED BACK");
         stderr.ShouldContain("(gates at 50% green");
         stderr.ShouldContain("gate 'canary' failed");
         var xmpp = await StatusAsync();

@@ -88,7 +88,15 @@ internal sealed class CliAdapterFactory(
         for (var i = 0; i < plan.LoadBalancers.Count; i++)
         {
             var spec = plan.LoadBalancers[i];
-            if (spec.Kind == LoadBalancerKinds.HAProxy)
+            if (spec.Kind == LoadBalancerKinds.Yarp)
+            {
+                result.AddRange(
+                    await LoadBalancers
+                        .Yarp.YarpPlanInspector.InspectAsync(plan, spec, i, cancellationToken)
+                        .ConfigureAwait(false)
+                );
+            }
+            else if (spec.Kind == LoadBalancerKinds.HAProxy)
             {
                 result.AddRange(
                     await HAProxyPlanInspector.InspectAsync(plan, spec, i, cancellationToken).ConfigureAwait(false)

@@ -73,17 +73,46 @@ internal static class PlanCommands
             (r, o) => new HistoryCommand(io, r.GetValue(o.Plan)!, r.GetValue(o.Output)!, State(r, o)).RunAsync()
         );
         yield return Report(io);
+        yield return Completion(io);
+    }
+
+    private static Command Completion(CliIO io)
+    {
+        var shell = new Argument<string>("SHELL") { Description = "bash, zsh, fish or pwsh" };
+        shell.AcceptOnlyFromAmong(CompletionCommand.Shells);
+        var command = new Command(
+            "completion",
+            "Print the shell completion script: `source <(rollingupgrade completion bash)` (zsh alike; fish: "
+                + "`rollingupgrade completion fish | source`; PowerShell: `... pwsh | Out-String | Invoke-Expression`)."
+        )
+        {
+            shell,
+        };
+        command.SetAction(
+            async (r, _) =>
+            {
+                await io.Output.WriteAsync(CompletionCommand.Script(r.GetValue(shell)!)).ConfigureAwait(false);
+                return Execution.ExitCodes.Done;
+            }
+        );
+        return command;
     }
 
     private static Command Report(CliIO io)
     {
-        var plan = new Argument<string>("PLAN") { Description = "the plan file (TOML)" };
+        var plan = PlanArgument();
         var run = new Option<string?>("--run") { Description = "the run id (default: the current or last run)" };
         var file = new Option<string?>("--file")
         {
             Description = "where to write it (default: runs/RUN.html in the cluster's state folder)",
         };
         var open = new Option<bool>("--open") { Description = "open the report in the desktop's browser" };
+        var output = new Option<string>("--output")
+        {
+            Description = "text (default) or json: the report's path as one JSON object",
+            DefaultValueFactory = _ => "text",
+        };
+        output.AcceptOnlyFromAmong("text", "json");
         var dir = new Option<string?>("--state-dir") { Description = "where journals live (default: .rollingupgrade)" };
         var urlEnv = new Option<string?>("--state-url-env")
         {
@@ -100,6 +129,7 @@ internal static class PlanCommands
             run,
             file,
             open,
+            output,
             dir,
             urlEnv,
             schema,
@@ -112,7 +142,8 @@ internal static class PlanCommands
                     r.GetValue(run),
                     r.GetValue(file),
                     r.GetValue(open),
-                    new StateOptions(r.GetValue(dir), r.GetValue(urlEnv), r.GetValue(schema))
+                    new StateOptions(r.GetValue(dir), r.GetValue(urlEnv), r.GetValue(schema)),
+                    r.GetValue(output) == "json"
                 ).RunAsync()
         );
         return command;
@@ -236,7 +267,7 @@ internal static class PlanCommands
     )
     {
         var options = new CommonOptions(
-            new Argument<string>("PLAN") { Description = "the plan file (TOML)" },
+            PlanArgument(),
             new Option<string>("--output")
             {
                 Description = "text (default) or json: one JSON event per line on stdout",
@@ -325,6 +356,35 @@ internal static class PlanCommands
 
         command.SetAction((result, _) => action(result, options));
         return command;
+    }
+
+    /// <summary>
+    /// The plan file. A word that looks like an option is refused here (with the closest option of the command):
+    /// otherwise a mistyped option such as <c>--ofline</c> would be taken for the plan's path.
+    /// </summary>
+    private static Argument<string> PlanArgument()
+    {
+        var plan = new Argument<string>("PLAN") { Description = "the plan file (TOML)" };
+        plan.Validators.Add(result =>
+        {
+            var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+            if (value.Length > 1 && value[0] == '-' && !File.Exists(value))
+            {
+                var options = (result.Parent as System.CommandLine.Parsing.CommandResult)
+                    ?.Command.Options.Where(o => !o.Hidden)
+                    .Select(o => o.Name)
+                    .ToList();
+                result.AddError(
+                    $"unknown option '{value}'"
+                        + (
+                            options is { Count: > 0 }
+                                ? Plans.Binding.Suggestions.DidYouMean(value, options)
+                                : string.Empty
+                        )
+                );
+            }
+        });
+        return plan;
     }
 
     private static StateOptions State(ParseResult result, CommonOptions options) =>

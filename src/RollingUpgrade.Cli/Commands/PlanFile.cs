@@ -7,7 +7,17 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary>Loads a plan and prints its problems (text or JSON). Returns null when it is not valid.</summary>
 internal static class PlanFile
 {
-    public static async Task<Plan?> LoadAsync(CliIO io, string path, bool json, bool inspect = false)
+    /// <param name="strict">
+    /// A load balancer that cannot be reached is an error (for `validate`, which can only vouch for what it read),
+    /// not a warning.
+    /// </param>
+    public static async Task<Plan?> LoadAsync(
+        CliIO io,
+        string path,
+        bool json,
+        bool inspect = false,
+        bool strict = false
+    )
     {
         if (await NotARegularFileAsync(path).ConfigureAwait(false) is { } kind)
         {
@@ -34,11 +44,11 @@ internal static class PlanFile
         }
 
         RunCommand.SecretsFromEnvironment(result.Plan!, io.Logging.Redactor);
-        return inspect ? await InspectAsync(io, result.Plan!, json).ConfigureAwait(false) : result.Plan;
+        return inspect ? await InspectAsync(io, result.Plan!, json, strict).ConfigureAwait(false) : result.Plan;
     }
 
     /// <summary>Checks the plan against the live load balancers it names; null when they contradict it.</summary>
-    public static async Task<Plan?> InspectAsync(CliIO io, Plan plan, bool json)
+    public static async Task<Plan?> InspectAsync(CliIO io, Plan plan, bool json, bool strict = false)
     {
         if ((io.Adapters) is not Ports.IPlanInspector inspector)
         {
@@ -46,7 +56,19 @@ internal static class PlanFile
         }
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var live = await inspector.InspectAsync(plan, timeout.Token).ConfigureAwait(false);
+        var live = (await inspector.InspectAsync(plan, timeout.Token).ConfigureAwait(false))
+            .Select(d =>
+                strict && d.IsUnreachable
+                    ? d with
+                    {
+                        IsWarning = false,
+                        Message =
+                            $"{d.Message}; start it (or fix the address), or pass --offline to check the plan "
+                            + "alone",
+                    }
+                    : d
+            )
+            .ToList();
         await PrintAsync(io, live, json).ConfigureAwait(false);
         if (live.Any(d => !d.IsWarning && !d.IsNote))
         {

@@ -7,11 +7,19 @@ namespace RollingUpgrade.Cli.Commands;
 /// <c>report PLAN [--run ID] [--file PATH] [--open]</c>: the HTML report of a run of the plan's cluster (the current
 /// or last run when no id is given), from either state backend; prints its path, and opens it when asked.
 /// </summary>
-internal sealed class ReportCommand(CliIO io, string path, string? runId, string? file, bool open, StateOptions state)
+internal sealed class ReportCommand(
+    CliIO io,
+    string path,
+    string? runId,
+    string? file,
+    bool open,
+    StateOptions state,
+    bool json = false
+)
 {
     public async Task<int> RunAsync()
     {
-        var plan = await PlanFile.LoadAsync(io, path, json: false).ConfigureAwait(false);
+        var plan = await PlanFile.LoadAsync(io, path, json).ConfigureAwait(false);
         if (plan is null)
         {
             return ExitCodes.BadInput;
@@ -51,7 +59,20 @@ internal sealed class ReportCommand(CliIO io, string path, string? runId, string
             return ExitCodes.BadInput;
         }
 
-        await io.Output.WriteLineAsync($"report: {Path.GetFullPath(target)}").ConfigureAwait(false);
+        await io
+            .Output.WriteLineAsync(
+                json
+                    ? System.Text.Json.JsonSerializer.Serialize(
+                        new
+                        {
+                            type = "report",
+                            run = id,
+                            path = Path.GetFullPath(target),
+                        }
+                    )
+                    : $"report: {Path.GetFullPath(target)}"
+            )
+            .ConfigureAwait(false);
         if (open)
         {
             await OpenAsync(Path.GetFullPath(target)).ConfigureAwait(false);

@@ -166,6 +166,10 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         return outcome.ExitCode;
     }
 
+    /// <summary>The outcome's name as printed: ROLLED BACK, NOTHING TO DO.</summary>
+    private static string Label(RunStatus status) =>
+        System.Text.RegularExpressions.Regex.Replace(status.ToString(), "(?<=[a-z])(?=[A-Z])", " ").ToUpperInvariant();
+
     private async Task ReportAsync(RunOutcome outcome, SecretRedactor redactor)
     {
         if (_json is not null)
@@ -188,7 +192,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         var writer = outcome.ExitCode == 0 ? io.Output : io.Error;
         await writer.WriteLineAsync().ConfigureAwait(false);
         await writer
-            .WriteLineAsync($"{outcome.Status.ToString().ToUpperInvariant()}: {redactor.Redact(outcome.Summary)}")
+            .WriteLineAsync($"{Label(outcome.Status)}: {redactor.Redact(outcome.Summary)}")
             .ConfigureAwait(false);
         await writer.WriteLineAsync($"next: {redactor.Redact(outcome.NextSteps)}").ConfigureAwait(false);
     }

@@ -7,7 +7,7 @@ internal sealed class ValidateCommand(CliIO io, string path, string output, bool
     public async Task<int> RunAsync()
     {
         var json = output == "json";
-        var plan = await PlanFile.LoadAsync(io, path, json, inspect).ConfigureAwait(false);
+        var plan = await PlanFile.LoadAsync(io, path, json, inspect, strict: true).ConfigureAwait(false);
         if (plan is null)
         {
             return ExitCodes.BadInput;

@@ -7,5 +7,6 @@ public static class ExitCodes
     public const int HaltedOrRolledBack = 1;
     public const int BadInput = 2;
     public const int Locked = 3;
+    public const int NothingToDo = 4;
     public const int Interrupted = 130;
 }

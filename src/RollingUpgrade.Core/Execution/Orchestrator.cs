@@ -157,8 +157,8 @@ public static class Orchestrator
         if (waiting is null || doneWaiting)
         {
             return new RunOutcome(
-                RunStatus.Halted,
-                $"no step of {cluster} is waiting for promote",
+                RunStatus.NothingToDo,
+                $"no step of {cluster} is waiting for promote; nothing was changed",
                 "`rollingupgrade status` shows where the run is"
             );
         }

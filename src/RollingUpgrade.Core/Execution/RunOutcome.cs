@@ -15,6 +15,7 @@ public sealed record RunOutcome(RunStatus Status, string Summary, string NextSte
             RunStatus.Interrupted => ExitCodes.Interrupted,
             RunStatus.Locked => ExitCodes.Locked,
             RunStatus.BadInput => ExitCodes.BadInput,
+            RunStatus.NothingToDo => ExitCodes.NothingToDo,
             _ => ExitCodes.HaltedOrRolledBack,
         };
 }

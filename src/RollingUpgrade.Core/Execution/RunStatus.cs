@@ -9,4 +9,7 @@ public enum RunStatus
     NeedsOperator,
     Locked,
     BadInput,
+
+    /// <summary>The request had nothing to act on (promote with no step waiting); nothing was changed.</summary>
+    NothingToDo,
 }

@@ -12,6 +12,12 @@ public sealed record PlanDiagnostic(SourceLocation Location, string Message)
     /// </summary>
     public bool IsNote { get; init; }
 
+    /// <summary>
+    /// A live system the plan names could not be read, so what it holds was not checked: a warning for `plan` and
+    /// `run`, an error for `validate` unless it runs offline.
+    /// </summary>
+    public bool IsUnreachable { get; init; }
+
     public override string ToString() =>
         $"{Location}: {(IsNote ? "note: " : IsWarning ? "warning: " : string.Empty)}{Message}";
 }
