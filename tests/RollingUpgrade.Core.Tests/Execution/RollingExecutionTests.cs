@@ -216,7 +216,8 @@ public sealed class RollingExecutionTests
         run.Adapters.Product.CountsSessions = productCounts;
         run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddSeconds(40));
 
-        var outcome = await run.RunAsync();
+        // Without the node's count the wait lasts the balancer's 300 s: one-second turns of the fake clock.
+        var outcome = await run.RunAsync(step: productCounts ? null : TimeSpan.FromSeconds(1));
 
         outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
         var journal = run.Journal();
@@ -386,7 +387,7 @@ public sealed class RollingExecutionTests
             TestPlans.Rolling(extraStrategy: "pause_between_nodes = \"20m\"\nmax_mixed_version_window = \"15m\"")
         );
 
-        var outcome = await run.RunAsync();
+        var outcome = await run.RunAsync(step: TimeSpan.FromSeconds(2));
 
         outcome.Status.ShouldBe(RunStatus.Halted);
         outcome.Summary.ShouldContain("longer than max_mixed_version_window (15m)");
