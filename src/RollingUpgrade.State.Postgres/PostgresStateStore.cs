@@ -37,7 +37,10 @@ public sealed record LeaseAttempt(PostgresLease? Lease, LeaseInfo? Holder);
 /// <summary>
 /// A write or renewal by a holder whose lease was taken over or ran out: it must stop, having written nothing.
 /// </summary>
-public sealed class LeaseLostException(string message) : JournalUnavailableException(message);
+public sealed class LeaseLostException(string message) : JournalUnavailableException(message)
+{
+    public override bool LeaseLost => true;
+}
 
 /// <summary>A database whose state schema is newer than this binary, or not one of ours.</summary>
 public sealed class StateSchemaException(string message) : BadStateException(message);

@@ -70,10 +70,12 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         var live =
             !options.Json && !options.Quiet && io.Terminal ? new LiveView(LiveConsole(io), redactor, plan) : null;
         _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null;
-        IRunObserver observer =
+        IRunObserver shown =
             live is not null ? live
             : _json is not null ? _json
             : new ConsoleProgress(io.Output, redactor, options.Quiet);
+        var (observer, notifier) = WithNotifier(plan, shown);
+        await using var notifying = notifier;
         using var signals = new SafeStop(io.Error);
         try
         {
@@ -98,6 +100,12 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             var outcome = live is null
                 ? await Run().ConfigureAwait(false)
                 : await live.RunAsync(Run).ConfigureAwait(false);
+            if (notifier is not null)
+            {
+                // The outcome's notification goes out (or is given up on) before the outcome is printed.
+                await notifier.DisposeAsync().ConfigureAwait(false);
+            }
+
             await ReportAsync(outcome, redactor).ConfigureAwait(false);
             await WriteReportAsync(store, plan, outcome, redactor).ConfigureAwait(false);
             return outcome.ExitCode;
@@ -124,6 +132,12 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             return ExitCodes.BadInput;
         }
 
+        var (observer, notifier) = WithNotifier(
+            plan,
+            (IRunObserver?)(_json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null)
+                ?? new ConsoleProgress(io.Output, redactor, options.Quiet)
+        );
+        await using var notifying = notifier;
         var outcome = await Orchestrator
             .RollbackAsync(
                 plan,
@@ -131,15 +145,17 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
                 new RunOptions
                 {
                     Store = store,
-                    Observer =
-                        (IRunObserver?)(
-                            _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null
-                        ) ?? new ConsoleProgress(io.Output, redactor, options.Quiet),
+                    Observer = observer,
                     TakeOverStaleLock = options.TakeOverStaleLock,
                     Redactor = redactor,
                 }
             )
             .ConfigureAwait(false);
+        if (notifier is not null)
+        {
+            await notifier.DisposeAsync().ConfigureAwait(false);
+        }
+
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
         await WriteReportAsync(store, plan, outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
@@ -164,6 +180,28 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         var outcome = await Orchestrator.PromoteAsync(plan, new RunOptions { Store = store }).ConfigureAwait(false);
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
+    }
+
+    /// <summary>
+    /// The run's observer, and the plan's webhooks beside it when it has <c>[[notify]]</c> entries: their warnings
+    /// (a receiver down, a variable not set) are shown like the run's own.
+    /// </summary>
+    private static (IRunObserver Observer, Notifications.Notifier? Notifier) WithNotifier(
+        Plans.Model.Plan plan,
+        IRunObserver shown
+    )
+    {
+        if (plan.Notify.Count == 0)
+        {
+            return (shown, null);
+        }
+
+        var said = new FanOutObserver(shown);
+        var notifier = new Notifications.Notifier(
+            plan,
+            warning => said.OnEvent(new RunEvent(TimeProvider.System.GetUtcNow(), RunEventTypes.Warning, warning))
+        );
+        return (new FanOutObserver(said, notifier), notifier);
     }
 
     /// <summary>The outcome's name as printed: ROLLED BACK, NOTHING TO DO.</summary>
@@ -265,6 +303,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv, plan.Product.ApiPasswordEnv }
             .Concat(plan.Gates.Select(g => g.PasswordEnv))
             .Concat(plan.LoadBalancers.Select(l => l.Settings is Plans.Model.YarpSettings y ? y.TokenEnv : null))
+            .Concat(plan.Notify.SelectMany(n => new[] { n.UrlEnv, n.SecretEnv }))
             .Concat(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);
         foreach (var name in names.OfType<string>())
         {

@@ -364,7 +364,10 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     {
         if (context.Claim.Lost.IsCancellationRequested)
         {
-            throw new JournalUnavailableException(context.Claim.LostReason ?? "the run lease was lost");
+            throw new JournalUnavailableException(context.Claim.LostReason ?? "the run lease was lost")
+            {
+                LeaseLost = true,
+            };
         }
     }
 

@@ -313,7 +313,12 @@ public static class Orchestrator
             new RunEvent(options.Time.GetUtcNow(), RunEventTypes.RunFinished, outcome.Summary)
             {
                 RunId = runId,
-                Data = new Dictionary<string, string> { ["outcome"] = "halted", ["next"] = outcome.NextSteps },
+                Data = new Dictionary<string, string>
+                {
+                    ["outcome"] = "halted",
+                    ["next"] = outcome.NextSteps,
+                    ["reason"] = e.LeaseLost ? "lease-lost" : "journal-unavailable",
+                },
             }
         );
         return outcome;

@@ -113,4 +113,8 @@ public interface IRunStore : IAsyncDisposable
 /// The journal cannot be written (the shared store is unreachable, or the run lease was lost): the run stops before
 /// it touches a load balancer or node again.
 /// </summary>
-public class JournalUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public class JournalUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The run's lease (its slot on the cluster) was lost, rather than the store being unreachable.</summary>
+    public virtual bool LeaseLost { get; init; }
+}

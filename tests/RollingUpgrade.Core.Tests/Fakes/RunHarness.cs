@@ -57,8 +57,7 @@ internal sealed class RunHarness : IDisposable
         IRunFaults? faults = null,
         CancellationToken stop = default,
         TimeSpan? step = null
-    ) =>
-        ClockDriver.RunAsync(Clock, () => Orchestrator.RunAsync(Plan, Adapters, Options(faults, stop: stop)), step);
+    ) => ClockDriver.RunAsync(Clock, () => Orchestrator.RunAsync(Plan, Adapters, Options(faults, stop: stop)), step);
 
     public Task<RunOutcome> ResumeAsync(InFlightChoice choice = InFlightChoice.Verify) =>
         ClockDriver.RunAsync(Clock, () => Orchestrator.ResumeAsync(Plan, Adapters, Options(choice: choice)));

@@ -26,6 +26,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         var gates = BindGates(top);
         var rollback = BindRollback(top.Table("rollback"));
         var state = BindState(top.Table("state"));
+        var notify = BindNotify(top);
         top.RejectUnknownKeys();
 
         if (cluster is null || access is null || product is null || upgrade is null || strategy is null)
@@ -48,6 +49,7 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
             Gates = gates,
             Rollback = rollback,
             State = state,
+            Notify = notify,
             Locations = new Dictionary<string, SourceLocation>(sink.Locations, StringComparer.Ordinal),
         };
     }

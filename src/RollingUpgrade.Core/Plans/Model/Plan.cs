@@ -32,6 +32,9 @@ public sealed record Plan
     /// <summary>Where runs live: the state folder (default) or a shared PostgreSQL database.</summary>
     public StateSpec State { get; init; } = StateSpec.Default;
 
+    /// <summary>Webhooks told of the run's milestones (<c>[[notify]]</c>).</summary>
+    public IReadOnlyList<NotifySpec> Notify { get; init; } = [];
+
     /// <summary>
     /// Where each key was written ("nodes[2].lb_ids.edge" -> line and column), for checks made after loading.
     /// </summary>
