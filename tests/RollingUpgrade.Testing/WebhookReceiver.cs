@@ -13,6 +13,7 @@ public sealed class WebhookReceiver : IDisposable
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private int _disposed;
     private int _seen;
 
     public WebhookReceiver(string address = "127.0.0.1")
@@ -92,6 +93,11 @@ public sealed class WebhookReceiver : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stop.Cancel();
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));

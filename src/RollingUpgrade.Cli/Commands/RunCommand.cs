@@ -301,7 +301,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
     {
         var redactor = into ?? new SecretRedactor();
         var names = new[] { plan.Access.KeyPassphraseEnv, plan.Access.PasswordEnv, plan.Product.ApiPasswordEnv }
-            .Concat(plan.Gates.Select(g => g.PasswordEnv))
+            .Concat(plan.Gates.SelectMany(g => new[] { g.PasswordEnv, g.TokenEnv }))
             .Concat(plan.LoadBalancers.Select(l => l.Settings is Plans.Model.YarpSettings y ? y.TokenEnv : null))
             .Concat(plan.Notify.SelectMany(n => new[] { n.UrlEnv, n.SecretEnv }))
             .Concat(["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);

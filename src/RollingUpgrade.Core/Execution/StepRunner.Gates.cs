@@ -31,6 +31,12 @@ internal sealed partial class StepRunner
 
         foreach (var gate in step.Gates.Select(name => context.Plan.Gates.First(g => g.Name == name)))
         {
+            if (gate.Kind == GateKinds.Prometheus)
+            {
+                await CheckMetricAsync(step, context, gate, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             if (gate.Kind == GateKinds.LoadBalancerErrors)
             {
                 await CheckLoadBalancerErrorsAsync(step, context, gate, cancellationToken).ConfigureAwait(false);
@@ -50,6 +56,107 @@ internal sealed partial class StepRunner
             }
         }
     }
+
+    /// <summary>
+    /// A prometheus gate: <c>measurements</c> readings of the query, <c>interval</c> apart; a reading fails when a
+    /// series breaks the condition (or there is no data, unless <c>no_data = "pass"</c>), and the gate fails once more
+    /// than <c>failure_limit</c> readings have failed. A query that cannot be made is retried (<c>attempts</c>) and
+    /// then counts as a failed reading.
+    /// </summary>
+    private static async Task CheckMetricAsync(
+        Step step,
+        RunContext context,
+        GateSpec gate,
+        CancellationToken cancellationToken
+    )
+    {
+        var failed = 0;
+        for (var reading = 1; reading <= gate.Measurements; reading++)
+        {
+            var (passed, said) = await MeasureAsync(context, gate, cancellationToken).ConfigureAwait(false);
+            var where = gate.Measurements == 1 ? string.Empty : $" (reading {reading} of {gate.Measurements})";
+            if (passed)
+            {
+                context.Emit(RunEventTypes.Progress, $"gate '{gate.Name}'{where}: {said}", step);
+            }
+            else
+            {
+                failed++;
+                if (failed > gate.FailureLimit)
+                {
+                    throw new StepFailedException(
+                        $"gate '{gate.Name}' failed{where}: {said}"
+                            + (
+                                gate.FailureLimit > 0
+                                    ? $"; {failed} readings failed, failure_limit {gate.FailureLimit}"
+                                    : ""
+                            )
+                    );
+                }
+
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"gate '{gate.Name}'{where}: {said}; {failed} of at most {gate.FailureLimit} failed reading(s)",
+                    step
+                );
+            }
+
+            if (reading < gate.Measurements)
+            {
+                await Task.Delay(gate.Interval, context.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        context.Emit(RunEventTypes.Progress, $"gate '{gate.Name}' passed", step);
+    }
+
+    private static async Task<(bool Passed, string Said)> MeasureAsync(
+        RunContext context,
+        GateSpec gate,
+        CancellationToken cancellationToken
+    )
+    {
+        string problem = "not measured";
+        for (var attempt = 1; attempt <= gate.Attempts; attempt++)
+        {
+            using var timeout = context.Time.Timeout(gate.Timeout, cancellationToken);
+            try
+            {
+                var values = await context.Probe.QueryAsync(gate, timeout.Token).ConfigureAwait(false);
+                var numbers = values.Where(double.IsFinite).ToList();
+                if (numbers.Count == 0)
+                {
+                    return (
+                        gate.NoDataPasses,
+                        "the query returned no data" + (gate.NoDataPasses ? " (no_data = \"pass\")" : "")
+                    );
+                }
+
+                var breaking = numbers.Where(v => !gate.Condition!.Holds(v)).ToList();
+                var shown = string.Join(", ", (breaking.Count > 0 ? breaking : numbers).Take(3).Select(Number));
+                return breaking.Count == 0
+                    ? (true, $"{shown} meets {gate.Condition}")
+                    : (false, $"{shown} does not meet {gate.Condition} ({breaking.Count} of {numbers.Count} series)");
+            }
+            catch (OperationCanceledException) when (timeout.TimedOut)
+            {
+                problem = $"the query had no answer within {DurationText.Format(gate.Timeout)}";
+            }
+            catch (Exception e) when (e is TransientException or UnexpectedAnswerException)
+            {
+                problem = e.Message;
+            }
+
+            if (attempt < gate.Attempts)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return (false, problem);
+    }
+
+    private static string Number(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 
     private static async Task<GateOutcome> CheckWithAttemptsAsync(
         Step step,

@@ -41,6 +41,9 @@ public sealed class NetworkGateProbe : IGateProbe, IDisposable
         }
     }
 
+    public Task<IReadOnlyList<double>> QueryAsync(GateSpec gate, CancellationToken cancellationToken) =>
+        PrometheusQuery.RunAsync(_http, gate, cancellationToken);
+
     private async Task<GateOutcome> HttpAsync(GateSpec gate, string url, CancellationToken cancellationToken)
     {
         using var response = await _http.GetAsync(new Uri(url), cancellationToken).ConfigureAwait(false);

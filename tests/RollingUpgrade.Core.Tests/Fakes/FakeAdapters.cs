@@ -36,6 +36,21 @@ public sealed class FakeAdapters(FakeWorld world) : IAdapterFactory, IShellFacto
 
     public int ProbeCalls { get; private set; }
 
+    /// <summary>What prometheus gates read, one answer per query (the last one repeats); none: no data.</summary>
+    public Queue<IReadOnlyList<double>> MetricAnswers { get; } = new();
+
+    private IReadOnlyList<double> _lastMetric = [];
+
+    public Task<IReadOnlyList<double>> QueryAsync(GateSpec gate, CancellationToken cancellationToken)
+    {
+        if (MetricAnswers.TryDequeue(out var next))
+        {
+            _lastMetric = next;
+        }
+
+        return Task.FromResult(_lastMetric);
+    }
+
     public async Task<GateOutcome> CheckAsync(GateSpec gate, NodeSpec node, CancellationToken cancellationToken)
     {
         ProbeCalls++;

@@ -176,6 +176,8 @@ public sealed class ContainerCluster : IAsyncDisposable
                 return Nodes.All(n => servers[n].Serving);
             },
             "every serving node UP in HAProxy",
+            // Three ejabberd nodes booting and joining on two busy cores have needed more than a minute.
+            seconds: 120,
             detail: () => $"HAProxy at {HAProxyAddress} ({_haproxy.State}): {_lastRuntime}"
         );
     }

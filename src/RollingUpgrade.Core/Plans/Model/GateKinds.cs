@@ -10,6 +10,7 @@ public static class GateKinds
     public const string Tcp = "tcp";
     public const string XmppLogin = "xmpp-login";
     public const string LoadBalancerErrors = "lb-errors";
+    public const string Prometheus = "prometheus";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -21,5 +22,6 @@ public static class GateKinds
         Tcp,
         XmppLogin,
         LoadBalancerErrors,
+        Prometheus,
     ];
 }

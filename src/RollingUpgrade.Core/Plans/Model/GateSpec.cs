@@ -24,4 +24,24 @@ public sealed record GateSpec(string Name, string Kind)
 
     /// <summary>lb-errors: how many new connection errors or 5xx between two readings fail the gate.</summary>
     public long MaxNewErrors { get; init; }
+
+    /// <summary>prometheus: the PromQL query sent to <see cref="Target"/>'s <c>/api/v1/query</c>.</summary>
+    public string? Query { get; init; }
+
+    /// <summary>prometheus: what every returned series must satisfy.</summary>
+    public MetricCondition? Condition { get; init; }
+
+    /// <summary>prometheus: how many measurements, <see cref="Interval"/> apart, make the gate's window.</summary>
+    public int Measurements { get; init; } = 1;
+
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>prometheus: how many measurements may fail the condition before the gate fails.</summary>
+    public int FailureLimit { get; init; }
+
+    /// <summary>prometheus: a query that returns no series passes the measurement (default: it fails it).</summary>
+    public bool NoDataPasses { get; init; }
+
+    /// <summary>prometheus: the variable holding a bearer token for the API.</summary>
+    public string? TokenEnv { get; init; }
 }
