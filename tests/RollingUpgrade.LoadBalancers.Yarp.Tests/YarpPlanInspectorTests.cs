@@ -76,7 +76,7 @@ public sealed class YarpPlanInspectorTests : IAsyncLifetime
         var plan = Plan(_proxy.AdminUrl, "demo", "n1", "n2", "n3");
         (await YarpPlanInspector.InspectAsync(plan, plan.LoadBalancers[0], 0, CancellationToken.None)).ShouldBeEmpty();
 
-        var other = Plan(_proxy.AdminUrl, "nosuch", "n1");
+        var other = Plan(_proxy.AdminUrl, "nosuch", "n1", "n2");
         var found = await YarpPlanInspector.InspectAsync(other, other.LoadBalancers[0], 0, CancellationToken.None);
         found.ShouldHaveSingleItem().Message.ShouldContain("cluster 'nosuch' could not be read");
     }
@@ -86,7 +86,7 @@ public sealed class YarpPlanInspectorTests : IAsyncLifetime
     {
         var url = _proxy.AdminUrl;
         await _proxy.Proxy.DisposeAsync();
-        var plan = Plan(url, "demo", "n1");
+        var plan = Plan(url, "demo", "n1", "n2");
 
         var found = await YarpPlanInspector.InspectAsync(plan, plan.LoadBalancers[0], 0, CancellationToken.None);
 

@@ -36,11 +36,11 @@ internal sealed record ClusterView(
 /// </summary>
 internal static class AdminApi
 {
-    public static void Map(WebApplication app, ProxyRegistry registry, int port, string? token)
+    public static void Map(WebApplication app, ProxyRegistry registry, int port, string? token, int? metricsPort)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RollingUpgrade.Proxy.Admin");
-        var admin = app.MapGroup("/v1").RequireHost($"*:{port}");
-        admin.AddEndpointFilter(
+        var root = app.MapGroup(string.Empty).RequireHost($"*:{port}");
+        root.AddEndpointFilter(
             async (context, next) =>
             {
                 var request = context.HttpContext.Request;
@@ -69,6 +69,13 @@ internal static class AdminApi
             }
         );
 
+        var admin = root.MapGroup("/v1");
+        var metrics = new ProxyMetrics(registry);
+        root.MapGet("/metrics", metrics.WriteAsync);
+        if (metricsPort is { } only)
+        {
+            app.MapGet("/metrics", metrics.WriteAsync).RequireHost($"*:{only}");
+        }
         admin.MapGet("/clusters", () => Results.Json(registry.Clusters.Select(c => View(registry, c)).ToList()));
         admin.MapGet(
             "/clusters/{cluster}",

@@ -35,7 +35,15 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     /// Where the proxy logs (startup, listener errors, admin API calls); null keeps it silent,
     /// as when the demo embeds it. ASP.NET's own categories are kept to warnings.
     /// </param>
-    public static EmbeddedProxy Build(ProxyOptions options, string? token = null, ILoggerFactory? logging = null)
+    /// <param name="metricsListen">
+    /// Where to serve <c>/metrics</c> alone, without the admin token (the admin listener serves it too, behind it).
+    /// </param>
+    public static EmbeddedProxy Build(
+        ProxyOptions options,
+        string? token = null,
+        ILoggerFactory? logging = null,
+        System.Net.IPEndPoint? metricsListen = null
+    )
     {
         ArgumentNullException.ThrowIfNull(options);
         var registry = new ProxyRegistry(options);
@@ -53,6 +61,11 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.Admin.Listen);
+            if (metricsListen is not null)
+            {
+                kestrel.Listen(metricsListen);
+            }
+
             foreach (var listener in options.Listeners)
             {
                 if (listener.Kind == ListenerKind.Http)
@@ -81,7 +94,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         var app = builder.Build();
         registry.Lookup = app.Services.GetRequiredService<IProxyStateLookup>();
         registry.Updater = app.Services.GetRequiredService<IClusterDestinationsUpdater>();
-        AdminApi.Map(app, registry, options.Admin.Listen.Port, token);
+        AdminApi.Map(app, registry, options.Admin.Listen.Port, token, metricsListen?.Port);
         app.MapReverseProxy(pipeline =>
         {
             pipeline.UseSessionAffinity();

@@ -231,14 +231,20 @@ internal static class PlanCommands
     private static Command Proxy(CliIO io)
     {
         var config = new Option<string>("--config") { Description = "the proxy's TOML config", Required = true };
+        var metrics = new Option<string?>("--metrics-listen")
+        {
+            Description =
+                "also serve /metrics alone on ADDR:PORT, without the admin token (the admin listener serves it too)",
+        };
         var command = new Command(
             "proxy",
             "Run the embedded load balancer (YARP + Kestrel) with its admin API until stopped."
         )
         {
             config,
+            metrics,
         };
-        command.SetAction((r, _) => new ProxyCommand(io, r.GetValue(config)!).RunAsync());
+        command.SetAction((r, _) => new ProxyCommand(io, r.GetValue(config)!, r.GetValue(metrics)).RunAsync());
         return command;
     }
 
@@ -255,7 +261,8 @@ internal static class PlanCommands
         Option<bool> AdoptDrained,
         Option<string?> Reason,
         Option<bool> OverrideStaging,
-        Option<bool> Quiet
+        Option<bool> Quiet,
+        Option<string?> MetricsListen
     );
 
     private static Command Make(
@@ -311,6 +318,11 @@ internal static class PlanCommands
             new Option<bool>("--quiet", "-q")
             {
                 Description = "print only warnings, failures and the outcome (no step lines, no heartbeats)",
+            },
+            new Option<string?>("--metrics-listen")
+            {
+                Description =
+                    "serve the run's Prometheus metrics on ADDR:PORT/metrics while it runs (e.g. 127.0.0.1:9464)",
             }
         );
         options.Output.AcceptOnlyFromAmong("text", "json");
@@ -335,6 +347,11 @@ internal static class PlanCommands
         {
             command.Add(options.Reason);
             command.Add(options.Quiet);
+        }
+
+        if (name is "run" or "resume")
+        {
+            command.Add(options.MetricsListen);
         }
 
         if (run)
@@ -406,7 +423,8 @@ internal static class PlanCommands
             result.GetValue(options.AdoptDrained),
             result.GetValue(options.Reason),
             result.GetValue(options.OverrideStaging),
-            result.GetValue(options.Quiet)
+            result.GetValue(options.Quiet),
+            result.GetValue(options.MetricsListen)
         );
 }
 
@@ -419,5 +437,6 @@ internal sealed record RunCommandOptions(
     bool AdoptDrained = false,
     string? Reason = null,
     bool OverrideStaging = false,
-    bool Quiet = false
+    bool Quiet = false,
+    string? MetricsListen = null
 );

@@ -4,10 +4,23 @@ using RollingUpgrade.LoadBalancers.Yarp.Proxy;
 namespace RollingUpgrade.Cli.Commands;
 
 /// <summary><c>rollingupgrade proxy --config FILE</c>: the embedded load balancer as a long-running process.</summary>
-internal sealed class ProxyCommand(CliIO io, string path)
+internal sealed class ProxyCommand(CliIO io, string path, string? metricsListen = null)
 {
     public async Task<int> RunAsync()
     {
+        System.Net.IPEndPoint? metrics = null;
+        if (metricsListen is not null)
+        {
+            (metrics, var problem) = Metrics.ListenAddress.Parse(metricsListen);
+            if (metrics is null)
+            {
+                await io
+                    .Error.WriteLineAsync($"rollingupgrade: --metrics-listen '{metricsListen}': {problem}")
+                    .ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+        }
+
         if (!File.Exists(path))
         {
             await io.Error.WriteLineAsync($"{path}:1:1: proxy config not found").ConfigureAwait(false);
@@ -47,14 +60,15 @@ internal sealed class ProxyCommand(CliIO io, string path)
             io.Logging.Configure(null, verbose: false, io.Error, Microsoft.Extensions.Logging.LogLevel.Information);
         }
 
-        await using var proxy = EmbeddedProxy.Build(options, token, io.Logging.Factory);
+        await using var proxy = EmbeddedProxy.Build(options, token, io.Logging.Factory, metrics);
         await proxy.StartAsync().ConfigureAwait(false);
         var listeners = options.Listeners.Select(l =>
             $"{l.Kind.ToString().ToLowerInvariant()} {l.Listen} -> {l.Cluster}"
         );
         await io
             .Output.WriteLineAsync(
-                $"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters; {string.Join(", ", listeners)}"
+                $"proxy running: admin API on http://{options.Admin.Listen}/v1/clusters, metrics on "
+                    + $"http://{metrics ?? options.Admin.Listen}/metrics; {string.Join(", ", listeners)}"
             )
             .ConfigureAwait(false);
         await proxy.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);

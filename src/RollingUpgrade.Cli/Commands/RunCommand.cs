@@ -74,7 +74,22 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
             live is not null ? live
             : _json is not null ? _json
             : new ConsoleProgress(io.Output, redactor, options.Quiet);
-        var (observer, notifier) = WithNotifier(plan, shown);
+        Metrics.MetricsEndpoint? metrics = null;
+        if (options.MetricsListen is { } listen)
+        {
+            (metrics, var problem) = Metrics.MetricsEndpoint.Start(listen, plan);
+            if (metrics is null)
+            {
+                await io.Error.WriteLineAsync($"rollingupgrade: {problem}; nothing was touched").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+        }
+
+        using var serving = metrics;
+        var (observer, notifier) = WithNotifier(
+            plan,
+            metrics is null ? shown : new FanOutObserver(shown, metrics.Metrics)
+        );
         await using var notifying = notifier;
         using var signals = new SafeStop(io.Error);
         try

@@ -148,7 +148,7 @@ internal sealed class LiveView : IRunObserver
                 _evictionBegan = null;
                 foreach (var row in nodes)
                 {
-                    row.State = Starting(kind, e.Phase) ?? row.State;
+                    row.State = NodeStates.Starting(kind, e.Phase) ?? row.State;
                 }
 
                 Remember($"{Step(e)} {e.Message}", problem: false);
@@ -156,7 +156,7 @@ internal sealed class LiveView : IRunObserver
             case RunEventTypes.StepSucceeded:
                 foreach (var row in nodes)
                 {
-                    row.State = Done(kind, e.Phase) ?? row.State;
+                    row.State = NodeStates.Done(kind, e.Phase) ?? row.State;
                     if (kind is "Start" or "ProvisionGreen" && e.Phase != "rollback")
                     {
                         row.Version = _target;
@@ -356,36 +356,6 @@ internal sealed class LiveView : IRunObserver
 
         return table;
     }
-
-    private static string? Starting(string? kind, string? phase) =>
-        kind switch
-        {
-            "Drain" or "WaitDrained" => "draining",
-            "Stop" or "StopBlue" => "stopping",
-            "BackupConfig" or "RestoreConfig" => "backing up config",
-            "Install" or "ChangeConfig" or "RollbackInstall" => "installing",
-            "Start" => "starting",
-            "ProvisionGreen" => "provisioning",
-            "JoinGreen" => "joining",
-            "VerifyNode" or "VerifyGreen" or "RunGates" => "verifying",
-            "Enable" or "RegisterGreen" => phase == "rollback" ? "returning" : "entering rotation",
-            _ => null,
-        };
-
-    private static string? Done(string? kind, string? phase) =>
-        kind switch
-        {
-            "Drain" => "draining",
-            "WaitDrained" => "drained",
-            "Stop" or "StopBlue" => "stopped",
-            "Install" or "RollbackInstall" => "installed",
-            "Start" or "ProvisionGreen" => "started",
-            "JoinGreen" => "joined",
-            "VerifyNode" or "VerifyGreen" => "verified",
-            "Enable" => phase == "rollback" ? "serving" : "in rotation",
-            "RegisterGreen" => "registered (no traffic yet)",
-            _ => null,
-        };
 
     private static string Words(string? kind) =>
         string.Concat(
