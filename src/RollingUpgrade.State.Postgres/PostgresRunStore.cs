@@ -179,7 +179,14 @@ public sealed class PostgresRunStore : IRunStore
 
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private static string Name(RunRequest request) => request == RunRequest.Promote ? "promote" : "rollback";
+    private static string Name(RunRequest request) =>
+        request switch
+        {
+            RunRequest.Promote => "promote",
+            RunRequest.Pause => "pause",
+            RunRequest.Continue => "continue",
+            _ => "rollback",
+        };
 
     private static RunHolder ToHolder(LeaseInfo lease) =>
         new(lease.Holder.User, lease.Holder.Host, lease.Holder.Pid, lease.Holder.RunId, lease.AcquiredAt)

@@ -50,7 +50,8 @@ internal static class CompletionCommand
 
                 """,
             "pwsh" => """
-                # rollingupgrade completion for PowerShell: rollingupgrade completion pwsh | Out-String | Invoke-Expression
+                # rollingupgrade completion for PowerShell:
+                #   rollingupgrade completion pwsh | Out-String | Invoke-Expression
                 Register-ArgumentCompleter -Native -CommandName rollingupgrade -ScriptBlock {
                     param($wordToComplete, $commandAst, $cursorPosition)
                     $line = $commandAst.ToString().Substring(0, $cursorPosition - $commandAst.Extent.StartOffset)

@@ -49,15 +49,20 @@ internal static class PlanCommands
         );
         yield return Make(
             "rollback",
-            "Parallel strategy: move all traffic back to the old cluster now (a live run does it at its next safe "
-                + "point).",
+            "Go back now: parallel, all traffic to the old cluster; rolling, every upgraded node to the previous "
+                + "version one by one through the drain (a live run does it at its next safe point).",
             (r, o) => new RunCommand(io, Options(r, o)).RollbackAsync(),
             run: true
         );
         yield return Make(
             "promote",
-            "Parallel strategy: let a run that waits at a traffic step go on.",
+            "Let a run that waits for promote go on (a parallel traffic step, a rolling canary).",
             (r, o) => new RunCommand(io, Options(r, o)).PromoteAsync()
+        );
+        yield return Make(
+            "pause",
+            "Ask the live run to hold at its next safe point with every node serving, until `resume`.",
+            (r, o) => new RunCommand(io, Options(r, o)).PauseAsync()
         );
         yield return Demo(io);
         yield return DemoNode();
@@ -332,12 +337,23 @@ internal static class PlanCommands
             command.Add(options.Offline);
         }
 
-        if (name is "run" or "resume" or "status" or "rollback" or "promote" or "history" or "plan")
+        if (name is "run" or "resume" or "status" or "rollback" or "promote" or "pause" or "history" or "plan")
         {
             command.Add(options.StateDir);
         }
 
-        if (name is "run" or "resume" or "status" or "rollback" or "promote" or "history" or "plan" or "validate")
+        if (
+            name
+            is "run"
+                or "resume"
+                or "status"
+                or "rollback"
+                or "promote"
+                or "pause"
+                or "history"
+                or "plan"
+                or "validate"
+        )
         {
             command.Add(options.StateUrlEnv);
             command.Add(options.StateSchema);

@@ -176,7 +176,12 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         return outcome.ExitCode;
     }
 
-    public async Task<int> PromoteAsync()
+    public Task<int> PauseAsync() => RequestAsync(Orchestrator.PauseAsync);
+
+    public Task<int> PromoteAsync() => RequestAsync(Orchestrator.PromoteAsync);
+
+    /// <summary>A request to the live run through the state store (promote, pause).</summary>
+    private async Task<int> RequestAsync(Func<Plans.Model.Plan, RunOptions, Task<RunOutcome>> request)
     {
         var plan = await PlanFile.LoadAsync(io, options.PlanPath, options.Json).ConfigureAwait(false);
         if (plan is null)
@@ -192,7 +197,7 @@ internal sealed class RunCommand(CliIO io, RunCommandOptions options)
         }
 
         _json = options.Json ? new JsonEventWriter(io.Output, redactor, plan.Fingerprint) : null;
-        var outcome = await Orchestrator.PromoteAsync(plan, new RunOptions { Store = store }).ConfigureAwait(false);
+        var outcome = await request(plan, new RunOptions { Store = store }).ConfigureAwait(false);
         await ReportAsync(outcome, redactor).ConfigureAwait(false);
         return outcome.ExitCode;
     }

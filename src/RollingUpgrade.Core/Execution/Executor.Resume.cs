@@ -144,7 +144,14 @@ internal sealed partial class Executor
         );
         var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done)
             .ConfigureAwait(false);
-        return outcome.Status == RunStatus.RolledBack ? outcome with { Status = RunStatus.Succeeded } : outcome;
+        // The rollback asked for is what succeeded: say so, not "step N failed".
+        return outcome.Status == RunStatus.RolledBack
+            ? outcome with
+            {
+                Status = RunStatus.Succeeded,
+                Summary = $"rolled back by `rollingupgrade rollback`: {RolledBackState()}",
+            }
+            : outcome;
     }
 
     private static HashSet<int> DoneSteps(IReadOnlyList<JournalRecord> records, RunPhase phase) =>

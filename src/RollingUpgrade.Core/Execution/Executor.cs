@@ -83,6 +83,11 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 return Interrupted(step);
             }
 
+            if (await HoldIfPausedAsync(step, done).ConfigureAwait(false) is { } held)
+            {
+                return held;
+            }
+
             if (await StepRunner.RollbackRequestedAsync(context).ConfigureAwait(false))
             {
                 return await FailAsync(

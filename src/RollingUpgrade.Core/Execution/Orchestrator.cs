@@ -37,6 +37,30 @@ public static class Orchestrator
             );
         }
 
+        if (
+            await store.HolderAsync(cluster).ConfigureAwait(false) is { Stale: false } live
+            && await store.ReadRequestAsync(cluster, RunRequest.Pause).ConfigureAwait(false) is not null
+        )
+        {
+            // The run is alive and paused (or about to pause): tell it to go on.
+            await store.ClearRequestAsync(cluster, RunRequest.Pause).ConfigureAwait(false);
+            await store
+                .RequestAsync(
+                    cluster,
+                    RunRequest.Continue,
+                    options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)
+                )
+                .ConfigureAwait(false);
+            return new RunOutcome(
+                RunStatus.Succeeded,
+                $"asked the paused run {live.RunId} (process {live.Pid} on {live.Host}) to go on",
+                "`rollingupgrade status` shows it"
+            )
+            {
+                RunId = live.RunId,
+            };
+        }
+
         var started = records.FirstOrDefault(r => r.Type == JournalTypes.RunStarted);
         if (started?.Data?.GetValueOrDefault("fingerprint") is { } fingerprint && fingerprint != plan.Fingerprint)
         {
@@ -78,7 +102,8 @@ public static class Orchestrator
     }
 
     /// <summary>
-    /// On-demand rollback of a parallel run: asks a live run to roll back at its next safe point,
+    /// On-demand rollback (parallel: traffic back to the old cluster; rolling: every upgraded node back to the
+    /// previous version, one by one through the drain): asks a live run to roll back at its next safe point,
     /// or, with no run active, rolls the recorded run back itself.
     /// </summary>
     public static async Task<RunOutcome> RollbackAsync(Plan plan, IAdapterFactory adapters, RunOptions options)
@@ -88,18 +113,25 @@ public static class Orchestrator
         var store = options.RunStore;
         var cluster = plan.Cluster.Name;
         var runId = await store.CurrentRunIdAsync(cluster).ConfigureAwait(false);
-        if (plan.Strategy is not ParallelStrategySpec)
-        {
-            return new RunOutcome(
-                RunStatus.BadInput,
-                "on-demand rollback is for the parallel strategy",
-                "for a rolling run, set rollback.policy = \"rollback\" or resume it"
-            );
-        }
 
         if (runId is null || await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false) is null)
         {
             return new RunOutcome(RunStatus.BadInput, $"no run of {cluster} to roll back", "nothing to do");
+        }
+
+        if (
+            plan.Strategy is RollingStrategySpec
+            && plan.Upgrade.Install is not null
+            && plan.Upgrade.RollbackInstall is null
+        )
+        {
+            return new RunOutcome(
+                RunStatus.BadInput,
+                "a rolling rollback puts the previous version back on every upgraded node, and the plan has no "
+                    + "upgrade.rollback_install to do it with; nothing was touched",
+                "set upgrade.rollback_install (it is given the previous version as {version}), then run "
+                    + $"`rollingupgrade rollback {plan.SourcePath}` again"
+            );
         }
 
         if (await store.HolderAsync(cluster).ConfigureAwait(false) is { Stale: false } holder)
@@ -113,8 +145,12 @@ public static class Orchestrator
                 .ConfigureAwait(false);
             return new RunOutcome(
                 RunStatus.Succeeded,
-                $"asked run {holder.RunId} (process {holder.Pid} on {holder.Host}) to move traffic back to the old "
-                    + "cluster",
+                $"asked run {holder.RunId} (process {holder.Pid} on {holder.Host}) to "
+                    + (
+                        plan.Strategy is ParallelStrategySpec
+                            ? "move traffic back to the old cluster"
+                            : "take the nodes it upgraded back to the previous version, one by one through the drain"
+                    ),
                 "it does so at its next step, or at once if it is pausing or waiting for promote; "
                     + "`rollingupgrade status` shows it"
             )
@@ -132,6 +168,44 @@ public static class Orchestrator
                 isNew: false
             )
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// `rollingupgrade pause`: asks the live run to hold at its next safe point (before it takes the next node or
+    /// batch out, or before it moves traffic again) with every node serving, until `resume`.
+    /// </summary>
+    public static async Task<RunOutcome> PauseAsync(Plan plan, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var store = options.RunStore;
+        var cluster = plan.Cluster.Name;
+        if (await store.HolderAsync(cluster).ConfigureAwait(false) is not { Stale: false } holder)
+        {
+            return new RunOutcome(
+                RunStatus.NothingToDo,
+                $"no run of {cluster} is running; nothing was paused",
+                "`rollingupgrade status` shows where the last run is"
+            );
+        }
+
+        await store
+            .RequestAsync(
+                cluster,
+                RunRequest.Pause,
+                options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)
+            )
+            .ConfigureAwait(false);
+        return new RunOutcome(
+            RunStatus.Succeeded,
+            $"asked run {holder.RunId} (process {holder.Pid} on {holder.Host}) to pause at its next safe point, with "
+                + "every node serving",
+            $"`rollingupgrade resume {plan.SourcePath}` lets it go on; `rollingupgrade rollback {plan.SourcePath}` "
+                + "takes back what it upgraded"
+        )
+        {
+            RunId = holder.RunId,
+        };
     }
 
     /// <summary>`rollingupgrade promote`: lets a run waiting at a traffic step go on.</summary>
@@ -169,7 +243,9 @@ public static class Orchestrator
             .ConfigureAwait(false);
         return new RunOutcome(
             RunStatus.Succeeded,
-            $"promoted: the run goes on from {percent}% on the new cluster",
+            plan.Strategy is ParallelStrategySpec
+                ? $"promoted: the run goes on from {percent}% on the new cluster"
+                : "promoted: the run goes on past its canary",
             "watch it with `rollingupgrade status`"
         )
         {
@@ -235,6 +311,10 @@ public static class Orchestrator
             await store.ClearRequestAsync(cluster, RunRequest.Promote).ConfigureAwait(false);
             await store.ClearRequestAsync(cluster, RunRequest.Rollback).ConfigureAwait(false);
         }
+
+        // A run that starts or resumes here is not paused: `resume` is the answer to a pause.
+        await store.ClearRequestAsync(cluster, RunRequest.Pause).ConfigureAwait(false);
+        await store.ClearRequestAsync(cluster, RunRequest.Continue).ConfigureAwait(false);
 
         var records = isNew ? [] : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false) ?? [];
         var shells = adapters.CreateShells(plan);

@@ -45,6 +45,12 @@ internal sealed partial class StepRunner
     /// </summary>
     private static async Task AwaitPromoteAsync(Step step, RunContext context, CancellationToken cancellationToken)
     {
+        if (step.GreenPercent is null)
+        {
+            await AwaitCanaryAsync(step, context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var percent = step.GreenPercent ?? 0;
         context.Waiting = new WaitStatus($"`rollingupgrade promote` (at {percent}% green)");
         context.Emit(
@@ -72,22 +78,80 @@ internal sealed partial class StepRunner
             .ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A rolling run's canary hold: the metric gates' window when the plan has them (a promote ends it early), else
+    /// `rollingupgrade promote`; `rollingupgrade rollback` takes the canary back.
+    /// </summary>
+    private static async Task AwaitCanaryAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var path = context.Plan.SourcePath;
+        context.Emit(
+            RunEventTypes.Progress,
+            $"canary: {step.Description}; `rollingupgrade promote {path}` goes on, `rollingupgrade rollback {path}` "
+                + "takes the canary back",
+            step
+        );
+        context.Waiting = new WaitStatus(
+            step.Gates.Count > 0 ? "the metric gates' window, or `rollingupgrade promote`" : "`rollingupgrade promote`"
+        );
+        using var promoted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watch = context.Time.PollAsync(
+            RequestPollInterval,
+            Timeout.InfiniteTimeSpan,
+            async _ =>
+            {
+                await ThrowIfRollbackRequestedAsync(context).ConfigureAwait(false);
+                return await context
+                    .Store.ReadRequestAsync(context.Plan.Cluster.Name, RunRequest.Promote)
+                    .ConfigureAwait(false)
+                    is not null;
+            },
+            done => done,
+            promoted.Token
+        );
+        if (step.Gates.Count == 0)
+        {
+            await watch.ConfigureAwait(false);
+            context.Emit(RunEventTypes.Progress, "promoted: the run goes on", step);
+            return;
+        }
+
+        var gates = RunGatesAsync(step, context, promoted.Token);
+        var first = await Task.WhenAny(watch, gates).ConfigureAwait(false);
+        await promoted.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await first.ConfigureAwait(false);
+        }
+        finally
+        {
+            // The other one ends on the cancellation; only its own failure (a rollback request) matters.
+            var other = first == watch ? gates : watch;
+            try
+            {
+                await other.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (promoted.IsCancellationRequested) { }
+        }
+
+        context.Emit(
+            RunEventTypes.Progress,
+            first == watch ? "promoted: the run goes on" : "the metric gates passed over their window: the run goes on",
+            step
+        );
+    }
+
     internal static async Task ThrowIfRollbackRequestedAsync(RunContext context)
     {
-        if (
-            context.Plan.Strategy is ParallelStrategySpec
-            && context.Phase == RunPhase.Forward
-            && await RollbackRequestedAsync(context).ConfigureAwait(false)
-        )
+        if (context.Phase == RunPhase.Forward && await RollbackRequestedAsync(context).ConfigureAwait(false))
         {
             throw new RollbackRequestedException();
         }
     }
 
-    /// <summary>Whether `rollingupgrade rollback` asked this (parallel) run to move traffic back.</summary>
+    /// <summary>Whether `rollingupgrade rollback` asked this run to go back.</summary>
     internal static async Task<bool> RollbackRequestedAsync(RunContext context) =>
-        context.Plan.Strategy is ParallelStrategySpec
-        && await context.Store.ReadRequestAsync(context.Plan.Cluster.Name, RunRequest.Rollback).ConfigureAwait(false)
+        await context.Store.ReadRequestAsync(context.Plan.Cluster.Name, RunRequest.Rollback).ConfigureAwait(false)
             is not null;
 }
 

@@ -129,7 +129,13 @@ public sealed class FileRunStore(string root) : IRunStore
     private string RequestPath(string cluster, RunRequest request)
     {
         var state = new StateDirectory(Root, cluster);
-        return request == RunRequest.Promote ? state.PromotePath : state.RollbackRequestPath;
+        return request switch
+        {
+            RunRequest.Promote => state.PromotePath,
+            RunRequest.Pause => state.PauseRequestPath,
+            RunRequest.Continue => state.ContinueRequestPath,
+            _ => state.RollbackRequestPath,
+        };
     }
 
     private static RunHolder ToHolder(RunLock.Holder holder, bool stale) =>

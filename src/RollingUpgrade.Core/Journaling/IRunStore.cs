@@ -6,8 +6,15 @@ public enum RunRequest
     /// <summary>`rollingupgrade promote`: the promoted percentage.</summary>
     Promote,
 
-    /// <summary>`rollingupgrade rollback`: move traffic back to the old cluster.</summary>
+    /// <summary>`rollingupgrade rollback`: move traffic back to the old cluster (parallel), or take the upgraded
+    /// nodes back to the previous version (rolling).</summary>
     Rollback,
+
+    /// <summary>`rollingupgrade pause`: hold at the next safe point, every node serving.</summary>
+    Pause,
+
+    /// <summary>`rollingupgrade resume` of a paused live run: go on.</summary>
+    Continue,
 }
 
 /// <summary>

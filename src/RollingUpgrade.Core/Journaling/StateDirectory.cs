@@ -22,6 +22,10 @@ public sealed partial class StateDirectory(string root, string cluster)
 
     public string RollbackRequestPath => Path.Combine(ClusterFolder, "rollback-requested");
 
+    public string PauseRequestPath => Path.Combine(ClusterFolder, "pause-requested");
+
+    public string ContinueRequestPath => Path.Combine(ClusterFolder, "continue-requested");
+
     public static string DefaultRoot(string planPath) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(planPath)) ?? ".", ".rollingupgrade");
 

@@ -136,10 +136,8 @@ public sealed class Notifier : IRunObserver, IAsyncDisposable
         var url = _environment(receiver.UrlEnv);
         if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            _warn(
-                $"notify '{receiver.Name}': {receiver.UrlEnv} is {(string.IsNullOrWhiteSpace(url) ? "not set" : "not a URL")}"
-                    + $"; '{kind}' was not sent"
-            );
+            var what = string.IsNullOrWhiteSpace(url) ? "not set" : "not a URL";
+            _warn($"notify '{receiver.Name}': {receiver.UrlEnv} is {what}; '{kind}' was not sent");
             return;
         }
 

@@ -42,6 +42,26 @@ internal static class RollingStrategyPlanner
             list.Batch = b;
             AddBatch(plan, list, batches[b]);
             list.Batch = null;
+            if (strategy.WaitForPromoteAfter == b + 1)
+            {
+                var upgraded = batches.Take(b + 1).SelectMany(n => n).ToList();
+                var metricGates = plan.Gates.Where(g => g.Kind == GateKinds.Prometheus).Select(g => g.Name).ToList();
+                list.Add(
+                    list.New(
+                        StepKind.AwaitPromote,
+                        metricGates.Count > 0
+                            ? $"canary: hold with {string.Join(", ", upgraded)} on {plan.Upgrade.TargetVersion} "
+                                + $"while the metric gates ({string.Join(", ", metricGates)}) measure, or until "
+                                + "`rollingupgrade promote`"
+                            : $"canary: hold with {string.Join(", ", upgraded)} on {plan.Upgrade.TargetVersion} "
+                                + "until `rollingupgrade promote`"
+                    ) with
+                    {
+                        Gates = metricGates,
+                    }
+                );
+            }
+
             if (strategy.PauseBetweenNodes > TimeSpan.Zero && b < batches.Count - 1)
             {
                 list.Add(

@@ -5,7 +5,8 @@ namespace RollingUpgrade.Plans.Binding;
 
 internal sealed partial class PlanBinder
 {
-    /// <summary>A metric gate like Argo Rollouts' analysis: a query measured over a window against a condition.</summary>
+    /// <summary>A metric gate like Argo Rollouts' analysis: a query measured over a window, against a condition.
+    /// </summary>
     private GateSpec BindPrometheusGate(TableCursor table, GateSpec gate)
     {
         var query = table.String("query", required: true);

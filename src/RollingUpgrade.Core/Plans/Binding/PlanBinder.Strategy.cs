@@ -69,6 +69,7 @@ internal sealed partial class PlanBinder
             PauseBetweenNodes = table.Duration("pause_between_nodes") ?? TimeSpan.Zero,
             MaxMixedVersionWindow = table.Duration("max_mixed_version_window"),
             Order = table.StringArray("order") ?? [],
+            WaitForPromoteAfter = (int?)table.Integer("wait_for_promote_after", min: 1, max: 10_000),
         };
         return capacity is null ? null : spec;
     }

@@ -15,6 +15,8 @@ public sealed record NotifySpec(string Name, string UrlEnv, IReadOnlySet<string>
     /// <summary>How long one delivery attempt may take.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Attempts per notification (with backoff between them); a receiver that fails them all is a warning.</summary>
+    /// <summary>
+    /// Attempts per notification (with backoff between them); a receiver that fails them all is a warning.
+    /// </summary>
     public int Attempts { get; init; } = 3;
 }

@@ -9,6 +9,12 @@ public sealed record RollingStrategySpec(DrainSpec Drain) : StrategySpec(Drain)
 
     public TimeSpan PauseBetweenNodes { get; init; }
 
+    /// <summary>
+    /// A canary: after this many batches are upgraded and back in rotation the run holds until `promote` (or, when
+    /// the plan has prometheus gates, until their window passes).
+    /// </summary>
+    public int? WaitForPromoteAfter { get; init; }
+
     public TimeSpan? MaxMixedVersionWindow { get; init; }
 
     /// <summary>Node names in upgrade order; the plan's node order when empty.</summary>

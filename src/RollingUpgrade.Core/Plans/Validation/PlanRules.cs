@@ -544,6 +544,16 @@ internal sealed class PlanRules(
             );
         }
 
+        var batches = (count + rolling.BatchSize - 1) / Math.Max(1, rolling.BatchSize);
+        if (rolling.WaitForPromoteAfter is { } canary && canary >= batches)
+        {
+            sink.Error(
+                Loc(plan, "strategy.wait_for_promote_after"),
+                $"'strategy.wait_for_promote_after' is {canary} but the run has {batches} batch(es); the canary "
+                    + $"hold must come before the last batch (at most {batches - 1})"
+            );
+        }
+
         var names = plan.Nodes.Select(n => n.Name).ToList();
         foreach (var name in rolling.Order.Where(o => !names.Contains(o)))
         {
