@@ -79,6 +79,23 @@ internal static class PlanCommands
         );
         yield return Report(io);
         yield return Completion(io);
+        yield return Schema(io);
+    }
+
+    private static Command Schema(CliIO io)
+    {
+        var command = new Command(
+            "schema",
+            "Print the JSON Schema of plan files (docs/plan.schema.json), for TOML editors' completion and checks."
+        );
+        command.SetAction(
+            async (_, _) =>
+            {
+                await io.Output.WriteAsync(Plans.Schema.PlanSchema.Generate()).ConfigureAwait(false);
+                return Execution.ExitCodes.Done;
+            }
+        );
+        return command;
     }
 
     private static Command Completion(CliIO io)

@@ -9,6 +9,9 @@ public sealed class DiagnosticSink
 
     public IReadOnlyList<PlanDiagnostic> Items => _items;
 
+    /// <summary>When set, every key the binder asks for is recorded (to generate the plan schema).</summary>
+    public Schema.SchemaRecorder? Recorder { get; init; }
+
     /// <summary>
     /// Where each key that was read was written, by dotted path ("strategy.batch_size"), for rules that span sections.
     /// </summary>

@@ -165,12 +165,14 @@ internal sealed partial class PlanBinder(DiagnosticSink sink)
         IReadOnlyList<string>? placeholders = null
     )
     {
+        table.Shape(key, Schema.KeyTypes.Command);
         var node = table.Node(key, required);
         return node is null ? null : CommandFrom(node, table.Describe(key), placeholders ?? DefaultPlaceholderScope);
     }
 
     private IReadOnlyList<CommandTemplate> Commands(TableCursor table, string key)
     {
+        table.Shape(key, Schema.KeyTypes.Commands);
         var node = table.Node(key, required: false);
         if (node is null)
         {

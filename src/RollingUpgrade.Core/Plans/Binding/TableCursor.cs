@@ -21,7 +21,22 @@ public sealed class TableCursor
         {
             sink.Locations.TryAdd(path, table.Location);
         }
+
+        sink.Recorder?.TableSeen(path, Kind);
     }
+
+    /// <summary>The table's <c>kind</c> when it has one (for the schema: which keys belong to which kind).</summary>
+    private string? Kind =>
+        _table.TryGet("kind", out var entry) && entry.Value is TomlValueNode { Value: string kind } ? kind : null;
+
+    /// <summary>Records how a key is read, for the plan schema.</summary>
+    internal void Shape(
+        string key,
+        string type,
+        IReadOnlyList<string>? choices = null,
+        long? min = null,
+        long? max = null
+    ) => _sink.Recorder?.Record(Path, Kind, key, type, required: false, choices, min, max);
 
     /// <summary>Dotted path of this table in the plan, such as <c>strategy.rolling</c> or <c>nodes[2]</c>.</summary>
     public string Path { get; }
@@ -44,6 +59,7 @@ public sealed class TableCursor
     public TomlNode? Node(string key, bool required)
     {
         _known.Add(key);
+        _sink.Recorder?.Record(Path, Kind, key, Schema.KeyTypes.Any, required);
         if (_table.TryGet(key, out var entry))
         {
             _sink.Locations[Describe(key)] = entry.KeyLocation;
@@ -60,6 +76,7 @@ public sealed class TableCursor
 
     public string? String(string key, bool required = false)
     {
+        Shape(key, Schema.KeyTypes.String);
         var node = Node(key, required);
         if (node is null)
         {
@@ -77,6 +94,7 @@ public sealed class TableCursor
 
     public bool? Bool(string key, bool required = false)
     {
+        Shape(key, Schema.KeyTypes.Boolean);
         var node = Node(key, required);
         if (node is null)
         {
@@ -94,6 +112,12 @@ public sealed class TableCursor
 
     public long? Integer(string key, bool required = false, long min = long.MinValue, long max = long.MaxValue)
     {
+        Shape(
+            key,
+            Schema.KeyTypes.Integer,
+            min: min == long.MinValue ? null : min,
+            max: max == long.MaxValue ? null : max
+        );
         var node = Node(key, required);
         if (node is null)
         {
@@ -119,6 +143,7 @@ public sealed class TableCursor
     /// <param name="positive">A timeout: zero is refused (it would fail every call at once).</param>
     public TimeSpan? Duration(string key, bool required = false, bool positive = false)
     {
+        Shape(key, Schema.KeyTypes.Duration);
         var node = Node(key, required);
         if (node is null)
         {
@@ -151,6 +176,7 @@ public sealed class TableCursor
     public string? Choice(string key, IReadOnlyList<string> allowed, bool required = false, string? fallback = null)
     {
         var value = String(key, required);
+        Shape(key, Schema.KeyTypes.Choice, allowed);
         if (value is null)
         {
             return fallback;
@@ -168,16 +194,23 @@ public sealed class TableCursor
         return null;
     }
 
-    public IReadOnlyList<string>? StringArray(string key, bool required = false) =>
-        ScalarArray<string>(key, required, "strings");
+    public IReadOnlyList<string>? StringArray(string key, bool required = false)
+    {
+        Shape(key, Schema.KeyTypes.Strings);
+        return ScalarArray<string>(key, required, "strings");
+    }
 
-    public IReadOnlyList<long>? IntegerArray(string key, bool required = false) =>
-        ScalarArray<long>(key, required, "integers");
+    public IReadOnlyList<long>? IntegerArray(string key, bool required = false)
+    {
+        Shape(key, Schema.KeyTypes.Integers);
+        return ScalarArray<long>(key, required, "integers");
+    }
 
     /// <summary>A table whose keys are free (node names, load balancer names) and whose values are strings.</summary>
     public Dictionary<string, string> StringMap(string key, Func<string, string?> rule, string expected)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        Shape(key, Schema.KeyTypes.Map);
         if (Table(key) is not { } map)
         {
             return result;
@@ -229,6 +262,7 @@ public sealed class TableCursor
 
     public TableCursor? Table(string key, bool required = false)
     {
+        Shape(key, Schema.KeyTypes.Table);
         var node = Node(key, required);
         if (node is null)
         {
@@ -247,6 +281,7 @@ public sealed class TableCursor
     /// <summary>An array of tables, written either as <c>[[key]]</c> headers or as an array of inline tables.</summary>
     public IReadOnlyList<TableCursor> TableArray(string key, bool required = false)
     {
+        Shape(key, Schema.KeyTypes.Tables);
         var node = Node(key, required);
         if (node is null)
         {
@@ -284,6 +319,7 @@ public sealed class TableCursor
     /// <summary>Every key of this table (for tables that are maps, such as <c>lb_ids</c>).</summary>
     public IEnumerable<TomlTableEntry> Entries()
     {
+        _sink.Recorder?.FreeKeys(Path);
         foreach (var entry in _table.Entries)
         {
             _known.Add(entry.Key);
