@@ -19,7 +19,9 @@ public sealed class PlanSchemaTests
 
     private static EvaluationResults Evaluate(string toml)
     {
-        var json = JsonSerializer.SerializeToElement(Json(Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(toml)));
+        var json = JsonSerializer.SerializeToElement(
+            Json(Tomlyn.TomlSerializer.Deserialize<Tomlyn.Model.TomlTable>(toml))
+        );
         return Schema.Value.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
     }
 

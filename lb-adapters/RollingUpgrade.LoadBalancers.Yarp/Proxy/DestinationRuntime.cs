@@ -13,6 +13,8 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
     private long _next;
     private long _total;
     private long _errors;
+    private long _bytesToDestination;
+    private long _bytesToClients;
 
     public string Cluster { get; } = cluster;
 
@@ -45,6 +47,25 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
     }
 
     public void CountError() => Interlocked.Increment(ref _errors);
+
+    /// <summary>Bytes clients sent through to this destination (request bodies, TCP and WebSocket data).</summary>
+    public long BytesToDestination => Interlocked.Read(ref _bytesToDestination);
+
+    /// <summary>Bytes this destination sent back to clients (response bodies, TCP and WebSocket data).</summary>
+    public long BytesToClients => Interlocked.Read(ref _bytesToClients);
+
+    public void CountBytes(long toDestination, long toClients)
+    {
+        if (toDestination > 0)
+        {
+            Interlocked.Add(ref _bytesToDestination, toDestination);
+        }
+
+        if (toClients > 0)
+        {
+            Interlocked.Add(ref _bytesToClients, toClients);
+        }
+    }
 
     /// <summary>Ends up to <paramref name="max"/> live sessions, oldest first.</summary>
     public int Evict(int max)

@@ -110,6 +110,18 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             var chosen = feature.AvailableDestinations.Count == 1 ? feature.AvailableDestinations[0] : null;
             var runtime = chosen is null ? null : registry.Find(feature.Cluster.Config.ClusterId, chosen.DestinationId);
             using var registration = runtime?.Track(context.Abort);
+            if (runtime is not null)
+            {
+                context.Request.Body = new CountingStream(context.Request.Body, runtime);
+                context.Response.Body = new CountingStream(context.Response.Body, runtime);
+                if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { } upgrade)
+                {
+                    context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>(
+                        new CountingUpgradeFeature(upgrade, runtime)
+                    );
+                }
+            }
+
             await next().ConfigureAwait(false);
             if (context.Response.StatusCode >= 500)
             {

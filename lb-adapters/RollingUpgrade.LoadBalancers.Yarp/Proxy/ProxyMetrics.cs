@@ -5,8 +5,8 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
 /// The proxy's own metrics in Prometheus text format on its admin listener (<c>GET /metrics</c>), per cluster and
-/// destination: live connections, requests and sessions proxied, errors, health, availability, weight and admin
-/// state, read from the registry at each scrape.
+/// destination: live connections, requests and sessions proxied, bytes each way, errors, health, availability,
+/// weight and admin state, read from the registry at each scrape.
 /// </summary>
 internal sealed class ProxyMetrics
 {
@@ -21,6 +21,7 @@ internal sealed class ProxyMetrics
     private readonly Gauge _available;
     private readonly Gauge _weight;
     private readonly Gauge _state;
+    private readonly Counter _bytes;
 
     public ProxyMetrics(ProxyRegistry registry)
     {
@@ -57,13 +58,20 @@ internal sealed class ProxyMetrics
             "1 for the destination's admin state (ready, drain, maintenance).",
             [.. Labels, "state"]
         );
+        _bytes = factory.CreateCounter(
+            "rollingupgrade_proxy_bytes_total",
+            "Bytes proxied for the destination: to_destination from clients, to_clients from it (bodies, TCP and "
+                + "WebSocket data).",
+            [.. Labels, "direction"]
+        );
         _collectors.AddBeforeCollectCallback(Refresh);
     }
 
     public async Task WriteAsync(HttpContext context)
     {
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await _collectors.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted)
+        await _collectors
+            .CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted)
             .ConfigureAwait(false);
     }
 
@@ -80,11 +88,11 @@ internal sealed class ProxyMetrics
                 _healthy.WithLabels(labels).Set(d.Healthy ? 1 : 0);
                 _available.WithLabels(labels).Set(d.Available ? 1 : 0);
                 _weight.WithLabels(labels).Set(d.Weight);
+                _bytes.WithLabels([.. labels, "to_destination"]).IncTo(d.BytesToDestination);
+                _bytes.WithLabels([.. labels, "to_clients"]).IncTo(d.BytesToClients);
                 foreach (var state in Enum.GetValues<DestinationAdminState>())
                 {
-                    _state
-                        .WithLabels([.. labels, state.ToString().ToLowerInvariant()])
-                        .Set(d.State == state ? 1 : 0);
+                    _state.WithLabels([.. labels, state.ToString().ToLowerInvariant()]).Set(d.State == state ? 1 : 0);
                 }
             }
         }

@@ -72,8 +72,11 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
             }
         });
         var stream = upstream.GetStream();
-        var toUpstream = CopyAsync(connection.Transport.Input, stream, stop.Token);
-        var toClient = stream.CopyToAsync(connection.Transport.Output.AsStream(leaveOpen: true), stop.Token);
+        var toUpstream = CopyAsync(connection.Transport.Input, stream, destination, stop.Token);
+        var toClient = stream.CopyToAsync(
+            new CountingStream(connection.Transport.Output.AsStream(leaveOpen: true), destination),
+            stop.Token
+        );
         await Task.WhenAny(toUpstream, toClient).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
@@ -87,7 +90,12 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
         }
     }
 
-    private static async Task CopyAsync(PipeReader input, NetworkStream output, CancellationToken cancellationToken)
+    private static async Task CopyAsync(
+        PipeReader input,
+        NetworkStream output,
+        DestinationRuntime destination,
+        CancellationToken cancellationToken
+    )
     {
         while (true)
         {
@@ -95,6 +103,7 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
             foreach (var segment in result.Buffer)
             {
                 await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+                destination.CountBytes(segment.Length, 0);
             }
 
             input.AdvanceTo(result.Buffer.End);
