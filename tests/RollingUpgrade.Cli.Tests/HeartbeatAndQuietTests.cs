@@ -23,7 +23,8 @@ public sealed class HeartbeatAndQuietTests : IDisposable
         Regex
             .IsMatch(
                 result.Output,
-                @"^\d\d:\d\d:\d\d \[\d+/\d+\] still running: install 2\.0 on n1; 10s elapsed$",
+                // At 10 s, printed within a second or two of it on a loaded machine.
+                @"^\d\d:\d\d:\d\d \[\d+/\d+\] still running: install 2\.0 on n1; 1[012]s elapsed$",
                 RegexOptions.Multiline
             )
             .ShouldBeTrue(result.Output);

@@ -123,7 +123,14 @@ public sealed class ContainerCluster : IAsyncDisposable
                 .WithNetworkAliases(node)
                 .WithBindMount(keys, "/keys", AccessMode.ReadOnly)
                 .WithCleanUp(false)
-                .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged($"lab-node: {node} ready"));
+                // Six nodes booting at once beside other scenarios on two cores: minutes, not the default wait.
+                .WithWaitStrategy(
+                    Wait.ForUnixContainer()
+                        .UntilMessageIsLogged(
+                            $"lab-node: {node} ready",
+                            wait => wait.WithTimeout(TimeSpan.FromMinutes(6))
+                        )
+                );
             builder = node switch
             {
                 _ when node == Nodes[0] => builder.WithEnvironment("LAB_USERS", "40"),
@@ -136,7 +143,7 @@ public sealed class ContainerCluster : IAsyncDisposable
             _nodes[node] = builder.Build();
         }
 
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6)))
         {
             await Task.WhenAll(_nodes.Values.Select(c => c.StartAsync(timeout.Token)));
         }
