@@ -64,6 +64,29 @@ public sealed class ComposeLab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Until every node's ejabberd reports "started": a node that logged its ready line may still restart its
+    /// application (seen once: the run then refused to start, rightly, with "ej2 is not started").
+    /// </summary>
+    public async Task WaitStartedAsync(IEnumerable<string> nodes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var node in nodes)
+        {
+            while (true)
+            {
+                var (_, status) = await RunAsync("exec", "-T", node, "ejabberdctl", "status");
+                if (status.Contains("is started", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                DateTime.UtcNow.ShouldBeLessThan(deadline, $"{node} not started:\n{status}");
+                await Task.Delay(1000);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_up)

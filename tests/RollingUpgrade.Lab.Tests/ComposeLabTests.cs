@@ -22,6 +22,7 @@ public sealed class ComposeLabTests(Packages packages)
             project = lab.Project;
             await lab.UpAsync();
             await lab.WaitReadyAsync(["ej1", "ej2", "ej3", "ej4", "ej5", "ej6"], TimeSpan.FromMinutes(5));
+            await lab.WaitStartedAsync(["ej1", "ej2", "ej3"], TimeSpan.FromMinutes(2));
 
             await using var viaHaproxy = new LoadDriver();
             await using var viaProxy = new LoadDriver();
