@@ -71,7 +71,8 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
                     rows.All(r => r.Row.IsUp),
                     rows.Sum(r => r.Row.Live),
                     null,
-                    rows.Sum(r => r.Row.Errors)
+                    rows.Sum(r => r.Row.Errors),
+                    SessionsTotal: rows.Sum(r => r.Row.Number("stot"))
                 )
             );
         }

@@ -82,7 +82,8 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
                     d.Healthy,
                     d.Live,
                     total == 0 ? 0 : (int)Math.Round(100.0 * d.Weight / total),
-                    d.Errors
+                    d.Errors,
+                    SessionsTotal: d.Total
                 );
             })
             .ToList();

@@ -88,6 +88,24 @@ public sealed class CliCommandTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Plan_says_the_drain_defaults_a_plan_without_a_drain_table_gets()
+    {
+        using var cluster = new LocalCluster();
+        var path = cluster.WritePlan();
+        var text = File.ReadAllText(path);
+        var drain = text.IndexOf("[strategy.drain]", StringComparison.Ordinal);
+        File.WriteAllText(path, text[..drain]);
+
+        var result = await CliRunner.RunAsync("plan", path);
+
+        result.ExitCode.ShouldBe(0, result.Error);
+        result.Output.ShouldContain(
+            "drain: wait up to 2m for zero connections (3 readings 1s apart), then evict at 10/s; evicted sessions "
+                + "must come back on the serving nodes (99% within 1m) [defaults: the plan has no [strategy.drain]]"
+        );
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Unknown_command_and_missing_plan_are_bad_input()
     {
         (await CliRunner.RunAsync("upgrade-everything")).ExitCode.ShouldBe(2);

@@ -44,6 +44,35 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_cumulative_session_count_grows_with_each_new_session_and_stops_once_drained()
+    {
+        var adapter = _haproxy.Adapter();
+        await adapter.SetStateAsync(_haproxy.Node("ej2"), ServerAdminState.Maintenance, CancellationToken.None);
+        await adapter.SetStateAsync(_haproxy.Node("ej3"), ServerAdminState.Maintenance, CancellationToken.None);
+        var target = _haproxy.Node("ej1");
+        var before = (await adapter.ReadAsync([target], CancellationToken.None)).Single().SessionsTotal;
+        before.ShouldNotBeNull();
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort);
+            client.Server.ShouldBe("ej1");
+        }
+
+        var after = (await adapter.ReadAsync([target], CancellationToken.None)).Single().SessionsTotal;
+        after.ShouldBe(before + 3);
+
+        await adapter.SetStateAsync(_haproxy.Node("ej2"), ServerAdminState.Ready, CancellationToken.None);
+        await adapter.SetStateAsync(target, ServerAdminState.Drain, CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort);
+            client.Server.ShouldBe("ej2");
+        }
+
+        (await adapter.ReadAsync([target], CancellationToken.None)).Single().SessionsTotal.ShouldBe(after);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Eviction_ends_sessions_one_by_one()
     {
         var adapter = _haproxy.Adapter();

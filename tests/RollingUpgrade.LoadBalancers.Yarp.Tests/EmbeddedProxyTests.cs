@@ -67,6 +67,38 @@ public sealed class EmbeddedProxyTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_cumulative_session_count_grows_with_requests_and_connections_and_stops_once_drained()
+    {
+        using var lb = _proxy.Adapter();
+        var n1 = _proxy.Nodes[0];
+        await lb.SetStateAsync(_proxy.Nodes[1], ServerAdminState.Maintenance, CancellationToken.None);
+        await lb.SetStateAsync(_proxy.Nodes[2], ServerAdminState.Maintenance, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_proxy.HttpPort}/") };
+        var before = (await lb.ReadAsync([n1], CancellationToken.None)).Single().SessionsTotal;
+        before.ShouldNotBeNull();
+
+        (await http.GetStringAsync("/")).ShouldStartWith("n1");
+        (await http.GetStringAsync("/")).ShouldStartWith("n1");
+        var (tcp, _, greeting) = await TcpAsync(_proxy.TcpPort);
+        greeting.ShouldBe("hello from n1 1.0");
+        tcp.Dispose();
+
+        var after = (await lb.ReadAsync([n1], CancellationToken.None)).Single().SessionsTotal;
+        after.ShouldBe(before + 3);
+
+        await lb.SetStateAsync(_proxy.Nodes[1], ServerAdminState.Ready, CancellationToken.None);
+        await lb.SetStateAsync(n1, ServerAdminState.Drain, CancellationToken.None);
+        for (var i = 0; i < 5; i++)
+        {
+            (await http.GetStringAsync("/")).ShouldStartWith("n2");
+        }
+
+        // Health probes go on meanwhile; they are not sessions the proxy sent.
+        await Task.Delay(1500);
+        (await lb.ReadAsync([n1], CancellationToken.None)).Single().SessionsTotal.ShouldBe(after);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Eviction_ends_live_sessions_one_at_a_time()
     {
         using var lb = _proxy.Adapter();

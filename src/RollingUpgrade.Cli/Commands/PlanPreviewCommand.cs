@@ -216,6 +216,13 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                 + $"readings {DurationText.Format(drain.PollInterval)} apart), then "
                 + $"{drain.OnTimeout.ToString().ToLowerInvariant()}"
                 + $"{(drain.OnTimeout == DrainTimeoutPolicy.Evict ? $" at {drain.EvictionRate}/s" : string.Empty)}"
+                + (
+                    drain.WaitTakeover > TimeSpan.Zero && drain.OnTimeout != DrainTimeoutPolicy.Fail
+                        ? $"; evicted sessions must come back on the serving nodes ({drain.TakeoverPercent}% within "
+                            + $"{DurationText.Format(drain.WaitTakeover)})"
+                        : string.Empty
+                )
+                + (drain.Defaulted ? " [defaults: the plan has no [strategy.drain]]" : string.Empty)
         );
         var balancers =
             plan.LoadBalancers.Count == 0

@@ -64,4 +64,11 @@ internal static partial class EngineLog
         Message = "a sample of the other nodes' connections from {LoadBalancer} failed: {Error}"
     )]
     public static partial void SampleFailed(ILogger logger, string loadBalancer, string error);
+
+    [LoggerMessage(
+        EventId = 1009,
+        Level = LogLevel.Debug,
+        Message = "{LoadBalancer} does not count {Node}'s sessions: its drain is taken as read back"
+    )]
+    public static partial void PropagationUncounted(ILogger logger, string loadBalancer, string node);
 }

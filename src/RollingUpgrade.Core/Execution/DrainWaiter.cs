@@ -28,17 +28,22 @@ internal static class DrainWaiter
         var deadline = context.StepStartedAt + drain.Timeout;
         var zeros = 0;
         var evicting = false;
+        var endingBeforeStop = false;
         var eviction = new Eviction();
         long last = -1;
         var evictedSince = DateTimeOffset.MinValue;
         var balancerDraining = false;
         double evictionCredit = 0;
         var samples = new DrainSamples(context, step, node);
+        var propagation = new DrainPropagation(context, step, node, context.StepStartedAt);
+        // The cluster is read for the takeover check only when the node holds something an eviction may end.
+        var takeoverWanted = drain.WaitTakeover > TimeSpan.Zero && drain.OnTimeout != DrainTimeoutPolicy.Fail;
+        TakeoverCheck? takeover = null;
         while (true)
         {
             // The load balancers are read on every poll; the node's own count (a slower call) only
             // once they read zero, to confirm that nothing reached the node some other way.
-            var (fromBalancers, uncounted, anyCounts, back, perBalancer) = await ReadBalancersAsync(
+            var (fromBalancers, uncounted, anyCounts, back, perBalancer, sessionsTotal) = await ReadBalancersAsync(
                     context,
                     node,
                     cancellationToken
@@ -50,6 +55,14 @@ internal static class DrainWaiter
                 // draining it there again now, not at the stop, keeps evicted clients from coming back to it.
                 await DrainAgainAsync(step, context, node, back, cancellationToken).ConfigureAwait(false);
                 zeros = 0;
+                propagation = new DrainPropagation(context, step, node, time.GetUtcNow());
+            }
+            else
+            {
+                foreach (var (balancer, sessions) in sessionsTotal)
+                {
+                    propagation.Observe(balancer, sessions);
+                }
             }
 
             long? fromNode =
@@ -103,8 +116,16 @@ internal static class DrainWaiter
                 evicting ? null : deadline,
                 evicting ? null : ThenText(drain)
             );
+            if (takeoverWanted && total > 0)
+            {
+                takeoverWanted = false;
+                takeover = await TakeoverCheck
+                    .BeginAsync(context, step, node, total, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             zeros = total == 0 ? zeros + 1 : 0;
-            if (zeros >= drain.ZeroReadings)
+            if (zeros >= drain.ZeroReadings && propagation.Proven)
             {
                 if (eviction.Total > 0)
                 {
@@ -118,9 +139,38 @@ internal static class DrainWaiter
                             ["evicted_by_load_balancers"] = eviction.ByBalancers.ToString(CultureInfo.InvariantCulture),
                         }
                     );
+                    if (takeover is not null)
+                    {
+                        await takeover.VerifyAsync(eviction.Total, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 return;
+            }
+
+            // What the node still holds once it has ended its sessions for on_timeout = "stop" (read a poll after).
+            if (endingBeforeStop)
+            {
+                var left = fromNode ?? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false);
+                if (left is null or 0 || eviction.NodeCannotEvict)
+                {
+                    context.Emit(
+                        RunEventTypes.Progress,
+                        $"{node.Name}: ended {eviction.ByNode} session(s) through the node; stopping it"
+                            + (fromBalancers > 0 ? $" with {fromBalancers} connection(s) left" : string.Empty),
+                        step,
+                        new Dictionary<string, string>
+                        {
+                            ["evicted_by_node"] = eviction.ByNode.ToString(CultureInfo.InvariantCulture),
+                        }
+                    );
+                    if (takeover is not null && eviction.Total > 0)
+                    {
+                        await takeover.VerifyAsync(eviction.Total, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
             }
 
             var now = time.GetUtcNow();
@@ -144,13 +194,46 @@ internal static class DrainWaiter
                             nodeTouched: false
                         );
                     case DrainTimeoutPolicy.Stop:
+                        // The node ends its sessions itself first, when it can, so that a request in flight is
+                        // answered or cleanly refused rather than cut by the stop.
+                        var held =
+                            fromNode ?? await ReadNodeAsync(context, node, cancellationToken).ConfigureAwait(false);
+                        if (held > 0)
+                        {
+                            if (takeover is not null)
+                            {
+                                await takeover.EvictionStartsAsync(total, cancellationToken).ConfigureAwait(false);
+                            }
+
+                            var budget = (int)Math.Max(1, drain.MaxEvictionRate * drain.PollInterval.TotalSeconds);
+                            await EvictAsync(context, node, budget, 0, eviction, cancellationToken)
+                                .ConfigureAwait(false);
+                        }
+
+                        if (eviction.ByNode == 0)
+                        {
+                            context.Emit(
+                                RunEventTypes.Warning,
+                                $"{node.Name} still has {total} live connection(s) after "
+                                    + $"{DurationText.Format(drain.Timeout)}; stopping it anyway "
+                                    + "(on_timeout = \"stop\")",
+                                step
+                            );
+                            return;
+                        }
+
+                        endingBeforeStop = true;
+                        evicting = true;
+                        evictedSince = now;
+                        evictionCredit = 0;
                         context.Emit(
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
-                                + $"{DurationText.Format(drain.Timeout)}; stopping it anyway (on_timeout = \"stop\")",
+                                + $"{DurationText.Format(drain.Timeout)} (on_timeout = \"stop\"); ending its {held} "
+                                + $"session(s) through the node at up to {drain.MaxEvictionRate}/s, then stopping it",
                             step
                         );
-                        return;
+                        break;
                     case DrainTimeoutPolicy when nobodyCounts:
                         // Nothing counts, so nothing can be paced or seen to end: the timeout was the drain.
                         context.Emit(
@@ -170,6 +253,11 @@ internal static class DrainWaiter
                                 + $"{DurationText.Format(drain.Timeout)}; evicting {drain.EvictionRate}/s",
                             step
                         );
+                        if (takeover is not null)
+                        {
+                            await takeover.EvictionStartsAsync(total, cancellationToken).ConfigureAwait(false);
+                        }
+
                         break;
                 }
             }
@@ -190,12 +278,20 @@ internal static class DrainWaiter
             if (evicting && total > 0)
             {
                 // The pace is sessions per second of real time, whatever each poll costs.
-                evictionCredit += (now - evictedSince).TotalSeconds * drain.EvictionRate;
+                var rate = endingBeforeStop ? drain.MaxEvictionRate : drain.EvictionRate;
+                evictionCredit += (now - evictedSince).TotalSeconds * rate;
                 evictedSince = now;
                 var budget = (int)Math.Floor(evictionCredit);
                 if (budget > 0)
                 {
-                    await EvictAsync(context, node, budget, fromBalancers, eviction, cancellationToken)
+                    await EvictAsync(
+                            context,
+                            node,
+                            budget,
+                            endingBeforeStop ? 0 : fromBalancers,
+                            eviction,
+                            cancellationToken
+                        )
                         .ConfigureAwait(false);
                     evictionCredit -= budget;
                 }
@@ -209,7 +305,8 @@ internal static class DrainWaiter
         drain.OnTimeout switch
         {
             DrainTimeoutPolicy.Fail => "the step fails",
-            DrainTimeoutPolicy.Stop => "the node is stopped with what is left",
+            DrainTimeoutPolicy.Stop => $"its sessions are ended through the node (up to {drain.MaxEvictionRate}/s), "
+                + "then it is stopped",
             _ => $"evicting {drain.EvictionRate}/s",
         };
 
@@ -325,11 +422,13 @@ internal static class DrainWaiter
         bool Uncounted,
         bool AnyCounts,
         IReadOnlyList<ILoadBalancer> Back,
-        IReadOnlyDictionary<string, long> PerBalancer
+        IReadOnlyDictionary<string, long> PerBalancer,
+        IReadOnlyDictionary<string, long?> SessionsTotal
     )> ReadBalancersAsync(RunContext context, NodeSpec node, CancellationToken cancellationToken)
     {
         long counted = 0;
         var perBalancer = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sessionsTotal = new Dictionary<string, long?>(StringComparer.Ordinal);
         var uncounted = false;
         var anyCounts = false;
         var back = new List<ILoadBalancer>();
@@ -354,9 +453,13 @@ internal static class DrainWaiter
             {
                 back.Add(lb);
             }
+
+            sessionsTotal[lb.Name] = states.All(s => s.SessionsTotal is not null)
+                ? states.Sum(s => s.SessionsTotal ?? 0)
+                : null;
         }
 
-        return (counted, uncounted, anyCounts, back, perBalancer);
+        return (counted, uncounted, anyCounts, back, perBalancer, sessionsTotal);
     }
 
     private static async Task<long?> ReadNodeAsync(

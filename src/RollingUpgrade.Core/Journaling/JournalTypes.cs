@@ -18,4 +18,12 @@ public static class JournalTypes
 
     /// <summary>Live connections read during a drain wait (for the report): changes, and every few seconds.</summary>
     public const string Sample = "sample";
+
+    /// <summary>
+    /// A load balancer stopped sending new sessions to a drained node: how long after the drain (for the report).
+    /// </summary>
+    public const string Propagation = "propagation";
+
+    /// <summary>Evicted sessions re-established on the serving nodes (for the report).</summary>
+    public const string Takeover = "takeover";
 }

@@ -19,7 +19,9 @@ public static class ReportHtml
         h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; padding-bottom: 3px; }
         table { border-collapse: collapse; font-size: 13px; }
         th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
-        table.steps td, table.steps th, table.gates td, table.gates th { border-bottom: 1px solid #eee; }
+        table.steps td, table.steps th, table.gates td, table.gates th, table.proofs td, table.proofs th {
+            border-bottom: 1px solid #eee;
+        }
         .outcome { font-weight: bold; padding: 1px 8px; border-radius: 3px; color: #fff; }
         .succeeded { background: #2e7d32; } .failed, .halted { background: #c62828; }
         .interrupted, .unfinished, .needs-operator { background: #ef6c00; } .rolled-back { background: #1565c0; }
@@ -83,6 +85,7 @@ public static class ReportHtml
             html.Append(Eviction(report, duration));
         }
 
+        Proofs(html, report);
         Gates(html, report);
         Mixed(html, report);
         StepTable(html, report);
@@ -305,6 +308,50 @@ public static class ReportHtml
         }
 
         return SvgChart.Lines("eviction", "sessions evicted (total)", duration, series, [], height: 240);
+    }
+
+    /// <summary>When each balancer stopped sending to a drained node, and whether evicted clients came back.</summary>
+    private static void Proofs(StringBuilder html, RunReport report)
+    {
+        if (report.Proofs.Count == 0)
+        {
+            return;
+        }
+
+        string Value(DrainProof proof, string key) => proof.Data.GetValueOrDefault(key) ?? string.Empty;
+        var propagation = report.Proofs.Where(p => p.Kind == "propagation").ToList();
+        if (propagation.Count > 0)
+        {
+            html.Append("<h2>Drain propagation</h2>\n<table class=\"proofs\"><tr><th>node</th><th>load balancer</th>");
+            html.Append("<th>last new session after the drain</th><th>new sessions after the drain</th></tr>");
+            foreach (var p in propagation)
+            {
+                html.Append(
+                    $"<tr><td>{E(p.Node)}</td><td>{E(Value(p, "load_balancer"))}</td>"
+                        + $"<td>{E(Value(p, "propagation_ms"))} ms</td><td>{E(Value(p, "new_sessions"))}</td></tr>"
+                );
+            }
+
+            html.Append("</table>\n");
+        }
+
+        var takeover = report.Proofs.Where(p => p.Kind == "takeover").ToList();
+        if (takeover.Count > 0)
+        {
+            html.Append("<h2>Takeover of evicted sessions</h2>\n<table class=\"proofs\"><tr><th>node</th>");
+            html.Append("<th>evicted</th><th>re-established</th><th>not back</th><th>took</th><th>result</th></tr>");
+            foreach (var p in takeover)
+            {
+                var outcome = Value(p, "passed") == "true" ? "succeeded" : "failed";
+                html.Append(
+                    $"<tr><td>{E(p.Node)}</td><td>{E(Value(p, "evicted"))}</td><td>{E(Value(p, "reestablished"))}"
+                        + $"</td><td>{E(Value(p, "not_back"))}</td><td>{E(Value(p, "took_ms"))} ms</td>"
+                        + $"<td><span class=\"outcome {outcome}\">{outcome}</span></td></tr>"
+                );
+            }
+
+            html.Append("</table>\n");
+        }
     }
 
     private static void Gates(StringBuilder html, RunReport report)

@@ -22,6 +22,9 @@ public sealed class RunReport
 
     public IReadOnlyList<ReportSample> Samples { get; init; } = [];
 
+    /// <summary>Each balancer's propagation of a drain and each takeover of evicted sessions, in time order.</summary>
+    public IReadOnlyList<DrainProof> Proofs { get; init; } = [];
+
     /// <summary>The green share of traffic after each traffic step (parallel runs); empty for rolling runs.</summary>
     public IReadOnlyList<WeightPoint> Weights { get; init; } = [];
 
@@ -72,6 +75,13 @@ public sealed class RunReport
             GreenNodes = Split(Started("green_nodes")) is { Count: > 0 } green ? green : NodesOf(steps, green: true),
             Steps = steps,
             Samples = ReadSamples(records),
+            Proofs = records
+                .Where(r =>
+                    r.Type is JournalTypes.Propagation or JournalTypes.Takeover
+                    && r.Data?.GetValueOrDefault("node") is not null
+                )
+                .Select(r => new DrainProof(r.At, r.Type, r.Data!["node"], r.Data))
+                .ToList(),
             Weights = weights,
             MixedFrom = mixedFrom,
             MixedTo = mixedTo,

@@ -29,6 +29,15 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
     /// </summary>
     public TimeSpan? UncountedDrainDelay { get; set; }
 
+    /// <summary>
+    /// When set, the balancer keeps sending a new short session to a drained node on every read for this long after
+    /// the drain (persistence that outlives a drain); none after it.
+    /// </summary>
+    public TimeSpan? SendsAfterDrain { get; set; }
+
+    /// <summary>Whether the balancer keeps a cumulative session count per server (HAProxy's stot).</summary>
+    public bool CountsSessionsTotal { get; set; } = true;
+
     private readonly Dictionary<string, DateTimeOffset> _drainedAt = new(StringComparer.Ordinal);
 
     public Task<IReadOnlyList<ServerState>> ReadAsync(
@@ -43,6 +52,18 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
                 {
                     var node = world.Nodes[n.Name];
                     var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
+                    if (
+                        SendsAfterDrain is { } sending
+                        && admin != ServerAdminState.Ready
+                        && node.Running
+                        && _drainedAt.TryGetValue(n.Name, out var drained)
+                        && now - drained < sending
+                    )
+                    {
+                        node.SessionEnds.Add(now + TimeSpan.FromMilliseconds(300));
+                        node.Arrivals++;
+                    }
+
                     if (UncountedDrainDelay is { } delay)
                     {
                         var draining =
@@ -68,7 +89,8 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
                         node.Running && !Unhealthy.Contains(n.Name),
                         node.Running ? node.LiveSessions(now) : 0,
                         Percent.TryGetValue(n.Name, out var p) ? p : null,
-                        i == 0 ? Errors : 0
+                        i == 0 ? Errors : 0,
+                        SessionsTotal: CountsSessionsTotal ? node.Arrivals : null
                     );
                 }
             )
@@ -88,6 +110,15 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         }
 
         States[node.Name] = state;
+        if (state == ServerAdminState.Ready)
+        {
+            world.OutOfRotation.Remove(node.Name);
+        }
+        else
+        {
+            world.OutOfRotation.Add(node.Name);
+        }
+
         Log.Add($"{node.Name}={state}");
         return Task.CompletedTask;
     }
@@ -121,10 +152,7 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
     {
         var now = world.Time.GetUtcNow();
         var live = world.Nodes[node.Name].SessionEnds.Where(e => e > now).Take(maxSessions).ToList();
-        foreach (var end in live)
-        {
-            world.Nodes[node.Name].SessionEnds.Remove(end);
-        }
+        world.Evicted(world.Nodes[node.Name], live);
 
         Evicted += live.Count;
         return Task.FromResult((long)live.Count);

@@ -22,10 +22,7 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
         var n = world.Nodes[node.Name];
         var now = world.Time.GetUtcNow();
         var live = n.Running ? n.SessionEnds.Where(e => e > now).Take(maxSessions).ToList() : [];
-        foreach (var end in live)
-        {
-            n.SessionEnds.Remove(end);
-        }
+        world.Evicted(n, live);
 
         Evicted += live.Count;
         Log.Add($"evict {node.Name} {live.Count}");

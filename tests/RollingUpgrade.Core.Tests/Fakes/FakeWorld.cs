@@ -22,6 +22,50 @@ public sealed class FakeWorld(TimeProvider time)
         return node;
     }
 
+    /// <summary>Nodes some fake load balancer has drained or put in maintenance.</summary>
+    public HashSet<string> OutOfRotation { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The share of the sessions evicted from a node (by name) whose clients reconnect (through the balancers, to a
+    /// running node in rotation: an upgraded one when there is one, then the one with the fewest sessions); the
+    /// others leave for good. Every client reconnects unless a test says otherwise.
+    /// </summary>
+    public Dictionary<string, int> ReconnectPercent { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Evicted sessions that reconnected, as "from->to".</summary>
+    public List<string> Reconnects { get; } = [];
+
+    private readonly Dictionary<string, long> _evictedSoFar = new(StringComparer.Ordinal);
+
+    /// <summary>Ends <paramref name="sessions"/> on <paramref name="from"/>; their clients reconnect elsewhere.</summary>
+    public void Evicted(FakeNode from, IReadOnlyList<DateTimeOffset> sessions)
+    {
+        var now = Time.GetUtcNow();
+        foreach (var end in sessions)
+        {
+            from.SessionEnds.Remove(end);
+            var count = _evictedSoFar[from.Name] = _evictedSoFar.GetValueOrDefault(from.Name) + 1;
+            var percent = ReconnectPercent.GetValueOrDefault(from.Name, 100);
+            if (count * percent / 100 == (count - 1) * percent / 100)
+            {
+                continue;
+            }
+
+            var to = Nodes
+                .Values.Where(n => n != from && n.Running && !OutOfRotation.Contains(n.Name))
+                .OrderByDescending(n => n.Installs > 0)
+                .ThenBy(n => n.LiveSessions(now))
+                .ThenBy(n => n.Name, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (to is not null)
+            {
+                to.SessionEnds.Add(end);
+                to.Arrivals++;
+                Reconnects.Add($"{from.Name}->{to.Name}");
+            }
+        }
+    }
+
     public IEnumerable<FakeNode> InCluster(string cluster) => Nodes.Values.Where(n => n.Cluster == cluster);
 
     public Membership MembershipSeenBy(FakeNode viewer)
@@ -100,6 +144,9 @@ public sealed class FakeNode(string name, string erlang)
 
     /// <summary>A start that never returns until cancelled (a node that hangs while booting).</summary>
     public bool HangStart { get; set; }
+
+    /// <summary>Sessions the balancers sent to this node since the test began (their cumulative count).</summary>
+    public long Arrivals { get; set; }
 
     public long LiveSessions(DateTimeOffset now) => SessionEnds.Count(end => end > now);
 }

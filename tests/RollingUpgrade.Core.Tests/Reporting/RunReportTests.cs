@@ -33,7 +33,9 @@ public sealed partial class RunReportTests
         report.Steps.ShouldContain(s => s.Kind == "Drain" && s.Nodes.SequenceEqual(new[] { "n1" }));
         var n1 = report.ConnectionsOf("n1");
         n1[0].Connections.ShouldBe(4);
-        n1[^1].Connections.ShouldBe(0);
+        // Its drain ends at zero; its evicted clients reconnected to n2 and n3, and theirs later to n1.
+        report.Samples.Last(s => s.Node == "n1").Connections.ShouldBe(0);
+        n1[^1].Connections.ShouldBeGreaterThan(0);
         report.Samples.Where(s => s.Node == "n1").Max(s => s.Evicted).ShouldBe(4);
         report.EvictionRate.ShouldBe(2);
         report.MixedFrom.ShouldNotBeNull();

@@ -33,10 +33,10 @@ internal sealed partial class PlanBinder
         var spec = new DrainSpec();
         if (table is null)
         {
-            return spec;
+            return spec with { Defaulted = true };
         }
 
-        var policy = table.Choice("on_timeout", ["fail", "evict", "stop"], fallback: "fail");
+        var policy = table.Choice("on_timeout", ["fail", "evict", "stop"], fallback: "evict");
         spec = spec with
         {
             Timeout = table.Duration("timeout") ?? spec.Timeout,
@@ -44,12 +44,30 @@ internal sealed partial class PlanBinder
             {
                 "evict" => DrainTimeoutPolicy.Evict,
                 "stop" => DrainTimeoutPolicy.Stop,
-                _ => DrainTimeoutPolicy.Fail,
+                "fail" => DrainTimeoutPolicy.Fail,
+                _ => DrainTimeoutPolicy.Evict,
             },
             EvictionRate = (int)(table.Integer("eviction_rate", min: 1, max: 100_000) ?? spec.EvictionRate),
+            MaxEvictionRate = (int)(table.Integer("max_eviction_rate", min: 1, max: 100_000) ?? spec.MaxEvictionRate),
             PollInterval = table.Duration("poll_interval") ?? spec.PollInterval,
             ZeroReadings = (int)(table.Integer("zero_readings", min: 1, max: 100) ?? spec.ZeroReadings),
+            PropagationTimeout = table.Duration("propagation_timeout", positive: true) ?? spec.PropagationTimeout,
+            WaitTakeover = table.Duration("wait_takeover") ?? spec.WaitTakeover,
+            TakeoverPercent = (int)(table.Integer("takeover_percent", min: 0, max: 100) ?? spec.TakeoverPercent),
         };
+        if (spec.MaxEvictionRate < spec.EvictionRate && !table.Has("max_eviction_rate"))
+        {
+            spec = spec with { MaxEvictionRate = spec.EvictionRate };
+        }
+        else if (spec.MaxEvictionRate < spec.EvictionRate)
+        {
+            table.Sink.Error(
+                table.LocationOf("max_eviction_rate"),
+                $"'strategy.drain.max_eviction_rate' ({spec.MaxEvictionRate}/s) is below eviction_rate "
+                    + $"({spec.EvictionRate}/s); raise it or lower eviction_rate"
+            );
+        }
+
         if (spec.PollInterval < TimeSpan.FromMilliseconds(50))
         {
             table.Sink.Error(table.LocationOf("poll_interval"), "'strategy.drain.poll_interval' must be at least 50ms");

@@ -1,0 +1,242 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>
+/// Proof that evicted clients landed elsewhere: the sessions the serving nodes hold are read when the drain begins
+/// and when the eviction begins; after the eviction, the serving nodes must gain back at least
+/// <c>takeover_percent</c> of what was evicted within <c>wait_takeover</c>, less the sessions the whole cluster was
+/// losing anyway before the eviction (its normal churn, measured over the drain wait). The serving nodes are the
+/// other nodes every balancer has in rotation; their sessions are each node's own count, or the balancers' live
+/// connections for a product that cannot count them. A takeover that falls short fails the step before the node is
+/// stopped (the run's rollback policy then applies, as for a drain that timed out).
+/// </summary>
+internal sealed class TakeoverCheck
+{
+    private readonly RunContext _context;
+    private readonly Step _step;
+    private readonly NodeSpec _node;
+    private readonly IReadOnlyList<NodeSpec> _others;
+    private Reading? _atDrain;
+    private Reading? _atEviction;
+
+    private TakeoverCheck(RunContext context, Step step, NodeSpec node, IReadOnlyList<NodeSpec> others)
+    {
+        _context = context;
+        _step = step;
+        _node = node;
+        _others = others;
+    }
+
+    /// <summary>
+    /// Reads the serving nodes as the drain wait begins, with <paramref name="held"/> on the drained node; null when
+    /// no other node exists to take over.
+    /// </summary>
+    public static async Task<TakeoverCheck?> BeginAsync(
+        RunContext context,
+        Step step,
+        NodeSpec node,
+        long held,
+        CancellationToken cancellationToken
+    )
+    {
+        var others = context.Blue.Concat(context.Green).Where(n => n.Name != node.Name).ToList();
+        if (others.Count == 0)
+        {
+            return null;
+        }
+
+        var check = new TakeoverCheck(context, step, node, others);
+        check._atDrain = await check.TryReadAsync(held, cancellationToken).ConfigureAwait(false);
+        return check;
+    }
+
+    /// <summary>
+    /// Reads the serving nodes as the eviction begins (the level they grow from), with <paramref name="held"/> on the
+    /// drained node.
+    /// </summary>
+    public async Task EvictionStartsAsync(long held, CancellationToken cancellationToken) =>
+        _atEviction = await TryReadAsync(held, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Waits until the serving nodes hold what they held when the eviction began plus the share of
+    /// <paramref name="evicted"/> the plan asks for; fails the step when they do not within <c>wait_takeover</c>.
+    /// </summary>
+    public async Task VerifyAsync(long evicted, CancellationToken cancellationToken)
+    {
+        var drain = _context.Plan.Strategy.Drain;
+        if (_atEviction is not { } before)
+        {
+            _context.Emit(
+                RunEventTypes.Warning,
+                $"{_node.Name}: the takeover of its {evicted} evicted session(s) is not verified: the serving nodes' "
+                    + "sessions could not be read when the eviction began",
+                _step
+            );
+            return;
+        }
+
+        var time = _context.Time;
+        var startedAt = time.GetUtcNow();
+        var deadline = startedAt + drain.WaitTakeover;
+        var needed = (long)Math.Ceiling(evicted * drain.TakeoverPercent / 100.0);
+        var churnPerSecond = ChurnPerSecond(before);
+        long back = 0;
+        string? lastError = null;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            var reading = await TryReadAsync(0, cancellationToken).ConfigureAwait(false);
+            if (reading is { } r)
+            {
+                var churn = (long)Math.Floor(churnPerSecond * (now - before.At).TotalSeconds);
+                back = Math.Min(evicted, Math.Max(0, r.Serving - before.Serving + churn));
+                if (back >= needed)
+                {
+                    Report(evicted, back, now - startedAt, churn);
+                    return;
+                }
+
+                _context.Waiting = new WaitStatus(
+                    $"the evicted sessions of {_node.Name} to come back on the serving nodes",
+                    $"{back} of {evicted} back (at least {needed} needed)",
+                    deadline,
+                    "the step fails"
+                );
+            }
+            else
+            {
+                lastError = "the serving nodes' sessions could not be read";
+            }
+
+            if (now >= deadline)
+            {
+                var percent = evicted == 0 ? 100 : 100 * back / evicted;
+                Journal(evicted, back, now - startedAt, passed: false);
+                throw new StepFailedException(
+                    $"only {back} of the {evicted} session(s) evicted from {_node.Name} came back on the serving "
+                        + $"nodes within {DurationText.Format(drain.WaitTakeover)} ({percent}%; takeover_percent is "
+                        + $"{drain.TakeoverPercent}){(lastError is null ? string.Empty : $"; {lastError}")}. The "
+                        + "clients did not reconnect, or reconnected where the load balancers do not send them; "
+                        + $"{_node.Name} was not stopped",
+                    nodeTouched: false
+                );
+            }
+
+            await Task.Delay(drain.PollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sessions per second the whole cluster lost between the drain and the eviction (never negative).
+    /// </summary>
+    private double ChurnPerSecond(Reading atEviction)
+    {
+        if (_atDrain is not { } atDrain || atEviction.At <= atDrain.At)
+        {
+            return 0;
+        }
+
+        var lost = atDrain.Serving + atDrain.Drained - (atEviction.Serving + atEviction.Drained);
+        return Math.Max(0, lost) / (atEviction.At - atDrain.At).TotalSeconds;
+    }
+
+    private void Report(long evicted, long back, TimeSpan took, long churn)
+    {
+        Journal(evicted, back, took, passed: true);
+        var percent = evicted == 0 ? 100 : 100 * back / evicted;
+        _context.Emit(
+            RunEventTypes.Progress,
+            $"{_node.Name}: {back} of {evicted} evicted session(s) re-established on the serving nodes in "
+                + $"{DurationText.Format(Round(took))} ({percent}%"
+                + $"{(churn > 0 ? $", counting {churn} lost to the cluster's normal churn" : string.Empty)})",
+            _step,
+            Data(evicted, back, took, passed: true)
+        );
+    }
+
+    private void Journal(long evicted, long back, TimeSpan took, bool passed) =>
+        _context.Journal.Append(
+            new JournalRecord
+            {
+                Type = JournalTypes.Takeover,
+                Phase = _context.Phase.Text(),
+                Step = _step.Number,
+                Data = Data(evicted, back, took, passed),
+            }
+        );
+
+    private Dictionary<string, string> Data(long evicted, long back, TimeSpan took, bool passed) =>
+        new(StringComparer.Ordinal)
+        {
+            ["node"] = _node.Name,
+            ["evicted"] = Text(evicted),
+            ["reestablished"] = Text(back),
+            ["not_back"] = Text(evicted - back),
+            ["took_ms"] = Text((long)took.TotalMilliseconds),
+            ["passed"] = passed ? "true" : "false",
+        };
+
+    private static TimeSpan Round(TimeSpan value) => TimeSpan.FromMilliseconds(Math.Round(value.TotalMilliseconds));
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The serving nodes' sessions, with what the drained node holds, or null when they cannot be read.
+    /// </summary>
+    private async Task<Reading?> TryReadAsync(long held, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new Reading(
+                _context.Time.GetUtcNow(),
+                await ServingSessionsAsync(cancellationToken).ConfigureAwait(false),
+                held
+            );
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not SimulatedCrashException)
+        {
+            Diagnostics.EngineLog.SampleFailed(_context.Log, "the takeover check", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The sessions on the other nodes every balancer has in rotation: each node's own count, or the balancers' live
+    /// connections for a product that cannot count its sessions.
+    /// </summary>
+    private async Task<long> ServingSessionsAsync(CancellationToken cancellationToken)
+    {
+        var serving = _others.ToDictionary(n => n.Name, _ => true, StringComparer.Ordinal);
+        var connections = _others.ToDictionary(n => n.Name, _ => (long?)null, StringComparer.Ordinal);
+        foreach (var lb in _context.LoadBalancers)
+        {
+            foreach (var state in await lb.ReadAsync(_others, cancellationToken).ConfigureAwait(false))
+            {
+                serving[state.Node] &= state.IsServing;
+                if (state.ConnectionsCounted)
+                {
+                    connections[state.Node] = (connections[state.Node] ?? 0) + state.LiveConnections;
+                }
+            }
+        }
+
+        long sessions = 0;
+        foreach (var n in _others.Where(n => serving[n.Name]))
+        {
+            sessions +=
+                await _context.Product.SessionCountAsync(n, cancellationToken).ConfigureAwait(false)
+                ?? connections[n.Name]
+                ?? throw new UnexpectedAnswerException($"nothing counts {n.Name}'s sessions");
+        }
+
+        return sessions;
+    }
+
+    private readonly record struct Reading(DateTimeOffset At, long Serving, long Drained);
+}

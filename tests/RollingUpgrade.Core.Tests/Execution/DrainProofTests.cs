@@ -1,0 +1,205 @@
+using RollingUpgrade.Events;
+using RollingUpgrade.Execution;
+using RollingUpgrade.Journaling;
+using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Reporting;
+using RollingUpgrade.Tests.Fakes;
+
+namespace RollingUpgrade.Tests.Execution;
+
+/// <summary>
+/// A drain counts only once each balancer is seen to have stopped sending new sessions to the node, and an eviction
+/// only once the evicted clients are seen back on the serving nodes.
+/// </summary>
+public sealed class DrainProofTests
+{
+    private static string Plan(string drain = "", string onTimeout = "evict", string timeout = "10s") =>
+        TestPlans
+            .Rolling(onTimeout: onTimeout, timeout: timeout)
+            .Replace("zero_readings = 3\n", $"zero_readings = 3\n{drain}\n", StringComparison.Ordinal);
+
+    private static FakeLoadBalancer Balancer(RunHarness run) =>
+        (FakeLoadBalancer)run.Adapters.CreateLoadBalancer(run.Plan.LoadBalancers[0], run.Plan);
+
+    [Fact(Timeout = 30_000)]
+    public async Task Each_balancer_is_seen_to_stop_sending_and_its_propagation_time_is_journalled()
+    {
+        using var run = new RunHarness(Plan());
+        // lb-a keeps sending n1 short sessions for 4 s after the drain (as persistence would), then stops.
+        Balancer(run).SendsAfterDrain = TimeSpan.FromSeconds(4);
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var records = run.Journal().Where(r => r.Type == JournalTypes.Propagation).ToList();
+        records.Select(r => r.Data!["node"]).ShouldBe(["n1", "n2", "n3"]);
+        var n1 = records[0].Data!;
+        n1["load_balancer"].ShouldBe("lb-a");
+        long.Parse(n1["new_sessions"], System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
+        var ms = long.Parse(n1["propagation_ms"], System.Globalization.CultureInfo.InvariantCulture);
+        ms.ShouldBeInRange(3_000, 4_000);
+        run.Events.Events.ShouldContain(e => e.Message.StartsWith("n1: lb-a stopped sending new sessions 3s"));
+        // The drain waited for the proof: the wait ended readings after the last new session, not before it.
+        var journal = run.Journal();
+        var waitStart = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepStarted).At;
+        var waitEnd = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepSucceeded).At;
+        (waitEnd - waitStart).ShouldBeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(ms + 2_000));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_balancer_that_keeps_sending_past_the_bound_fails_the_step_with_the_node_running()
+    {
+        using var run = new RunHarness(Plan(drain: "propagation_timeout = \"8s\""));
+        Balancer(run).SendsAfterDrain = TimeSpan.FromHours(1);
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted, outcome.Summary);
+        outcome.Summary.ShouldContain("lb-a still sends new sessions to n1 ");
+        outcome.Summary.ShouldContain("the balancer did not take the drain");
+        run.World.Nodes["n1"].Running.ShouldBeTrue();
+        run.World.Nodes["n1"].Installs.ShouldBe(0);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_balancer_without_a_session_count_is_taken_at_its_word()
+    {
+        using var run = new RunHarness(Plan());
+        Balancer(run).CountsSessionsTotal = false;
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Journal().ShouldNotContain(r => r.Type == JournalTypes.Propagation);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Evicted_clients_are_seen_back_on_the_serving_nodes()
+    {
+        using var run = new RunHarness(Plan());
+        run.Adapters.Product.CanEvict = true;
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var takeover = run.Journal().Single(r => r.Type == JournalTypes.Takeover).Data!;
+        takeover["node"].ShouldBe("n2");
+        takeover["evicted"].ShouldBe("10");
+        takeover["reestablished"].ShouldBe("10");
+        takeover["not_back"].ShouldBe("0");
+        takeover["passed"].ShouldBe("true");
+        run.Events.Events.ShouldContain(e =>
+            e.Message.StartsWith("n2: 10 of 10 evicted session(s) re-established on the serving nodes in ")
+        );
+        // They went to the node already upgraded, so no later node had them to evict again.
+        run.World.Reconnects.ShouldAllBe(r => r == "n2->n1");
+        // The report shows both proofs.
+        var report = RunReport.FromJournal(outcome.RunId!, "test", run.Journal())!;
+        report.Proofs.Count(p => p.Kind == "propagation").ShouldBe(3);
+        report.Proofs.Single(p => p.Kind == "takeover").Node.ShouldBe("n2");
+        var html = ReportHtml.Render(report);
+        html.ShouldContain("<h2>Drain propagation</h2>");
+        html.ShouldContain("<h2>Takeover of evicted sessions</h2>");
+        html.ShouldContain("<tr><td>n2</td><td>10</td><td>10</td><td>0</td>");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_takeover_that_falls_short_halts_before_the_node_is_stopped()
+    {
+        using var run = new RunHarness(Plan(drain: "wait_takeover = \"20s\""));
+        run.Adapters.Product.CanEvict = true;
+        run.World.ReconnectPercent["n1"] = 50;
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Halted, outcome.Summary);
+        outcome.Summary.ShouldContain(
+            "only 5 of the 10 session(s) evicted from n1 came back on the serving nodes within 20s (50%; "
+                + "takeover_percent is 99)"
+        );
+        // As for a drain that timed out: the node, never stopped, goes back into rotation and the run halts.
+        outcome.Summary.ShouldContain("n1 was not stopped", Case.Sensitive, outcome.Summary);
+        outcome.Summary.ShouldContain("n1 was put back into rotation; every node serves", Case.Sensitive);
+        run.World.Nodes["n1"].Running.ShouldBeTrue();
+        run.World.Nodes["n1"].Installs.ShouldBe(0);
+        var takeover = run.Journal().Single(r => r.Type == JournalTypes.Takeover).Data!;
+        takeover["passed"].ShouldBe("false");
+        takeover["not_back"].ShouldBe("5");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Sessions_the_cluster_was_losing_before_the_eviction_count_as_churn_not_as_lost()
+    {
+        // Half the clients leave for good, but the cluster was losing sessions at that pace before the eviction too:
+        // n2 and n3 each lose one session a second during n1's drain wait.
+        using var run = new RunHarness(Plan(drain: "wait_takeover = \"20s\"\ntakeover_percent = 90"));
+        run.Adapters.Product.CanEvict = true;
+        run.World.ReconnectPercent["n1"] = 80;
+        var now = run.Clock.GetUtcNow();
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(now.AddHours(5));
+            run.World.Nodes["n2"].SessionEnds.Add(now.AddSeconds(1 + i));
+            run.World.Nodes["n3"].SessionEnds.Add(now.AddSeconds(1 + i));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var first = run.Journal().First(r => r.Type == JournalTypes.Takeover).Data!;
+        first["node"].ShouldBe("n1");
+        first["passed"].ShouldBe("true");
+        run.Events.Events.ShouldContain(e => e.Message.Contains("lost to the cluster's normal churn"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task On_timeout_stop_ends_the_sessions_through_the_node_before_the_stop()
+    {
+        using var run = new RunHarness(Plan(onTimeout: "stop", timeout: "0s"));
+        run.Adapters.Product.CanEvict = true;
+        for (var i = 0; i < 30; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        // All 30 through the node (a clean close), at the fastest pace (500/s): in one call, none left to the stop.
+        run.Adapters.Product.Log.ShouldContain("evict n1 30");
+        run.Lb().Evicted.ShouldBe(0);
+        run.Events.Events.ShouldContain(e =>
+            e.Message.Contains("(on_timeout = \"stop\"); ending its 30 session(s) through the node at up to 500/s")
+        );
+        run.Events.Events.ShouldContain(
+            e => e.Message == "n1: ended 30 session(s) through the node; stopping it",
+            string.Join("\n", run.Events.Events.Where(e => e.Node == "n1").Select(e => e.Message))
+        );
+        var stopAt = run.Adapters.Product.Log.FindIndex(l => l.StartsWith("stop n1", StringComparison.Ordinal));
+        var evictAt = run.Adapters.Product.Log.IndexOf("evict n1 30");
+        stopAt.ShouldBeGreaterThan(evictAt);
+    }
+
+    [Fact]
+    public void A_plan_without_a_drain_table_finishes_safely_by_default()
+    {
+        var text = TestPlans.Rolling();
+        var start = text.IndexOf("[strategy.drain]", StringComparison.Ordinal);
+        var end = text.IndexOf("[rollback]", StringComparison.Ordinal);
+        var plan = TestPlans.Load(text.Remove(start, end - start));
+
+        var drain = plan.Strategy.Drain;
+        drain.Defaulted.ShouldBeTrue();
+        drain.OnTimeout.ShouldBe(DrainTimeoutPolicy.Evict);
+        drain.Timeout.ShouldBe(TimeSpan.FromMinutes(2));
+        drain.TakeoverPercent.ShouldBe(99);
+    }
+}
