@@ -23,7 +23,9 @@ internal static class Audit
             ["drain_timeout_s"] = context.Plan.Strategy.Drain.Timeout.TotalSeconds.ToString(
                 CultureInfo.InvariantCulture
             ),
-            ["eviction_rate"] = context.Plan.Strategy.Drain.EvictionRate.ToString(CultureInfo.InvariantCulture),
+            ["eviction_rate"] = context.Plan.Strategy.Drain.AdaptivePace
+                ? "auto"
+                : context.Plan.Strategy.Drain.EvictionRate.ToString(CultureInfo.InvariantCulture),
             ["on_timeout"] = context.Plan.Strategy.Drain.OnTimeout.ToString().ToLowerInvariant(),
             ["nodes"] = string.Join(',', context.Plan.Nodes.Select(n => n.Name)),
             ["green_nodes"] = string.Join(',', context.Plan.GreenNodes.Select(n => n.Name)),

@@ -8,9 +8,9 @@ namespace RollingUpgrade.Execution;
 
 /// <summary>
 /// The counts a drain wait reads, journalled as <c>sample</c> records for the run's report: the draining node's
-/// connections at the balancers, its own sessions and what was evicted, whenever they change (and every few seconds
-/// while they do not); every few seconds also the other nodes' connections (one extra read per balancer, best
-/// effort: a failed read is left out of the sample, never fails the step).
+/// connections at the balancers, its own sessions, what was evicted and the eviction's pace, whenever they change
+/// (and every few seconds while they do not); every few seconds also the other nodes' connections (one extra read
+/// per balancer, best effort: a failed read is left out of the sample, never fails the step).
 /// </summary>
 internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
 {
@@ -25,6 +25,7 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
         IReadOnlyDictionary<string, long> perBalancer,
         long? fromNode,
         long evicted,
+        double? pace,
         CancellationToken cancellationToken
     )
     {
@@ -38,6 +39,11 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
         if (fromNode is { } sessions)
         {
             data["sessions"] = Text(sessions);
+        }
+
+        if (pace is { } evicting)
+        {
+            data["pace"] = evicting.ToString("0.#", CultureInfo.InvariantCulture);
         }
 
         foreach (var (lb, count) in perBalancer)

@@ -35,6 +35,7 @@ internal static class DrainWaiter
         var balancerDraining = false;
         double evictionCredit = 0;
         var samples = new DrainSamples(context, step, node);
+        var pace = new EvictionPace(context, step, node);
         var propagation = new DrainPropagation(context, step, node, context.StepStartedAt);
         // The cluster is read for the takeover check only when the node holds something an eviction may end.
         var takeoverWanted = drain.WaitTakeover > TimeSpan.Zero && drain.OnTimeout != DrainTimeoutPolicy.Fail;
@@ -93,7 +94,14 @@ internal static class DrainWaiter
                 fromNode?.ToString(CultureInfo.InvariantCulture) ?? "uncounted"
             );
             await samples
-                .RecordAsync(fromBalancers, perBalancer, fromNode, eviction.Total, cancellationToken)
+                .RecordAsync(
+                    fromBalancers,
+                    perBalancer,
+                    fromNode,
+                    eviction.Total,
+                    evicting && !endingBeforeStop ? pace.Current : null,
+                    cancellationToken
+                )
                 .ConfigureAwait(false);
             if (total != last)
             {
@@ -112,7 +120,7 @@ internal static class DrainWaiter
                 $"{node.Name}'s live connections",
                 $"{fromBalancers} at the load balancers"
                     + $"{(fromNode is { } onNode ? $", {onNode} session(s) on the node" : string.Empty)}"
-                    + $"{(evicting ? $"; evicting {drain.EvictionRate}/s, {eviction.Total} so far" : string.Empty)}",
+                    + $"{(evicting ? $"; evicting {pace.Text}/s, {eviction.Total} so far" : string.Empty)}",
                 evicting ? null : deadline,
                 evicting ? null : ThenText(drain)
             );
@@ -250,7 +258,12 @@ internal static class DrainWaiter
                         context.Emit(
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
-                                + $"{DurationText.Format(drain.Timeout)}; evicting {drain.EvictionRate}/s",
+                                + $"{DurationText.Format(drain.Timeout)}; evicting {pace.Text}/s"
+                                + (
+                                    drain.AdaptivePace
+                                        ? $" to start (auto, up to {drain.MaxEvictionRate}/s)"
+                                        : string.Empty
+                                ),
                             step
                         );
                         if (takeover is not null)
@@ -278,7 +291,7 @@ internal static class DrainWaiter
             if (evicting && total > 0)
             {
                 // The pace is sessions per second of real time, whatever each poll costs.
-                var rate = endingBeforeStop ? drain.MaxEvictionRate : drain.EvictionRate;
+                var rate = endingBeforeStop ? drain.MaxEvictionRate : pace.Current;
                 evictionCredit += (now - evictedSince).TotalSeconds * rate;
                 evictedSince = now;
                 var budget = (int)Math.Floor(evictionCredit);
@@ -295,6 +308,11 @@ internal static class DrainWaiter
                         .ConfigureAwait(false);
                     evictionCredit -= budget;
                 }
+
+                if (!endingBeforeStop)
+                {
+                    await pace.AdjustAsync(takeover, eviction.Total, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await Task.Delay(drain.PollInterval, time, cancellationToken).ConfigureAwait(false);
@@ -307,6 +325,7 @@ internal static class DrainWaiter
             DrainTimeoutPolicy.Fail => "the step fails",
             DrainTimeoutPolicy.Stop => $"its sessions are ended through the node (up to {drain.MaxEvictionRate}/s), "
                 + "then it is stopped",
+            _ when drain.AdaptivePace => $"evicting at an adaptive pace (up to {drain.MaxEvictionRate}/s)",
             _ => $"evicting {drain.EvictionRate}/s",
         };
 

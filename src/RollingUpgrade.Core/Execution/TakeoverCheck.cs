@@ -64,6 +64,23 @@ internal sealed class TakeoverCheck
         _atEviction = await TryReadAsync(held, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
+    /// How the eviction goes so far: the sessions the serving nodes gained since it began, and the errors their
+    /// balancers counted since; null when they cannot be read.
+    /// </summary>
+    public async Task<(long Back, long NewErrors)?> ProgressAsync(CancellationToken cancellationToken)
+    {
+        if (
+            _atEviction is not { } before
+            || await TryReadAsync(0, cancellationToken).ConfigureAwait(false) is not { } now
+        )
+        {
+            return null;
+        }
+
+        return (now.Serving - before.Serving, now.Errors - before.Errors);
+    }
+
+    /// <summary>
     /// Waits until the serving nodes hold what they held when the eviction began plus the share of
     /// <paramref name="evicted"/> the plan asks for; fails the step when they do not within <c>wait_takeover</c>.
     /// </summary>
@@ -193,11 +210,8 @@ internal sealed class TakeoverCheck
     {
         try
         {
-            return new Reading(
-                _context.Time.GetUtcNow(),
-                await ServingSessionsAsync(cancellationToken).ConfigureAwait(false),
-                held
-            );
+            var (sessions, errors) = await ServingAsync(cancellationToken).ConfigureAwait(false);
+            return new Reading(_context.Time.GetUtcNow(), sessions, held, errors);
         }
         catch (Exception e) when (e is not OperationCanceledException and not SimulatedCrashException)
         {
@@ -207,18 +221,20 @@ internal sealed class TakeoverCheck
     }
 
     /// <summary>
-    /// The sessions on the other nodes every balancer has in rotation: each node's own count, or the balancers' live
-    /// connections for a product that cannot count its sessions.
+    /// The sessions on the other nodes every balancer has in rotation (each node's own count, or the balancers' live
+    /// connections for a product that cannot count its sessions) and the errors the balancers counted for them.
     /// </summary>
-    private async Task<long> ServingSessionsAsync(CancellationToken cancellationToken)
+    private async Task<(long Sessions, long Errors)> ServingAsync(CancellationToken cancellationToken)
     {
         var serving = _others.ToDictionary(n => n.Name, _ => true, StringComparer.Ordinal);
         var connections = _others.ToDictionary(n => n.Name, _ => (long?)null, StringComparer.Ordinal);
+        long errors = 0;
         foreach (var lb in _context.LoadBalancers)
         {
             foreach (var state in await lb.ReadAsync(_others, cancellationToken).ConfigureAwait(false))
             {
                 serving[state.Node] &= state.IsServing;
+                errors += state.Errors;
                 if (state.ConnectionsCounted)
                 {
                     connections[state.Node] = (connections[state.Node] ?? 0) + state.LiveConnections;
@@ -235,8 +251,8 @@ internal sealed class TakeoverCheck
                 ?? throw new UnexpectedAnswerException($"nothing counts {n.Name}'s sessions");
         }
 
-        return sessions;
+        return (sessions, errors);
     }
 
-    private readonly record struct Reading(DateTimeOffset At, long Serving, long Drained);
+    private readonly record struct Reading(DateTimeOffset At, long Serving, long Drained, long Errors);
 }

@@ -307,7 +307,14 @@ public static class ReportHtml
             }
         }
 
-        return SvgChart.Lines("eviction", "sessions evicted (total)", duration, series, [], height: 240);
+        foreach (var group in report.Samples.Where(s => s.Pace is not null).GroupBy(s => s.Node))
+        {
+            var colour = SvgChart.Colour(Math.Max(0, IndexOf(nodes, group.Key)));
+            var points = group.Select(s => (Seconds(report, s.At), s.Pace!.Value)).ToList();
+            series.Add(new SvgChart.Series($"{group.Key}: pace (sessions/s)", colour, points) { Dashed = true });
+        }
+
+        return SvgChart.Lines("eviction", "sessions evicted (total); pace", duration, series, [], height: 240);
     }
 
     /// <summary>When each balancer stopped sending to a drained node, and whether evicted clients came back.</summary>

@@ -11,4 +11,8 @@ public sealed record ReportSample(
     long? Sessions,
     long Evicted,
     IReadOnlyDictionary<string, long> Others
-);
+)
+{
+    /// <summary>The eviction's pace (sessions per second) at this poll, while evicting.</summary>
+    public double? Pace { get; init; }
+}

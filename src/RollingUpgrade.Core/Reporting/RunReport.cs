@@ -200,7 +200,10 @@ public sealed class RunReport
                 (long)(Number(r.Data.GetValueOrDefault("evicted")) ?? 0),
                 r.Data.Where(p => p.Key.StartsWith("c:", StringComparison.Ordinal))
                     .ToDictionary(p => p.Key[2..], p => (long)(Number(p.Value) ?? 0), StringComparer.Ordinal)
-            ))
+            )
+            {
+                Pace = Number(r.Data.GetValueOrDefault("pace")),
+            })
             .ToList();
 
     private static List<WeightPoint> ReadWeights(List<ReportStep> steps, string? strategy, DateTimeOffset begin)

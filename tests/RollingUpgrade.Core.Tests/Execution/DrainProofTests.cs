@@ -188,6 +188,82 @@ public sealed class DrainProofTests
         stopAt.ShouldBeGreaterThan(evictAt);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task An_auto_pace_rises_while_the_serving_nodes_keep_up_and_is_recorded()
+    {
+        using var run = new RunHarness(
+            Plan(drain: "max_eviction_rate = 30")
+                .Replace("eviction_rate = 2\n", "eviction_rate = \"auto\"\n", StringComparison.Ordinal)
+        );
+        run.Adapters.Product.CanEvict = true;
+        for (var i = 0; i < 400; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var paces = Paces(run, "n1");
+        paces[0].ShouldBe(5);
+        paces.Max().ShouldBe(30);
+        paces.Zip(paces.Skip(1)).ShouldAllBe(p => p.Second >= p.First, string.Join(", ", paces));
+        run.Events.Events.ShouldContain(e => e.Message == "n1: eviction pace 5/s -> 6.5/s (the serving nodes keep up)");
+        // 400 sessions at a fixed 5/s would take 80 s; rising to 30/s it takes well under half of that.
+        var journal = run.Journal();
+        var waitStart = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepStarted).At;
+        var waitEnd = journal.First(r => r.StepId == "WaitDrained:n1" && r.Type == JournalTypes.StepSucceeded).At;
+        (waitEnd - waitStart - TimeSpan.FromSeconds(10)).ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        run.Journal().First(r => r.Type == JournalTypes.Takeover).Data!["passed"].ShouldBe("true");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_auto_pace_halves_when_the_serving_nodes_fall_behind()
+    {
+        using var run = new RunHarness(
+            Plan(drain: "max_eviction_rate = 100")
+                .Replace("eviction_rate = 2\n", "eviction_rate = \"auto\"\n", StringComparison.Ordinal)
+        );
+        run.Adapters.Product.CanEvict = true;
+        // The serving nodes log clients in at 8 per second: a faster pace leaves more and more on their way.
+        run.World.ReceiversTakePerSecond = 8;
+        for (var i = 0; i < 200; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Events.Events.ShouldContain(
+            e =>
+                e.Message.StartsWith("n1: eviction pace ")
+                && e.Message.Contains("evicted session(s) not back on the serving nodes yet"),
+            string.Join("\n", run.Events.Events.Where(e => e.Message.Contains("pace")).Select(e => e.Message))
+        );
+        // Never far above what the receivers take: halved each time it outran them.
+        Paces(run, "n1").Max().ShouldBeLessThan(40);
+    }
+
+    private static List<double> Paces(RunHarness run, string node) =>
+        run.Journal()
+            .Where(r => r.Type == JournalTypes.Sample && r.Data!["node"] == node && r.Data.ContainsKey("pace"))
+            .Select(r => double.Parse(r.Data!["pace"], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+
+    [Fact]
+    public void An_eviction_rate_that_is_neither_a_number_nor_auto_is_refused_by_name()
+    {
+        var text = Plan().Replace("eviction_rate = 2\n", "eviction_rate = \"fast\"\n", StringComparison.Ordinal);
+
+        var result = RollingUpgrade.Plans.PlanLoader.Load(text, "test.toml");
+
+        result.Plan.ShouldBeNull();
+        result.Diagnostics.ShouldContain(d =>
+            d.Message == "'strategy.drain.eviction_rate' is 'fast'; write an integer or \"auto\""
+        );
+    }
+
     [Fact]
     public void A_plan_without_a_drain_table_finishes_safely_by_default()
     {

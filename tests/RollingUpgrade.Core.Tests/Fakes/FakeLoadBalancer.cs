@@ -45,6 +45,7 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         CancellationToken cancellationToken
     )
     {
+        world.Settle();
         var now = world.Time.GetUtcNow();
         IReadOnlyList<ServerState> states = nodes
             .Select(

@@ -49,6 +49,7 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
 
     public Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
+        world.Settle();
         var n = world.Nodes[node.Name];
         if (n.SessionsAnswerGarbage)
         {

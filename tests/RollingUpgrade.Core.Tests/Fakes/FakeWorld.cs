@@ -57,12 +57,41 @@ public sealed class FakeWorld(TimeProvider time)
                 .ThenBy(n => n.LiveSessions(now))
                 .ThenBy(n => n.Name, StringComparer.Ordinal)
                 .FirstOrDefault();
-            if (to is not null)
+            if (to is null)
             {
-                to.SessionEnds.Add(end);
-                to.Arrivals++;
-                Reconnects.Add($"{from.Name}->{to.Name}");
+                continue;
             }
+
+            Reconnects.Add($"{from.Name}->{to.Name}");
+            if (ReceiversTakePerSecond is { } pace)
+            {
+                _nextArrival = (_nextArrival > now ? _nextArrival : now) + TimeSpan.FromSeconds(1.0 / pace);
+                _pending.Add((_nextArrival, end, to));
+                continue;
+            }
+
+            to.SessionEnds.Add(end);
+            to.Arrivals++;
+        }
+    }
+
+    /// <summary>
+    /// When set, the serving nodes log reconnecting clients in at this many per second: the others wait their turn.
+    /// </summary>
+    public int? ReceiversTakePerSecond { get; set; }
+
+    private readonly List<(DateTimeOffset At, DateTimeOffset End, FakeNode To)> _pending = [];
+    private DateTimeOffset _nextArrival = DateTimeOffset.MinValue;
+
+    /// <summary>Clients whose turn to log in has come are on their node now.</summary>
+    public void Settle()
+    {
+        var now = Time.GetUtcNow();
+        foreach (var arrival in _pending.Where(p => p.At <= now).ToList())
+        {
+            _pending.Remove(arrival);
+            arrival.To.SessionEnds.Add(arrival.End);
+            arrival.To.Arrivals++;
         }
     }
 

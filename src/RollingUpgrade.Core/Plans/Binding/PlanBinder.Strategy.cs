@@ -37,6 +37,7 @@ internal sealed partial class PlanBinder
         }
 
         var policy = table.Choice("on_timeout", ["fail", "evict", "stop"], fallback: "evict");
+        var (rate, adaptive) = table.IntegerOrAuto("eviction_rate", min: 1, max: 100_000);
         spec = spec with
         {
             Timeout = table.Duration("timeout") ?? spec.Timeout,
@@ -47,7 +48,8 @@ internal sealed partial class PlanBinder
                 "fail" => DrainTimeoutPolicy.Fail,
                 _ => DrainTimeoutPolicy.Evict,
             },
-            EvictionRate = (int)(table.Integer("eviction_rate", min: 1, max: 100_000) ?? spec.EvictionRate),
+            EvictionRate = (int)(rate ?? spec.EvictionRate),
+            AdaptivePace = adaptive,
             MaxEvictionRate = (int)(table.Integer("max_eviction_rate", min: 1, max: 100_000) ?? spec.MaxEvictionRate),
             PollInterval = table.Duration("poll_interval") ?? spec.PollInterval,
             ZeroReadings = (int)(table.Integer("zero_readings", min: 1, max: 100) ?? spec.ZeroReadings),
@@ -55,9 +57,9 @@ internal sealed partial class PlanBinder
             WaitTakeover = table.Duration("wait_takeover") ?? spec.WaitTakeover,
             TakeoverPercent = (int)(table.Integer("takeover_percent", min: 0, max: 100) ?? spec.TakeoverPercent),
         };
-        if (spec.MaxEvictionRate < spec.EvictionRate && !table.Has("max_eviction_rate"))
+        if (adaptive || (spec.MaxEvictionRate < spec.EvictionRate && !table.Has("max_eviction_rate")))
         {
-            spec = spec with { MaxEvictionRate = spec.EvictionRate };
+            spec = spec with { MaxEvictionRate = Math.Max(spec.MaxEvictionRate, adaptive ? 1 : spec.EvictionRate) };
         }
         else if (spec.MaxEvictionRate < spec.EvictionRate)
         {

@@ -140,6 +140,25 @@ public sealed class TableCursor
         return value;
     }
 
+    /// <summary>An integer in a range, or the string "auto" (returned as <c>Auto</c> true).</summary>
+    public (long? Value, bool Auto) IntegerOrAuto(string key, long min, long max)
+    {
+        Shape(key, Schema.KeyTypes.IntegerOrAuto, min: min, max: max);
+        var node = Node(key, required: false);
+        if (node is TomlValueNode { Value: string text })
+        {
+            if (text == "auto")
+            {
+                return (null, true);
+            }
+
+            _sink.Error(node.Location, $"'{Describe(key)}' is '{Shorten(text)}'; write an integer or \"auto\"");
+            return (null, false);
+        }
+
+        return (Integer(key, min: min, max: max), false);
+    }
+
     /// <param name="positive">A timeout: zero is refused (it would fail every call at once).</param>
     public TimeSpan? Duration(string key, bool required = false, bool positive = false)
     {

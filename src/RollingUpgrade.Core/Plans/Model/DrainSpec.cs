@@ -11,8 +11,15 @@ public sealed record DrainSpec
 
     public DrainTimeoutPolicy OnTimeout { get; init; } = DrainTimeoutPolicy.Evict;
 
-    /// <summary>Sessions evicted per second after the deadline.</summary>
+    /// <summary>Sessions evicted per second after the deadline (where an adaptive pace starts).</summary>
     public int EvictionRate { get; init; } = 10;
+
+    /// <summary>
+    /// <c>eviction_rate = "auto"</c>: the pace rises additively while the serving nodes take the evicted clients
+    /// back (and their balancers count no new errors), and halves when they do not, up to
+    /// <see cref="MaxEvictionRate"/>.
+    /// </summary>
+    public bool AdaptivePace { get; init; }
 
     /// <summary>
     /// The fastest pace at which sessions are ended through the node: the ceiling of an adaptive pace, and the pace

@@ -7,6 +7,7 @@ internal static class KeyTypes
     public const string String = "string";
     public const string Boolean = "boolean";
     public const string Integer = "integer";
+    public const string IntegerOrAuto = "integer-or-auto";
     public const string Duration = "duration";
     public const string Choice = "choice";
     public const string Strings = "strings";

@@ -210,6 +210,10 @@ public static class PlanSchema
             KeyTypes.String => new JsonObject { ["type"] = "string" },
             KeyTypes.Boolean => new JsonObject { ["type"] = "boolean" },
             KeyTypes.Integer => Integer(shape),
+            KeyTypes.IntegerOrAuto => new JsonObject
+            {
+                ["anyOf"] = new JsonArray(Integer(shape), new JsonObject { ["const"] = "auto" }),
+            },
             KeyTypes.Duration => new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9]" },
             KeyTypes.Choice => new JsonObject
             {

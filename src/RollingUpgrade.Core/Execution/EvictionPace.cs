@@ -1,0 +1,119 @@
+using System.Globalization;
+using RollingUpgrade.Events;
+using RollingUpgrade.Planning;
+using RollingUpgrade.Plans.Model;
+
+namespace RollingUpgrade.Execution;
+
+/// <summary>
+/// The pace of an eviction in sessions per second: the plan's fixed <c>eviction_rate</c>, or with
+/// <c>eviction_rate = "auto"</c> a pace that starts low and, once a second, rises by a twentieth of
+/// <c>max_eviction_rate</c> while the serving nodes take the evicted clients back (at least half of what one window
+/// evicted is back in the next, no more than about three seconds of the pace on the way, no new errors at their
+/// balancers) and halves when they do not.
+/// </summary>
+internal sealed class EvictionPace
+{
+    /// <summary>Where an adaptive pace starts (or max_eviction_rate when that is lower).</summary>
+    private const double Start = 5;
+
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Seconds of the pace that may be on their way back at once (clients reconnect after a back-off).
+    /// </summary>
+    private const double InFlightSeconds = 3;
+
+    private readonly RunContext _context;
+    private readonly Step _step;
+    private readonly NodeSpec _node;
+    private readonly DrainSpec _drain;
+    private DateTimeOffset _windowStarted = DateTimeOffset.MinValue;
+    private long _evicted;
+    private long _evictedBefore;
+    private long _back;
+    private long _errors;
+
+    public EvictionPace(RunContext context, Step step, NodeSpec node)
+    {
+        _context = context;
+        _step = step;
+        _node = node;
+        _drain = context.Plan.Strategy.Drain;
+        Current = _drain.AdaptivePace ? Math.Min(Start, _drain.MaxEvictionRate) : _drain.EvictionRate;
+    }
+
+    /// <summary>Sessions per second now.</summary>
+    public double Current { get; private set; }
+
+    /// <summary>The fastest pace this eviction reached.</summary>
+    public double Highest { get; private set; }
+
+    public string Text => Current.ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Once a window, for an adaptive pace: reads how many evicted sessions came back on the serving nodes and the
+    /// balancers' new errors, and raises or halves the pace.
+    /// </summary>
+    public async Task AdjustAsync(TakeoverCheck? takeover, long evicted, CancellationToken cancellationToken)
+    {
+        Highest = Math.Max(Highest, Current);
+        var now = _context.Time.GetUtcNow();
+        if (!_drain.AdaptivePace || now - _windowStarted < Window)
+        {
+            return;
+        }
+
+        if (_windowStarted == DateTimeOffset.MinValue)
+        {
+            _windowStarted = now;
+            return;
+        }
+
+        _windowStarted = now;
+        // Without a reading of the serving nodes there is no sign that they keep up: the pace stays.
+        if (takeover is null || await takeover.ProgressAsync(cancellationToken).ConfigureAwait(false) is not { } p)
+        {
+            return;
+        }
+
+        // Clients come back a moment after they are evicted: what came back in this window is set against what was
+        // evicted in the window before.
+        string? trouble = null;
+        var away = evicted - p.Back;
+        var cameBack = p.Back - _back;
+        if (p.NewErrors > _errors)
+        {
+            trouble = $"{p.NewErrors - _errors} new error(s) at the serving nodes' load balancers";
+        }
+        else if (away > Math.Max(3, Current * InFlightSeconds) || cameBack * 2 < _evictedBefore)
+        {
+            trouble = $"{away} evicted session(s) not back on the serving nodes yet";
+        }
+
+        _errors = p.NewErrors;
+        _evictedBefore = evicted - _evicted;
+        _evicted = evicted;
+        _back = p.Back;
+
+        var before = Current;
+        Current = trouble is null
+            ? Math.Min(_drain.MaxEvictionRate, Current + Math.Max(1, _drain.MaxEvictionRate / 20.0))
+            : Math.Max(1, Math.Floor(Current / 2));
+        Highest = Math.Max(Highest, Current);
+        if (Current == before)
+        {
+            return;
+        }
+
+        var was = before.ToString("0.#", CultureInfo.InvariantCulture);
+        _context.Emit(
+            RunEventTypes.Progress,
+            trouble is null
+                ? $"{_node.Name}: eviction pace {was}/s -> {Text}/s (the serving nodes keep up)"
+                : $"{_node.Name}: eviction pace {was}/s -> {Text}/s ({trouble})",
+            _step,
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["pace"] = Text }
+        );
+    }
+}
