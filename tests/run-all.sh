@@ -14,25 +14,35 @@ packages=$(mktemp -d)
 lab_pid=
 trap '[ -z "$lab_pid" ] || kill "$lab_pid" 2>/dev/null; rm -rf "$results" "$packages"' EXIT
 dotnet build RollingUpgrade.sln -c Release -warnaserror -nologo -v quiet
-# The packages people install (tool package, single-file binary), made here where NuGet is reachable;
-# the lab's tests install and run them.
-bash tests/tools/make-packages.sh "$packages"
 export ROLLINGUPGRADE_PACKAGES=$packages
 rc=0
 run_tests() {
   dotnet test "$1" -c Release --no-build --nologo \
     --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results/$(basename "$1" .csproj)"
 }
+# Waits until the packages below are made (or failed to be).
+packages_made() {
+  while [ ! -e "$ROLLINGUPGRADE_PACKAGES/.made" ]; do sleep 2; done
+}
 # The lab's tests run inside the network namespace of a Docker daemon of their own, in the background from the
-# start (their first minutes build images), beside only the projects that start no cluster of their own: on two
-# cores, nodes in containers and clusters on loopback slowed each other past their timeouts.
+# start (their first minutes make the base image and start the daemon, while the packages are made), beside only
+# the projects that start no cluster of their own (the product tests start single nodes): on two cores, nodes in
+# containers and whole clusters on loopback slowed each other past their timeouts.
 lab_log=$(mktemp)
 for project in tests/*Lab.Tests/*.csproj; do
-  bash tests/docker/with-docker.sh bash -c "$(declare -p results); $(declare -f run_tests); run_tests $project" \
+  bash tests/docker/with-docker.sh bash -c \
+    "$(declare -p results); $(declare -f run_tests packages_made); packages_made; run_tests $project" \
     > "$lab_log" 2>&1 &
   lab_pid=$!
 done
-beside_lab() { case "$1" in *Core.Tests*|*AwsElb.Tests*|*HAProxy.Tests*|*Yarp.Tests*) return 0 ;; esac; return 1; }
+# The packages people install (tool package, single-file binary), made here where NuGet is reachable;
+# the lab's tests install and run them.
+bash tests/tools/make-packages.sh "$packages" || rc=1
+touch "$packages/.made"
+beside_lab() {
+  case "$1" in *Core.Tests*|*AwsElb.Tests*|*HAProxy.Tests*|*Yarp.Tests*|*Nodes.Tests*) return 0 ;; esac
+  return 1
+}
 for project in tests/*.Tests/*.csproj; do
   case "$project" in *Lab.Tests*) continue ;; esac
   if beside_lab "$project"; then run_tests "$project" || rc=1; fi

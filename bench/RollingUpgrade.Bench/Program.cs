@@ -5,7 +5,8 @@ return args.FirstOrDefault() switch
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
     "rolling-upgrade" => await RollingUpgradeBench.RunAsync(
         RepositoryRoot(),
-        withAnsible: !args.Contains("--no-ansible")
+        withAnsible: !args.Contains("--no-ansible"),
+        json: Array.IndexOf(args, "--json") is var at and > 0 && at + 1 < args.Length ? args[at + 1] : null
     ),
     "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
     "node-call-cost" => await NodeCallCostBench.RunAsync(
@@ -35,7 +36,7 @@ static int Usage()
 {
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
-            + "rolling-upgrade [--no-ansible] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | "
+            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | "
             + "harness | state-store [appends]"
     );
     return 2;

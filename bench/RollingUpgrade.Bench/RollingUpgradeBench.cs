@@ -17,43 +17,81 @@ internal static class RollingUpgradeBench
 {
     private const int Clients = 30;
 
-    public static async Task<int> RunAsync(string repositoryRoot, bool withAnsible = true)
+    public static async Task<int> RunAsync(string repositoryRoot, bool withAnsible = true, string? json = null)
     {
-        var floor = await MeasureAsync("floor", h => FloorAsync(h));
-        var orchestrator = await MeasureAsync("rollingupgrade", h => OrchestratorAsync(h, repositoryRoot));
+        var floor = await MeasureAsync("floor", "5", h => FloorAsync(h));
+        var orchestrator = await MeasureAsync("rollingupgrade", "5", h => OrchestratorAsync(h, repositoryRoot));
+        var auto = await MeasureAsync(
+            "rollingupgrade auto pace",
+            "auto",
+            h => OrchestratorAsync(h, repositoryRoot, autoPace: true)
+        );
         Result? ansibleDrain = null;
         Result? ansibleShutdown = null;
         if (withAnsible && File.Exists("/usr/bin/ansible-playbook"))
         {
             ansibleDrain = await MeasureAsync(
                 "ansible drain",
+                "5",
                 h => AnsibleAsync(h, repositoryRoot, shutdownSessions: false)
             );
             ansibleShutdown = await MeasureAsync(
                 "ansible shutdown_sessions",
+                "none",
                 h => AnsibleAsync(h, repositoryRoot, shutdownSessions: true)
             );
         }
 
+        var results = new[] { floor, orchestrator, auto, ansibleDrain, ansibleShutdown }.OfType<Result>().ToList();
         Console.WriteLine();
         Console.WriteLine(
-            "| way | wall time | exit | orchestrator CPU | ops attempted | ops failed | sessions cut (clean/bare) | "
-                + "clients cut twice |"
+            "| way | wall time | exit | CPU (with children) | ops attempted | ops failed | sessions cut (clean/bare) | "
+                + "clients cut twice | back after a cut | peak reconnects/s |"
         );
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var r in new[] { floor, orchestrator, ansibleDrain, ansibleShutdown }.OfType<Result>())
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
         {
             Console.WriteLine(
                 $"| {r.Name} | {r.Wall.TotalSeconds:0.0} s | {r.ExitCode} | "
                     + $"{(r.Cpu is { } cpu ? $"{cpu.TotalSeconds:0.00} s" : "-")} | {r.Attempted} | {r.Failed} | "
-                    + $"{r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} |"
+                    + $"{r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} | {r.TakeoverRatio:P1} | {r.PeakReconnects} |"
             );
         }
 
         Console.WriteLine();
         Console.WriteLine($"rollingupgrade / floor = {orchestrator.Wall.TotalSeconds / floor.Wall.TotalSeconds:0.00}");
+        if (json is not null)
+        {
+            await File.WriteAllTextAsync(json, Summary(results, floor));
+            Console.WriteLine($"summary: {json}");
+        }
+
         return 0;
     }
+
+    /// <summary>The figures of every way as JSON, for docs/benchmarks.md and for comparing runs.</summary>
+    private static string Summary(IReadOnlyList<Result> results, Result floor) =>
+        System.Text.Json.JsonSerializer.Serialize(
+            results.Select(r => new Dictionary<string, object?>
+            {
+                ["way"] = r.Name,
+                ["clients"] = Clients,
+                ["exit_code"] = r.ExitCode,
+                ["failed_ops"] = r.Failed,
+                ["attempted_ops"] = r.Attempted,
+                ["sessions_cut"] = r.Cuts,
+                ["clean_cuts"] = r.Clean,
+                ["clients_cut_twice"] = r.CutTwice,
+                ["takeover_ratio"] = Math.Round(r.TakeoverRatio, 4),
+                ["peak_reconnects_per_s"] = r.PeakReconnects,
+                ["planned_pace"] = r.Pace,
+                ["wall_s"] = Math.Round(r.Wall.TotalSeconds, 2),
+                ["floor_s"] = Math.Round(floor.Wall.TotalSeconds, 2),
+                ["cpu_s"] = r.Cpu is { } cpu ? Math.Round(cpu.TotalSeconds, 2) : null,
+                ["propagation_ms"] = r.Propagation,
+            }),
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true }
+        );
 
     private sealed record Result(
         string Name,
@@ -65,11 +103,16 @@ internal static class RollingUpgradeBench
         int Cuts,
         int Clean,
         int Bare,
-        int CutTwice
+        int CutTwice,
+        double TakeoverRatio,
+        int PeakReconnects,
+        string Pace,
+        IReadOnlyDictionary<string, long>? Propagation
     );
 
     private static async Task<Result> MeasureAsync(
         string name,
+        string pace,
         Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body
     )
     {
@@ -94,6 +137,16 @@ internal static class RollingUpgradeBench
         Console.WriteLine(load.Summary());
         var events = load.Events;
         var cuts = events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
+        // A cut client is back when it logged in again afterwards; reconnects are the logins that follow a cut.
+        var logins = events.Where(e => e.Operation == LoadOperations.Login && e.Succeeded).ToList();
+        var back = cuts.Count(c => logins.Any(l => l.Client == c.Client && l.At > c.At));
+        var firstCut = cuts.Count == 0 ? DateTimeOffset.MaxValue : cuts.Min(c => c.At);
+        var peak = logins
+            .Where(l => l.At > firstCut)
+            .GroupBy(l => l.At.ToUnixTimeSeconds())
+            .Select(g => g.Count())
+            .DefaultIfEmpty(0)
+            .Max();
         return new Result(
             name,
             wall,
@@ -104,8 +157,30 @@ internal static class RollingUpgradeBench
             cuts.Count,
             cuts.Count(c => c.Detail == "stream-close"),
             cuts.Count(c => c.Detail == "tcp-reset"),
-            cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1)
+            cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1),
+            cuts.Count == 0 ? 1 : (double)back / cuts.Count,
+            peak,
+            pace,
+            Propagation(Path.Combine(harness.Folder, ".rollingupgrade"))
         );
+    }
+
+    /// <summary>Per node, the time from its drain to HAProxy's last new session for it, from a run's journal.</summary>
+    private static Dictionary<string, long>? Propagation(string stateRoot)
+    {
+        var journal = Directory.Exists(stateRoot)
+            ? Directory.EnumerateFiles(stateRoot, "*.jsonl", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
+        return journal is null
+            ? null
+            : RollingUpgrade
+                .Journaling.Journal.Read(journal)
+                .Where(r => r.Type == RollingUpgrade.Journaling.JournalTypes.Propagation)
+                .ToDictionary(
+                    r => $"{r.Data!["node"]}@{r.Data["load_balancer"]}",
+                    r => long.Parse(r.Data!["propagation_ms"], CultureInfo.InvariantCulture),
+                    StringComparer.Ordinal
+                );
     }
 
     /// <summary>
@@ -181,9 +256,23 @@ internal static class RollingUpgradeBench
     private static long Live(string stat, string server) =>
         StatTable.Parse(stat).Rows.Where(r => r.Name == server).Sum(r => r.Live);
 
-    private static async Task<(int, TimeSpan?)> OrchestratorAsync(UpgradeHarness harness, string repositoryRoot)
+    private static async Task<(int, TimeSpan?)> OrchestratorAsync(
+        UpgradeHarness harness,
+        string repositoryRoot,
+        bool autoPace = false
+    )
     {
-        var plan = harness.WritePlan(repositoryRoot);
+        var plan = harness.WritePlan(
+            repositoryRoot,
+            text =>
+                autoPace
+                    ? System.Text.RegularExpressions.Regex.Replace(
+                        text,
+                        @"(?m)^eviction_rate = 5\b.*$",
+                        "eviction_rate = \"auto\"\nmax_eviction_rate = 50"
+                    )
+                    : text
+        );
         var cli = StateStoreBench.CliDll(repositoryRoot);
         var result = await RunChildAsync("dotnet", [cli, "run", plan, "--output", "json"]);
         PrintStepTimes(Path.Combine(Path.GetDirectoryName(plan)!, ".rollingupgrade"));
@@ -267,29 +356,42 @@ internal static class RollingUpgradeBench
             new Dictionary<string, string>
             {
                 ["ANSIBLE_HOST_KEY_CHECKING"] = "False",
-                ["ANSIBLE_SSH_ARGS"] = $"-o UserKnownHostsFile={folder}/known_hosts",
+                // As its users run it: Ansible's own default SSH arguments (connection reuse with ControlPersist)
+                // plus the harness's known hosts, and pipelining on.
+                ["ANSIBLE_SSH_ARGS"] =
+                    $"-C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile={folder}/known_hosts",
+                ["ANSIBLE_PIPELINING"] = "True",
             }
         );
     }
 
-    /// <summary>Runs a child to completion; its CPU time is sampled from /proc until it exits.</summary>
+    /// <summary>
+    /// Runs a child to completion under a shell that reports, when it ends, the CPU time of the child and of every
+    /// process it forked and waited for (Ansible's workers, ssh): <c>times</c> of bash.
+    /// </summary>
     private static async Task<(int, TimeSpan?)> RunChildAsync(
         string file,
         string[] args,
         Dictionary<string, string>? environment = null
     )
     {
-        var info = new ProcessStartInfo(file)
+        var times = Path.GetTempFileName();
+        var info = new ProcessStartInfo("/bin/bash")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("\"$@\"; rc=$?; times > \"$BENCH_TIMES\"; exit $rc");
+        info.ArgumentList.Add("bash");
+        info.ArgumentList.Add(file);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
+        info.Environment["BENCH_TIMES"] = times;
         foreach (var (key, value) in environment ?? [])
         {
             info.Environment[key] = value;
@@ -298,22 +400,9 @@ internal static class RollingUpgradeBench
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        var cpu = TimeSpan.Zero;
-        while (!process.HasExited)
-        {
-            try
-            {
-                cpu = process.TotalProcessorTime;
-            }
-            catch (InvalidOperationException)
-            {
-                break;
-            }
-
-            await Task.Delay(100);
-        }
-
         await process.WaitForExitAsync();
+        var cpu = CpuOf(await File.ReadAllTextAsync(times));
+        File.Delete(times);
         var text = await output + await error;
         var log = Path.Combine(
             Path.GetTempPath(),
@@ -323,5 +412,19 @@ internal static class RollingUpgradeBench
         Console.WriteLine(string.Join("\n", text.Split('\n').TakeLast(12)));
         Console.WriteLine($"(whole output: {log})");
         return (process.ExitCode, cpu);
+    }
+
+    /// <summary>The sum of every time <c>times</c> printed ("0m1.250s 0m0.310s" for the shell, then its children).</summary>
+    private static TimeSpan? CpuOf(string times)
+    {
+        var parts = System.Text.RegularExpressions.Regex.Matches(times, @"(\d+)m([\d.]+)s");
+        return parts.Count == 0
+            ? null
+            : TimeSpan.FromSeconds(
+                parts.Sum(m =>
+                    int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) * 60
+                    + double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)
+                )
+            );
     }
 }

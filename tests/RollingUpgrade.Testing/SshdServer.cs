@@ -59,6 +59,7 @@ public sealed class SshdServer : IDisposable
             UsePAM no
             StrictModes no
             LogLevel VERBOSE
+            Subsystem sftp /usr/lib/openssh/sftp-server
 
             """
         );

@@ -278,7 +278,8 @@ public sealed class ContainerCluster : IAsyncDisposable
             user = "root"
             key = "{keys}/id_ed25519"
             known_hosts = "{keys}/known_hosts_by_address"
-            command_timeout = "30s"
+            connect_timeout = "3s"
+            command_timeout = "15s"
 
             [product]
             kind = "ejabberd"
