@@ -36,7 +36,8 @@ static int Usage()
 {
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
-            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | node-call-cost [rounds] | "
+            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
+            + "node-call-cost [rounds] | "
             + "harness | state-store [appends]"
     );
     return 2;

@@ -414,7 +414,9 @@ internal static class RollingUpgradeBench
         return (process.ExitCode, cpu);
     }
 
-    /// <summary>The sum of every time <c>times</c> printed ("0m1.250s 0m0.310s" for the shell, then its children).</summary>
+    /// <summary>
+    /// The sum of every time <c>times</c> printed ("0m1.250s 0m0.310s" for the shell, then its children).
+    /// </summary>
     private static TimeSpan? CpuOf(string times)
     {
         var parts = System.Text.RegularExpressions.Regex.Matches(times, @"(\d+)m([\d.]+)s");

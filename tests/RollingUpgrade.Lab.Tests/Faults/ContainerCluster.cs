@@ -278,8 +278,7 @@ public sealed class ContainerCluster : IAsyncDisposable
             user = "root"
             key = "{keys}/id_ed25519"
             known_hosts = "{keys}/known_hosts_by_address"
-            connect_timeout = "3s"
-            command_timeout = "15s"
+            command_timeout = "30s"
 
             [product]
             kind = "ejabberd"
