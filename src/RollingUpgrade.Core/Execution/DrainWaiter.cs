@@ -149,7 +149,7 @@ internal static class DrainWaiter
                     );
                     if (takeover is not null)
                     {
-                        await takeover.VerifyAsync(eviction.Total, cancellationToken).ConfigureAwait(false);
+                        await takeover.VerifyAsync(eviction.Sessions, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -172,9 +172,9 @@ internal static class DrainWaiter
                             ["evicted_by_node"] = eviction.ByNode.ToString(CultureInfo.InvariantCulture),
                         }
                     );
-                    if (takeover is not null && eviction.Total > 0)
+                    if (takeover is not null && eviction.Sessions > 0)
                     {
-                        await takeover.VerifyAsync(eviction.Total, cancellationToken).ConfigureAwait(false);
+                        await takeover.VerifyAsync(eviction.Sessions, cancellationToken).ConfigureAwait(false);
                     }
 
                     return;
@@ -311,7 +311,7 @@ internal static class DrainWaiter
 
                 if (!endingBeforeStop)
                 {
-                    await pace.AdjustAsync(takeover, eviction.Total, cancellationToken).ConfigureAwait(false);
+                    await pace.AdjustAsync(takeover, eviction.Sessions, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -393,6 +393,13 @@ internal static class DrainWaiter
         public DateTimeOffset LastByNodeAt { get; set; } = DateTimeOffset.MinValue;
 
         public long Total => ByNode + ByBalancers;
+
+        /// <summary>
+        /// What the takeover check expects back: the sessions the node ended when it ended any (what the balancers
+        /// cut after it, such as idle HTTP keep-alive connections, are not sessions the node counts), otherwise
+        /// the connections the balancers cut.
+        /// </summary>
+        public long Sessions => ByNode > 0 ? ByNode : ByBalancers;
 
         public string Describe() =>
             (ByNode, ByBalancers) switch

@@ -108,6 +108,29 @@ public sealed class DrainProofTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Connections_the_balancer_cuts_after_the_node_ended_its_sessions_are_not_expected_back()
+    {
+        using var run = new RunHarness(Plan());
+        run.Adapters.Product.CanEvict = true;
+        // Ten XMPP sessions, and three idle HTTP keep-alive connections the node does not count as sessions.
+        Balancer(run).IdleConnections["n2"] = 3;
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Adapters.Product.Evicted.ShouldBe(10);
+        run.Lb().Evicted.ShouldBe(3);
+        run.Events.Events.ShouldContain(
+            e => e.Message.StartsWith("n2: 10 of 10 evicted session(s) re-established on the serving nodes in "),
+            string.Join("\n", run.Events.Events.Where(e => e.Node == "n2").Select(e => e.Message))
+        );
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_takeover_that_falls_short_halts_before_the_node_is_stopped()
     {
         using var run = new RunHarness(Plan(drain: "wait_takeover = \"20s\""));

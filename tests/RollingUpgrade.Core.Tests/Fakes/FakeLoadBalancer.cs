@@ -35,6 +35,12 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
     /// </summary>
     public TimeSpan? SendsAfterDrain { get; set; }
 
+    /// <summary>
+    /// Connections the balancer holds to a node that the node does not count as sessions (idle HTTP keep-alive
+    /// connections): counted live here, cut by an eviction here, never back as sessions anywhere.
+    /// </summary>
+    public Dictionary<string, int> IdleConnections { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether the balancer keeps a cumulative session count per server (HAProxy's stot).</summary>
     public bool CountsSessionsTotal { get; set; } = true;
 
@@ -88,7 +94,7 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
                         n.Name,
                         admin,
                         node.Running && !Unhealthy.Contains(n.Name),
-                        node.Running ? node.LiveSessions(now) : 0,
+                        node.Running ? node.LiveSessions(now) + IdleConnections.GetValueOrDefault(n.Name) : 0,
                         Percent.TryGetValue(n.Name, out var p) ? p : null,
                         i == 0 ? Errors : 0,
                         SessionsTotal: CountsSessionsTotal ? node.Arrivals : null
@@ -154,8 +160,11 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         var now = world.Time.GetUtcNow();
         var live = world.Nodes[node.Name].SessionEnds.Where(e => e > now).Take(maxSessions).ToList();
         world.Evicted(world.Nodes[node.Name], live);
+        var idle = Math.Min(maxSessions - live.Count, IdleConnections.GetValueOrDefault(node.Name));
+        IdleConnections[node.Name] = IdleConnections.GetValueOrDefault(node.Name) - idle;
+        Evicted += idle;
 
         Evicted += live.Count;
-        return Task.FromResult((long)live.Count);
+        return Task.FromResult((long)live.Count + idle);
     }
 }
