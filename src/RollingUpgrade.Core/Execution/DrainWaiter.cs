@@ -36,7 +36,12 @@ internal static class DrainWaiter
         double evictionCredit = 0;
         var samples = new DrainSamples(context, step, node);
         var pace = new EvictionPace(context, step, node);
-        var propagation = new DrainPropagation(context, step, node, context.StepStartedAt);
+        var propagation = new DrainPropagation(
+            context,
+            step,
+            node,
+            context.DrainedAt.TryGetValue(node.Name, out var drainedAt) ? drainedAt : context.StepStartedAt
+        );
         // The cluster is read for the takeover check only when the node holds something an eviction may end.
         var takeoverWanted = drain.WaitTakeover > TimeSpan.Zero && drain.OnTimeout != DrainTimeoutPolicy.Fail;
         TakeoverCheck? takeover = null;

@@ -155,6 +155,11 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             }
         );
         context.StepStartedAt = resumedAt ?? started.At;
+        if (step.Kind == StepKind.Drain && step.Node is { } drained)
+        {
+            context.DrainedAt[drained] = started.At;
+        }
+
         EngineLog.StepStarted(context.Log, step.Number, context.Phase.Text(), step.Description);
         var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step, StepData(step));

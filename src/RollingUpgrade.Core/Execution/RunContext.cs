@@ -67,6 +67,12 @@ internal sealed class RunContext
     /// <summary>When the step now running was first started (resume keeps the original time for pauses).</summary>
     public DateTimeOffset StepStartedAt { get; set; }
 
+    /// <summary>
+    /// When each node's last drain step of this process began: the drain proof counts the propagation from there
+    /// (a resumed wait, whose drain ran in an earlier process, counts from its own start).
+    /// </summary>
+    public Dictionary<string, DateTimeOffset> DrainedAt { get; } = new(StringComparer.Ordinal);
+
     /// <summary>What the step now running waits for, as its heartbeat says it; null: the step's description.</summary>
     public WaitStatus? Waiting { get; set; }
 
