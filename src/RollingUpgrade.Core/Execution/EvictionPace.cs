@@ -46,9 +46,6 @@ internal sealed class EvictionPace
     /// <summary>Sessions per second now.</summary>
     public double Current { get; private set; }
 
-    /// <summary>The fastest pace this eviction reached.</summary>
-    public double Highest { get; private set; }
-
     public string Text => Current.ToString("0.#", CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -57,7 +54,6 @@ internal sealed class EvictionPace
     /// </summary>
     public async Task AdjustAsync(TakeoverCheck? takeover, long evicted, CancellationToken cancellationToken)
     {
-        Highest = Math.Max(Highest, Current);
         var now = _context.Time.GetUtcNow();
         if (!_drain.AdaptivePace || now - _windowStarted < Window)
         {
@@ -100,7 +96,6 @@ internal sealed class EvictionPace
         Current = trouble is null
             ? Math.Min(_drain.MaxEvictionRate, Current + Math.Max(1, _drain.MaxEvictionRate / 20.0))
             : Math.Max(1, Math.Floor(Current / 2));
-        Highest = Math.Max(Highest, Current);
         if (Current == before)
         {
             return;

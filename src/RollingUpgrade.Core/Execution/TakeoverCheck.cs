@@ -111,6 +111,7 @@ internal sealed class TakeoverCheck
             var reading = await TryReadAsync(0, cancellationToken).ConfigureAwait(false);
             if (reading is { } r)
             {
+                lastError = null;
                 var churn = (long)Math.Floor(churnPerSecond * (now - before.At).TotalSeconds);
                 back = Math.Min(evicted, Math.Max(0, r.Serving - before.Serving + churn));
                 if (back >= needed)
