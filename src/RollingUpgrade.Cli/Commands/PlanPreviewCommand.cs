@@ -187,6 +187,32 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
         return plan.LoadBalancers.Count == 0 ? null : sessions;
     }
 
+    /// <summary>What version affinity does in this plan, in one line, or null when there is nothing to say.</summary>
+    private static string? Affinity(Plan plan, RollingStrategySpec rolling)
+    {
+        if (plan.Upgrade.Install is null || plan.LoadBalancers.Count == 0)
+        {
+            return null;
+        }
+
+        if (!rolling.VersionAffinity)
+        {
+            return "  version affinity: off (strategy.version_affinity = false): clients may reconnect to nodes "
+                + "not yet upgraded and be cut again";
+        }
+
+        var able = plan.LoadBalancers.Where(LoadBalancerKinds.KeepsDrainedConnections).Select(l => l.Name);
+        var unable = plan.LoadBalancers.Where(l => !LoadBalancerKinds.KeepsDrainedConnections(l)).ToList();
+        var line =
+            "  version affinity: once a batch is upgraded, the nodes not yet upgraded take no new sessions "
+            + $"(they keep theirs) in {string.Join(", ", able.DefaultIfEmpty("no balancer"))}";
+        return unable.Count == 0
+            ? line
+            : line
+                + $"; not in {string.Join(", ", unable.Select(l => l.Name))} (ELBv2 ends a deregistered target's "
+                + "connections after its deregistration delay)";
+    }
+
     private static string Header(Plan plan)
     {
         var lines = new List<string>();
@@ -197,6 +223,10 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                 $"  node order: {string.Join(" -> ", order)} (batches of {rolling.BatchSize}; at least "
                     + $"{rolling.CapacityNodes} of {plan.Nodes.Count} serving at every step)"
             );
+            if (Affinity(plan, rolling) is { } affinity)
+            {
+                lines.Add(affinity);
+            }
         }
         else if (plan.Strategy is ParallelStrategySpec parallel)
         {

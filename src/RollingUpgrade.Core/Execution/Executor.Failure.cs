@@ -19,6 +19,7 @@ internal sealed partial class Executor
     )
     {
         ThrowIfLeaseLost();
+        await ReleaseHeldAsync(step).ConfigureAwait(false);
         var forward = context.Steps.Steps;
         // Parallel: traffic goes back to blue from the moment green is registered until blue is being retired.
         var retireStarts =
@@ -217,6 +218,39 @@ internal sealed partial class Executor
             .ToList();
     }
 
+    /// <summary>
+    /// Version affinity ends with a halt or a rollback: the nodes it held out of new sessions take them again, so the
+    /// cluster serves with every node while the operator looks (a resume holds them again).
+    /// </summary>
+    private async Task ReleaseHeldAsync(Step step)
+    {
+        foreach (var (name, lbName) in context.Held.ToList())
+        {
+            var lb = context.LoadBalancer(lbName);
+            try
+            {
+                await lb.SetStateAsync(context.Node(name), ServerAdminState.Ready, CancellationToken.None)
+                    .ConfigureAwait(false);
+                context.Held.Remove((name, lbName));
+                context.Emit(
+                    RunEventTypes.Progress,
+                    $"{name} takes new sessions again in {lbName} (version affinity ends with the run)",
+                    step
+                );
+            }
+            catch (Exception e)
+                when (e is TransientException or UnexpectedAnswerException or IOException or InvalidOperationException)
+            {
+                context.Emit(
+                    RunEventTypes.Warning,
+                    $"could not return {name} to rotation in {lbName}: {e.Message}; it keeps its sessions but takes "
+                        + "no new ones until it is set ready",
+                    step
+                );
+            }
+        }
+    }
+
     private async Task ReturnToRotationAsync(Step step)
     {
         var node = context.Node(step.Node!);
@@ -240,6 +274,7 @@ internal sealed partial class Executor
 
     private async Task<RunOutcome> RollBackAsync(Step failed, string message, HashSet<int> done)
     {
+        await ReleaseHeldAsync(failed).ConfigureAwait(false);
         context.Journal.Append(
             new JournalRecord
             {

@@ -68,6 +68,28 @@ internal sealed partial class Executor
             }
         }
 
+        // Version affinity held these nodes out of new sessions; a halt returned them, a resume holds them again
+        // (not once a rollback has begun: going back, every old node takes sessions).
+        if (!records.Any(r => r.Type == JournalTypes.RollbackStarted))
+        {
+            foreach (var (name, lbName) in HeldInJournal(records, forward))
+            {
+                var lb = context.LoadBalancer(lbName);
+                var node = context.Node(name);
+                var states = await lb.ReadAsync([node], StopRequested).ConfigureAwait(false);
+                if (states.Any(s => s.Admin == ServerAdminState.Ready))
+                {
+                    context.Emit(
+                        RunEventTypes.Progress,
+                        $"version affinity: {name} takes no new sessions in {lbName} again (it keeps its own)"
+                    );
+                    await lb.SetStateAsync(node, ServerAdminState.Drain, StopRequested).ConfigureAwait(false);
+                }
+
+                context.Held.Add((name, lbName));
+            }
+        }
+
         foreach (var (lbName, percent) in weights)
         {
             var lb = context.LoadBalancer(lbName);
@@ -90,5 +112,50 @@ internal sealed partial class Executor
                     .ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// The nodes version affinity holds out of new sessions by the journal's account: named by a done affinity step,
+    /// not drained or returned to rotation by a later one.
+    /// </summary>
+    private static HashSet<(string Node, string LoadBalancer)> HeldInJournal(
+        IReadOnlyList<JournalRecord> records,
+        IReadOnlyList<Step> forward
+    )
+    {
+        var held = new HashSet<(string Node, string LoadBalancer)>();
+        foreach (
+            var record in records.Where(r =>
+                r.Step is not null
+                && r.Phase != RunPhases.RollbackText
+                && r.Type is JournalTypes.StepSucceeded or JournalTypes.StepVerified or JournalTypes.StepStarted
+            )
+        )
+        {
+            if (
+                record.Step > forward.Count
+                || forward[record.Step!.Value - 1] is not { } step
+                || step.Id != record.StepId
+            )
+            {
+                continue;
+            }
+
+            // An affinity step that began may have held some of its nodes before the process ended: they are held.
+            if (step.Kind == StepKind.PreferUpgraded && step.LoadBalancer is not null)
+            {
+                held.UnionWith(step.Nodes.Select(n => (n, step.LoadBalancer)));
+            }
+            else if (
+                record.Type != JournalTypes.StepStarted
+                && step.Kind is StepKind.Drain or StepKind.Enable
+                && step.LoadBalancer is not null
+            )
+            {
+                held.ExceptWith(step.Nodes.Select(n => (n, step.LoadBalancer)));
+            }
+        }
+
+        return held;
     }
 }

@@ -142,6 +142,8 @@ internal sealed partial class Executor
                 Data = Audit.Who(context),
             }
         );
+        // Nodes version affinity held (a run stopped by a signal leaves them so) take sessions again first.
+        context.Held.UnionWith(HeldInJournal(records, steps));
         var outcome = await RollBackAsync(steps[last - 1], "rollback requested by `rollingupgrade rollback`", done)
             .ConfigureAwait(false);
         // The rollback asked for is what succeeded: say so, not "step N failed".

@@ -73,6 +73,12 @@ internal sealed class RunContext
     /// </summary>
     public Dictionary<string, DateTimeOffset> DrainedAt { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Version affinity: the nodes (and balancers) this run holds out of new sessions while they keep their own, until
+    /// each one's own drain; they still count as serving for the capacity rule. A halt or a rollback returns them.
+    /// </summary>
+    public HashSet<(string Node, string LoadBalancer)> Held { get; } = [];
+
     /// <summary>What the step now running waits for, as its heartbeat says it; null: the step's description.</summary>
     public WaitStatus? Waiting { get; set; }
 

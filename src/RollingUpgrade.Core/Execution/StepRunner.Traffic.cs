@@ -12,18 +12,92 @@ internal sealed partial class StepRunner
         var node = context.Node(step.Node!);
         var lb = context.LoadBalancer(step.LoadBalancer!);
         var current = (await lb.ReadAsync([node], cancellationToken).ConfigureAwait(false)).FirstOrDefault();
-        if (current?.Admin == ServerAdminState.Drain)
+        var held = context.Held.Contains((node.Name, lb.Name));
+        if (current?.Admin == ServerAdminState.Drain && !held)
         {
             context.Emit(RunEventTypes.Progress, $"{node.Name} is already drained in {lb.Name}", step);
             return;
         }
 
+        // A node held by version affinity takes no new sessions already, but still serves its own: the capacity
+        // rule is checked now, when it is about to stop serving them.
         if (step.Capacity is { } rule)
         {
             await CheckCapacityAsync(rule, context, node, cancellationToken).ConfigureAwait(false);
         }
 
-        await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
+        if (current?.Admin != ServerAdminState.Drain)
+        {
+            await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
+        }
+
+        context.Held.Remove((node.Name, lb.Name));
+    }
+
+    /// <summary>
+    /// Version affinity: the nodes not yet upgraded take no new sessions in this balancer (a drain, which keeps
+    /// their connections), once the upgraded nodes are ready and healthy there and the capacity rule holds with the
+    /// held nodes still serving their own sessions. When either is not so, nothing changes and the run says why:
+    /// the old nodes keep taking sessions, which is how a run without affinity goes.
+    /// </summary>
+    private static async Task PreferUpgradedAsync(Step step, RunContext context, CancellationToken cancellationToken)
+    {
+        var lb = context.LoadBalancer(step.LoadBalancer!);
+        var pool = (step.Capacity?.Pool ?? [.. context.Blue.Select(n => n.Name)]).Select(context.Node).ToList();
+        var old = step.Nodes.ToHashSet(StringComparer.Ordinal);
+        var states = await lb.ReadAsync(pool, cancellationToken).ConfigureAwait(false);
+        var receivers = pool.Where(n => !old.Contains(n.Name))
+            .Where(n => states.Any(s => s.Node == n.Name) && states.Where(s => s.Node == n.Name).All(s => s.IsServing))
+            .Select(n => n.Name)
+            .ToList();
+        var keeping = step
+            .Nodes.Where(n =>
+                context.Held.Contains((n, lb.Name))
+                || states.Where(s => s.Node == n).All(s => s.Admin == ServerAdminState.Ready && s.Healthy)
+            )
+            .ToList();
+        var required = step.Capacity?.Required ?? 1;
+        string? refused = null;
+        if (receivers.Count == 0)
+        {
+            refused = "no upgraded node is ready and healthy there";
+        }
+        else if (receivers.Count + keeping.Count < required)
+        {
+            var serving = receivers.Concat(keeping).ToList();
+            refused =
+                $"{serving.Count} node(s) would serve ({string.Join(", ", serving)}); the plan needs at least "
+                + $"{required}";
+        }
+
+        if (refused is not null)
+        {
+            context.Emit(
+                RunEventTypes.Warning,
+                $"version affinity not applied in {lb.Name}: {refused}; the nodes not yet upgraded keep taking new "
+                    + "sessions",
+                step
+            );
+            return;
+        }
+
+        foreach (var name in keeping)
+        {
+            var node = context.Node(name);
+            if (states.Where(s => s.Node == name).Any(s => s.Admin != ServerAdminState.Drain))
+            {
+                await lb.SetStateAsync(node, ServerAdminState.Drain, cancellationToken).ConfigureAwait(false);
+            }
+
+            context.Held.Add((name, lb.Name));
+        }
+
+        context.Emit(
+            RunEventTypes.Progress,
+            $"{lb.Name}: new sessions go to {string.Join(", ", receivers)}; {string.Join(", ", keeping)} keep their "
+                + "sessions and take no new ones",
+            step
+        );
     }
 
     /// <summary>
@@ -43,7 +117,7 @@ internal sealed partial class StepRunner
         {
             foreach (var state in await lb.ReadAsync(pool, cancellationToken).ConfigureAwait(false))
             {
-                if (!state.IsServing)
+                if (!state.IsServing && !(state.Healthy && context.Held.Contains((state.Node, lb.Name))))
                 {
                     serving.Remove(state.Node);
                 }

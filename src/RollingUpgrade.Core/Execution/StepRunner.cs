@@ -44,6 +44,7 @@ internal sealed partial class StepRunner
             StepKind.VerifyNode => VerifyNodeAsync(step, context, cancellationToken),
             StepKind.RunGates => RunGatesAsync(step, context, cancellationToken),
             StepKind.Enable => EnableAsync(step, context, cancellationToken),
+            StepKind.PreferUpgraded => PreferUpgradedAsync(step, context, cancellationToken),
             StepKind.Pause => PauseAsync(step, context, cancellationToken),
             StepKind.VerifyCluster => VerifyClusterAsync(step, context, cancellationToken),
             StepKind.ProvisionGreen => ProvisionGreenAsync(step, context, cancellationToken),

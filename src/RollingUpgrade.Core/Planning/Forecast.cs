@@ -100,9 +100,13 @@ public sealed record Forecast(
                     "each gate's timeout x attempts at most"
                 );
             case StepKind.Enable or StepKind.RegisterGreen or StepKind.ShiftTraffic:
-                return Make(Quick, ReadyTimeout(plan, step) + Quick, "a health check to pass: ready_timeout at most");
-            case StepKind.Drain:
-                return Make(Quick, TimeSpan.FromSeconds(10), "a balancer call");
+                return Make(
+                    Learned() ?? Quick,
+                    ReadyTimeout(plan, step) + Quick,
+                    "a health check to pass: ready_timeout at most"
+                );
+            case StepKind.Drain or StepKind.PreferUpgraded:
+                return Make(Learned() ?? Quick, TimeSpan.FromSeconds(10), "a balancer call");
             case StepKind.Stop or StepKind.StopBlue:
                 return Learned() is { } stopped
                     ? Make(stopped, command, "last run; at most access.command_timeout")

@@ -62,6 +62,11 @@ internal static class RollingStrategyPlanner
                 );
             }
 
+            if (b < batches.Count - 1 && (strategy.WaitForPromoteAfter ?? 0) <= b + 1)
+            {
+                AddVersionAffinity(plan, list, batches.Take(b + 1).SelectMany(n => n), batches.Skip(b + 1));
+            }
+
             if (strategy.PauseBetweenNodes > TimeSpan.Zero && b < batches.Count - 1)
             {
                 list.Add(
@@ -87,6 +92,44 @@ internal static class RollingStrategyPlanner
             }
         );
         return list.Steps;
+    }
+
+    /// <summary>
+    /// Version affinity, after a batch is back in rotation (and after the canary's hold): in each balancer that
+    /// keeps a drained server's connections, the nodes still to upgrade take no new sessions, so clients that
+    /// reconnect (evicted from the next node, or on their own) land on upgraded nodes and are not cut again.
+    /// ELBv2 ends a deregistered target's connections after its deregistration delay, so it is left as it is.
+    /// </summary>
+    private static void AddVersionAffinity(
+        Plan plan,
+        StepListBuilder list,
+        IEnumerable<string> upgraded,
+        IEnumerable<string[]> remaining
+    )
+    {
+        var strategy = (RollingStrategySpec)plan.Strategy;
+        if (!strategy.VersionAffinity || plan.Upgrade.Install is null)
+        {
+            return;
+        }
+
+        var old = remaining.SelectMany(n => n).ToList();
+        var upgradedText = string.Join(", ", upgraded);
+        foreach (var lb in plan.LoadBalancers.Where(LoadBalancerKinds.KeepsDrainedConnections))
+        {
+            list.Add(
+                list.New(
+                    StepKind.PreferUpgraded,
+                    $"version affinity in {lb.Name}: new sessions go to the upgraded nodes ({upgradedText}); "
+                        + $"{string.Join(", ", old)} keep their sessions and take no new ones",
+                    [.. old]
+                ) with
+                {
+                    LoadBalancer = lb.Name,
+                    Capacity = new CapacityRule(plan.Nodes.Select(n => n.Name).ToList(), strategy.CapacityNodes),
+                }
+            );
+        }
     }
 
     /// <summary>

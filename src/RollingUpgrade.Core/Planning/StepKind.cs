@@ -14,6 +14,7 @@ public enum StepKind
     VerifyNode,
     RunGates,
     Enable,
+    PreferUpgraded,
     Pause,
     VerifyCluster,
     RestoreConfig,

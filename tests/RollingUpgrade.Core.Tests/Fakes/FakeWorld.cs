@@ -27,7 +27,7 @@ public sealed class FakeWorld(TimeProvider time)
 
     /// <summary>
     /// The share of the sessions evicted from a node (by name) whose clients reconnect (through the balancers, to a
-    /// running node in rotation: an upgraded one when there is one, then the one with the fewest sessions); the
+    /// running node in rotation, the one with the fewest sessions, as a least-connections balancer picks); the
     /// others leave for good. Every client reconnects unless a test says otherwise.
     /// </summary>
     public Dictionary<string, int> ReconnectPercent { get; } = new(StringComparer.Ordinal);
@@ -53,8 +53,7 @@ public sealed class FakeWorld(TimeProvider time)
 
             var to = Nodes
                 .Values.Where(n => n != from && n.Running && !OutOfRotation.Contains(n.Name))
-                .OrderByDescending(n => n.Installs > 0)
-                .ThenBy(n => n.LiveSessions(now))
+                .OrderBy(n => n.LiveSessions(now))
                 .ThenBy(n => n.Name, StringComparer.Ordinal)
                 .FirstOrDefault();
             if (to is null)

@@ -14,7 +14,7 @@ public sealed class RollingPlannerTests
 
         steps
             .Select(s => s.Id)
-            .Take(12)
+            .Take(13)
             .ShouldBe([
                 "CheckCluster:n1+n2+n3",
                 "Drain:n1:lb-a",
@@ -25,12 +25,72 @@ public sealed class RollingPlannerTests
                 "Start:n1",
                 "VerifyNode:n1",
                 "Enable:n1:lb-a",
+                "PreferUpgraded:n2+n3:lb-a",
                 "Drain:n2:lb-a",
                 "WaitDrained:n2",
                 "Stop:n2",
             ]);
         steps.Last().Kind.ShouldBe(StepKind.VerifyCluster);
         steps.Select(s => s.Number).ShouldBe(Enumerable.Range(1, steps.Count));
+    }
+
+    [Fact]
+    public void Version_affinity_holds_the_nodes_still_to_upgrade_after_each_batch_in_balancers_that_keep_connections()
+    {
+        var plan = TestPlans.Load(TestPlans.Rolling(nodes: 5, capacity: 2, batch: 2, loadBalancers: "lb-a,lb-b"));
+
+        var steps = Planner.Create(plan).Steps;
+
+        // After batch n1+n2 and after batch n3+n4, in both balancers; none after the last batch.
+        var affinity = steps.Where(s => s.Kind == StepKind.PreferUpgraded).ToList();
+        affinity
+            .Select(s => s.Id)
+            .ShouldBe([
+                "PreferUpgraded:n3+n4+n5:lb-a",
+                "PreferUpgraded:n3+n4+n5:lb-b",
+                "PreferUpgraded:n5:lb-a",
+                "PreferUpgraded:n5:lb-b",
+            ]);
+        affinity[0].Number.ShouldBe(steps.Last(s => s.Id == "Enable:n2:lb-b").Number + 1);
+        affinity[0].Capacity!.Required.ShouldBe(2);
+        affinity[0].Description.ShouldContain("upgraded nodes (n1, n2)");
+        affinity[0].ServingAfter.ShouldBe(5);
+    }
+
+    [Fact]
+    public void Version_affinity_leaves_elbv2_alone_waits_for_the_canary_and_can_be_turned_off()
+    {
+        // lb-b becomes an ELBv2 target group: only lb-a holds the old nodes.
+        var mixed = TestPlans
+            .Rolling(nodes: 3, loadBalancers: "lb-a,lb-b")
+            .Replace(
+                "kind = \"haproxy\"\nsockets = [\"/run/lb-b.sock\"]\nbackends = [\"be_xmpp\"]",
+                "kind = \"aws-elbv2\"\nregion = \"eu-west-1\"\ntarget_groups = [\"blue-tg\"]\nport = 5222",
+                StringComparison.Ordinal
+            );
+        mixed.ShouldContain("aws-elbv2");
+        for (var i = 1; i <= 3; i++)
+        {
+            mixed = mixed.Replace($"lb-b = \"srv{i}\"", $"lb-b = \"127.0.0.{10 + i}\"", StringComparison.Ordinal);
+        }
+
+        Planner
+            .Create(TestPlans.Load(mixed))
+            .Steps.Where(s => s.Kind == StepKind.PreferUpgraded)
+            .Select(s => s.Id)
+            .ShouldBe(["PreferUpgraded:n2+n3:lb-a", "PreferUpgraded:n3:lb-a"]);
+
+        var off = TestPlans.Load(TestPlans.Rolling(nodes: 3, extraStrategy: "version_affinity = false"));
+        Planner.Create(off).Steps.ShouldNotContain(s => s.Kind == StepKind.PreferUpgraded);
+
+        // A canary after the second batch: new sessions are steered only once it is promoted.
+        var canary = Planner
+            .Create(TestPlans.Load(TestPlans.Rolling(nodes: 4, extraStrategy: "wait_for_promote_after = 2")))
+            .Steps;
+        var promote = canary.Single(s => s.Kind == StepKind.AwaitPromote).Number;
+        var affinity = canary.Where(s => s.Kind == StepKind.PreferUpgraded).ToList();
+        affinity.Select(s => s.Id).ShouldBe(["PreferUpgraded:n3+n4:lb-a", "PreferUpgraded:n4:lb-a"]);
+        affinity[0].Number.ShouldBe(promote + 1);
     }
 
     [Fact]

@@ -90,6 +90,7 @@ internal sealed partial class PlanBinder
             MaxMixedVersionWindow = table.Duration("max_mixed_version_window"),
             Order = table.StringArray("order") ?? [],
             WaitForPromoteAfter = (int?)table.Integer("wait_for_promote_after", min: 1, max: 10_000),
+            VersionAffinity = table.Bool("version_affinity") ?? true,
         };
         return capacity is null ? null : spec;
     }

@@ -17,6 +17,13 @@ public sealed record RollingStrategySpec(DrainSpec Drain) : StrategySpec(Drain)
 
     public TimeSpan? MaxMixedVersionWindow { get; init; }
 
+    /// <summary>
+    /// Version affinity: once a batch is upgraded and back in rotation, the nodes not yet upgraded take no new sessions
+    /// (they keep theirs) in every load balancer that can express it, so a client that reached the new version is
+    /// never sent back to the old one.
+    /// </summary>
+    public bool VersionAffinity { get; init; } = true;
+
     /// <summary>Node names in upgrade order; the plan's node order when empty.</summary>
     public IReadOnlyList<string> Order { get; init; } = [];
 }
