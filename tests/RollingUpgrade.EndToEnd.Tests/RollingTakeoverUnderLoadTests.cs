@@ -9,8 +9,8 @@ namespace RollingUpgrade.Tests;
 
 /// <summary>
 /// A rolling upgrade of a real ejabberd cluster under client load: every node upgraded once, zero failed client
-/// operations, each drain proven at HAProxy (no new session after it) and each eviction's clients seen back on the
-/// serving nodes.
+/// operations, each drain proven at HAProxy (no new session after it), each eviction's clients seen back on the
+/// serving nodes, and no client that reached the new version sent back to an old node.
 /// </summary>
 [Collection("harness")]
 public sealed class RollingTakeoverUnderLoadTests(ITestOutputHelper output) : EjabberdUnderLoadTests(output)
@@ -75,6 +75,50 @@ public sealed class RollingTakeoverUnderLoadTests(ITestOutputHelper output) : Ej
 
         stdout.ShouldContain("SUCCEEDED");
 
+        // Version affinity: after ej1 is back on 24.0, ej2 and ej3 took no new sessions (and after ej2, ej3 none), so
+        // no client that reached 24.0 was sent back to 23.01, and none was cut more than twice.
+        journal
+            .Where(r =>
+                r.Type == JournalTypes.StepSucceeded
+                && r.StepId!.StartsWith("PreferUpgraded:", StringComparison.Ordinal)
+            )
+            .Select(r => r.StepId)
+            .ShouldBe(["PreferUpgraded:ej2+ej3:haproxy", "PreferUpgraded:ej3:haproxy"]);
+        var affinityFrom = journal
+            .First(r =>
+                r.Type == JournalTypes.StepSucceeded
+                && r.StepId!.StartsWith("PreferUpgraded:", StringComparison.Ordinal)
+            )
+            .At;
+        var logins = Load.Events.Where(e => e.Operation == LoadOperations.Login && e.Succeeded).ToList();
+        // Each client saw the version of the node it landed on (XEP-0092): the check below is not vacuous.
+        logins.ShouldAllBe(l => l.Detail == "23.01" || l.Detail == "24.0");
+        logins.ShouldContain(l => l.Detail == "24.0");
+        foreach (var client in logins.GroupBy(l => l.Client))
+        {
+            var seen = client.OrderBy(l => l.At).Select(l => l.Detail).ToList();
+            seen.SkipWhile(v => v != "24.0")
+                .ShouldAllBe(v => v == "24.0", $"client {client.Key} landed on {string.Join(" -> ", seen)}");
+        }
+
+        foreach (var login in logins)
+        {
+            // The balancer chose the node when the client connected: a connection made after the old nodes were held
+            // reached an upgraded node.
+            var connected = Load
+                .Events.Where(e =>
+                    e.Client == login.Client
+                    && e.Operation == LoadOperations.Connect
+                    && e.Succeeded
+                    && e.At <= login.At
+                )
+                .MaxBy(e => e.At);
+            if (connected is not null && connected.At > affinityFrom)
+            {
+                login.Detail.ShouldBe("24.0", $"client {login.Client} connected at {connected.At:HH:mm:ss.fff}");
+            }
+        }
+
         Load.Failed(LoadOperations.Connect).ShouldBe(0);
         Load.Failed(LoadOperations.Login).ShouldBe(0);
         Load.Failed(LoadOperations.Http).ShouldBe(0);
@@ -82,6 +126,16 @@ public sealed class RollingTakeoverUnderLoadTests(ITestOutputHelper output) : Ej
         Load.Attempted(LoadOperations.Http).ShouldBeGreaterThan(100);
         var cuts = Load.Events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
         cuts.ShouldNotBeEmpty();
+        // Each client cut once when its node was upgraded, and a second time only if its first cut came before any
+        // node could take it on 24.0 (ej1's clients had only old nodes to go to): clients x (N + 1) / N cuts at most.
+        foreach (var client in cuts.GroupBy(c => c.Client))
+        {
+            client.Count().ShouldBeLessThanOrEqualTo(2, $"client {client.Key} was cut {client.Count()} times");
+            if (client.Count() == 2)
+            {
+                client.Min(c => c.At).ShouldBeLessThan(affinityFrom, $"client {client.Key} was cut twice after ej1");
+            }
+        }
 
         // Evicted through ejabberd (kick_session): a stream error and a clean close, never a bare TCP cut,
         // at the plan's pace (5/s). The cuts of one node's drain form a burst apart from the next node's;

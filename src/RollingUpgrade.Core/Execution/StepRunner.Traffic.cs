@@ -81,6 +81,16 @@ internal sealed partial class StepRunner
             return;
         }
 
+        if (keeping.Count == 0)
+        {
+            context.Emit(
+                RunEventTypes.Progress,
+                $"{lb.Name}: none of {string.Join(", ", step.Nodes)} takes new sessions there; nothing to hold",
+                step
+            );
+            return;
+        }
+
         foreach (var name in keeping)
         {
             var node = context.Node(name);
@@ -94,8 +104,7 @@ internal sealed partial class StepRunner
 
         context.Emit(
             RunEventTypes.Progress,
-            $"{lb.Name}: new sessions go to {string.Join(", ", receivers)}; {string.Join(", ", keeping)} keep their "
-                + "sessions and take no new ones",
+            $"{lb.Name}: new sessions go to {string.Join(", ", receivers)}; {RollingStrategyPlanner.Held(keeping)}",
             step
         );
     }

@@ -121,7 +121,7 @@ internal static class RollingStrategyPlanner
                 list.New(
                     StepKind.PreferUpgraded,
                     $"version affinity in {lb.Name}: new sessions go to the upgraded nodes ({upgradedText}); "
-                        + $"{string.Join(", ", old)} keep their sessions and take no new ones",
+                        + Held(old),
                     [.. old]
                 ) with
                 {
@@ -131,6 +131,12 @@ internal static class RollingStrategyPlanner
             );
         }
     }
+
+    /// <summary>"n2, n3 keep their sessions and take no new ones", or "n3 keeps its ...".</summary>
+    internal static string Held(IReadOnlyList<string> nodes) =>
+        nodes.Count == 1
+            ? $"{nodes[0]} keeps its sessions and takes no new ones"
+            : $"{string.Join(", ", nodes)} keep their sessions and take no new ones";
 
     /// <summary>
     /// What the nodes must report once a batch is back: the version of the list going back, the

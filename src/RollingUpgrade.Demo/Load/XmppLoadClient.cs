@@ -4,7 +4,8 @@ using System.Text;
 namespace RollingUpgrade.Demo.Load;
 
 /// <summary>
-/// A minimal XMPP client over plain TCP: stream open, SASL PLAIN, bind, presence, then an XMPP
+/// A minimal XMPP client over plain TCP: stream open, SASL PLAIN, bind, presence, the server's version (recorded with
+/// the login, so a test sees which side of an upgrade each session landed on), then an XMPP
 /// ping every second that must be answered within two seconds. Like a real client it keeps reading
 /// between pings, so a server that ends the session is noticed at once; it records whether that was
 /// a clean stream close or a bare TCP close, closes its side and reconnects with back-off.
@@ -108,7 +109,8 @@ public sealed class XmppLoadClient(
                 .ConfigureAwait(false);
             await reader.ReadUntilAsync("id='bind1'", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
             await SendAsync(stream, "<presence/>", stop).ConfigureAwait(false);
-            record(new(DateTimeOffset.UtcNow, id, LoadOperations.Login, true, string.Empty));
+            var version = await ServerVersionAsync(stream, reader, stop).ConfigureAwait(false);
+            record(new(DateTimeOffset.UtcNow, id, LoadOperations.Login, true, version));
         }
         catch (Exception e) when (e is IOException or SocketException or TimeoutException or ServerClosedException)
         {
@@ -183,6 +185,33 @@ public sealed class XmppLoadClient(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The version of the server this session landed on (XEP-0092, ejabberd's mod_version), as a client sees which
+    /// side of an upgrade it is on; empty when the server does not say.
+    /// </summary>
+    private async Task<string> ServerVersionAsync(NetworkStream stream, XmlChunkReader reader, CancellationToken stop)
+    {
+        await SendAsync(stream, $"<iq type='get' id='ver1' to='{domain}'><query xmlns='jabber:iq:version'/></iq>", stop)
+            .ConfigureAwait(false);
+        try
+        {
+            var opening = await reader.ReadUntilAsync("id='ver1'", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+            if (opening.Contains("type='error'", StringComparison.Ordinal))
+            {
+                return string.Empty;
+            }
+
+            var answer = await reader.ReadUntilAsync("</iq", TimeSpan.FromSeconds(5), stop).ConfigureAwait(false);
+            var match = System.Text.RegularExpressions.Regex.Match(answer, "<version>([^<]*)</version>");
+            return match.Success ? match.Groups[1].Value : string.Empty;
+        }
+        catch (TimeoutException)
+        {
+            // A server that does not answer is not a failed login; the version stays unknown.
+            return string.Empty;
+        }
     }
 
     private static Task SendAsync(NetworkStream stream, string text, CancellationToken stop) =>
