@@ -17,6 +17,9 @@ internal static class RollingUpgradeBench
 {
     private const int Clients = 30;
 
+    /// <summary>The version the harness's upgrade installs.</summary>
+    private const string Target = "24.0";
+
     public static async Task<int> RunAsync(string repositoryRoot, bool withAnsible = true, string? json = null)
     {
         var floor = await MeasureAsync("floor", "5", h => FloorAsync(h));
@@ -25,6 +28,20 @@ internal static class RollingUpgradeBench
             "rollingupgrade auto pace",
             "auto",
             h => OrchestratorAsync(h, repositoryRoot, autoPace: true)
+        );
+        // Round robin, as many XMPP deployments balance: whether evicted clients are sent back to old nodes then
+        // depends on version affinity, not on leastconn's choice.
+        var roundRobinOff = await MeasureAsync(
+            "rollingupgrade round robin, affinity off",
+            "5",
+            h => OrchestratorAsync(h, repositoryRoot, affinity: false),
+            "roundrobin"
+        );
+        var roundRobin = await MeasureAsync(
+            "rollingupgrade round robin",
+            "5",
+            h => OrchestratorAsync(h, repositoryRoot),
+            "roundrobin"
         );
         Result? ansibleDrain = null;
         Result? ansibleShutdown = null;
@@ -42,19 +59,22 @@ internal static class RollingUpgradeBench
             );
         }
 
-        var results = new[] { floor, orchestrator, auto, ansibleDrain, ansibleShutdown }.OfType<Result>().ToList();
+        var results = new[] { floor, orchestrator, auto, roundRobinOff, roundRobin, ansibleDrain, ansibleShutdown }
+            .OfType<Result>()
+            .ToList();
         Console.WriteLine();
         Console.WriteLine(
             "| way | wall time | exit | CPU (with children) | ops attempted | ops failed | sessions cut (clean/bare) | "
-                + "clients cut twice | back after a cut | peak reconnects/s |"
+                + "clients cut twice | sent back to the old version | back after a cut | peak reconnects/s |"
         );
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             Console.WriteLine(
                 $"| {r.Name} | {r.Wall.TotalSeconds:0.0} s | {r.ExitCode} | "
                     + $"{(r.Cpu is { } cpu ? $"{cpu.TotalSeconds:0.00} s" : "-")} | {r.Attempted} | {r.Failed} | "
-                    + $"{r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} | {r.TakeoverRatio:P1} | {r.PeakReconnects} |"
+                    + $"{r.Cuts} ({r.Clean}/{r.Bare}) | {r.CutTwice} | {r.SentBack} | {r.TakeoverRatio:P1} | "
+                    + $"{r.PeakReconnects} |"
             );
         }
 
@@ -82,6 +102,7 @@ internal static class RollingUpgradeBench
                 ["sessions_cut"] = r.Cuts,
                 ["clean_cuts"] = r.Clean,
                 ["clients_cut_twice"] = r.CutTwice,
+                ["clients_sent_back"] = r.SentBack,
                 ["takeover_ratio"] = Math.Round(r.TakeoverRatio, 4),
                 ["peak_reconnects_per_s"] = r.PeakReconnects,
                 ["planned_pace"] = r.Pace,
@@ -104,6 +125,7 @@ internal static class RollingUpgradeBench
         int Clean,
         int Bare,
         int CutTwice,
+        int SentBack,
         double TakeoverRatio,
         int PeakReconnects,
         string Pace,
@@ -113,11 +135,12 @@ internal static class RollingUpgradeBench
     private static async Task<Result> MeasureAsync(
         string name,
         string pace,
-        Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body
+        Func<UpgradeHarness, Task<(int ExitCode, TimeSpan? Cpu)>> body,
+        string balance = "leastconn"
     )
     {
         Console.WriteLine($"== {name}: starting the harness");
-        await using var harness = await UpgradeHarness.StartAsync(users: Clients);
+        await using var harness = await UpgradeHarness.StartAsync(users: Clients, xmppBalance: balance);
         await using var load = new LoadDriver();
         load.Start(
             "127.0.0.1",
@@ -158,12 +181,28 @@ internal static class RollingUpgradeBench
             cuts.Count(c => c.Detail == "stream-close"),
             cuts.Count(c => c.Detail == "tcp-reset"),
             cuts.GroupBy(c => c.Client).Count(g => g.Count() > 1),
+            SentBack(logins),
             cuts.Count == 0 ? 1 : (double)back / cuts.Count,
             peak,
             pace,
             Propagation(Path.Combine(harness.Folder, ".rollingupgrade"))
         );
     }
+
+    /// <summary>
+    /// Clients that logged in on the old version after they had been on the target (each login records the version
+    /// the server reported); -1 when the server did not say.
+    /// </summary>
+    private static int SentBack(IReadOnlyList<LoadEvent> logins) =>
+        logins.Any(l => l.Detail.Length == 0)
+            ? -1
+            : logins
+                .GroupBy(l => l.Client)
+                .Count(g =>
+                    g.OrderBy(l => l.At).SkipWhile(l => l.Detail != Target).Any(l =>
+                        l.Detail != Target
+                    )
+                );
 
     /// <summary>Per node, the time from its drain to HAProxy's last new session for it, from a run's journal.</summary>
     private static Dictionary<string, long>? Propagation(string stateRoot)
@@ -259,19 +298,27 @@ internal static class RollingUpgradeBench
     private static async Task<(int, TimeSpan?)> OrchestratorAsync(
         UpgradeHarness harness,
         string repositoryRoot,
-        bool autoPace = false
+        bool autoPace = false,
+        bool affinity = true
     )
     {
         var plan = harness.WritePlan(
             repositoryRoot,
             text =>
-                autoPace
-                    ? System.Text.RegularExpressions.Regex.Replace(
+            {
+                if (autoPace)
+                {
+                    text = System.Text.RegularExpressions.Regex.Replace(
                         text,
                         @"(?m)^eviction_rate = 5\b.*$",
                         "eviction_rate = \"auto\"\nmax_eviction_rate = 50"
-                    )
-                    : text
+                    );
+                }
+
+                return affinity
+                    ? text
+                    : text.Replace("kind = \"rolling\"\n", "kind = \"rolling\"\nversion_affinity = false\n");
+            }
         );
         var cli = StateStoreBench.CliDll(repositoryRoot);
         var result = await RunChildAsync("dotnet", [cli, "run", plan, "--output", "json"]);

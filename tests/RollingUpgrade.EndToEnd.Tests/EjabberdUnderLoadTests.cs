@@ -22,9 +22,12 @@ public abstract class EjabberdUnderLoadTests(ITestOutputHelper output) : IAsyncL
 
     protected LoadDriver Load => _load;
 
+    /// <summary>HAProxy's balance algorithm for the XMPP clients.</summary>
+    protected virtual string XmppBalance => "leastconn";
+
     public async Task InitializeAsync()
     {
-        _harness = await UpgradeHarness.StartAsync(users: 30);
+        _harness = await UpgradeHarness.StartAsync(users: 30, xmppBalance: XmppBalance);
         _load = new LoadDriver();
         _load.Start(
             "127.0.0.1",

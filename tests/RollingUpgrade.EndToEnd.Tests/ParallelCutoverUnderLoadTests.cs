@@ -87,6 +87,19 @@ public sealed class ParallelCutoverUnderLoadTests(ITestOutputHelper output) : IA
 
         code.ShouldBe(0);
         stdout.ShouldContain("SUCCEEDED");
+        // Every client started on the old cluster and was cut exactly once, when it was retired, landing on 24.0.
+        var cuts = _load.Events.Where(e => e.Operation == LoadOperations.Disconnect).ToList();
+        cuts.Select(c => c.Client).Distinct().Count().ShouldBe(30);
+        cuts.GroupBy(c => c.Client).ShouldAllBe(g => g.Count() == 1);
+        foreach (var cut in cuts)
+        {
+            _load
+                .Events.Where(e =>
+                    e.Client == cut.Client && e.Operation == LoadOperations.Login && e.Succeeded && e.At > cut.At
+                )
+                .ShouldAllBe(e => e.Detail == "24.0", $"client {cut.Client} came back on the old version");
+        }
+
         _harness.Blue.IsAlive(1).ShouldBeFalse();
         _harness.Blue.IsAlive(2).ShouldBeFalse();
         (await _harness.Green.CtlAsync(1, "status")).Output.ShouldContain("ejabberd 24.0 is running");

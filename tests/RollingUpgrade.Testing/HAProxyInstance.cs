@@ -27,7 +27,8 @@ public sealed class HAProxyInstance : IDisposable
 
     /// <summary>
     /// HAProxy in front of real nodes: tcp on <paramref name="tcpPort"/>, http on <paramref name="httpPort"/> of each
-    /// address.
+    /// address. The XMPP backend balances by <paramref name="xmppBalance"/> (leastconn with XMPP checks, else
+    /// roundrobin, unless given).
     /// </summary>
     public HAProxyInstance(
         string folder,
@@ -38,7 +39,8 @@ public sealed class HAProxyInstance : IDisposable
         string level = "admin",
         bool xmppChecks = true,
         IReadOnlyDictionary<string, int>? weights = null,
-        IReadOnlyDictionary<string, string>? httpNames = null
+        IReadOnlyDictionary<string, string>? httpNames = null,
+        string? xmppBalance = null
     )
     {
         Folder = Directory.CreateDirectory(Path.Combine(folder, name)).FullName;
@@ -82,7 +84,7 @@ public sealed class HAProxyInstance : IDisposable
 
             backend be_xmpp
                 mode tcp
-                balance {(xmppChecks ? "leastconn" : "roundrobin")}
+                balance {xmppBalance ?? (xmppChecks ? "leastconn" : "roundrobin")}
             {tcpCheck}
             {Lines(tcpPort)}
 

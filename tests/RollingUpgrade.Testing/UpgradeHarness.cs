@@ -28,7 +28,12 @@ public sealed class UpgradeHarness : IAsyncDisposable
 
     public IReadOnlyList<(string User, string Password)> Users => Cluster.Users.Select(u => (u, $"pw-{u}")).ToList();
 
-    public static async Task<UpgradeHarness> StartAsync(int users = 30, string targetVersion = "24.0")
+    /// <param name="xmppBalance">HAProxy's balance algorithm for XMPP (leastconn unless given).</param>
+    public static async Task<UpgradeHarness> StartAsync(
+        int users = 30,
+        string targetVersion = "24.0",
+        string xmppBalance = "leastconn"
+    )
     {
         var folder = Directory.CreateTempSubdirectory("ru-harness-").FullName;
         var cluster = new EjabberdCluster("ej", 11, 3, "harness-cookie");
@@ -45,7 +50,8 @@ public sealed class UpgradeHarness : IAsyncDisposable
                 "haproxy",
                 Enumerable.Range(1, 3).Select(i => ($"ej{i}", cluster.Address(i))).ToList(),
                 5222,
-                5280
+                5280,
+                xmppBalance: xmppBalance
             );
             var harness = new UpgradeHarness(folder, cluster, sshd, haproxy);
             await harness.WaitAllUpAsync();
