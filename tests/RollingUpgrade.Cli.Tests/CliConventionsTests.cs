@@ -89,6 +89,27 @@ public sealed class CliConventionsTests
         offline.Output.ShouldContain("valid (3 nodes");
         preview.ExitCode.ShouldBe(0, preview.Error);
         preview.Error.ShouldContain("warning: edge: no socket at");
+        preview.Output.ShouldContain(
+            "version affinity: once a batch is upgraded, the nodes not yet upgraded take no new sessions (they keep "
+                + "theirs) in edge"
+        );
+        preview.Output.ShouldContain(
+            "version affinity in edge: new sessions go to the upgraded nodes (n1); n2, n3 keep"
+        );
+
+        File.WriteAllText(
+            plan,
+            File.ReadAllText(plan)
+                .Replace(
+                    "kind = \"rolling\"\n",
+                    "kind = \"rolling\"\nversion_affinity = false\n",
+                    StringComparison.Ordinal
+                )
+        );
+        var off = await CliRunner.RunAsync("plan", plan);
+        off.ExitCode.ShouldBe(0, off.Error);
+        off.Output.ShouldContain("version affinity: off (strategy.version_affinity = false)");
+        off.Output.ShouldNotContain("version affinity in edge");
     }
 
     [Fact(Timeout = 60_000)]

@@ -128,6 +128,12 @@ public sealed class ElbV2CliTests : IAsyncLifetime
 
         before.ExitCode.ShouldBe(0, before.Error);
         before.Error.ShouldContain("note: edge: target group xmpp-blue (HTTP, ip targets): deregistration delay 5m");
+        // Version affinity cannot be expressed here, and plan says so.
+        before.Output.ShouldContain(
+            "version affinity: once a batch is upgraded, the nodes not yet upgraded take no new sessions (they keep "
+                + "theirs) in no balancer; not in edge (ELBv2 ends a deregistered target's connections after its "
+                + "deregistration delay)"
+        );
         before.Error.ShouldNotContain("warning");
         after.ExitCode.ShouldBe(0, after.Error);
         after.Error.ShouldContain(

@@ -113,10 +113,7 @@ public sealed class RollingTakeoverUnderLoadTests(ITestOutputHelper output) : Ej
             // reached an upgraded node.
             var connected = Load
                 .Events.Where(e =>
-                    e.Client == login.Client
-                    && e.Operation == LoadOperations.Connect
-                    && e.Succeeded
-                    && e.At <= login.At
+                    e.Client == login.Client && e.Operation == LoadOperations.Connect && e.Succeeded && e.At <= login.At
                 )
                 .MaxBy(e => e.At);
             if (connected is not null && connected.At > affinityFrom)

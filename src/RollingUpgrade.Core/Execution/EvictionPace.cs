@@ -2,6 +2,7 @@ using System.Globalization;
 using RollingUpgrade.Events;
 using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Model;
+using RollingUpgrade.Ports;
 
 namespace RollingUpgrade.Execution;
 
@@ -10,7 +11,8 @@ namespace RollingUpgrade.Execution;
 /// <c>eviction_rate = "auto"</c> a pace that starts low and, once a second, rises by a twentieth of
 /// <c>max_eviction_rate</c> while the serving nodes take the evicted clients back (at least half of what one window
 /// evicted is back in the next, no more than about three seconds of the pace on the way, no new errors at their
-/// balancers) and halves when they do not.
+/// balancers, and a login through the plan's xmpp-login gate on one of them passing within its max_latency) and
+/// halves when they do not.
 /// </summary>
 internal sealed class EvictionPace
 {
@@ -33,6 +35,8 @@ internal sealed class EvictionPace
     private long _evictedBefore;
     private long _back;
     private long _errors;
+    private readonly GateSpec? _login;
+    private int _logins;
 
     public EvictionPace(RunContext context, Step step, NodeSpec node)
     {
@@ -40,7 +44,41 @@ internal sealed class EvictionPace
         _step = step;
         _node = node;
         _drain = context.Plan.Strategy.Drain;
+        _login = _drain.AdaptivePace ? context.Plan.Gates.FirstOrDefault(g => g.Kind == GateKinds.XmppLogin) : null;
         Current = _drain.AdaptivePace ? Math.Min(Start, _drain.MaxEvictionRate) : _drain.EvictionRate;
+    }
+
+    /// <summary>
+    /// The plan's xmpp-login gate, on one receiving node after another: a login that fails, or takes longer than the
+    /// gate's max_latency (its timeout when unset), is trouble. Null when the login passed within it.
+    /// </summary>
+    private async Task<string?> LoginTroubleAsync(
+        IReadOnlyList<NodeSpec> receivers,
+        CancellationToken cancellationToken
+    )
+    {
+        var node = receivers[_logins++ % receivers.Count];
+        var bound = _login!.MaxLatency ?? _login.Timeout;
+        using var timeout = _context.Time.Timeout(bound, cancellationToken);
+        var started = _context.Time.GetTimestamp();
+        GateOutcome outcome;
+        try
+        {
+            outcome = await _context.Probe.CheckAsync(_login, node, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"a login on {node.Name} ({_login.Name}) took longer than {DurationText.Format(bound)}";
+        }
+        catch (Exception e) when (e is Ports.TransientException or Ports.UnexpectedAnswerException or IOException)
+        {
+            return $"a login on {node.Name} ({_login.Name}) failed: {e.Message}";
+        }
+
+        var took = _context.Time.GetElapsedTime(started);
+        return !outcome.Passed ? $"a login on {node.Name} ({_login.Name}) failed: {outcome.Detail}"
+            : took > bound ? $"a login on {node.Name} ({_login.Name}) took {DurationText.Format(took)}"
+            : null;
     }
 
     /// <summary>Sessions per second now.</summary>
@@ -85,6 +123,10 @@ internal sealed class EvictionPace
         else if (away > Math.Max(3, Current * InFlightSeconds) || cameBack * 2 < _evictedBefore)
         {
             trouble = $"{away} evicted session(s) not back on the serving nodes yet";
+        }
+        else if (_login is not null && takeover.Receivers.Count > 0)
+        {
+            trouble = await LoginTroubleAsync(takeover.Receivers, cancellationToken).ConfigureAwait(false);
         }
 
         _errors = p.NewErrors;

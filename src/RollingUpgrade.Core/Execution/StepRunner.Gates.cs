@@ -242,6 +242,16 @@ internal sealed partial class StepRunner
                     return new GateOutcome(result.Succeeded, $"exit code {result.ExitCode}: {result.Summary()}");
                 }
 
+            case GateKinds.XmppLogin when gate.MaxLatency is { } bound:
+                var started = context.Time.GetTimestamp();
+                var login = await context.Probe.CheckAsync(gate, node, cancellationToken).ConfigureAwait(false);
+                var took = context.Time.GetElapsedTime(started);
+                return login.Passed && took > bound
+                    ? new GateOutcome(
+                        false,
+                        $"the login took {DurationText.Format(took)}, over max_latency ({DurationText.Format(bound)})"
+                    )
+                    : login;
             default:
                 return await context.Probe.CheckAsync(gate, node, cancellationToken).ConfigureAwait(false);
         }

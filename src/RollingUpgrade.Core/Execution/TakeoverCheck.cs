@@ -243,6 +243,7 @@ internal sealed class TakeoverCheck
             }
         }
 
+        Receivers = _others.Where(n => serving[n.Name]).ToList();
         long sessions = 0;
         foreach (var n in _others.Where(n => serving[n.Name]))
         {
@@ -254,6 +255,9 @@ internal sealed class TakeoverCheck
 
         return (sessions, errors);
     }
+
+    /// <summary>The nodes every balancer had in rotation at the last reading: where evicted clients go.</summary>
+    public IReadOnlyList<NodeSpec> Receivers { get; private set; } = [];
 
     private readonly record struct Reading(DateTimeOffset At, long Serving, long Drained, long Errors);
 }

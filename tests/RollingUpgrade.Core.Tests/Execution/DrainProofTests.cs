@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using RollingUpgrade.Events;
 using RollingUpgrade.Execution;
 using RollingUpgrade.Journaling;
+using RollingUpgrade.Planning;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Reporting;
 using RollingUpgrade.Tests.Fakes;
@@ -270,6 +271,61 @@ public sealed class DrainProofTests
         );
         // Never far above what the receivers take: halved each time it outran them.
         Paces(run, "n1").Max().ShouldBeLessThan(40);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_auto_pace_does_not_rise_while_a_login_on_the_receiving_nodes_fails()
+    {
+        const string Login =
+            "[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{host}:5222\"\nuser = \"probe\"\n"
+            + "password_env = \"RU_TEST_LOGIN\"\ndomain = \"localhost\"\nmax_latency = \"2s\"\n";
+        using var run = new RunHarness(
+            TestPlans
+                .Rolling(onTimeout: "evict", timeout: "10s", gates: Login)
+                .Replace("zero_readings = 3\n", "zero_readings = 3\nmax_eviction_rate = 30\n", StringComparison.Ordinal)
+                .Replace("eviction_rate = 2\n", "eviction_rate = \"auto\"\n", StringComparison.Ordinal)
+        );
+        run.Adapters.Product.CanEvict = true;
+        for (var i = 0; i < 100; i++)
+        {
+            run.World.Nodes["n1"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        // Logins on the nodes that take n1's clients fail while n1 is evicted; they work again for the gates after.
+        run.Adapters.FailingProbeNodes.UnionWith(["n2", "n3"]);
+        var faults = new ActionFaults(
+            (step, point, _) =>
+            {
+                if (step.Id == "WaitDrained:n1" && point == FaultPoint.AfterExecute)
+                {
+                    run.Adapters.FailingProbeNodes.Clear();
+                }
+            }
+        );
+
+        var outcome = await run.RunAsync(faults);
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var paces = Paces(run, "n1");
+        paces.ShouldNotBeEmpty();
+        paces.Max().ShouldBeLessThanOrEqualTo(5, string.Join(", ", paces));
+        run.Events.Events.ShouldContain(e =>
+            e.Message == "n1: eviction pace 5/s -> 2/s (a login on n2 (login) failed: connection refused)"
+        );
+    }
+
+    [Fact]
+    public void A_login_gate_latency_bound_must_be_positive()
+    {
+        var text = TestPlans.Rolling(
+            gates: "[[gates]]\nname = \"login\"\nkind = \"xmpp-login\"\naddress = \"{host}:5222\"\nuser = \"probe\"\n"
+                + "password_env = \"RU_TEST_LOGIN\"\ndomain = \"localhost\"\nmax_latency = \"0s\"\n"
+        );
+
+        var result = RollingUpgrade.Plans.PlanLoader.Load(text, "test.toml");
+
+        result.Plan.ShouldBeNull();
+        result.Diagnostics.ShouldContain(d => d.Message.Contains("max_latency"));
     }
 
     private static List<double> Paces(RunHarness run, string node) =>

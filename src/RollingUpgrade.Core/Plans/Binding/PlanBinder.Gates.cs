@@ -103,6 +103,7 @@ internal sealed partial class PlanBinder
                         User = Checked(table, "user", ValueRules.Name, required: true),
                         PasswordEnv = Checked(table, "password_env", ValueRules.EnvName, required: true),
                         Domain = Checked(table, "domain", ValueRules.Host, required: true),
+                        MaxLatency = table.Duration("max_latency", positive: true),
                     };
                     break;
                 case GateKinds.LoadBalancerErrors:

@@ -20,6 +20,12 @@ public sealed record GateSpec(string Name, string Kind)
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// xmpp-login: the longest a login may take to pass (null: the timeout); with <c>eviction_rate = "auto"</c> the
+    /// pace also rises only while a login on the receiving nodes stays within it.
+    /// </summary>
+    public TimeSpan? MaxLatency { get; init; }
+
     public int Attempts { get; init; } = 3;
 
     /// <summary>lb-errors: how many new connection errors or 5xx between two readings fail the gate.</summary>
