@@ -109,9 +109,13 @@ internal sealed partial class StepRunner
         );
     }
 
+    /// <summary>How long a drain waits for nodes in rotation that fail a health check to pass it again.</summary>
+    private static readonly TimeSpan HealthGrace = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Refuses a drain that would leave fewer serving nodes than the plan's capacity rule, or no
-    /// serving backend at all. Serving is read from every load balancer, not assumed.
+    /// serving backend at all. Serving is read from every load balancer, not assumed. When the shortfall is nodes in
+    /// rotation that fail a health check (a check that flaps under load), they are read again for up to 10 s first.
     /// </summary>
     private static async Task CheckCapacityAsync(
         CapacityRule rule,
@@ -121,29 +125,61 @@ internal sealed partial class StepRunner
     )
     {
         var pool = rule.Pool.Select(context.Node).ToList();
-        var serving = pool.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var lb in context.LoadBalancers)
+        var required = rule.Required;
+        var deadline = context.Time.GetUtcNow() + HealthGrace;
+        var said = false;
+        while (true)
         {
-            foreach (var state in await lb.ReadAsync(pool, cancellationToken).ConfigureAwait(false))
+            var serving = pool.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            var failing = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var lb in context.LoadBalancers)
             {
-                if (!state.IsServing && !(state.Healthy && context.Held.Contains((state.Node, lb.Name))))
+                foreach (var state in await lb.ReadAsync(pool, cancellationToken).ConfigureAwait(false))
                 {
-                    serving.Remove(state.Node);
+                    if (!state.IsServing && !(state.Healthy && context.Held.Contains((state.Node, lb.Name))))
+                    {
+                        serving.Remove(state.Node);
+                    }
+
+                    if (state.Admin == ServerAdminState.Ready && !state.Healthy && state.Node != node.Name)
+                    {
+                        failing.Add(state.Node);
+                    }
                 }
             }
-        }
 
-        serving.Remove(node.Name);
-        var required = rule.Required;
+            serving.Remove(node.Name);
+            if (serving.Count >= required)
+            {
+                return;
+            }
 
-        if (serving.Count < required)
-        {
-            var left = serving.Count == 0 ? "no node" : string.Join(", ", serving.Order(StringComparer.Ordinal));
-            throw new StepFailedException(
-                $"draining {node.Name} would leave {serving.Count} serving node(s) ({left}); the plan needs at least "
-                    + $"{required}. Bring the other nodes back into rotation first",
-                nodeTouched: false
-            );
+            if (failing.Count == 0 || context.Time.GetUtcNow() >= deadline)
+            {
+                var left = serving.Count == 0 ? "no node" : string.Join(", ", serving.Order(StringComparer.Ordinal));
+                var unwell =
+                    failing.Count == 0
+                        ? string.Empty
+                        : $"; {string.Join(", ", failing)} in rotation but failing a health check for "
+                            + $"{DurationText.Format(HealthGrace)}";
+                throw new StepFailedException(
+                    $"draining {node.Name} would leave {serving.Count} serving node(s) ({left}){unwell}; the plan "
+                        + $"needs at least {required}. Bring the other nodes back into rotation first",
+                    nodeTouched: false
+                );
+            }
+
+            if (!said)
+            {
+                context.Emit(
+                    RunEventTypes.Progress,
+                    $"{string.Join(", ", failing)} in rotation but failing a health check; waiting up to "
+                        + $"{DurationText.Format(HealthGrace)} for it before draining {node.Name}"
+                );
+                said = true;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), context.Time, cancellationToken).ConfigureAwait(false);
         }
     }
 

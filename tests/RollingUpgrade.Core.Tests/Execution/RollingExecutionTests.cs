@@ -259,6 +259,53 @@ public sealed class RollingExecutionTests
         run.Events.Events.ShouldContain(e => e.Message.Contains("stopping it anyway"));
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData(3, true)]
+    [InlineData(60, false)]
+    public async Task A_drain_waits_a_little_for_a_node_that_fails_its_health_check_before_refusing(
+        int failingSeconds,
+        bool passes
+    )
+    {
+        using var run = new RunHarness(TestPlans.Rolling(nodes: 3, capacity: 2));
+        ITimer? recovery = null;
+        var faults = new ActionFaults(
+            (step, point, _) =>
+            {
+                if (step.Id == "Drain:n1:lb-a" && point == FaultPoint.BeforeExecute && recovery is null)
+                {
+                    // n3's health check flaps just as n1 is about to be drained.
+                    run.Lb().Unhealthy.Add("n3");
+                    recovery = run.Clock.CreateTimer(
+                        _ => run.Lb().Unhealthy.Remove("n3"),
+                        null,
+                        TimeSpan.FromSeconds(failingSeconds),
+                        Timeout.InfiniteTimeSpan
+                    );
+                }
+            }
+        );
+
+        var outcome = await run.RunAsync(faults);
+        recovery?.Dispose();
+
+        run.Events.Events.ShouldContain(e =>
+            e.Message == "n3 in rotation but failing a health check; waiting up to 10s for it before draining n1"
+        );
+        if (passes)
+        {
+            outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+            return;
+        }
+
+        outcome.Status.ShouldBe(RunStatus.Halted);
+        outcome.Summary.ShouldContain(
+            "draining n1 would leave 1 serving node(s) (n2); n3 in rotation but failing a health check for 10s; the "
+                + "plan needs at least 2"
+        );
+        run.World.Nodes.Values.ShouldAllBe(n => n.Installs == 0);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task Refuses_to_drain_below_the_capacity_rule()
     {
