@@ -16,12 +16,9 @@ trap '[ -z "$lab_pid" ] || kill "$lab_pid" 2>/dev/null; rm -rf "$results" "$pack
 dotnet build RollingUpgrade.sln -c Release -warnaserror -nologo -v quiet
 export ROLLINGUPGRADE_PACKAGES=$packages
 rc=0
-# run_tests PROJECT [FILTER [RESULTS-SUFFIX]]
 run_tests() {
-  local filter=()
-  if [ -n "${2:-}" ]; then filter=(--filter "$2"); fi
-  dotnet test "$1" -c Release --no-build --nologo "${filter[@]}" \
-    --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results/$(basename "$1" .csproj)${3:-}"
+  dotnet test "$1" -c Release --no-build --nologo \
+    --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results/$(basename "$1" .csproj)"
 }
 # Waits until the packages below are made (or failed to be).
 packages_made() {
@@ -50,14 +47,6 @@ for project in tests/*.Tests/*.csproj; do
   case "$project" in *Lab.Tests*) continue ;; esac
   if beside_lab "$project"; then run_tests "$project" || rc=1; fi
 done
-# The CLI's tests run beside the lab too, except those that start a browser, a database, the demo's whole cluster
-# under load or a terminal multiplexer: those run after it, with the projects that start whole clusters.
-cli_heavy="DemoReportTests DemoTests Postgres LiveTerminalTests LiveViewTests"
-cli_after=$(printf 'FullyQualifiedName~%s|' $cli_heavy); cli_after=${cli_after%|}
-cli_beside=$(printf 'FullyQualifiedName!~%s&' $cli_heavy); cli_beside=${cli_beside%&}
-for project in tests/*Cli.Tests/*.csproj; do
-  run_tests "$project" "$cli_beside" || rc=1
-done
 if [ -n "$lab_pid" ]; then
   wait "$lab_pid" || rc=1
   lab_pid=
@@ -65,10 +54,7 @@ fi
 cat "$lab_log"
 rm -f "$lab_log"
 for project in tests/*.Tests/*.csproj; do
-  case "$project" in
-    *Lab.Tests*) continue ;;
-    *Cli.Tests*) run_tests "$project" "$cli_after" -after || rc=1; continue ;;
-  esac
+  case "$project" in *Lab.Tests*) continue ;; esac
   if ! beside_lab "$project"; then run_tests "$project" || rc=1; fi
 done
 summary=$(python3 tests/tools/count-results.py "$results") || rc=1
