@@ -48,16 +48,17 @@ public sealed class RunControlTests : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task Pause_holds_with_every_node_serving_until_resume_lets_the_live_run_go_on()
     {
-        // A pause between nodes leaves the operator's `pause` time to land before n2 is touched, however loaded the
-        // machine (n2's install used to follow n1's within a second).
-        var plan = Plan(strategy: "pause_between_nodes = \"4s\"");
+        // A gate of 1.5 s on each node gives the operator's `pause` time to land while n1 is still being checked, so
+        // the run holds before n2 is touched however loaded the machine (n2's install used to follow n1's within a
+        // second). The run reaches that hold within the gate's time, before `resume` below is sent.
+        var plan = Plan(gates: "[[gates]]\nname = \"settle\"\nkind = \"command\"\nrun = \"sleep 1.5\"\n");
         var run = Cli("run", plan);
         await UntilAsync(() => _cluster.Version(1) == "2.0", "n1 upgraded");
 
         var paused = await Cli("pause", plan);
         paused.ExitCode.ShouldBe(0, paused.Error);
         paused.Output.ShouldContain("to pause at its next safe point, with every node serving");
-        await Task.Delay(2000);
+        await Task.Delay(3000);
 
         run.IsCompleted.ShouldBeFalse("the run holds");
         _cluster.Version(2).ShouldBe("1.0", "no node is taken out while paused");
