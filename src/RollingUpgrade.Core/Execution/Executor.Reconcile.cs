@@ -54,18 +54,14 @@ internal sealed partial class Executor
 
         foreach (var (name, lbName) in drained.Where(d => d.Value).Select(d => d.Key))
         {
-            var lb = context.LoadBalancer(lbName);
-            var node = context.Node(name);
-            var states = await lb.ReadAsync([node], StopRequested).ConfigureAwait(false);
-            if (states.Any(s => s.Admin == ServerAdminState.Ready))
-            {
-                context.Emit(
+            await DrainAgainIfReadyAsync(
+                    name,
+                    lbName,
                     RunEventTypes.Warning,
                     $"{name} is in rotation in {lbName}, but the run had drained it (the load balancer lost its "
                         + "state); draining it again"
-                );
-                await lb.SetStateAsync(node, ServerAdminState.Drain, StopRequested).ConfigureAwait(false);
-            }
+                )
+                .ConfigureAwait(false);
         }
 
         // Version affinity held these nodes out of new sessions; a halt returned them, a resume holds them again
@@ -74,18 +70,13 @@ internal sealed partial class Executor
         {
             foreach (var (name, lbName) in HeldInJournal(records, forward))
             {
-                var lb = context.LoadBalancer(lbName);
-                var node = context.Node(name);
-                var states = await lb.ReadAsync([node], StopRequested).ConfigureAwait(false);
-                if (states.Any(s => s.Admin == ServerAdminState.Ready))
-                {
-                    context.Emit(
+                await DrainAgainIfReadyAsync(
+                        name,
+                        lbName,
                         RunEventTypes.Progress,
                         $"version affinity: {name} takes no new sessions in {lbName} again (it keeps its own)"
-                    );
-                    await lb.SetStateAsync(node, ServerAdminState.Drain, StopRequested).ConfigureAwait(false);
-                }
-
+                    )
+                    .ConfigureAwait(false);
                 context.Held.Add((name, lbName));
             }
         }
@@ -111,6 +102,19 @@ internal sealed partial class Executor
                 await lb.SetTrafficShareAsync(context.Blue, context.Green, percent, StopRequested)
                     .ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Drains <paramref name="name"/> in <paramref name="lbName"/> again, saying why, if it is back.</summary>
+    private async Task DrainAgainIfReadyAsync(string name, string lbName, string eventType, string why)
+    {
+        var lb = context.LoadBalancer(lbName);
+        var node = context.Node(name);
+        var states = await lb.ReadAsync([node], StopRequested).ConfigureAwait(false);
+        if (states.Any(s => s.Admin == ServerAdminState.Ready))
+        {
+            context.Emit(eventType, why);
+            await lb.SetStateAsync(node, ServerAdminState.Drain, StopRequested).ConfigureAwait(false);
         }
     }
 
