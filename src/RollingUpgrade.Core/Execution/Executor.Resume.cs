@@ -166,7 +166,11 @@ internal sealed partial class Executor
             .Select(r => r.Step!.Value)
             .ToHashSet();
 
-    /// <summary>Returns an outcome when the run must stop for the operator; null when it can go on.</summary>
+    /// <summary>
+    /// Returns an outcome when the run must stop for the operator; null when it can go on. The step in flight is the
+    /// last one started; when it belongs to a wave (a batch going through a stage together), every step of that wave
+    /// that started and did not finish was in flight, and each is settled in turn.
+    /// </summary>
     private async Task<RunOutcome?> SettleInFlightAsync(
         IReadOnlyList<JournalRecord> records,
         RunPhase phase,
@@ -175,17 +179,50 @@ internal sealed partial class Executor
         InFlightChoice choice
     )
     {
-        var last = records.LastOrDefault(r =>
-            r.Phase == phase.Text()
-            && r.Step is not null
-            && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed
-        );
-        if (last is null || done.Contains(last.Step!.Value) || last.Step > steps.Count)
+        var begun = records
+            .Where(r =>
+                r.Phase == phase.Text()
+                && r.Step is not null
+                && r.Step <= steps.Count
+                && r.Type is JournalTypes.StepStarted or JournalTypes.StepFailed
+            )
+            .ToList();
+        if (begun.Count == 0)
         {
             return null;
         }
 
-        var step = steps[last.Step.Value - 1];
+        var wave = steps[begun[^1].Step!.Value - 1].Wave;
+        var inFlight = wave is null
+            ? [begun[^1].Step!.Value]
+            : begun
+                .Select(r => r.Step!.Value)
+                .Where(n => steps[n - 1].Wave == wave)
+                .Distinct()
+                .Order()
+                .ToList();
+        foreach (var number in inFlight.Where(n => !done.Contains(n)))
+        {
+            var last = begun.Last(r => r.Step == number);
+            if (await SettleOneAsync(last, phase, steps, done, choice, records).ConfigureAwait(false) is { } stop)
+            {
+                return stop;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<RunOutcome?> SettleOneAsync(
+        JournalRecord last,
+        RunPhase phase,
+        IReadOnlyList<Step> steps,
+        HashSet<int> done,
+        InFlightChoice choice,
+        IReadOnlyList<JournalRecord> records
+    )
+    {
+        var step = steps[last.Step!.Value - 1];
         if (step.Id != last.StepId)
         {
             return Finish(

@@ -76,6 +76,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
     private async Task<RunOutcome> ContinueForwardAsync(IReadOnlyList<Step> steps, HashSet<int> done)
     {
         context.Phase = RunPhase.Forward;
+        // Lazily filtered: the steps a wave ran are done by the time the loop reaches them.
         foreach (var step in steps.Where(s => !done.Contains(s.Number)))
         {
             if (StopRequested.IsCancellationRequested)
@@ -97,6 +98,16 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                         forceRollback: true
                     )
                     .ConfigureAwait(false);
+            }
+
+            if (WaveOf(step, steps, done) is { } wave)
+            {
+                if (await RunWaveAsync(wave, done).ConfigureAwait(false) is { } stopped)
+                {
+                    return stopped;
+                }
+
+                continue;
             }
 
             var failure = await RunStepAsync(step, resumedAt: null).ConfigureAwait(false);
@@ -154,7 +165,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
                 Data = StepData(step),
             }
         );
-        context.StepStartedAt = resumedAt ?? started.At;
+        context.EnterStep(resumedAt ?? started.At);
         if (step.Kind == StepKind.Drain && step.Node is { } drained)
         {
             context.DrainedAt[drained] = started.At;
@@ -164,7 +175,6 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
         var clock = context.Time.GetTimestamp();
         context.Emit(RunEventTypes.StepStarted, step.Description, step, StepData(step));
         CompareWithForecast(step);
-        context.Waiting = null;
         await using var heartbeat = Heartbeat.Start(context, step);
         faults?.At(step, FaultPoint.BeforeExecute, context.Phase.Text());
         // A step that acts runs to its end on a first signal (its command is waited for, within its
@@ -293,7 +303,7 @@ internal sealed partial class Executor(RunContext context, IRunFaults? faults = 
             return;
         }
 
-        var expected = TimeSpan.FromTicks(forecast.Steps.Where(f => f.Step < step.Number).Sum(f => f.Expected.Ticks));
+        var expected = forecast.ExpectedBefore(step.Number);
         var elapsed = context.Time.GetUtcNow() - began;
         var drift = elapsed - expected;
         var slack = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, expected.Ticks / 10));

@@ -317,7 +317,7 @@ public static class Orchestrator
         await store.ClearRequestAsync(cluster, RunRequest.Continue).ConfigureAwait(false);
 
         var records = isNew ? [] : await store.ReadJournalAsync(cluster, runId).ConfigureAwait(false) ?? [];
-        var shells = adapters.CreateShells(plan);
+        var shells = new LimitedShells(adapters.CreateShells(plan), plan.Access.MaxParallelCommands);
         var facts = new RunState();
         var values = new StepCommandValues(plan, facts, runId);
         var steps = Planner.Create(plan);

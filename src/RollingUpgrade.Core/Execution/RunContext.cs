@@ -64,23 +64,45 @@ internal sealed class RunContext
 
     public RunPhase Phase { get; set; }
 
+    private readonly AsyncLocal<StepScope?> _scope = new();
+    private readonly StepScope _outside = new();
+    private readonly Lock _emitting = new();
+
+    /// <summary>
+    /// What belongs to the step now running in the calling async flow: the steps of a batch run at once, each in
+    /// its own flow, and each sees its own start time and wait (its heartbeat too: it starts inside the step).
+    /// </summary>
+    private StepScope Scope => _scope.Value ?? _outside;
+
+    /// <summary>Makes a new step the one in force for the calling async flow.</summary>
+    public void EnterStep(DateTimeOffset startedAt) => _scope.Value = new StepScope { StartedAt = startedAt };
+
     /// <summary>When the step now running was first started (resume keeps the original time for pauses).</summary>
-    public DateTimeOffset StepStartedAt { get; set; }
+    public DateTimeOffset StepStartedAt
+    {
+        get => Scope.StartedAt;
+        set => Scope.StartedAt = value;
+    }
 
     /// <summary>
     /// When each node's last drain step of this process began: the drain proof counts the propagation from there
     /// (a resumed wait, whose drain ran in an earlier process, counts from its own start).
     /// </summary>
-    public Dictionary<string, DateTimeOffset> DrainedAt { get; } = new(StringComparer.Ordinal);
+    public System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> DrainedAt { get; } =
+        new(StringComparer.Ordinal);
 
     /// <summary>
     /// Version affinity: the nodes (and balancers) this run holds out of new sessions while they keep their own, until
     /// each one's own drain; they still count as serving for the capacity rule. A halt or a rollback returns them.
     /// </summary>
-    public HashSet<(string Node, string LoadBalancer)> Held { get; } = [];
+    public HeldNodes Held { get; } = new();
 
     /// <summary>What the step now running waits for, as its heartbeat says it; null: the step's description.</summary>
-    public WaitStatus? Waiting { get; set; }
+    public WaitStatus? Waiting
+    {
+        get => Scope.Waiting;
+        set => Scope.Waiting = value;
+    }
 
     public TimeSpan? HeartbeatInterval { get; init; }
 
@@ -110,18 +132,24 @@ internal sealed class RunContext
         string message,
         Step? step = null,
         IReadOnlyDictionary<string, string>? data = null
-    ) =>
-        Observer.OnEvent(
-            new RunEvent(Time.GetUtcNow(), type, message)
-            {
-                RunId = RunId,
-                Step = step?.Number,
-                TotalSteps = Steps.Steps.Count,
-                Node = step?.Node,
-                Phase = Phase.Text(),
-                Data = data,
-            }
-        );
+    )
+    {
+        // Observers (the terminal, the live view, webhooks) see one event at a time, in order.
+        lock (_emitting)
+        {
+            Observer.OnEvent(
+                new RunEvent(Time.GetUtcNow(), type, message)
+                {
+                    RunId = RunId,
+                    Step = step?.Number,
+                    TotalSteps = Steps.Steps.Count,
+                    Node = step?.Node,
+                    Phase = Phase.Text(),
+                    Data = data,
+                }
+            );
+        }
+    }
 
     public CommandOptions CommandOptions(TimeSpan? timeout = null) =>
         new(timeout ?? Plan.Access.CommandTimeout, Plan.Access.Sudo);
@@ -130,4 +158,62 @@ internal sealed class RunContext
     public string BackupPath(NodeSpec node) => Values.BackupPath(node);
 
     public string BackupFolder(NodeSpec node) => Values.BackupFolder(node);
+}
+
+/// <summary>The start time and the wait of one running step (see <see cref="RunContext.EnterStep"/>).</summary>
+internal sealed class StepScope
+{
+    public DateTimeOffset StartedAt { get; set; }
+
+    public WaitStatus? Waiting { get; set; }
+}
+
+/// <summary>
+/// The (node, balancer) pairs version affinity holds out of new sessions; read and changed by the drains of a batch
+/// at once.
+/// </summary>
+internal sealed class HeldNodes
+{
+    private readonly HashSet<(string Node, string LoadBalancer)> _held = [];
+    private readonly Lock _gate = new();
+
+    public bool Contains((string Node, string LoadBalancer) pair)
+    {
+        lock (_gate)
+        {
+            return _held.Contains(pair);
+        }
+    }
+
+    public void Add((string Node, string LoadBalancer) pair)
+    {
+        lock (_gate)
+        {
+            _held.Add(pair);
+        }
+    }
+
+    public void Remove((string Node, string LoadBalancer) pair)
+    {
+        lock (_gate)
+        {
+            _held.Remove(pair);
+        }
+    }
+
+    public void UnionWith(IEnumerable<(string Node, string LoadBalancer)> pairs)
+    {
+        lock (_gate)
+        {
+            _held.UnionWith(pairs);
+        }
+    }
+
+    public List<(string Node, string LoadBalancer)> ToList()
+    {
+        lock (_gate)
+        {
+            return [.. _held];
+        }
+    }
 }

@@ -141,7 +141,12 @@ internal sealed partial class StepRunner
                         serving.Remove(state.Node);
                     }
 
-                    if (state.Admin == ServerAdminState.Ready && !state.Healthy && state.Node != node.Name)
+                    if (
+                        state.Admin == ServerAdminState.Ready
+                        && !state.Healthy
+                        && state.Node != node.Name
+                        && !rule.Together.Contains(state.Node)
+                    )
                     {
                         failing.Add(state.Node);
                     }
@@ -149,6 +154,7 @@ internal sealed partial class StepRunner
             }
 
             serving.Remove(node.Name);
+            serving.ExceptWith(rule.Together);
             if (serving.Count >= required)
             {
                 return;
@@ -162,8 +168,10 @@ internal sealed partial class StepRunner
                         ? string.Empty
                         : $"; {string.Join(", ", failing)} in rotation but failing a health check for "
                             + $"{DurationText.Format(HealthGrace)}";
+                var what = rule.Together.Count > 1 ? $"its batch ({string.Join(", ", rule.Together)})" : null;
                 throw new StepFailedException(
-                    $"draining {node.Name} would leave {serving.Count} serving node(s) ({left}){unwell}; the plan "
+                    $"draining {node.Name}{(what is null ? string.Empty : $" with {what}")} would leave "
+                        + $"{serving.Count} serving node(s) ({left}){unwell}; the plan "
                         + $"needs at least {required}. Bring the other nodes back into rotation first",
                     nodeTouched: false
                 );

@@ -4,7 +4,14 @@ using RollingUpgrade.Plans.Model;
 namespace RollingUpgrade.Planning;
 
 /// <summary>How long one step is expected to take, at most, and what the figures rest on.</summary>
-public sealed record StepForecast(int Step, TimeSpan Expected, TimeSpan? Worst, string Basis);
+public sealed record StepForecast(int Step, TimeSpan Expected, TimeSpan? Worst, string Basis)
+{
+    /// <summary>The step's wave (steps run at once with the rest of their batch), or null.</summary>
+    public int? Wave { get; init; }
+
+    /// <summary>Within a wave, the node whose steps run one after another.</summary>
+    public string Chain { get; init; } = string.Empty;
+}
 
 /// <summary>
 /// The time a plan will take, per step and in all: expected and worst case (null: unbounded, such as a wait for
@@ -47,10 +54,10 @@ public sealed record Forecast(
         ArgumentNullException.ThrowIfNull(steps);
         var list = steps
             .Steps.Where(s => s.Phase == RunPhase.Forward)
-            .Select(s => Of(plan, s, sessions, past))
+            .Select(s => Of(plan, s, sessions, past) with { Wave = s.Wave, Chain = string.Join('+', s.Nodes) })
             .ToList();
-        var expected = Sum(list.Select(f => (TimeSpan?)f.Expected))!.Value;
-        var worst = Sum(list.Select(f => f.Worst));
+        var expected = Total(list, f => f.Expected)!.Value;
+        var worst = Total(list, f => f.Worst);
         var (mixedExpected, mixedWorst) = Mixed(plan, steps, list);
         return new Forecast(list, expected, worst, mixedExpected, mixedWorst);
     }
@@ -197,7 +204,43 @@ public sealed record Forecast(
         }
 
         var window = list.Where(f => f.Step >= forward[first].Number && f.Step <= forward[last].Number).ToList();
-        return (Sum(window.Select(f => (TimeSpan?)f.Expected))!.Value, Sum(window.Select(f => f.Worst)));
+        return (Total(window, f => f.Expected)!.Value, Total(window, f => f.Worst));
+    }
+
+    /// <summary>The time expected before <paramref name="step"/> begins.</summary>
+    public TimeSpan ExpectedBefore(int step) => Total(Steps.Where(f => f.Step < step).ToList(), f => f.Expected)!.Value;
+
+    /// <summary>
+    /// The time <paramref name="steps"/> take one after another, except that the steps of a wave run at once: a wave
+    /// takes as long as its longest node's steps. Null when any is unbounded.
+    /// </summary>
+    private static TimeSpan? Total(IReadOnlyList<StepForecast> steps, Func<StepForecast, TimeSpan?> of)
+    {
+        var total = TimeSpan.Zero;
+        for (var i = 0; i < steps.Count; )
+        {
+            var end = i + 1;
+            while (steps[i].Wave is { } wave && end < steps.Count && steps[end].Wave == wave)
+            {
+                end++;
+            }
+
+            var longest = TimeSpan.Zero;
+            foreach (var chain in steps.Skip(i).Take(end - i).GroupBy(f => f.Chain, StringComparer.Ordinal))
+            {
+                if (Sum(chain.Select(of)) is not { } took)
+                {
+                    return null;
+                }
+
+                longest = took > longest ? took : longest;
+            }
+
+            total += longest;
+            i = end;
+        }
+
+        return total;
     }
 
     private static TimeSpan? Sum(IEnumerable<TimeSpan?> spans)

@@ -31,7 +31,8 @@ internal static class RollbackPlanner
             Phase = RunPhase.Rollback,
             Version = previousVersion ?? string.Empty,
         };
-        var touched = forward.Where(s => s.Number <= failed).ToList();
+        // The steps of a batch that ran together may have finished after the failed one's number.
+        var touched = forward.Where(s => s.Number <= failed || isDone(s)).ToList();
         if (plan.Strategy is ParallelStrategySpec parallel)
         {
             AddTrafficBack(plan, parallel, list, touched, isDone);

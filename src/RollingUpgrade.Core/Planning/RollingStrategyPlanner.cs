@@ -154,10 +154,15 @@ internal static class RollingStrategyPlanner
     {
         var rollback = list.Phase == RunPhase.Rollback;
         var expected = VersionAfter(plan, list);
-        var capacity = new CapacityRule(
-            plan.Nodes.Select(n => n.Name).ToList(),
-            ((RollingStrategySpec)plan.Strategy).CapacityNodes
-        );
+        var strategy = (RollingStrategySpec)plan.Strategy;
+        // The batch is out together: each drain checks the capacity rule with the whole batch counted out, so drains
+        // that run at once cannot each count the other as serving.
+        var capacity = new CapacityRule(plan.Nodes.Select(n => n.Name).ToList(), strategy.CapacityNodes)
+        {
+            Together = batch.Count > 1 ? [.. batch] : [],
+        };
+        var together = !rollback && batch.Count > 1 && strategy.BatchParallel;
+        list.NewWave(together);
         foreach (var node in batch)
         {
             foreach (var lb in plan.LoadBalancers)
@@ -182,6 +187,7 @@ internal static class RollingStrategyPlanner
             list.Serving -= batch.Count;
         }
 
+        list.NewWave(together);
         foreach (var node in batch)
         {
             list.Add(
@@ -195,11 +201,13 @@ internal static class RollingStrategyPlanner
             );
         }
 
+        list.NewWave(together);
         foreach (var node in batch)
         {
             list.Add(list.New(StepKind.Stop, $"stop {node}", node));
         }
 
+        list.NewWave(together);
         foreach (var node in batch)
         {
             if (rollback)
@@ -236,7 +244,9 @@ internal static class RollingStrategyPlanner
             );
         }
 
-        // Mnesia: start in the reverse order of stopping, so the last node down comes up first.
+        // Mnesia: start in the reverse order of stopping, so the last node down comes up first (a batch that runs
+        // together starts at once; the nodes still running hold the tables).
+        list.NewWave(together);
         foreach (var node in batch.Reverse())
         {
             list.Add(
@@ -247,6 +257,7 @@ internal static class RollingStrategyPlanner
             );
         }
 
+        list.NewWave(together);
         foreach (var node in batch)
         {
             list.Add(
@@ -271,6 +282,7 @@ internal static class RollingStrategyPlanner
             }
         }
 
+        list.NewWave(together);
         foreach (var node in batch)
         {
             foreach (var lb in plan.LoadBalancers)
@@ -289,6 +301,7 @@ internal static class RollingStrategyPlanner
             }
         }
 
+        list.NewWave(false);
         if (plan.LoadBalancers.Count == 0)
         {
             list.Serving += batch.Count;

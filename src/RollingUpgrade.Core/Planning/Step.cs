@@ -46,6 +46,12 @@ public sealed record Step(int Number, StepKind Kind, string Description)
     /// <summary>Rolling strategy: the index of the batch this step belongs to.</summary>
     public int? Batch { get; init; }
 
+    /// <summary>
+    /// Steps with the same wave run at once, one chain per node (a node's own steps in the wave in their order): the
+    /// nodes of a batch go through each stage together. Null: the step runs alone.
+    /// </summary>
+    public int? Wave { get; init; }
+
     public string? Node => Nodes.Count == 1 ? Nodes[0] : null;
 
     public string Id =>

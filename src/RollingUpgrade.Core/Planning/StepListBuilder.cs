@@ -12,6 +12,14 @@ internal sealed class StepListBuilder
 
     public RunPhase Phase { get; init; }
 
+    /// <summary>The wave given to steps added now (see <see cref="Step.Wave"/>), or null: each runs alone.</summary>
+    public int? Wave { get; set; }
+
+    private int _waves;
+
+    /// <summary>Starts a new wave for the steps added from now on, or none.</summary>
+    public void NewWave(bool together) => Wave = together ? ++_waves : null;
+
     /// <summary>The version the steps added now work with (the target, or the previous one going back).</summary>
     public required string Version { get; init; }
 
@@ -27,6 +35,7 @@ internal sealed class StepListBuilder
                 Number = _steps.Count + 1,
                 ServingAfter = Serving,
                 Batch = Batch,
+                Wave = Wave,
                 Phase = Phase,
                 Version = Version,
             }

@@ -51,83 +51,89 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         CancellationToken cancellationToken
     )
     {
-        world.Settle();
-        var now = world.Time.GetUtcNow();
-        IReadOnlyList<ServerState> states = nodes
-            .Select(
-                (n, i) =>
-                {
-                    var node = world.Nodes[n.Name];
-                    var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
-                    if (
-                        SendsAfterDrain is { } sending
-                        && admin != ServerAdminState.Ready
-                        && node.Running
-                        && _drainedAt.TryGetValue(n.Name, out var drained)
-                        && now - drained < sending
-                    )
+        lock (world.Gate)
+        {
+            world.Settle();
+            var now = world.Time.GetUtcNow();
+            IReadOnlyList<ServerState> states = nodes
+                .Select(
+                    (n, i) =>
                     {
-                        node.SessionEnds.Add(now + TimeSpan.FromMilliseconds(300));
-                        node.Arrivals++;
-                    }
+                        var node = world.Nodes[n.Name];
+                        var admin = States.GetValueOrDefault(n.Name, ServerAdminState.Ready);
+                        if (
+                            SendsAfterDrain is { } sending
+                            && admin != ServerAdminState.Ready
+                            && node.Running
+                            && _drainedAt.TryGetValue(n.Name, out var drained)
+                            && now - drained < sending
+                        )
+                        {
+                            node.SessionEnds.Add(now + TimeSpan.FromMilliseconds(300));
+                            node.Arrivals++;
+                        }
 
-                    if (UncountedDrainDelay is { } delay)
-                    {
-                        var draining =
-                            admin != ServerAdminState.Ready
-                            && _drainedAt.TryGetValue(n.Name, out var at)
-                            && now - at < delay;
+                        if (UncountedDrainDelay is { } delay)
+                        {
+                            var draining =
+                                admin != ServerAdminState.Ready
+                                && _drainedAt.TryGetValue(n.Name, out var at)
+                                && now - at < delay;
+                            return new ServerState(
+                                Name,
+                                n.Name,
+                                admin,
+                                node.Running,
+                                draining ? 1 : 0,
+                                null,
+                                0,
+                                ConnectionsCounted: false
+                            );
+                        }
+
                         return new ServerState(
                             Name,
                             n.Name,
                             admin,
-                            node.Running,
-                            draining ? 1 : 0,
-                            null,
-                            0,
-                            ConnectionsCounted: false
+                            node.Running && !Unhealthy.Contains(n.Name),
+                            node.Running ? node.LiveSessions(now) + IdleConnections.GetValueOrDefault(n.Name) : 0,
+                            Percent.TryGetValue(n.Name, out var p) ? p : null,
+                            i == 0 ? Errors : 0,
+                            SessionsTotal: CountsSessionsTotal ? node.Arrivals : null
                         );
                     }
-
-                    return new ServerState(
-                        Name,
-                        n.Name,
-                        admin,
-                        node.Running && !Unhealthy.Contains(n.Name),
-                        node.Running ? node.LiveSessions(now) + IdleConnections.GetValueOrDefault(n.Name) : 0,
-                        Percent.TryGetValue(n.Name, out var p) ? p : null,
-                        i == 0 ? Errors : 0,
-                        SessionsTotal: CountsSessionsTotal ? node.Arrivals : null
-                    );
-                }
-            )
-            .ToList();
-        return Task.FromResult(states);
+                )
+                .ToList();
+            return Task.FromResult(states);
+        }
     }
 
     public Task SetStateAsync(NodeSpec node, ServerAdminState state, CancellationToken cancellationToken)
     {
-        SetCalls++;
-        if (
-            state != ServerAdminState.Ready
-            && States.GetValueOrDefault(node.Name, ServerAdminState.Ready) == ServerAdminState.Ready
-        )
+        lock (world.Gate)
         {
-            _drainedAt[node.Name] = world.Time.GetUtcNow();
-        }
+            SetCalls++;
+            if (
+                state != ServerAdminState.Ready
+                && States.GetValueOrDefault(node.Name, ServerAdminState.Ready) == ServerAdminState.Ready
+            )
+            {
+                _drainedAt[node.Name] = world.Time.GetUtcNow();
+            }
 
-        States[node.Name] = state;
-        if (state == ServerAdminState.Ready)
-        {
-            world.OutOfRotation.Remove(node.Name);
-        }
-        else
-        {
-            world.OutOfRotation.Add(node.Name);
-        }
+            States[node.Name] = state;
+            if (state == ServerAdminState.Ready)
+            {
+                world.OutOfRotation.Remove(node.Name);
+            }
+            else
+            {
+                world.OutOfRotation.Add(node.Name);
+            }
 
-        Log.Add($"{node.Name}={state}");
-        return Task.CompletedTask;
+            Log.Add($"{node.Name}={state}");
+            return Task.CompletedTask;
+        }
     }
 
     public Task SetTrafficShareAsync(
@@ -137,34 +143,40 @@ public sealed class FakeLoadBalancer(string name, FakeWorld world) : ILoadBalanc
         CancellationToken cancellationToken
     )
     {
-        SetCalls++;
-        foreach (var n in blue)
+        lock (world.Gate)
         {
-            Percent[n.Name] = (100 - greenPercent) / blue.Count;
-        }
+            SetCalls++;
+            foreach (var n in blue)
+            {
+                Percent[n.Name] = (100 - greenPercent) / blue.Count;
+            }
 
-        foreach (var n in green)
-        {
-            Percent[n.Name] = greenPercent / green.Count;
-        }
+            foreach (var n in green)
+            {
+                Percent[n.Name] = greenPercent / green.Count;
+            }
 
-        // Integer division leaves a remainder; give it to the first node of each side so shares add up.
-        Percent[blue[0].Name] += (100 - greenPercent) % blue.Count;
-        Percent[green[0].Name] += greenPercent % green.Count;
-        Log.Add($"green={greenPercent}");
-        return Task.CompletedTask;
+            // Integer division leaves a remainder; give it to the first node of each side so shares add up.
+            Percent[blue[0].Name] += (100 - greenPercent) % blue.Count;
+            Percent[green[0].Name] += greenPercent % green.Count;
+            Log.Add($"green={greenPercent}");
+            return Task.CompletedTask;
+        }
     }
 
     public Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
-        var now = world.Time.GetUtcNow();
-        var live = world.Nodes[node.Name].SessionEnds.Where(e => e > now).Take(maxSessions).ToList();
-        world.Evicted(world.Nodes[node.Name], live);
-        var idle = Math.Min(maxSessions - live.Count, IdleConnections.GetValueOrDefault(node.Name));
-        IdleConnections[node.Name] = IdleConnections.GetValueOrDefault(node.Name) - idle;
-        Evicted += idle;
+        lock (world.Gate)
+        {
+            var now = world.Time.GetUtcNow();
+            var live = world.Nodes[node.Name].SessionEnds.Where(e => e > now).Take(maxSessions).ToList();
+            world.Evicted(world.Nodes[node.Name], live);
+            var idle = Math.Min(maxSessions - live.Count, IdleConnections.GetValueOrDefault(node.Name));
+            IdleConnections[node.Name] = IdleConnections.GetValueOrDefault(node.Name) - idle;
+            Evicted += idle;
 
-        Evicted += live.Count;
-        return Task.FromResult((long)live.Count + idle);
+            Evicted += live.Count;
+            return Task.FromResult((long)live.Count + idle);
+        }
     }
 }

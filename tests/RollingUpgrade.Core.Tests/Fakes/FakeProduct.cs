@@ -14,33 +14,44 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
 
     public Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
-        if (!CanEvict)
+        lock (world.Gate)
         {
-            return Task.FromResult<long?>(null);
+            if (!CanEvict)
+            {
+                return Task.FromResult<long?>(null);
+            }
+
+            var n = world.Nodes[node.Name];
+            var now = world.Time.GetUtcNow();
+            var live = n.Running ? n.SessionEnds.Where(e => e > now).Take(maxSessions).ToList() : [];
+            world.Evicted(n, live);
+
+            Evicted += live.Count;
+            Log.Add($"evict {node.Name} {live.Count}");
+            return Task.FromResult<long?>(live.Count);
         }
-
-        var n = world.Nodes[node.Name];
-        var now = world.Time.GetUtcNow();
-        var live = n.Running ? n.SessionEnds.Where(e => e > now).Take(maxSessions).ToList() : [];
-        world.Evicted(n, live);
-
-        Evicted += live.Count;
-        Log.Add($"evict {node.Name} {live.Count}");
-        return Task.FromResult<long?>(live.Count);
     }
 
     public Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        var n = world.Nodes[node.Name];
-        return Task.FromResult(
-            n.Running
-                ? new NodeStatus(NodeRunState.Running, n.RunningVersion, "started")
-                : new NodeStatus(NodeRunState.Stopped, null, "nodedown")
-        );
+        lock (world.Gate)
+        {
+            var n = world.Nodes[node.Name];
+            return Task.FromResult(
+                n.Running
+                    ? new NodeStatus(NodeRunState.Running, n.RunningVersion, "started")
+                    : new NodeStatus(NodeRunState.Stopped, null, "nodedown")
+            );
+        }
     }
 
-    public Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken) =>
-        Task.FromResult(world.MembershipSeenBy(world.Nodes[node.Name]));
+    public Task<Membership> MembershipAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        lock (world.Gate)
+        {
+            return Task.FromResult(world.MembershipSeenBy(world.Nodes[node.Name]));
+        }
+    }
 
     /// <summary>
     /// Whether the product can count a node's sessions (a generic product without a sessions command cannot).
@@ -49,33 +60,48 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
 
     public Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        world.Settle();
-        var n = world.Nodes[node.Name];
-        if (n.SessionsAnswerGarbage)
+        lock (world.Gate)
         {
-            throw new UnexpectedAnswerException($"the sessions command on {node.Name} answered '', not a number");
-        }
+            world.Settle();
+            var n = world.Nodes[node.Name];
+            if (n.SessionsAnswerGarbage)
+            {
+                throw new UnexpectedAnswerException($"the sessions command on {node.Name} answered '', not a number");
+            }
 
-        return Task.FromResult<long?>(
-            !CountsSessions ? null
-            : n.Running ? n.LiveSessions(world.Time.GetUtcNow())
-            : 0
-        );
+            return Task.FromResult<long?>(
+                !CountsSessions ? null
+                : n.Running ? n.LiveSessions(world.Time.GetUtcNow())
+                : 0
+            );
+        }
     }
 
     public Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
     {
-        var n = world.Nodes[node.Name];
-        n.Running = false;
-        n.SessionEnds.Clear();
-        Log.Add($"stop {node.Name}");
-        return Task.CompletedTask;
+        lock (world.Gate)
+        {
+            var n = world.Nodes[node.Name];
+            n.Running = false;
+            n.SessionEnds.Clear();
+            Log.Add($"stop {node.Name}");
+            return Task.CompletedTask;
+        }
     }
 
     public async Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var n = world.Nodes[node.Name];
-        Log.Add($"start {node.Name}");
+        lock (world.Gate)
+        {
+            Log.Add($"start {node.Name}");
+        }
+
+        if (n.StartTakes is { } takes)
+        {
+            await Task.Delay(takes, world.Time, cancellationToken);
+        }
+
         if (n.FailStart)
         {
             throw new InvalidOperationException($"{node.Name} crashed on start");
@@ -86,10 +112,13 @@ public sealed class FakeProduct(FakeWorld world) : IProduct
             await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
         }
 
-        n.Running = true;
-        n.Tables = n.TablesAfterStart ?? n.Tables;
-        n.RunningVersion = n.StartsWithVersion ?? n.InstalledVersion;
-        n.StartsWithVersion = null;
+        lock (world.Gate)
+        {
+            n.Running = true;
+            n.Tables = n.TablesAfterStart ?? n.Tables;
+            n.RunningVersion = n.StartsWithVersion ?? n.InstalledVersion;
+            n.StartsWithVersion = null;
+        }
     }
 
     public Task JoinClusterAsync(NodeSpec node, NodeSpec seed, CancellationToken cancellationToken)

@@ -10,6 +10,9 @@ public sealed class FakeWorld(TimeProvider time)
 {
     public TimeProvider Time { get; } = time;
 
+    /// <summary>Held by every fake port while it reads or changes the world: the steps of a batch run at once.</summary>
+    public Lock Gate { get; } = new();
+
     public Dictionary<string, FakeNode> Nodes { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Every command the fake shells ran, as "node: argv".</summary>
@@ -172,6 +175,9 @@ public sealed class FakeNode(string name, string erlang)
 
     /// <summary>A start that never returns until cancelled (a node that hangs while booting).</summary>
     public bool HangStart { get; set; }
+
+    /// <summary>How long a start takes on the fake clock (none: at once).</summary>
+    public TimeSpan? StartTakes { get; set; }
 
     /// <summary>Sessions the balancers sent to this node since the test began (their cumulative count).</summary>
     public long Arrivals { get; set; }

@@ -102,6 +102,12 @@ internal sealed partial class PlanBinder
             return null;
         }
 
+        spec = spec with
+        {
+            MaxParallelCommands = (int)(
+                table.Integer("max_parallel_commands", min: 1, max: 10_000) ?? spec.MaxParallelCommands
+            ),
+        };
         table.RejectUnknownKeys();
         return kind is null ? null : spec;
     }

@@ -86,6 +86,7 @@ internal sealed partial class PlanBinder
         {
             CapacityNodes = (int)(capacity ?? 1),
             BatchSize = (int)(table.Integer("batch_size", min: 1, max: 10_000) ?? 1),
+            BatchParallel = table.Bool("batch_parallel") ?? true,
             PauseBetweenNodes = table.Duration("pause_between_nodes") ?? TimeSpan.Zero,
             MaxMixedVersionWindow = table.Duration("max_mixed_version_window"),
             Order = table.StringArray("order") ?? [],

@@ -28,4 +28,10 @@ public sealed record AccessSpec
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// At most this many commands run at once from this machine (the steps of a batch run together): a batch of
+    /// fifty nodes does not open fifty connections and processes at once unless told to.
+    /// </summary>
+    public int MaxParallelCommands { get; init; } = 32;
 }

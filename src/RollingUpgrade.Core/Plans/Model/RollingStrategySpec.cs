@@ -4,6 +4,12 @@ public sealed record RollingStrategySpec(DrainSpec Drain) : StrategySpec(Drain)
 {
     public int BatchSize { get; init; } = 1;
 
+    /// <summary>
+    /// The nodes of a batch go through each step together (drained together, stopped, installed, started and
+    /// verified at once); false: one after another, as batches of one would, though still out together.
+    /// </summary>
+    public bool BatchParallel { get; init; } = true;
+
     /// <summary>Nodes able to handle the traffic; a batch may take at most nodes minus this many out.</summary>
     public required int CapacityNodes { get; init; }
 
