@@ -309,6 +309,22 @@ internal sealed partial class Executor
         context.Phase = RunPhase.Rollback;
         foreach (var step in steps.Where(s => !done.Contains(s.Number)))
         {
+            if (WaveOf(step, steps, done) is { } wave)
+            {
+                var (failures, unfinished) = await RunWaveStepsAsync(wave, done, steps).ConfigureAwait(false);
+                if (failures.Count > 0)
+                {
+                    return RollbackFailed(failed, message, failures[0].Step, FailuresText(failures));
+                }
+
+                if (unfinished is not null)
+                {
+                    return Interrupted(unfinished);
+                }
+
+                continue;
+            }
+
             var attempt = await RunStepAsync(step, resumedAt: null).ConfigureAwait(false);
             if (attempt is StepAttempt.Interrupted)
             {
@@ -317,13 +333,7 @@ internal sealed partial class Executor
 
             if (attempt is StepAttempt.Failed f)
             {
-                return Finish(
-                    RunStatus.Halted,
-                    $"step {failed.Number} failed ({message}) and the rollback then failed at rollback step "
-                        + $"{step.Number} ({step.Description}): {f.Message}",
-                    $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}` to continue the rollback",
-                    failed.Number
-                );
+                return RollbackFailed(failed, message, step, f.Message);
             }
 
             done.Add(step.Number);
@@ -338,6 +348,15 @@ internal sealed partial class Executor
             failed.Number
         );
     }
+
+    private RunOutcome RollbackFailed(Step failed, string message, Step step, string why) =>
+        Finish(
+            RunStatus.Halted,
+            $"step {failed.Number} failed ({message}) and the rollback then failed at rollback step "
+                + $"{step.Number} ({step.Description}): {why}",
+            $"fix the cause, then `rollingupgrade resume {context.Plan.SourcePath}` to continue the rollback",
+            failed.Number
+        );
 
     private string RolledBackState() =>
         context.Plan.Strategy is ParallelStrategySpec

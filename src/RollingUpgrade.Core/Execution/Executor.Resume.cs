@@ -195,12 +195,7 @@ internal sealed partial class Executor
         var wave = steps[begun[^1].Step!.Value - 1].Wave;
         var inFlight = wave is null
             ? [begun[^1].Step!.Value]
-            : begun
-                .Select(r => r.Step!.Value)
-                .Where(n => steps[n - 1].Wave == wave)
-                .Distinct()
-                .Order()
-                .ToList();
+            : begun.Select(r => r.Step!.Value).Where(n => steps[n - 1].Wave == wave).Distinct().Order().ToList();
         foreach (var number in inFlight.Where(n => !done.Contains(n)))
         {
             var last = begun.Last(r => r.Step == number);

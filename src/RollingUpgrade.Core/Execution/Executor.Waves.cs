@@ -20,13 +20,16 @@ internal sealed partial class Executor
         return members.Count > 1 ? members : null;
     }
 
+    /// <summary>What a wave came to: the steps that failed (in step order) and the first step left undone.</summary>
+    private sealed record WaveResult(List<(Step Step, StepAttempt.Failed Failed)> Failures, Step? Unfinished);
+
     /// <summary>
     /// Runs a wave: one chain per node, at most <c>access.max_parallel_commands</c> chains at once, each node's steps
     /// in their order, every step journalled as it starts and ends. When a step fails (or a first signal ends a
-    /// wait), no chain starts another step; the steps already running finish, and then the run halts or rolls back
-    /// as one failure would, saying where each node of the batch stands. Null when every step succeeded.
+    /// wait), no chain starts another step; the steps already running finish. The steps that succeeded join
+    /// <paramref name="done"/>.
     /// </summary>
-    private async Task<RunOutcome?> RunWaveAsync(List<Step> wave, HashSet<int> done)
+    private async Task<WaveResult> RunWaveStepsAsync(List<Step> wave, HashSet<int> done, IReadOnlyList<Step> steps)
     {
         var chains = wave.GroupBy(s => string.Join('+', s.Nodes), StringComparer.Ordinal)
             .Select(g => g.OrderBy(s => s.Number).ToList())
@@ -79,22 +82,25 @@ internal sealed partial class Executor
         var failures = results
             .Where(r => r.Value is StepAttempt.Failed)
             .OrderBy(r => r.Key)
-            .Select(r => (Step: context.Steps.Steps[r.Key - 1], Failed: (StepAttempt.Failed)r.Value))
+            .Select(r => (steps[r.Key - 1], (StepAttempt.Failed)r.Value))
             .ToList();
+        return new WaveResult(failures, wave.FirstOrDefault(s => !done.Contains(s.Number)));
+    }
+
+    /// <summary>
+    /// A forward wave; when a step fails the run halts or rolls back as one failure would, saying where each node of
+    /// the batch stands. Null when every step succeeded.
+    /// </summary>
+    private async Task<RunOutcome?> RunWaveAsync(List<Step> wave, HashSet<int> done)
+    {
+        var (failures, unfinished) = await RunWaveStepsAsync(wave, done, context.Steps.Steps).ConfigureAwait(false);
         if (failures.Count == 0)
         {
-            var unfinished = wave.FirstOrDefault(s => !done.Contains(s.Number));
             return unfinished is null ? null : Interrupted(unfinished);
         }
 
-        var (first, failed) = failures[0];
-        var message = failed.Message;
-        foreach (var (other, also) in failures.Skip(1))
-        {
-            message += $"; step {other.Number} ({other.Description}) failed too: {also.Message}";
-        }
-
-        message += $". {BatchState(first, done, failures.Select(f => f.Step.Number).ToHashSet())}";
+        var (first, _) = failures[0];
+        var message = $"{FailuresText(failures)}. {BatchState(first, done, [.. failures.Select(f => f.Step.Number)])}";
         var untouched = failures.All(f => f.Step.Kind == StepKind.WaitDrained && !f.Failed.NodeTouched);
         if (untouched)
         {
@@ -118,6 +124,17 @@ internal sealed partial class Executor
             )
             .ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The first failure's message, then "; step 12 (install 24.0 on n2) failed too: ..." for the others.
+    /// </summary>
+    private static string FailuresText(List<(Step Step, StepAttempt.Failed Failed)> failures) =>
+        failures[0].Failed.Message
+        + string.Concat(
+            failures
+                .Skip(1)
+                .Select(f => $"; step {f.Step.Number} ({f.Step.Description}) failed too: {f.Failed.Message}")
+        );
 
     /// <summary>
     /// "Batch: n1 failed at 'stop n1'; n2: last done 'stop n2'; n3: not started": where each node of the failed

@@ -127,12 +127,7 @@ internal sealed class RunContext
         );
     }
 
-    public void Emit(
-        string type,
-        string message,
-        Step? step = null,
-        IReadOnlyDictionary<string, string>? data = null
-    )
+    public void Emit(string type, string message, Step? step = null, IReadOnlyDictionary<string, string>? data = null)
     {
         // Observers (the terminal, the live view, webhooks) see one event at a time, in order.
         lock (_emitting)

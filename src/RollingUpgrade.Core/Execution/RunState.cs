@@ -7,8 +7,9 @@ namespace RollingUpgrade.Execution;
 /// </summary>
 internal sealed class RunState
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _facts =
-        new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _facts = new(
+        StringComparer.Ordinal
+    );
 
     public IReadOnlyDictionary<string, string> Facts => _facts;
 

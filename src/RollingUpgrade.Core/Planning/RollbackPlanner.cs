@@ -172,40 +172,68 @@ internal static class RollbackPlanner
     {
         var failedStep = forward[failed - 1];
         var inFlight = InFlightBatch(forward, failed);
+        // The batch comes back the way it went: every node stopped and reinstalled, then all started, then all
+        // verified (a node's membership check needs the others of its batch running), then back in rotation. The
+        // nodes of the batch go through each stage together, as they went forward.
+        var together = inFlight.Count > 1 && plan.Strategy is RollingStrategySpec { BatchParallel: true };
+        var stopped = new List<string>();
+        list.NewWave(together);
         foreach (var node in inFlight)
         {
             var done = touched.Where(s => s.Node == node).ToList();
-            var stopped = done.Any(s => s.Kind == StepKind.Stop && (isDone(s) || s == failedStep));
-            var changed = done.Any(s => s.Kind is StepKind.Install or StepKind.ChangeConfig);
-            var backedUp = done.Any(s => s.Kind == StepKind.BackupConfig && isDone(s));
-            if (stopped)
+            if (!done.Any(s => s.Kind == StepKind.Stop && (isDone(s) || s == failedStep)))
             {
-                // The node may already be running the new version; stop it before putting the old one back.
-                list.Add(list.New(StepKind.Stop, $"stop {node}", node));
-                if (changed && plan.Upgrade.RollbackInstall is not null)
-                {
-                    list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
-                }
-
-                if (changed && backedUp)
-                {
-                    list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
-                }
-
-                var expected = list.Version.Length > 0 ? list.Version : null;
-                list.Add(list.New(StepKind.Start, $"start {node}", node) with { ExpectedVersion = expected });
-                list.Add(
-                    list.New(
-                        StepKind.VerifyNode,
-                        $"verify {node}: status started, previous version, exact membership",
-                        node
-                    ) with
-                    {
-                        ExpectedVersion = expected,
-                    }
-                );
+                continue;
             }
 
+            // The node may already be running the new version; stop it before putting the old one back.
+            stopped.Add(node);
+            list.Add(list.New(StepKind.Stop, $"stop {node}", node));
+        }
+
+        list.NewWave(together);
+        foreach (var node in stopped)
+        {
+            var done = touched.Where(s => s.Node == node).ToList();
+            var changed = done.Any(s => s.Kind is StepKind.Install or StepKind.ChangeConfig);
+            var backedUp = done.Any(s => s.Kind == StepKind.BackupConfig && isDone(s));
+            if (changed && plan.Upgrade.RollbackInstall is not null)
+            {
+                list.Add(list.New(StepKind.RollbackInstall, $"reinstall the previous version on {node}", node));
+            }
+
+            if (changed && backedUp)
+            {
+                list.Add(list.New(StepKind.RestoreConfig, $"restore the config of {node} from its backup", node));
+            }
+        }
+
+        var expected = list.Version.Length > 0 ? list.Version : null;
+        list.NewWave(together);
+        foreach (var node in stopped)
+        {
+            list.Add(list.New(StepKind.Start, $"start {node}", node) with { ExpectedVersion = expected });
+        }
+
+        list.NewWave(together);
+        foreach (var node in stopped)
+        {
+            list.Add(
+                list.New(
+                    StepKind.VerifyNode,
+                    $"verify {node}: status started, previous version, exact membership",
+                    node
+                ) with
+                {
+                    ExpectedVersion = expected,
+                }
+            );
+        }
+
+        list.NewWave(together);
+        foreach (var node in inFlight)
+        {
+            var done = touched.Where(s => s.Node == node).ToList();
             foreach (var drain in done.Where(s => s.Kind == StepKind.Drain && (isDone(s) || s == failedStep)))
             {
                 list.Add(
@@ -217,6 +245,7 @@ internal static class RollbackPlanner
             }
         }
 
+        list.NewWave(false);
         var upgraded = touched
             .Where(s => s.Kind == StepKind.VerifyNode && isDone(s) && !inFlight.Contains(s.Node!))
             .Select(s => s.Node!)

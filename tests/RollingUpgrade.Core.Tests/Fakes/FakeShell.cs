@@ -11,11 +11,21 @@ namespace RollingUpgrade.Tests.Fakes;
 /// </summary>
 public sealed class FakeShell(FakeWorld world, NodeSpec spec) : INodeShell
 {
-    public Task<CommandResult> RunAsync(
+    public async Task<CommandResult> RunAsync(
         IReadOnlyList<string> argv,
         CommandOptions options,
         CancellationToken cancellationToken
     )
+    {
+        if (argv[0] == "install" && world.Nodes[spec.Name].InstallTakes is { } takes)
+        {
+            await Task.Delay(takes, world.Time, cancellationToken);
+        }
+
+        return await RunNowAsync(argv);
+    }
+
+    private Task<CommandResult> RunNowAsync(IReadOnlyList<string> argv)
     {
         lock (world.Gate)
         {

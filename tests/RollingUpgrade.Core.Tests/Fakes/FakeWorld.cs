@@ -176,6 +176,9 @@ public sealed class FakeNode(string name, string erlang)
     /// <summary>A start that never returns until cancelled (a node that hangs while booting).</summary>
     public bool HangStart { get; set; }
 
+    /// <summary>How long an install takes on the fake clock (none: at once).</summary>
+    public TimeSpan? InstallTakes { get; set; }
+
     /// <summary>How long a start takes on the fake clock (none: at once).</summary>
     public TimeSpan? StartTakes { get; set; }
 

@@ -71,4 +71,29 @@ public sealed class ForecastTests
         forecast.ExpectedMixed.ShouldBe(expected);
         forecast.ExpectedMixed.ShouldBeLessThan(forecast.Expected);
     }
+
+    [Fact]
+    public void A_batch_that_runs_together_takes_as_long_as_its_slowest_node_not_the_sum()
+    {
+        var together = TestPlans.Load(TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2));
+        var inTurn = TestPlans.Load(
+            TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2, extraStrategy: "batch_parallel = false")
+        );
+        var idle = new Dictionary<string, long>
+        {
+            ["n1"] = 0,
+            ["n2"] = 0,
+            ["n3"] = 0,
+            ["n4"] = 0,
+        };
+
+        var fast = Forecast.Create(together, Planner.Create(together), idle);
+        var slow = Forecast.Create(inTurn, Planner.Create(inTurn), idle);
+
+        // Per step the same; in all, each stage counts once per batch instead of once per node.
+        fast.Steps.Select(s => s.Expected).ShouldBe(slow.Steps.Select(s => s.Expected));
+        var perNode = slow.Steps.Where(s => s.Step > 1).Sum(s => s.Expected.Ticks) / 2;
+        fast.Expected.ShouldBeLessThan(slow.Expected);
+        (slow.Expected - fast.Expected).Ticks.ShouldBeGreaterThan(perNode / 2);
+    }
 }

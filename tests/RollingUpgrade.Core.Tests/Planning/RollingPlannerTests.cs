@@ -143,4 +143,75 @@ public sealed class RollingPlannerTests
             .ShouldBe("halt with n3 out of rotation, all other nodes serving");
         execution.RollbackPathAt(1).ShouldBe("halt, all nodes serving");
     }
+
+    [Fact]
+    public void The_nodes_of_a_batch_share_one_wave_per_stage_and_batches_of_one_have_none()
+    {
+        var plan = TestPlans.Load(TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2, loadBalancers: "lb-a,lb-b"));
+
+        var steps = Planner.Create(plan).Steps;
+
+        var first = steps.Where(s => s.Batch == 0).ToList();
+        var stages = first.GroupBy(s => s.Wave).ToList();
+        stages.ShouldAllBe(g => g.Key != null);
+        stages
+            .Select(g => string.Join(",", g.Select(s => s.Id)))
+            .ShouldBe([
+                "Drain:n1:lb-a,Drain:n1:lb-b,Drain:n2:lb-a,Drain:n2:lb-b",
+                "WaitDrained:n1,WaitDrained:n2",
+                "Stop:n1,Stop:n2",
+                "BackupConfig:n1,Install:n1,BackupConfig:n2,Install:n2",
+                "Start:n2,Start:n1",
+                "VerifyNode:n1,VerifyNode:n2",
+                "Enable:n1:lb-a,Enable:n1:lb-b,Enable:n2:lb-a,Enable:n2:lb-b",
+            ]);
+        // Each drain counts its whole batch out for the capacity rule.
+        first
+            .Where(s => s.Kind == StepKind.Drain)
+            .ShouldAllBe(s => s.Capacity!.Together.SequenceEqual(new[] { "n1", "n2" }));
+        steps.Where(s => s.Batch is null).ShouldAllBe(s => s.Wave == null);
+        Planner
+            .Create(TestPlans.Load(TestPlans.Rolling(nodes: 3)))
+            .Steps.ShouldAllBe(s => s.Wave == null && (s.Capacity == null || s.Capacity.Together.Count == 0));
+    }
+
+    [Fact]
+    public void With_batch_parallel_off_a_batch_is_out_together_but_its_steps_run_one_by_one()
+    {
+        var plan = TestPlans.Load(
+            TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2, extraStrategy: "batch_parallel = false")
+        );
+
+        var steps = Planner.Create(plan).Steps;
+
+        steps.ShouldAllBe(s => s.Wave == null);
+        steps.Where(s => s.Kind == StepKind.Drain && s.Batch == 0).ShouldAllBe(s => s.Capacity!.Together.Count == 2);
+    }
+
+    [Fact]
+    public void Rolling_a_failed_batch_back_stops_all_of_it_before_any_start_and_verifies_after_all_starts()
+    {
+        var plan = TestPlans.Load(TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2, policy: "rollback"));
+        var forward = Planner.Create(plan).Steps;
+        var failed = forward.First(s => s.Kind == StepKind.Install && s.Node == "n2").Number;
+
+        var back = RollbackPlanner.Steps(plan, forward, failed, s => s.Number < failed, "23.01");
+
+        back.Select(s => s.Id)
+            .ShouldBe([
+                "Stop:n1",
+                "Stop:n2",
+                "RollbackInstall:n1",
+                "RestoreConfig:n1",
+                "RollbackInstall:n2",
+                "RestoreConfig:n2",
+                "Start:n1",
+                "Start:n2",
+                "VerifyNode:n1:rollback",
+                "VerifyNode:n2:rollback",
+                "Enable:n1:lb-a",
+                "Enable:n2:lb-a",
+            ]);
+        back.Where(s => s.Kind != StepKind.Enable).ShouldAllBe(s => s.Wave != null);
+    }
 }
