@@ -107,4 +107,46 @@ public sealed class GenericProductTests
         membership.Running.ShouldBe(["app@a"]);
         membership.Stopped.ShouldBe(["app@b"]);
     }
+
+    /// <summary>
+    /// Without a members command, membership is every node's status. The checks of one round share one read per
+    /// node (a run's reads stay linear in its nodes); a node the product stops is read again at once.
+    /// </summary>
+    [Fact(Timeout = 30_000)]
+    public async Task Membership_without_a_members_command_reads_each_status_once_per_round()
+    {
+        var folder = Directory.CreateTempSubdirectory("ru-status-").FullName;
+        try
+        {
+            var log = Path.Combine(folder, "reads");
+            var (product, node) = Build(
+                $"""
+                status = "sh -c 'echo {"{node}"} >> {log}; test ! -e {folder}/{"{node}"}.down'"
+                stop = "touch {folder}/{"{node}"}.down"
+                start = "rm -f {folder}/{"{node}"}.down"
+                """
+            );
+            var b = new NodeSpec("b", "127.0.0.12", "app@b", new Dictionary<string, string>());
+
+            var views = new List<Membership>();
+            for (var i = 0; i < 3; i++)
+            {
+                views.Add(await product.MembershipAsync(node, CancellationToken.None));
+            }
+
+            views.ShouldAllBe(v => v.Running.SequenceEqual(new[] { "app@a", "app@b" }));
+            File.ReadAllLines(log).Order().ShouldBe(["a", "b"]);
+
+            await product.StopAsync(b, CancellationToken.None);
+            var after = await product.MembershipAsync(node, CancellationToken.None);
+
+            after.Running.ShouldBe(["app@a"]);
+            after.Stopped.ShouldBe(["app@b"]);
+            File.ReadAllLines(log).Order().ShouldBe(["a", "b", "b"]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

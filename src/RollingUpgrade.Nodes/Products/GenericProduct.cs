@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -15,7 +16,46 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
 {
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 
+    /// <summary>
+    /// How long a status read stands in for the membership of a product without a members command: the checks of
+    /// one verification round (a batch verified together, the cluster check after its status reads) share one read
+    /// per node instead of each reading every node again, which made a run's status reads grow with the square of
+    /// its nodes. A node this product stops or starts is read again at once.
+    /// </summary>
+    internal static readonly TimeSpan StatusReuse = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<string, (Task<NodeStatus> Read, DateTimeOffset At)> _seen = new(
+        StringComparer.Ordinal
+    );
+
     public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var read = ReadStatusAsync(node, cancellationToken);
+        _seen[node.Name] = (read, time.GetUtcNow());
+        return await read.ConfigureAwait(false);
+    }
+
+    /// <summary>A status read no older than <see cref="StatusReuse"/> (shared while it is under way), or a new one.</summary>
+    private Task<NodeStatus> RecentStatusAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (
+            _seen.TryGetValue(node.Name, out var seen)
+            && now - seen.At <= StatusReuse
+            && !seen.Read.IsFaulted
+            && !seen.Read.IsCanceled
+        )
+        {
+            return seen.Read.WaitAsync(cancellationToken);
+        }
+
+        // Shared with other checks of the round, so not ended by this caller's token; the command timeout bounds it.
+        var read = ReadStatusAsync(node, CancellationToken.None);
+        _seen[node.Name] = (read, now);
+        return read.WaitAsync(cancellationToken);
+    }
+
+    private async Task<NodeStatus> ReadStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var status = await RunAsync("status", node, cancellationToken).ConfigureAwait(false);
         if (!status.Succeeded)
@@ -37,16 +77,13 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
     {
         if (!Has("members"))
         {
-            // Without a membership command, the running nodes are those whose status succeeds.
-            var running = new List<string>();
-            var stopped = new List<string>();
-            foreach (var member in plan.Nodes.Contains(node) ? plan.Nodes : plan.GreenNodes)
-            {
-                (
-                    (await StatusAsync(member, cancellationToken).ConfigureAwait(false)).IsRunning ? running : stopped
-                ).Add(member.ErlangNode);
-            }
-
+            // Without a membership command, the running nodes are those whose status succeeds (read at once, each
+            // read reused for the rest of the round).
+            var members = plan.Nodes.Contains(node) ? plan.Nodes : plan.GreenNodes;
+            var statuses = await Task.WhenAll(members.Select(m => RecentStatusAsync(m, cancellationToken)))
+                .ConfigureAwait(false);
+            var running = members.Where((_, i) => statuses[i].IsRunning).Select(m => m.ErlangNode).ToList();
+            var stopped = members.Where((_, i) => !statuses[i].IsRunning).Select(m => m.ErlangNode).ToList();
             return new Membership(running, stopped);
         }
 
@@ -84,7 +121,10 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
 
     public async Task StopAsync(NodeSpec node, CancellationToken cancellationToken)
     {
+        _seen.TryRemove(node.Name, out _);
         var result = await RunAsync("stop", node, cancellationToken).ConfigureAwait(false);
+        // A read that began while the node stopped says nothing of it now.
+        _seen.TryRemove(node.Name, out _);
         if (!result.Succeeded)
         {
             throw new UnexpectedAnswerException(
@@ -95,7 +135,9 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
 
     public async Task StartAsync(NodeSpec node, CancellationToken cancellationToken)
     {
+        _seen.TryRemove(node.Name, out _);
         var result = await RunAsync("start", node, cancellationToken).ConfigureAwait(false);
+        _seen.TryRemove(node.Name, out _);
         if (!result.Succeeded)
         {
             throw new UnexpectedAnswerException(
