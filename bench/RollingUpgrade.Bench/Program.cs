@@ -14,6 +14,11 @@ return args.FirstOrDefault() switch
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
     ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
+    "scale" => await ScaleBench.RunAsync(
+        RepositoryRoot(),
+        Sizes(args.Skip(1).TakeWhile(a => a != "--json").ToList()),
+        Array.IndexOf(args, "--json") is var json and > 0 && json + 1 < args.Length ? args[json + 1] : null
+    ),
     "state-store" => await StateStoreBench.RunAsync(
         RepositoryRoot(),
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500
@@ -32,13 +37,18 @@ static string RepositoryRoot()
     return dir.FullName;
 }
 
+static List<int> Sizes(List<string> given) =>
+    given.Count == 0
+        ? [10, 100, 1000]
+        : given.Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
 static int Usage()
 {
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
             + "node-call-cost [rounds] | "
-            + "harness | state-store [appends]"
+            + "harness | state-store [appends] | scale [nodes...] [--json FILE]"
     );
     return 2;
 }

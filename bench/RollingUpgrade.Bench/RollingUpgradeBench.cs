@@ -198,11 +198,7 @@ internal static class RollingUpgradeBench
             ? -1
             : logins
                 .GroupBy(l => l.Client)
-                .Count(g =>
-                    g.OrderBy(l => l.At).SkipWhile(l => l.Detail != Target).Any(l =>
-                        l.Detail != Target
-                    )
-                );
+                .Count(g => g.OrderBy(l => l.At).SkipWhile(l => l.Detail != Target).Any(l => l.Detail != Target));
 
     /// <summary>Per node, the time from its drain to HAProxy's last new session for it, from a run's journal.</summary>
     private static Dictionary<string, long>? Propagation(string stateRoot)

@@ -72,14 +72,14 @@ internal static class StateStoreBench
         const string variable = "RU_BENCH_STATE_URL";
         try
         {
-            var plan = WritePlan(root, nodes);
+            var plan = SimulatedNodes.WritePlan(root, nodes, batch: 1);
             var times = new Dictionary<string, List<double>> { ["file"] = [], ["postgres"] = [] };
             var steps = 0;
             for (var trial = 0; trial < trials; trial++)
             {
                 foreach (var backend in times.Keys)
                 {
-                    Reset(root, nodes);
+                    SimulatedNodes.Reset(root, nodes);
                     string[] state =
                         backend == "file"
                             ? ["--state-dir", Path.Combine(root, $"state-{trial}")]
@@ -145,65 +145,6 @@ internal static class StateStoreBench
             : throw new FileNotFoundException(
                 $"{dll} is missing: run `dotnet build -c Release src/RollingUpgrade.Cli` first"
             );
-    }
-
-    private static string WritePlan(string root, int nodes)
-    {
-        var text = new System.Text.StringBuilder("[cluster]\nname = \"bench\"\n\n");
-        for (var i = 1; i <= nodes; i++)
-        {
-            text.Append(
-                System.Globalization.CultureInfo.InvariantCulture,
-                $"[[nodes]]\nname = \"n{i}\"\nhost = \"127.0.1.{i}\"\nerlang_node = \"n{i}@127.0.1.{i}\"\n"
-                    + $"vars = {{ dir = \"{Path.Combine(root, $"n{i}")}\" }}\n\n"
-            );
-        }
-
-        text.Append(
-            """
-            [access]
-            kind = "local"
-
-            [product]
-            kind = "generic"
-
-            [product.commands]
-            status = "test -f {var.dir}/running"
-            version = { run = "cat {var.dir}/version", parse = "regex", pattern = '^(\S+)' }
-            stop = "rm -f {var.dir}/running"
-            start = "cp {var.dir}/installed {var.dir}/version && touch {var.dir}/running"
-            sessions = "echo 0"
-
-            [upgrade]
-            target_version = "2.0"
-            backup_config = false
-            install = "echo {version} > {var.dir}/installed"
-
-            [strategy]
-            kind = "rolling"
-            capacity_nodes = 1
-
-            [strategy.drain]
-            timeout = "5s"
-            poll_interval = "100ms"
-            zero_readings = 1
-
-            """
-        );
-        var path = Path.Combine(root, "plan.toml");
-        File.WriteAllText(path, text.ToString());
-        return path;
-    }
-
-    private static void Reset(string root, int nodes)
-    {
-        for (var i = 1; i <= nodes; i++)
-        {
-            var dir = Directory.CreateDirectory(Path.Combine(root, $"n{i}")).FullName;
-            File.WriteAllText(Path.Combine(dir, "version"), "1.0");
-            File.WriteAllText(Path.Combine(dir, "installed"), "1.0");
-            File.WriteAllText(Path.Combine(dir, "running"), string.Empty);
-        }
     }
 
     private static List<double> Time(IEnumerable<JournalRecord> records, Action<JournalRecord> act)
