@@ -223,6 +223,16 @@ internal sealed class PlanPreviewCommand(CliIO io, string path, string output, b
                 $"  node order: {string.Join(" -> ", order)} (batches of {rolling.BatchSize}; at least "
                     + $"{rolling.CapacityNodes} of {plan.Nodes.Count} serving at every step)"
             );
+            if (rolling.BatchSize > 1)
+            {
+                lines.Add(
+                    rolling.BatchParallel
+                        ? $"  batches: the nodes of a batch go through each stage together, at most "
+                            + $"{plan.Access.MaxParallelCommands} commands at once (access.max_parallel_commands)"
+                        : "  batches: out together, their steps one node after another (strategy.batch_parallel = "
+                            + "false)"
+                );
+            }
             if (Affinity(plan, rolling) is { } affinity)
             {
                 lines.Add(affinity);

@@ -51,7 +51,12 @@ internal sealed partial class StepRunner
         CancellationToken cancellationToken
     )
     {
-        if (context.Plan.Strategy is not RollingStrategySpec || step.Kind != StepKind.Stop)
+        // A generic product has no mnesia tables to tell of: asking would only read every node's status again.
+        if (
+            context.Plan.Strategy is not RollingStrategySpec
+            || step.Kind != StepKind.Stop
+            || context.Plan.Product.Kind == ProductKind.Generic
+        )
         {
             return;
         }

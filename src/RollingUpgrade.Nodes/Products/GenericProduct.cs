@@ -17,16 +17,24 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
     private readonly ICommandValues _values = values ?? CommandValues.BeforeRun(plan);
 
     /// <summary>
-    /// How long a status read stands in for the membership of a product without a members command: the checks of
-    /// one verification round (a batch verified together, the cluster check after its status reads) share one read
-    /// per node instead of each reading every node again, which made a run's status reads grow with the square of
-    /// its nodes. A node this product stops or starts is read again at once.
+    /// Without a members command, membership is every node's status, and every verification asks for it: read
+    /// afresh each time, a run's status reads grew with the square of its nodes. A status read stands in for the
+    /// node for a while instead: at least 2 s (the checks of one round share one read per node), and ten times as
+    /// long as the last read of the whole cluster took, so reading the cluster takes at most about a tenth of the
+    /// run however many nodes it has (on 1000 local nodes a read of all takes seconds, so a node that fails on its
+    /// own is seen within a minute or so; a load balancer's health check sees it sooner). A node this product stops
+    /// or starts is read again at once, and the cluster checks at the start and the end read every node afresh.
     /// </summary>
     internal static readonly TimeSpan StatusReuse = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, (Task<NodeStatus> Read, DateTimeOffset At)> _seen = new(
         StringComparer.Ordinal
     );
+
+    /// <summary>How long the last membership read that read most nodes afresh took.</summary>
+    private TimeSpan _lastClusterRead;
+
+    private TimeSpan Reuse => _lastClusterRead * 10 > StatusReuse ? _lastClusterRead * 10 : StatusReuse;
 
     public async Task<NodeStatus> StatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
@@ -35,13 +43,13 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
         return await read.ConfigureAwait(false);
     }
 
-    /// <summary>A status read no older than <see cref="StatusReuse"/> (shared while it is under way), or a new one.</summary>
+    /// <summary>A status read no older than <see cref="Reuse"/> (shared while it is under way), or a new one.</summary>
     private Task<NodeStatus> RecentStatusAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (
             _seen.TryGetValue(node.Name, out var seen)
-            && now - seen.At <= StatusReuse
+            && now - seen.At <= Reuse
             && !seen.Read.IsFaulted
             && !seen.Read.IsCanceled
         )
@@ -80,8 +88,15 @@ internal sealed class GenericProduct(Plan plan, IShellFactory shells, TimeProvid
             // Without a membership command, the running nodes are those whose status succeeds (read at once, each
             // read reused for the rest of the round).
             var members = plan.Nodes.Contains(node) ? plan.Nodes : plan.GreenNodes;
+            var began = time.GetTimestamp();
+            var stale = members.Count(m => !_seen.TryGetValue(m.Name, out var s) || time.GetUtcNow() - s.At > Reuse);
             var statuses = await Task.WhenAll(members.Select(m => RecentStatusAsync(m, cancellationToken)))
                 .ConfigureAwait(false);
+            if (stale * 2 > members.Count)
+            {
+                _lastClusterRead = time.GetElapsedTime(began);
+            }
+
             var running = members.Where((_, i) => statuses[i].IsRunning).Select(m => m.ErlangNode).ToList();
             var stopped = members.Where((_, i) => !statuses[i].IsRunning).Select(m => m.ErlangNode).ToList();
             return new Membership(running, stopped);

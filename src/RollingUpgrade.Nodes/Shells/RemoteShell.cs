@@ -27,11 +27,18 @@ internal sealed class RemoteShell : IDisposable
     {
         Client = client;
         _command = command;
+        // The session's own receive thread hands each packet to the collectors as it arrives: no thread of ours
+        // waits on a read, so hundreds of nodes cost no more threads than their connections.
+        _output = OutputCollector.Receiving(command, nameof(SshCommand.OutputStream));
+        _error = OutputCollector.Receiving(command, nameof(SshCommand.ExtendedOutputStream));
         _ = command.ExecuteAsync(CancellationToken.None).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
         _input = command.CreateInputStream();
-        _output = new OutputCollector(command.OutputStream);
-        _error = new OutputCollector(command.ExtendedOutputStream);
+        _output.StartReadingIfNeeded(command.OutputStream);
+        _error.StartReadingIfNeeded(command.ExtendedOutputStream);
     }
+
+    /// <summary>Whether this process's shells receive their output without reader threads (see OutputCollector).</summary>
+    internal static bool ReceivesWithoutThreads => OutputCollector.CanReceive;
 
     /// <summary>The connection this shell runs on.</summary>
     public SshClient Client { get; }
@@ -169,40 +176,66 @@ internal sealed class RemoteShell : IDisposable
     }
 
     /// <summary>
-    /// Reads one of the session's streams on a thread of its own and lets callers wait for a marker in it.
+    /// Collects one of the session's streams and lets callers wait for a marker in it. SSH.NET writes what a channel
+    /// receives into the command's output streams from the session's receive thread, and those streams only offer
+    /// blocking reads; so the collector takes their place (a write-only stream set on the command before it runs)
+    /// and wakes waiting callers as data arrives. Should that place not exist in the SSH.NET in use, a thread of its
+    /// own reads the stream instead.
     /// </summary>
-    private sealed class OutputCollector : IDisposable
+    private sealed class OutputCollector : Stream
     {
-        private readonly Stream _stream;
+        private static readonly System.Reflection.MethodInfo? Setter = typeof(SshCommand)
+            .GetProperty(nameof(SshCommand.OutputStream))
+            ?.GetSetMethod(nonPublic: true);
+
+        public static bool CanReceive =>
+            Setter is not null
+            && typeof(SshCommand).GetProperty(nameof(SshCommand.ExtendedOutputStream))?.GetSetMethod(true) is not null;
+
         private readonly Lock _lock = new();
         private readonly MemoryStream _buffer = new();
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile bool _ended;
+        private bool _receiving;
 
         public bool Ended => _ended;
 
-        public OutputCollector(Stream stream)
+        /// <summary>A collector set in place of <paramref name="command"/>'s stream named <paramref name="name"/>.</summary>
+        public static OutputCollector Receiving(SshCommand command, string name)
         {
-            _stream = stream;
-            var reader = new Thread(Pump) { IsBackground = true, Name = "remote shell output" };
+            var collector = new OutputCollector();
+            if (CanReceive)
+            {
+                var old = (Stream?)typeof(SshCommand).GetProperty(name)!.GetValue(command);
+                typeof(SshCommand).GetProperty(name)!.GetSetMethod(nonPublic: true)!.Invoke(command, [collector]);
+                old?.Dispose();
+                collector._receiving = true;
+            }
+
+            return collector;
+        }
+
+        /// <summary>Where the collector could not take the stream's place: a thread reads it.</summary>
+        public void StartReadingIfNeeded(Stream stream)
+        {
+            if (_receiving)
+            {
+                return;
+            }
+
+            var reader = new Thread(() => Pump(stream)) { IsBackground = true, Name = "remote shell output" };
             reader.Start();
         }
 
-        private void Pump()
+        private void Pump(Stream stream)
         {
             var chunk = new byte[16 * 1024];
             try
             {
                 int read;
-                while ((read = _stream.Read(chunk, 0, chunk.Length)) > 0)
+                while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
                 {
-                    lock (_lock)
-                    {
-                        _buffer.Write(chunk, 0, read);
-                        Interlocked
-                            .Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously))
-                            .TrySetResult();
-                    }
+                    Append(chunk.AsSpan(0, read));
                 }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
@@ -210,12 +243,60 @@ internal sealed class RemoteShell : IDisposable
                 // The channel closed under us: the same as its end.
             }
 
+            End();
+        }
+
+        private void Append(ReadOnlySpan<byte> data)
+        {
+            lock (_lock)
+            {
+                if (_ended)
+                {
+                    return;
+                }
+
+                _buffer.Write(data);
+                Interlocked
+                    .Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously))
+                    .TrySetResult();
+            }
+        }
+
+        private void End()
+        {
             lock (_lock)
             {
                 _ended = true;
                 _changed.TrySetResult();
             }
         }
+
+        // What the session's receive thread calls: each packet's data, then Dispose when the channel closes.
+        public override void Write(byte[] buffer, int offset, int count) => Append(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Append(buffer);
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush() { }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
 
         /// <summary>
         /// Waits for <paramref name="marker"/> followed by a line end; returns what came before it and the rest of that
@@ -273,13 +354,10 @@ internal sealed class RemoteShell : IDisposable
             _buffer.Write(rest);
         }
 
-        public void Dispose()
+        protected override void Dispose(bool disposing)
         {
-            lock (_lock)
-            {
-                _ended = true;
-                _changed.TrySetResult();
-            }
+            End();
+            base.Dispose(disposing);
         }
     }
 }
