@@ -14,6 +14,10 @@ return args.FirstOrDefault() switch
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
     ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
+    "ssh-scale" => await SshScaleBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100,
+        rounds: 5
+    ),
     "scale" => await ScaleBench.RunAsync(
         RepositoryRoot(),
         Sizes(args.Skip(1).TakeWhile(a => a != "--json").ToList()),
@@ -48,7 +52,7 @@ static int Usage()
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
             + "node-call-cost [rounds] | "
-            + "harness | state-store [appends] | scale [nodes...] [--json FILE]"
+            + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts]"
     );
     return 2;
 }

@@ -11,7 +11,13 @@ public sealed class SshdServer : IDisposable
 {
     private ChildProcess? _process;
 
-    public SshdServer(string address = "127.0.0.21", int? port = null, IReadOnlyList<string>? moreAddresses = null)
+    /// <param name="extraConfig">More sshd_config lines (such as <c>MaxStartups 200</c> for many clients at once).</param>
+    public SshdServer(
+        string address = "127.0.0.21",
+        int? port = null,
+        IReadOnlyList<string>? moreAddresses = null,
+        string extraConfig = ""
+    )
     {
         Address = address;
         var all = new[] { address }.Concat(moreAddresses ?? []).ToArray();
@@ -60,6 +66,7 @@ public sealed class SshdServer : IDisposable
             StrictModes no
             LogLevel VERBOSE
             Subsystem sftp /usr/lib/openssh/sftp-server
+            {extraConfig}
 
             """
         );

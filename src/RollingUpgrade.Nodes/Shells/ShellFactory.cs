@@ -19,6 +19,14 @@ public sealed class ShellFactory(
 
     private readonly ConcurrentDictionary<string, SshConnection> _connections = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// At most this many SSH key exchanges at once: each costs this machine CPU (key agreement, signatures), and a
+    /// run that opens a hundred connections at its first step would otherwise make them all at the same instant.
+    /// </summary>
+    internal const int MaxHandshakes = 16;
+
+    private readonly SemaphoreSlim _handshakes = new(MaxHandshakes);
+
     public INodeShell For(NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -29,7 +37,10 @@ public sealed class ShellFactory(
 
         var folder = Path.GetDirectoryName(Path.GetFullPath(plan.SourcePath)) ?? ".";
         return new SshShell(
-            _connections.GetOrAdd(node.Name, _ => new SshConnection(node, plan.Access, folder, passphrasePrompt, _log))
+            _connections.GetOrAdd(
+                node.Name,
+                _ => new SshConnection(node, plan.Access, folder, passphrasePrompt, _log, _handshakes)
+            )
         );
     }
 

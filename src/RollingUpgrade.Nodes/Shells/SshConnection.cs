@@ -16,12 +16,14 @@ namespace RollingUpgrade.Nodes.Shells;
 /// <param name="passphrasePrompt">Asks for a key's passphrase when the plan gives none (a terminal); null never
 /// asks.</param>
 /// <param name="log">Diagnostic log: connects, reconnects, failures.</param>
+/// <param name="handshakes">Shared by a factory's connections: the key exchanges allowed at once.</param>
 internal sealed class SshConnection(
     NodeSpec node,
     AccessSpec access,
     string planFolder,
     Func<string, string?>? passphrasePrompt = null,
-    ILogger? log = null
+    ILogger? log = null,
+    SemaphoreSlim? handshakes = null
 ) : IDisposable
 {
     /// <summary>Where connections and commands of this node are logged.</summary>
@@ -61,9 +63,22 @@ internal sealed class SshConnection(
             _refusal = null;
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(access.ConnectTimeout);
-                await client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+                if (handshakes is not null)
+                {
+                    await handshakes.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    // The connect timeout counts from the turn of this connection, not from the wait for it.
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(access.ConnectTimeout);
+                    await client.ConnectAsync(timeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    handshakes?.Release();
+                }
             }
             catch (Exception e) when (_refusal is not null && e is SshConnectionException or SshException)
             {
