@@ -167,7 +167,7 @@ internal static class ScaleBench
         }
     }
 
-    /// <summary>How many steps were under way at once at the busiest moment, from the journal's starts and ends.</summary>
+    /// <summary>The most steps under way at once, from the journal's starts and ends.</summary>
     private static int MostAtOnce(List<string> records)
     {
         var now = 0;

@@ -37,7 +37,7 @@ internal sealed class RemoteShell : IDisposable
         _error.StartReadingIfNeeded(command.ExtendedOutputStream);
     }
 
-    /// <summary>Whether this process's shells receive their output without reader threads (see OutputCollector).</summary>
+    /// <summary>Whether shells receive their output without reader threads here (see OutputCollector).</summary>
     internal static bool ReceivesWithoutThreads => OutputCollector.CanReceive;
 
     /// <summary>The connection this shell runs on.</summary>
@@ -200,7 +200,7 @@ internal sealed class RemoteShell : IDisposable
 
         public bool Ended => _ended;
 
-        /// <summary>A collector set in place of <paramref name="command"/>'s stream named <paramref name="name"/>.</summary>
+        /// <summary>A collector put in place of a stream of <paramref name="command"/>.</summary>
         public static OutputCollector Receiving(SshCommand command, string name)
         {
             var collector = new OutputCollector();
