@@ -14,6 +14,11 @@ return args.FirstOrDefault() switch
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
     ),
     "harness" => await HarnessCommand.RunAsync(RepositoryRoot()),
+    "proxy-sessions" => await ProxySessionsBench.RunAsync(
+        RepositoryRoot(),
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 500
+    ),
     "ssh-scale" => await SshScaleBench.RunAsync(
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100,
         rounds: 5
@@ -52,7 +57,7 @@ static int Usage()
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
             + "node-call-cost [rounds] | "
-            + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts]"
+            + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | proxy-sessions [sessions] [rate]"
     );
     return 2;
 }

@@ -9,7 +9,8 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 /// </summary>
 public sealed class DestinationRuntime(string cluster, DestinationOptions options)
 {
-    private readonly ConcurrentDictionary<long, Action> _live = new();
+    /// <summary>Open sessions by id (ids grow, so the oldest has the smallest); an evicted one until it closes.</summary>
+    private readonly ConcurrentDictionary<long, Session> _live = new();
     private long _next;
     private long _total;
     private long _errors;
@@ -28,6 +29,7 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
 
     public volatile bool Healthy = true;
 
+    /// <summary>Sessions open now, those being ended by an eviction included until they are closed.</summary>
     public int Live => _live.Count;
 
     public long Total => Interlocked.Read(ref _total);
@@ -41,7 +43,7 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
     public IDisposable Track(Action abort)
     {
         var id = Interlocked.Increment(ref _next);
-        _live[id] = abort;
+        _live[id] = new Session(abort);
         Interlocked.Increment(ref _total);
         return new Registration(this, id);
     }
@@ -67,20 +69,42 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
         }
     }
 
-    /// <summary>Ends up to <paramref name="max"/> live sessions, oldest first.</summary>
+    /// <summary>
+    /// Ends up to <paramref name="max"/> live sessions, oldest first; a session already being ended is not counted
+    /// again. Each stays among the live ones until it has closed, so a drain that waits for zero waits for the
+    /// connections themselves.
+    /// </summary>
     public int Evict(int max)
     {
         var ended = 0;
-        foreach (var id in _live.Keys.Order().Take(max))
+        foreach (var (_, session) in _live.Where(p => !p.Value.Evicted).OrderBy(p => p.Key).Take(max))
         {
-            if (_live.TryRemove(id, out var abort))
+            if (session.End())
             {
-                abort();
                 ended++;
             }
         }
 
         return ended;
+    }
+
+    private sealed class Session(Action abort)
+    {
+        private int _evicted;
+
+        public bool Evicted => Volatile.Read(ref _evicted) != 0;
+
+        /// <summary>Ends the session once; false when it was being ended already.</summary>
+        public bool End()
+        {
+            if (Interlocked.Exchange(ref _evicted, 1) != 0)
+            {
+                return false;
+            }
+
+            abort();
+            return true;
+        }
     }
 
     private sealed class Registration(DestinationRuntime owner, long id) : IDisposable
