@@ -57,7 +57,8 @@ static int Usage()
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
             + "node-call-cost [rounds] | "
-            + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | proxy-sessions [sessions] [rate]"
+            + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | "
+            + "proxy-sessions [sessions] [rate]"
     );
     return 2;
 }

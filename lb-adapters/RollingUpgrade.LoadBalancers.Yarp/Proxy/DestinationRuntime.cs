@@ -9,7 +9,7 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 /// </summary>
 public sealed class DestinationRuntime(string cluster, DestinationOptions options)
 {
-    /// <summary>Open sessions by id (ids grow, so the oldest has the smallest); an evicted one until it closes.</summary>
+    /// <summary>Open sessions by id (the oldest has the smallest); an evicted one until it has closed.</summary>
     private readonly ConcurrentDictionary<long, Session> _live = new();
     private long _next;
     private long _total;

@@ -218,7 +218,7 @@ internal static class DrainWaiter
                                 await takeover.EvictionStartsAsync(total, cancellationToken).ConfigureAwait(false);
                             }
 
-                            var budget = (int)Math.Max(1, drain.MaxEvictionRate * drain.PollInterval.TotalSeconds);
+                            var budget = (int)Math.Max(1, pace.Ceiling * drain.PollInterval.TotalSeconds);
                             await EvictAsync(context, node, budget, 0, eviction, cancellationToken)
                                 .ConfigureAwait(false);
                         }
@@ -243,7 +243,7 @@ internal static class DrainWaiter
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
                                 + $"{DurationText.Format(drain.Timeout)} (on_timeout = \"stop\"); ending its {held} "
-                                + $"session(s) through the node at up to {drain.MaxEvictionRate}/s, then stopping it",
+                                + $"session(s) through the node at up to {pace.CeilingText}/s, then stopping it",
                             step
                         );
                         break;
@@ -264,11 +264,7 @@ internal static class DrainWaiter
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
                                 + $"{DurationText.Format(drain.Timeout)}; evicting {pace.Text}/s"
-                                + (
-                                    drain.AdaptivePace
-                                        ? $" to start (auto, up to {drain.MaxEvictionRate}/s)"
-                                        : string.Empty
-                                ),
+                                + (drain.AdaptivePace ? $" to start (auto, up to {pace.CeilingText}/s)" : string.Empty),
                             step
                         );
                         if (takeover is not null)
@@ -296,7 +292,7 @@ internal static class DrainWaiter
             if (evicting && total > 0)
             {
                 // The pace is sessions per second of real time, whatever each poll costs.
-                var rate = endingBeforeStop ? drain.MaxEvictionRate : pace.Current;
+                var rate = endingBeforeStop ? pace.Ceiling : pace.Current;
                 evictionCredit += (now - evictedSince).TotalSeconds * rate;
                 evictedSince = now;
                 var budget = (int)Math.Floor(evictionCredit);

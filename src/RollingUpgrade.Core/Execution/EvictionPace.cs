@@ -38,6 +38,12 @@ internal sealed class EvictionPace
     private readonly GateSpec? _login;
     private int _logins;
 
+    /// <summary>
+    /// How many nodes evict at once: the nodes of a batch that wait for their connections together share the pace,
+    /// so the serving nodes take clients back at the plan's pace, not at that pace times the batch.
+    /// </summary>
+    private readonly int _share;
+
     public EvictionPace(RunContext context, Step step, NodeSpec node)
     {
         _context = context;
@@ -45,8 +51,18 @@ internal sealed class EvictionPace
         _node = node;
         _drain = context.Plan.Strategy.Drain;
         _login = _drain.AdaptivePace ? context.Plan.Gates.FirstOrDefault(g => g.Kind == GateKinds.XmppLogin) : null;
-        Current = _drain.AdaptivePace ? Math.Min(Start, _drain.MaxEvictionRate) : _drain.EvictionRate;
+        _share = step.Wave is { } wave
+            ? Math.Max(1, context.Steps.Steps.Count(s => s.Wave == wave && s.Kind == StepKind.WaitDrained))
+            : 1;
+        Current = (_drain.AdaptivePace ? Math.Min(Start, _drain.MaxEvictionRate) : _drain.EvictionRate) / _share;
     }
+
+    /// <summary>This node's share of max_eviction_rate (sessions ended before a stop go at most this fast).</summary>
+    public double Ceiling => _drain.MaxEvictionRate / _share;
+
+    public string CeilingText =>
+        Ceiling.ToString("0.##", CultureInfo.InvariantCulture)
+        + (_share > 1 ? $", its share of {_drain.MaxEvictionRate}/s with {_share - 1} other node(s) of its batch" : "");
 
     /// <summary>
     /// The plan's xmpp-login gate, on one receiving node after another: a login that fails, or takes longer than the
@@ -84,7 +100,7 @@ internal sealed class EvictionPace
     /// <summary>Sessions per second now.</summary>
     public double Current { get; private set; }
 
-    public string Text => Current.ToString("0.#", CultureInfo.InvariantCulture);
+    public string Text => Current.ToString(_share > 1 ? "0.##" : "0.#", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Once a window, for an adaptive pace: reads how many evicted sessions came back on the serving nodes and the
@@ -136,8 +152,8 @@ internal sealed class EvictionPace
 
         var before = Current;
         Current = trouble is null
-            ? Math.Min(_drain.MaxEvictionRate, Current + Math.Max(1, _drain.MaxEvictionRate / 20.0))
-            : Math.Max(1, Math.Floor(Current / 2));
+            ? Math.Min(Ceiling, Current + Math.Max(1, _drain.MaxEvictionRate / 20.0) / _share)
+            : Math.Max(1.0 / _share, _share == 1 ? Math.Floor(Current / 2) : Current / 2);
         if (Current == before)
         {
             return;

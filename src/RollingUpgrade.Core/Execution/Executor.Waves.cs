@@ -108,6 +108,7 @@ internal sealed partial class Executor
             foreach (var (other, _) in failures.Skip(1))
             {
                 await ReturnToRotationAsync(other).ConfigureAwait(false);
+                message += $" {other.Node} was put back into rotation too.";
             }
         }
 

@@ -139,6 +139,41 @@ public sealed class BatchExecutionTests
         outcome.Summary.ShouldContain("(install 24.0 on n2) failed too");
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task The_nodes_of_a_batch_share_the_eviction_pace_so_the_serving_nodes_see_the_plans_pace()
+    {
+        // Two nodes of a batch, 20 sessions each that never end; after the 10 s timeout they are evicted at the plan's
+        // 2/s in all: 1/s each, so 20 s, not 10.
+        var plan = TestPlans.Rolling(nodes: 4, capacity: 2, batch: 2, onTimeout: "evict", timeout: "10s");
+        using var run = new RunHarness(plan, t => TestPlans.RollingWorld(t, nodes: 4));
+        foreach (var name in new[] { "n1", "n2" })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                run.World.Nodes[name].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+            }
+        }
+
+        var outcome = await run.RunAsync(step: TimeSpan.FromMilliseconds(500));
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        // 40 from the first batch, then the same clients again from n3 and n4, where they reconnected.
+        run.Lb().Evicted.ShouldBe(80);
+        var journal = run.Journal();
+        foreach (var name in new[] { "n1", "n2" })
+        {
+            var waited =
+                At(journal, JournalTypes.StepSucceeded, $"WaitDrained:{name}")
+                - At(journal, JournalTypes.StepStarted, $"WaitDrained:{name}");
+            waited.ShouldBeGreaterThan(TimeSpan.FromSeconds(10 + 18), name);
+            waited.ShouldBeLessThan(TimeSpan.FromSeconds(10 + 30), name);
+        }
+
+        run.Events.Events.ShouldContain(e =>
+            e.Message.Contains("n1 still has 20 live connection(s) after 10s; evicting 1/s")
+        );
+    }
+
     private static DateTimeOffset At(IReadOnlyList<JournalRecord> journal, string type, string stepId) =>
         journal.First(r => r.Type == type && r.StepId == stepId && r.Phase == "forward").At;
 }
