@@ -12,7 +12,9 @@ public sealed class MetricsTests
         using var cluster = new LocalCluster();
         var plan = cluster.WritePlan(
             install: "sleep 0.5; echo {version} > {var.dir}/installed",
-            gates: "[[gates]]\nname = \"ready\"\nkind = \"command\"\nrun = \"true\"\n"
+            // The gate takes 0.3 s, so that after each node's start (where its version is set) scrapes every 50 ms
+            // see it before the run ends and the endpoint with it.
+            gates: "[[gates]]\nname = \"ready\"\nkind = \"command\"\nrun = \"sleep 0.3\"\n"
         );
         var port = RollingUpgrade.Demo.LoopbackPorts.Free();
         var scrapes = new ConcurrentQueue<IReadOnlyList<PrometheusText.Sample>>();
@@ -70,8 +72,8 @@ public sealed class MetricsTests
         all.ShouldContain(s =>
             s.Name == "rollingupgrade_gate_results_total" && s.Has("gate", "ready") && s.Has("result", "passed")
         );
-        // The last node's version is set by its verification, a few milliseconds before the run ends and the endpoint
-        // closes: a scrape does not always fall in between, so it is looked for in every scrape.
+        // The last node's version is set when it has started; it is looked for in every scrape, not only the last
+        // (which may come from before that).
         all.ShouldContain(s =>
             s.Name == "rollingupgrade_node_version_info" && s.Has("node", "n3") && s.Has("version", "2.0")
         );
