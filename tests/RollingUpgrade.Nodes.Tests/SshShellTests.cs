@@ -56,6 +56,14 @@ public sealed class SshShellTests : IDisposable
         result.StandardOutput.ShouldBe("a b|it's|$(id)|");
     }
 
+    /// <summary>
+    /// The SSH.NET in use lets shells receive their output without reader threads (the command's streams can be
+    /// replaced); should an upgrade of it take that away, every shell falls back to two threads, and this says so.
+    /// </summary>
+    [Fact]
+    public void Shells_receive_output_without_reader_threads_with_this_ssh_net() =>
+        RemoteShell.ReceivesWithoutThreads.ShouldBeTrue();
+
     [Fact(Timeout = 60_000)]
     public async Task Exit_code_stdout_and_stderr_are_captured()
     {

@@ -184,13 +184,19 @@ internal sealed class RemoteShell : IDisposable
     /// </summary>
     private sealed class OutputCollector : Stream
     {
-        private static readonly System.Reflection.MethodInfo? Setter = typeof(SshCommand)
-            .GetProperty(nameof(SshCommand.OutputStream))
-            ?.GetSetMethod(nonPublic: true);
+        private static readonly System.Reflection.PropertyInfo? Output = Replaceable(nameof(SshCommand.OutputStream));
 
-        public static bool CanReceive =>
-            Setter is not null
-            && typeof(SshCommand).GetProperty(nameof(SshCommand.ExtendedOutputStream))?.GetSetMethod(true) is not null;
+        private static readonly System.Reflection.PropertyInfo? Error = Replaceable(
+            nameof(SshCommand.ExtendedOutputStream)
+        );
+
+        public static bool CanReceive => Output is not null && Error is not null;
+
+        /// <summary>The command's stream property of that name, when a collector can be set there.</summary>
+        private static System.Reflection.PropertyInfo? Replaceable(string name) =>
+            typeof(SshCommand).GetProperty(name) is { } property && property.GetSetMethod(nonPublic: true) is not null
+                ? property
+                : null;
 
         private readonly Lock _lock = new();
         private readonly MemoryStream _buffer = new();
@@ -206,8 +212,9 @@ internal sealed class RemoteShell : IDisposable
             var collector = new OutputCollector();
             if (CanReceive)
             {
-                var old = (Stream?)typeof(SshCommand).GetProperty(name)!.GetValue(command);
-                typeof(SshCommand).GetProperty(name)!.GetSetMethod(nonPublic: true)!.Invoke(command, [collector]);
+                var property = name == Output!.Name ? Output : Error!;
+                var old = (Stream?)property.GetValue(command);
+                property.SetValue(command, collector);
                 old?.Dispose();
                 collector._receiving = true;
             }
