@@ -427,6 +427,21 @@ public sealed class RollingExecutionTests
     [Fact(Timeout = 30_000)]
     public async Task Batches_take_several_nodes_out_together_and_start_them_in_reverse_order()
     {
+        // One after another (batch_parallel = false): mnesia's order, the last node down comes up first.
+        using var run = new RunHarness(
+            TestPlans.Rolling(nodes: 5, capacity: 3, batch: 2, extraStrategy: "batch_parallel = false"),
+            t => TestPlans.RollingWorld(t, 5)
+        );
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Adapters.Product.Log.Take(4).ShouldBe(["stop n1", "stop n2", "start n2", "start n1"]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_batch_that_runs_together_is_all_stopped_before_any_of_it_starts()
+    {
         using var run = new RunHarness(
             TestPlans.Rolling(nodes: 5, capacity: 3, batch: 2),
             t => TestPlans.RollingWorld(t, 5)
@@ -435,7 +450,9 @@ public sealed class RollingExecutionTests
         var outcome = await run.RunAsync();
 
         outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
-        run.Adapters.Product.Log.Take(4).ShouldBe(["stop n1", "stop n2", "start n2", "start n1"]);
+        // Stopped at once and started at once: the order within each stage is not fixed.
+        run.Adapters.Product.Log.Take(2).ShouldBe(["stop n1", "stop n2"], ignoreOrder: true);
+        run.Adapters.Product.Log.Skip(2).Take(2).ShouldBe(["start n1", "start n2"], ignoreOrder: true);
     }
 
     [Fact(Timeout = 30_000)]
