@@ -88,6 +88,8 @@ public sealed class BatchExecutionTests
     {
         using var run = new RunHarness(Plan(), World);
         run.World.Nodes["n2"].FailInstall = true;
+        // n2 fails 20 s into its install, long after n1 has finished its own: the order is fixed.
+        run.World.Nodes["n2"].InstallTakes = TimeSpan.FromSeconds(20);
 
         var outcome = await run.RunAsync();
 
