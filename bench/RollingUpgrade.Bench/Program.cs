@@ -8,7 +8,7 @@ return args.FirstOrDefault() switch
         withAnsible: !args.Contains("--no-ansible"),
         json: Array.IndexOf(args, "--json") is var at and > 0 && at + 1 < args.Length ? args[at + 1] : null
     ),
-    "proxy-throughput" => await ProxyThroughputBench.RunAsync(args.Skip(1).ToArray()),
+    "proxy-throughput" => await ProxyThroughputBench.RunAsync(RepositoryRoot(), args.Skip(1).ToArray()),
     "node-call-cost" => await NodeCallCostBench.RunAsync(
         RepositoryRoot(),
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8
@@ -55,7 +55,7 @@ static int Usage()
 {
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
-            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] | "
+            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] [rounds] | "
             + "node-call-cost [rounds] | "
             + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | "
             + "proxy-sessions [sessions] [rate]"

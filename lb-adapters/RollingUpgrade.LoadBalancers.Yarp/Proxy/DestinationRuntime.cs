@@ -9,8 +9,11 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 /// </summary>
 public sealed class DestinationRuntime(string cluster, DestinationOptions options)
 {
-    /// <summary>Open sessions by id (the oldest has the smallest); an evicted one until it has closed.</summary>
-    private readonly ConcurrentDictionary<long, Session> _live = new();
+    /// <summary>
+    /// Open sessions by id (the oldest has the smallest); an evicted one until it has closed. Every HTTP request is
+    /// added and removed, so the map has many lock stripes: with one per core (the default) requests queued on them.
+    /// </summary>
+    private readonly ConcurrentDictionary<long, Session> _live = new(concurrencyLevel: 64, capacity: 1024);
     private long _next;
     private long _total;
     private long _errors;

@@ -11,7 +11,6 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 public sealed class ProxyRegistry
 {
     private readonly Dictionary<string, Dictionary<string, DestinationRuntime>> _clusters;
-    private readonly Random _random = new();
 
     public ProxyRegistry(ProxyOptions options)
     {
@@ -51,11 +50,7 @@ public sealed class ProxyRegistry
             return null;
         }
 
-        int roll;
-        lock (_random)
-        {
-            roll = _random.Next(total);
-        }
+        var roll = Random.Shared.Next(total);
 
         foreach (var candidate in candidates)
         {

@@ -35,8 +35,34 @@ internal sealed class WeightedLoadBalancingPolicy(ProxyRegistry registry) : ILoa
         IReadOnlyList<DestinationState> availableDestinations
     )
     {
-        var ids = availableDestinations.Select(d => d.DestinationId).ToHashSet(StringComparer.Ordinal);
-        var chosen = registry.Pick(cluster.ClusterId, d => ids.Contains(d.Name));
-        return chosen is null ? null : availableDestinations.First(d => d.DestinationId == chosen.Name);
+        // Per request: no lock, and no allocation for up to 32 destinations; each weight is read once.
+        var count = availableDestinations.Count;
+        Span<int> weights = count <= 32 ? stackalloc int[count] : new int[count];
+        var total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            weights[i] = WeightOf(cluster.ClusterId, availableDestinations[i]);
+            total += weights[i];
+        }
+
+        if (total <= 0)
+        {
+            return null;
+        }
+
+        var roll = Random.Shared.Next(total);
+        for (var i = 0; i < count; i++)
+        {
+            roll -= weights[i];
+            if (roll < 0)
+            {
+                return availableDestinations[i];
+            }
+        }
+
+        return null; // Not reached: the rolls add up to the total.
     }
+
+    private int WeightOf(string cluster, DestinationState destination) =>
+        registry.Find(cluster, destination.DestinationId) is { Available: true } runtime ? runtime.Weight : 0;
 }
