@@ -32,7 +32,10 @@ public sealed class EjabberdProduct : CtlProduct
         : base(plan, shells, time, values)
     {
         _api = plan.Product.ApiUrl is null ? null : new EjabberdApi(plan, apiHandler, values);
+        _backlog = new SessionBacklog<EjabberdSession>(time, s => $"{s.User}@{s.Host}/{s.Resource}");
     }
+
+    private readonly SessionBacklog<EjabberdSession> _backlog;
 
     protected override NodeStatus ParseStatus(NodeSpec node, CtlResult result) =>
         EjabberdStatusParser.Parse(result.ExitCode, result.Text);
@@ -176,52 +179,54 @@ public sealed class EjabberdProduct : CtlProduct
     /// <summary>
     /// <c>kick_session</c> for up to <paramref name="maxSessions"/> of the sessions that
     /// <c>connected_users_info</c> places on this node: each client gets a stream error naming the
-    /// reason, then the stream's close, and reconnects through the load balancer.
+    /// reason, then the stream's close, and reconnects through the load balancer. The listing is reused across
+    /// ticks and several sessions are kicked at once (<see cref="SessionBacklog{TSession}"/>): 16 through the HTTP
+    /// API, 4 through the control command (which starts a VM on the node for each).
     /// </summary>
-    public override async Task<long?> EvictSessionsAsync(
-        NodeSpec node,
-        int maxSessions,
-        CancellationToken cancellationToken
-    )
+    public override Task<long?> EvictSessionsAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var sessions = await SessionsOnAsync(node, cancellationToken).ConfigureAwait(false);
-        long ended = 0;
-        foreach (var session in sessions.Take(Math.Max(0, maxSessions)))
-        {
-            if (
-                _api is not null
-                && await _api.CallAsync(
-                        node,
-                        "kick_session",
-                        new
-                        {
-                            user = session.User,
-                            host = session.Host,
-                            resource = session.Resource,
-                            reason = EvictionReason,
-                        },
-                        cancellationToken
-                    )
-                    .ConfigureAwait(false)
-                    is not null
-            )
-            {
-                ended++;
-                continue;
-            }
+        return _backlog.EvictAsync(
+            node.Name,
+            maxSessions,
+            _api is null ? 4 : 16,
+            async ct => await SessionsOnAsync(node, ct).ConfigureAwait(false),
+            (session, ct) => KickAsync(node, session, ct),
+            cancellationToken
+        );
+    }
 
-            var result = await Ctl.RunAsync(
+    private async Task<bool> KickAsync(NodeSpec node, EjabberdSession session, CancellationToken cancellationToken)
+    {
+        if (
+            _api is not null
+            && await _api.CallAsync(
                     node,
-                    ["kick_session", session.User, session.Host, session.Resource, EvictionReason],
+                    "kick_session",
+                    new
+                    {
+                        user = session.User,
+                        host = session.Host,
+                        resource = session.Resource,
+                        reason = EvictionReason,
+                    },
                     cancellationToken
                 )
-                .ConfigureAwait(false);
-            result.Require(node.Name, $"kick_session {session.User}@{session.Host}/{session.Resource}");
-            ended++;
+                .ConfigureAwait(false)
+                is not null
+        )
+        {
+            return true;
         }
 
-        return ended;
+        var result = await Ctl.RunAsync(
+                node,
+                ["kick_session", session.User, session.Host, session.Resource, EvictionReason],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        result.Require(node.Name, $"kick_session {session.User}@{session.Host}/{session.Resource}");
+        return true;
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ internal sealed class MongooseImProduct(
 {
     private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Versions.Version3> _versions = new(StringComparer.Ordinal);
+    private readonly SessionBacklog<string> _backlog = new(time, jid => jid);
 
     public MongooseCliDialect DialectOf(NodeSpec node) =>
         Plan.Product.Cli != MongooseCliDialect.Auto
@@ -147,7 +148,8 @@ internal sealed class MongooseImProduct(
     /// node, each ended with <c>session kickUserSession</c> (there since 6.0.0, priv/graphql/schemas/admin/
     /// session.gql; <c>kickUser</c> takes a bare JID and ends every session of the user, on every node). The
     /// client gets a stream error and the stream's close. The legacy dialect has no per-node session list, so
-    /// the load balancers evict there.
+    /// the load balancers evict there. The listing is reused across ticks and 4 kicks run at once (each is a
+    /// mongooseimctl call on the node): <see cref="SessionBacklog{TSession}"/>.
     /// </summary>
     public override async Task<long?> EvictSessionsAsync(
         NodeSpec node,
@@ -161,10 +163,29 @@ internal sealed class MongooseImProduct(
             return null;
         }
 
+        return await _backlog
+            .EvictAsync(
+                node.Name,
+                maxSessions,
+                4,
+                async ct => await SessionsOnAsync(node, ct).ConfigureAwait(false),
+                (jid, ct) => KickAsync(node, jid, ct),
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The full JIDs of the sessions on this node that can be kicked from here (a resource may hold anything, such as
+    /// "Psi+ laptop": through a control command that re-parses its arguments such a JID would not arrive whole, so
+    /// that session is left to the load balancers' eviction).
+    /// </summary>
+    private async Task<IEnumerable<string>?> SessionsOnAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
         var list = await Ctl.RunAsync(node, ["session", "listSessions"], cancellationToken).ConfigureAwait(false);
         if (list.Exit == CtlExit.NodeDown)
         {
-            return 0;
+            return [];
         }
 
         var sessions = GraphQlCliResult.Data(
@@ -187,36 +208,28 @@ internal sealed class MongooseImProduct(
             .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
             .Where(jid => jid.Contains('/', StringComparison.Ordinal))
             .ToList();
-        // A resource may hold anything ("Psi+ laptop"): such a JID would not survive the re-exec, so that session
-        // is left to the load balancers' eviction.
-        var sendable = Ctl.ArgumentsAreReparsed ? mine.Where(ValueRules.IsShellWord).ToList() : mine;
-        var reason = Ctl.ArgumentsAreReparsed ? ShellWordEvictionReason : EvictionReason;
-        long ended = 0;
-        foreach (var jid in sendable.Take(Math.Max(0, maxSessions)))
-        {
-            var kick = await Ctl.RunAsync(
-                    node,
-                    ["session", "kickUserSession", "--user", jid, "--reason", reason],
-                    cancellationToken
-                )
-                .ConfigureAwait(false);
-            var result = GraphQlCliResult.Data(
-                kick.Require(node.Name, $"session kickUserSession {jid}").Output,
-                "session kickUserSession",
-                "session",
-                "kickUserSession"
-            );
-            if (
-                result.ValueKind != System.Text.Json.JsonValueKind.Object
-                || !result.TryGetProperty("kicked", out var kicked)
-                || kicked.ValueKind != System.Text.Json.JsonValueKind.False
-            )
-            {
-                ended++;
-            }
-        }
+        return Ctl.ArgumentsAreReparsed ? mine.Where(ValueRules.IsShellWord).ToList() : mine;
+    }
 
-        return ended;
+    /// <summary><c>session kickUserSession</c>; false when the session was gone already.</summary>
+    private async Task<bool> KickAsync(NodeSpec node, string jid, CancellationToken cancellationToken)
+    {
+        var reason = Ctl.ArgumentsAreReparsed ? ShellWordEvictionReason : EvictionReason;
+        var kick = await Ctl.RunAsync(
+                node,
+                ["session", "kickUserSession", "--user", jid, "--reason", reason],
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        var result = GraphQlCliResult.Data(
+            kick.Require(node.Name, $"session kickUserSession {jid}").Output,
+            "session kickUserSession",
+            "session",
+            "kickUserSession"
+        );
+        return result.ValueKind != System.Text.Json.JsonValueKind.Object
+            || !result.TryGetProperty("kicked", out var kicked)
+            || kicked.ValueKind != System.Text.Json.JsonValueKind.False;
     }
 
     /// <summary>What an evicted client reads in its stream error, when arguments arrive as sent.</summary>

@@ -9,6 +9,7 @@ local_tables (the mnesia tables with a copy on this node, "name storage_type" pe
 set when absent).
 """
 
+import fcntl
 import json
 import os
 import sys
@@ -319,11 +320,14 @@ def run_graphql(args):
         jid = values["user"]
         if "/" not in jid:
             usage_error(f"Invalid value '{jid}' of argument 'user' for command 'kickUserSession'")
-        with open(os.path.join(EMU, "kicks"), "a") as f:
-            f.write(json.dumps({"jid": jid, "reason": values.get("reason")}) + "\n")
-        left = [s for s in sessions() if s.get("user") != jid]
-        kicked = len(left) < len(sessions())
-        write("sessions.json", json.dumps(left))
+        # Kicks arrive several at once (as the node's session manager takes them): one at a time through the file.
+        with open(os.path.join(EMU, "sessions.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with open(os.path.join(EMU, "kicks"), "a") as f:
+                f.write(json.dumps({"jid": jid, "reason": values.get("reason")}) + "\n")
+            left = [s for s in sessions() if s.get("user") != jid]
+            kicked = len(left) < len(sessions())
+            write("sessions.json", json.dumps(left))
         answer(
             category,
             command,
