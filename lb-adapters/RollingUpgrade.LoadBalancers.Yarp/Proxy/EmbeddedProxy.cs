@@ -13,7 +13,7 @@ using Yarp.ReverseProxy.Model;
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
-/// The embedded load balancer: YARP for HTTP/1.1, HTTP/2 and WebSocket routes, Kestrel connection
+/// The embedded load balancer: YARP for HTTP/1.1 and WebSocket routes, Kestrel connection
 /// handling for plain TCP listeners, one destination model per cluster shared by both, and the
 /// admin API on its own endpoint.
 /// </summary>
@@ -76,9 +76,11 @@ public sealed class EmbeddedProxy : IAsyncDisposable
             {
                 if (listener.Kind == ListenerKind.Http)
                 {
+                    // Cleartext: HTTP/2 would need TLS to be offered beside HTTP/1.1 (Kestrel warned at every start
+                    // that it served HTTP/1.1 only).
                     kestrel.Listen(
                         listener.Listen,
-                        l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2
+                        l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1
                     );
                 }
                 else
