@@ -91,8 +91,11 @@ public sealed partial class HAProxyLoadBalancer
     }
 
     /// <summary>
-    /// Ends up to <paramref name="maxSessions"/> streams on the node's servers one by one
-    /// (<c>show sess</c>, <c>shutdown session</c>), so eviction can be paced.
+    /// Ends up to <paramref name="maxSessions"/> streams on the node's servers (<c>show sess</c>, <c>shutdown
+    /// session</c>), so eviction can be paced. The session list is read line by line and no further than needed (an
+    /// instance with 10,000 sessions lists megabytes), and the shutdowns are sent <see cref="ShutdownsPerLine"/> to a
+    /// command line (HAProxy runs the commands of a line one after another and answers each; an empty answer is a
+    /// session ended).
     /// </summary>
     public async Task<long> EvictAsync(NodeSpec node, int maxSessions, CancellationToken cancellationToken)
     {
@@ -100,29 +103,54 @@ public sealed partial class HAProxyLoadBalancer
         long ended = 0;
         foreach (var snapshot in await SnapshotAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var sessions = await snapshot.Client.ExecuteAsync("show sess", cancellationToken).ConfigureAwait(false);
-            foreach (var (backend, server) in Servers(snapshot, node))
+            var wanted = maxSessions - ended;
+            if (wanted <= 0)
             {
-                foreach (var id in SessionList.For(sessions, backend, server))
-                {
-                    if (ended >= maxSessions)
-                    {
-                        return ended;
-                    }
+                break;
+            }
 
-                    var reply = await snapshot
-                        .Client.ExecuteAsync($"shutdown session {id}", cancellationToken)
-                        .ConfigureAwait(false);
-                    if (reply.Trim().Length == 0)
+            var servers = Servers(snapshot, node).ToHashSet();
+            var ids = new List<string>();
+            await snapshot
+                .Client.ReadLinesAsync(
+                    "show sess",
+                    line =>
                     {
-                        ended++;
-                    }
-                }
+                        if (
+                            SessionList.TryParse(line, out var id, out var backend, out var server)
+                            && servers.Contains((backend, server))
+                        )
+                        {
+                            ids.Add(id);
+                        }
+
+                        return ids.Count < wanted;
+                    },
+                    cancellationToken
+                )
+                .ConfigureAwait(false);
+            foreach (var chunk in ids.Chunk(ShutdownsPerLine))
+            {
+                var reply = await snapshot
+                    .Client.ExecuteAsync(
+                        string.Join("; ", chunk.Select(id => $"shutdown session {id}")),
+                        cancellationToken
+                    )
+                    .ConfigureAwait(false);
+                // Each refusal ("No such session (use 'show sess').": it ended by itself meanwhile) is one line.
+                var refused = reply.Split('\n').Count(l => l.Trim().Length > 0);
+                ended += Math.Max(0, chunk.Length - refused);
             }
         }
 
         return ended;
     }
+
+    /// <summary>
+    /// Shutdowns sent on one command line: "shutdown session 0x5592f9838640; " is 34 characters, and a command line
+    /// must fit HAProxy's buffer (16 KiB unless tune.bufsize says otherwise).
+    /// </summary>
+    private const int ShutdownsPerLine = 100;
 
     /// <summary>Both views of one instance, taken together.</summary>
     private sealed record Snapshot(HAProxyRuntimeClient Client, StatTable Stat, IReadOnlyList<ServerStateLine> States)

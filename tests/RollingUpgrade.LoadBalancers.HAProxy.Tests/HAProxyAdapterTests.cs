@@ -1,5 +1,6 @@
 using RollingUpgrade.LoadBalancers.HAProxy;
 using RollingUpgrade.LoadBalancers.HAProxy.Runtime;
+using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
 using RollingUpgrade.Testing;
 
@@ -102,6 +103,87 @@ public sealed class HAProxyAdapterTests : IAsyncLifetime
             (await adapter.ReadAsync([target], CancellationToken.None)).Single().LiveConnections == 0
         );
         clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Hundreds_of_sessions_are_evicted_a_hundred_to_a_command_line_and_only_the_nodes()
+    {
+        var commands = new CommandCounter();
+        var adapter = new HAProxyLoadBalancer(
+            new LoadBalancerSpec(
+                "edge",
+                LoadBalancerKinds.HAProxy,
+                new HAProxySettings([_haproxy.Primary.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))
+            ),
+            log: commands
+        );
+        var target = _haproxy.Node("ej1");
+        var other = _haproxy.Node("ej2");
+        await adapter.SetStateAsync(_haproxy.Node("ej3"), ServerAdminState.Maintenance, CancellationToken.None);
+        await adapter.SetStateAsync(other, ServerAdminState.Maintenance, CancellationToken.None);
+        var onTarget = new List<LiveClient>();
+        for (var i = 0; i < 250; i++)
+        {
+            onTarget.Add(await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort));
+        }
+
+        await adapter.SetStateAsync(other, ServerAdminState.Ready, CancellationToken.None);
+        await adapter.SetStateAsync(target, ServerAdminState.Drain, CancellationToken.None);
+        await WaitForAsync(async () => (await adapter.ReadAsync([other], CancellationToken.None)).Single().Healthy);
+        var onOther = new List<LiveClient>();
+        for (var i = 0; i < 5; i++)
+        {
+            onOther.Add(await LiveClient.ConnectAsync(_haproxy.Primary.TcpFrontendPort));
+        }
+
+        onTarget.ShouldAllBe(c => c.Server == "ej1");
+        onOther.ShouldAllBe(c => c.Server == "ej2");
+        commands.Count = 0;
+
+        var first = await adapter.EvictAsync(target, 120, CancellationToken.None);
+        var firstCommands = commands.Count;
+        var rest = await adapter.EvictAsync(target, 1000, CancellationToken.None);
+
+        first.ShouldBe(120);
+        rest.ShouldBe(130);
+        // show stat, show servers state, show sess, then 120 shutdowns on two command lines (one by one: 123)
+        firstCommands.ShouldBe(5);
+        await WaitForAsync(async () =>
+            (await adapter.ReadAsync([target], CancellationToken.None)).Single().LiveConnections == 0
+        );
+        foreach (var client in onOther)
+        {
+            (await client.EchoAsync("still here")).ShouldBe("still here");
+        }
+
+        (await adapter.EvictAsync(target, 10, CancellationToken.None)).ShouldBe(0);
+        onTarget.ForEach(c => c.Dispose());
+        onOther.ForEach(c => c.Dispose());
+    }
+
+    /// <summary>Counts the runtime API commands the adapter sends (each is logged once, with its reply's size).</summary>
+    private sealed class CommandCounter : Microsoft.Extensions.Logging.ILogger
+    {
+        public int Count;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(
+            Microsoft.Extensions.Logging.LogLevel logLevel,
+            Microsoft.Extensions.Logging.EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter
+        )
+        {
+            if (eventId.Id == 3001) // HAProxyLog.Command
+            {
+                Interlocked.Increment(ref Count);
+            }
+        }
     }
 
     [Fact(Timeout = 60_000)]

@@ -59,6 +59,54 @@ public sealed class HAProxyRuntimeClient
     /// <summary>Sends one command line and returns HAProxy's whole reply.</summary>
     public async Task<string> ExecuteAsync(string command, CancellationToken cancellationToken)
     {
+        var reply = new StringBuilder();
+        await RunAsync(command, chunk => reply.Append(chunk), null, cancellationToken).ConfigureAwait(false);
+        return reply.ToString();
+    }
+
+    /// <summary>
+    /// Sends one command line and hands HAProxy's reply over line by line as it arrives, without keeping it whole
+    /// (<c>show sess</c> with 10,000 sessions is megabytes); stops reading, and closes the connection, as soon as
+    /// <paramref name="onLine"/> returns false.
+    /// </summary>
+    public Task ReadLinesAsync(string command, Func<string, bool> onLine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onLine);
+        var partial = new StringBuilder();
+        return RunAsync(
+            command,
+            _ => { },
+            chunk =>
+            {
+                var start = 0;
+                for (var newline = chunk.IndexOf('\n'); newline >= 0; newline = chunk.IndexOf('\n', start))
+                {
+                    partial.Append(chunk, start, newline - start);
+                    start = newline + 1;
+                    var line = partial.ToString();
+                    partial.Clear();
+                    if (!onLine(line))
+                    {
+                        return false;
+                    }
+                }
+
+                partial.Append(chunk, start, chunk.Length - start);
+                return true;
+            },
+            cancellationToken
+        );
+    }
+
+    /// <param name="append">Gets every chunk of the reply, when it is wanted whole.</param>
+    /// <param name="more">Gets every chunk as it arrives; false stops reading.</param>
+    private async Task RunAsync(
+        string command,
+        Action<string> append,
+        Func<string, bool>? more,
+        CancellationToken cancellationToken
+    )
+    {
         ArgumentNullException.ThrowIfNull(command);
         if (command.Contains('\n', StringComparison.Ordinal) || command.Contains('\r', StringComparison.Ordinal))
         {
@@ -74,24 +122,32 @@ public sealed class HAProxyRuntimeClient
             await socket
                 .SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, timeout.Token)
                 .ConfigureAwait(false);
-            var reply = new StringBuilder();
+            var decoder = Encoding.UTF8.GetDecoder();
             var buffer = new byte[16 * 1024];
+            var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+            long length = 0;
             int read;
             while (
                 (read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token).ConfigureAwait(false)) > 0
             )
             {
-                reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
+                var count = decoder.GetChars(buffer, 0, read, chars, 0);
+                var chunk = new string(chars, 0, count);
+                length += count;
+                append(chunk);
+                if (more is not null && !more(chunk))
+                {
+                    break;
+                }
             }
 
             HAProxyLog.Command(
                 _log,
                 Endpoint.ToString(),
                 FirstWords(command),
-                reply.Length,
+                (int)Math.Min(length, int.MaxValue),
                 (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds
             );
-            return reply.ToString();
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -17,4 +17,14 @@ public static partial class SessionList
             .Select(m => m.Groups[1].Value)
             .ToList();
     }
+
+    /// <summary>One line of <c>show sess</c>: its stream id, backend and server; false for any other line.</summary>
+    public static bool TryParse(string line, out string id, out string backend, out string server)
+    {
+        var match = Line().Match(line ?? string.Empty);
+        id = match.Groups[1].Value;
+        backend = match.Groups[2].Value;
+        server = match.Groups[3].Value;
+        return match.Success;
+    }
 }
