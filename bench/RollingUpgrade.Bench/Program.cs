@@ -3,6 +3,10 @@ using RollingUpgrade.Bench;
 return args.FirstOrDefault() switch
 {
     "haproxy-drain" => await HAProxyDrainBench.RunAsync(args.Skip(1).ToArray()),
+    "haproxy-evict" => await HAProxyEvictBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 9_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 500
+    ),
     "rolling-upgrade" => await RollingUpgradeBench.RunAsync(
         RepositoryRoot(),
         withAnsible: !args.Contains("--no-ansible"),
@@ -55,6 +59,7 @@ static int Usage()
 {
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
+            + "haproxy-evict [sessions] [rate] | "
             + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] [rounds] | "
             + "node-call-cost [rounds] | "
             + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | "
