@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Testing;
 
@@ -113,6 +114,39 @@ public sealed class MongooseImNode : IDisposable
         File.WriteAllText(path, text);
         File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
     }
+
+    /// <summary>
+    /// Serves the node's admin GraphQL endpoint (MongooseIm/graphql_api.py) at http://ADDRESS:PORT/api/graphql until
+    /// the returned process is disposed; with <paramref name="auth"/> ("user:password") it requires basic auth.
+    /// </summary>
+    public async Task<ChildProcess> StartGraphQlApiAsync(string address, int port, string? auth = null)
+    {
+        var environment = new Dictionary<string, string> { ["MIM_EMU_DIR"] = State };
+        if (auth is not null)
+        {
+            environment["MIM_API_AUTH"] = auth;
+        }
+
+        var server = ChildProcess.Start(
+            "python3",
+            [Path.Combine(AppContext.BaseDirectory, "MongooseIm", "graphql_api.py"), address, $"{port}"],
+            environment
+        );
+        try
+        {
+            await LoopbackPorts.WaitUntilListeningAsync(address, port, TimeSpan.FromSeconds(20));
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every request the GraphQL endpoint received (its JSON body).</summary>
+    public IReadOnlyList<string> ApiCalls =>
+        File.Exists(Path.Combine(State, "api_calls")) ? File.ReadAllLines(Path.Combine(State, "api_calls")) : [];
 
     public void Dispose() => Directory.Delete(Base, recursive: true);
 }

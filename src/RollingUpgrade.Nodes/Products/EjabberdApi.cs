@@ -43,30 +43,39 @@ internal sealed class EjabberdApi
             // connected_users_info of a large cluster is megabytes; a node answering without end is refused.
             MaxResponseContentBufferSize = 64L * 1024 * 1024,
         };
-        if (plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env)
-        {
-            var password = Environment.GetEnvironmentVariable(env) ?? string.Empty;
-            _auth = new AuthenticationHeaderValue(
-                "Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"))
-            );
-        }
+        _auth = AuthFor(plan);
     }
 
     /// <summary>
     /// The API's base URL for <paramref name="node"/>, without a trailing slash; an IPv6 {host} is bracketed.
     /// </summary>
-    public string BaseUrl(NodeSpec node)
+    public string BaseUrl(NodeSpec node) => UrlFor(_plan, _values, node);
+
+    /// <summary>
+    /// <c>product.api_url</c> for <paramref name="node"/>, with its values (an IPv6 {host} in brackets).
+    /// </summary>
+    internal static string UrlFor(Plan plan, ICommandValues values, NodeSpec node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var values = new Dictionary<string, string>(_values.For(node), StringComparer.Ordinal);
-        if (values["host"].Contains(':', StringComparison.Ordinal) && !values["host"].StartsWith('['))
+        var forNode = new Dictionary<string, string>(values.For(node), StringComparer.Ordinal);
+        if (forNode["host"].Contains(':', StringComparison.Ordinal) && !forNode["host"].StartsWith('['))
         {
-            values["host"] = $"[{values["host"]}]";
+            forNode["host"] = $"[{forNode["host"]}]";
         }
 
-        return CommandTemplate.RenderText(_plan.Product.ApiUrl!, values).TrimEnd('/');
+        return CommandTemplate.RenderText(plan.Product.ApiUrl!, forNode).TrimEnd('/');
     }
+
+    /// <summary>Basic auth from <c>product.api_user</c> and <c>api_password_env</c>; null without them.</summary>
+    internal static AuthenticationHeaderValue? AuthFor(Plan plan) =>
+        plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env
+            ? new AuthenticationHeaderValue(
+                "Basic",
+                Convert.ToBase64String(
+                    Encoding.UTF8.GetBytes($"{user}:{Environment.GetEnvironmentVariable(env) ?? string.Empty}")
+                )
+            )
+            : null;
 
     /// <summary>
     /// Runs <paramref name="command"/> on <paramref name="node"/>; null when the API is not reachable.

@@ -22,6 +22,7 @@ internal sealed class MongooseImProduct(
     private readonly ConcurrentDictionary<string, MongooseCliDialect> _dialects = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Versions.Version3> _versions = new(StringComparer.Ordinal);
     private readonly SessionBacklog<string> _backlog = new(time, jid => jid);
+    private readonly MongooseGraphQlApi? _api = plan.Product.ApiUrl is null ? null : new(plan, null, values);
 
     public MongooseCliDialect DialectOf(NodeSpec node) =>
         Plan.Product.Cli != MongooseCliDialect.Auto
@@ -122,6 +123,32 @@ internal sealed class MongooseImProduct(
     public override async Task<long?> SessionCountAsync(NodeSpec node, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        if (
+            _api is not null
+            && await _api.CallAsync(
+                    node,
+                    "stat",
+                    "globalStats",
+                    "query { stat { globalStats { onlineUsersNode } } }",
+                    null,
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+                is { } stats
+        )
+        {
+            return
+                stats.ValueKind == System.Text.Json.JsonValueKind.Object
+                && stats.TryGetProperty("onlineUsersNode", out var count)
+                && count.TryGetInt64(out var sessions)
+                && sessions >= 0
+                ? sessions
+                : throw new UnexpectedAnswerException(
+                    $"MongooseIM's GraphQL API on {node.Name} answered stat globalStats with '"
+                        + $"{ErlangTerms.Shorten(stats.ToString())}', not onlineUsersNode: N"
+                );
+        }
+
         if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) == MongooseCliDialect.GraphQl)
         {
             var json = await Ctl.RunAsync(node, ["stat", "globalStats"], cancellationToken).ConfigureAwait(false);
@@ -158,7 +185,10 @@ internal sealed class MongooseImProduct(
     )
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (await DialectAsync(node, cancellationToken).ConfigureAwait(false) != MongooseCliDialect.GraphQl)
+        if (
+            _api is null
+            && await DialectAsync(node, cancellationToken).ConfigureAwait(false) != MongooseCliDialect.GraphQl
+        )
         {
             return null;
         }
@@ -167,13 +197,54 @@ internal sealed class MongooseImProduct(
             .EvictAsync(
                 node.Name,
                 maxSessions,
-                4,
-                async ct => await SessionsOnAsync(node, ct).ConfigureAwait(false),
+                _api is null ? 4 : 16,
+                async ct =>
+                    await ApiSessionsOnAsync(node, ct).ConfigureAwait(false)
+                    ?? (
+                        await DialectAsync(node, ct).ConfigureAwait(false) == MongooseCliDialect.GraphQl
+                            ? await SessionsOnAsync(node, ct).ConfigureAwait(false)
+                            : null
+                    ),
                 (jid, ct) => KickAsync(node, jid, ct),
                 cancellationToken
             )
             .ConfigureAwait(false);
     }
+
+    /// <summary>The full JIDs of this node's sessions over the GraphQL API; null without one, or unreachable.</summary>
+    private async Task<IEnumerable<string>?> ApiSessionsOnAsync(NodeSpec node, CancellationToken cancellationToken)
+    {
+        if (
+            _api is null
+            || await _api.CallAsync(
+                    node,
+                    "session",
+                    "listSessions",
+                    "query { session { listSessions { user node } } }",
+                    null,
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+                is not { } sessions
+        )
+        {
+            return null;
+        }
+
+        return MineOf(sessions, node, "MongooseIM's GraphQL API: session listSessions");
+    }
+
+    private static List<string> MineOf(System.Text.Json.JsonElement sessions, NodeSpec node, string what) =>
+        sessions.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? sessions
+                .EnumerateArray()
+                .Where(s => GraphQlCliResult.Text(s, "node") == node.ErlangNode)
+                .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
+                .Where(jid => jid.Contains('/', StringComparison.Ordinal))
+                .ToList()
+            : throw new UnexpectedAnswerException(
+                $"{what} on {node.Name}: expected a list of sessions, got '{ErlangTerms.Shorten(sessions.ToString())}'"
+            );
 
     /// <summary>
     /// The full JIDs of the sessions on this node that can be kicked from here (a resource may hold anything, such as
@@ -194,26 +265,39 @@ internal sealed class MongooseImProduct(
             "session",
             "listSessions"
         );
-        if (sessions.ValueKind != System.Text.Json.JsonValueKind.Array)
-        {
-            throw new UnexpectedAnswerException(
-                $"session listSessions on {node.Name}: expected a list of sessions, got '"
-                    + $"{ErlangTerms.Shorten(sessions.ToString())}'"
-            );
-        }
-
-        var mine = sessions
-            .EnumerateArray()
-            .Where(s => GraphQlCliResult.Text(s, "node") == node.ErlangNode)
-            .Select(s => GraphQlCliResult.Text(s, "user") ?? string.Empty)
-            .Where(jid => jid.Contains('/', StringComparison.Ordinal))
-            .ToList();
+        var mine = MineOf(sessions, node, "session listSessions");
         return Ctl.ArgumentsAreReparsed ? mine.Where(ValueRules.IsShellWord).ToList() : mine;
     }
 
-    /// <summary><c>session kickUserSession</c>; false when the session was gone already.</summary>
+    /// <summary>
+    /// <c>session kickUserSession</c>, over the GraphQL API when there is one; false when the session was gone already,
+    /// or when only a control command that re-parses its arguments could carry a JID that is not one shell word.
+    /// </summary>
     private async Task<bool> KickAsync(NodeSpec node, string jid, CancellationToken cancellationToken)
     {
+        if (
+            _api is not null
+            && await _api.CallAsync(
+                    node,
+                    "session",
+                    "kickUserSession",
+                    "mutation ($user: FullJID!, $reason: String!) "
+                        + "{ session { kickUserSession(user: $user, reason: $reason) { kicked } } }",
+                    new { user = jid, reason = EvictionReason },
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+                is { } answer
+        )
+        {
+            return Kicked(answer);
+        }
+
+        if (Ctl.ArgumentsAreReparsed && !ValueRules.IsShellWord(jid))
+        {
+            return false;
+        }
+
         var reason = Ctl.ArgumentsAreReparsed ? ShellWordEvictionReason : EvictionReason;
         var kick = await Ctl.RunAsync(
                 node,
@@ -227,10 +311,13 @@ internal sealed class MongooseImProduct(
             "session",
             "kickUserSession"
         );
-        return result.ValueKind != System.Text.Json.JsonValueKind.Object
-            || !result.TryGetProperty("kicked", out var kicked)
-            || kicked.ValueKind != System.Text.Json.JsonValueKind.False;
+        return Kicked(result);
     }
+
+    private static bool Kicked(System.Text.Json.JsonElement result) =>
+        result.ValueKind != System.Text.Json.JsonValueKind.Object
+        || !result.TryGetProperty("kicked", out var kicked)
+        || kicked.ValueKind != System.Text.Json.JsonValueKind.False;
 
     /// <summary>What an evicted client reads in its stream error, when arguments arrive as sent.</summary>
     private const string EvictionReason = "This server is being upgraded; please reconnect.";

@@ -18,6 +18,12 @@ internal sealed partial class PlanBinder
 
     private static readonly IReadOnlyList<string> RequiredGenericOperations = ["status", "stop", "start"];
 
+    /// <summary>A user name for HTTP basic auth: printable, no spaces, no ':' (which ends the name there).</summary>
+    private static string? BasicAuthUser(string value) =>
+        value.Length is > 0 and <= 128 && value.All(c => c > ' ' && c < '\u007f' && c != ':')
+            ? null
+            : "must be the API's admin user name: printable, without spaces or ':' (such as \"admin\")";
+
     /// <summary>An http(s) URL whose placeholders are node values ({host}, {var.NAME}, ...).</summary>
     private static string? ApiUrlRule(string value)
     {
@@ -32,7 +38,7 @@ internal sealed partial class PlanBinder
         return ValueRules.Url(sample, "http", "https")
             ?? (
                 new Uri(sample).Query.Length > 0
-                    ? "must not carry a query string; it is the base the API's commands are appended to"
+                    ? "must not carry a query string: it is the API's base URL (ejabberd) or endpoint (MongooseIM)"
                     : null
             );
     }
@@ -131,12 +137,16 @@ internal sealed partial class PlanBinder
             };
         }
 
-        if (kind == "ejabberd")
+        if (kind is "ejabberd" or "mongooseim")
         {
+            // ejabberd: mod_http_api's base URL, an admin JID. MongooseIM: the admin GraphQL endpoint, the user name
+            // its mongoose_graphql_handler is configured with.
+            var ejabberd = kind == "ejabberd";
+            var example = ejabberd ? "\"http://{host}:5280/api\"" : "\"http://{host}:5551/api/graphql\"";
             spec = spec with
             {
                 ApiUrl = Checked(table, "api_url", ApiUrlRule),
-                ApiUser = Checked(table, "api_user", ValueRules.Jid),
+                ApiUser = Checked(table, "api_user", ejabberd ? ValueRules.Jid : BasicAuthUser),
                 ApiPasswordEnv = Checked(table, "api_password_env", ValueRules.EnvName),
             };
             // Written but refused already counts as given: its own message says what is wrong with it.
@@ -144,8 +154,8 @@ internal sealed partial class PlanBinder
             {
                 sink.Error(
                     table.LocationOf(spec.ApiUser is null ? "api_password_env" : "api_user"),
-                    "'product.api_user' and 'product.api_password_env' go together (HTTP basic auth for ejabberd's "
-                        + "API); set both or neither"
+                    $"'product.api_user' and 'product.api_password_env' go together (HTTP basic auth for "
+                        + $"{(ejabberd ? "ejabberd's API" : "MongooseIM's admin GraphQL API")}); set both or neither"
                 );
             }
 
@@ -153,8 +163,7 @@ internal sealed partial class PlanBinder
             {
                 sink.Error(
                     table.LocationOf("api_user"),
-                    "'product.api_user' is set but 'product.api_url' is not; set the API's URL, such as "
-                        + "\"http://{host}:5280/api\""
+                    $"'product.api_user' is set but 'product.api_url' is not; set the API's URL, such as {example}"
                 );
             }
         }

@@ -41,11 +41,14 @@ public sealed record ProductSpec
     /// status and version (the running application's), membership, session counts, eviction and
     /// the polls while waiting for a start or stop go over HTTP (about 1 ms a call instead of a
     /// control-command VM); the control command is the fallback whenever the API does not answer.
+    /// MongooseIM's admin GraphQL endpoint per node, such as "http://{host}:5551/api/graphql": session counts and
+    /// eviction go over it (so a drain can kick hundreds of sessions a second), the control command otherwise.
     /// </summary>
     public string? ApiUrl { get; init; }
 
     /// <summary>
-    /// Basic-auth user for <see cref="ApiUrl"/> (an admin JID); its password comes from <see cref="ApiPasswordEnv"/>.
+    /// Basic-auth user for <see cref="ApiUrl"/> (ejabberd: an admin JID; MongooseIM: the GraphQL handler's admin user
+    /// name); its password comes from <see cref="ApiPasswordEnv"/>.
     /// </summary>
     public string? ApiUser { get; init; }
 
