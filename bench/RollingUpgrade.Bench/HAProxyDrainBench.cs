@@ -26,24 +26,7 @@ internal static class HAProxyDrainBench
             ("ej3", "127.0.0.13"),
         ]);
         using var haproxy = new HAProxyInstance(folder, "a", backends, ["ej1", "ej2", "ej3"]);
-        var nodes = new[] { "ej1", "ej2", "ej3" }
-            .Select(
-                (s, i) =>
-                    new NodeSpec(
-                        $"n{i + 1}",
-                        $"127.0.0.{11 + i}",
-                        $"e{i + 1}@h",
-                        new Dictionary<string, string> { ["edge"] = s }
-                    )
-            )
-            .ToList();
-        var adapter = new HAProxyLoadBalancer(
-            new LoadBalancerSpec(
-                "edge",
-                LoadBalancerKinds.HAProxy,
-                new HAProxySettings([haproxy.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(5))
-            )
-        );
+        var (nodes, adapter) = Edge(haproxy, ["ej1", "ej2", "ej3"]);
         await Task.Delay(1500);
 
         var lags = new List<double>();
@@ -107,6 +90,36 @@ internal static class HAProxyDrainBench
         );
         Directory.Delete(folder, recursive: true);
         return 0;
+    }
+
+    /// <summary>
+    /// The plan's nodes for HAProxy's servers (n1 on 127.0.0.11 is <paramref name="servers"/>[0], ...) and the adapter
+    /// for the instance's backends.
+    /// </summary>
+    internal static (List<NodeSpec> Nodes, HAProxyLoadBalancer Adapter) Edge(
+        HAProxyInstance haproxy,
+        IReadOnlyList<string> servers
+    )
+    {
+        var nodes = servers
+            .Select(
+                (s, i) =>
+                    new NodeSpec(
+                        $"n{i + 1}",
+                        $"127.0.0.{11 + i}",
+                        $"e{i + 1}@h",
+                        new Dictionary<string, string> { ["edge"] = s }
+                    )
+            )
+            .ToList();
+        var adapter = new HAProxyLoadBalancer(
+            new LoadBalancerSpec(
+                "edge",
+                LoadBalancerKinds.HAProxy,
+                new HAProxySettings([haproxy.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(10))
+            )
+        );
+        return (nodes, adapter);
     }
 
     private static double Percentile(List<double> sorted, int p) =>

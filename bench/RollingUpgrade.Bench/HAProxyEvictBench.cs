@@ -22,24 +22,7 @@ internal static class HAProxyEvictBench
         var folder = Directory.CreateTempSubdirectory("ru-bench-evict-").FullName;
         await using var backends = new BackendServers([("ej1", "127.0.0.11"), ("ej2", "127.0.0.12")]);
         using var haproxy = new HAProxyInstance(folder, "a", backends, ["ej1", "ej2"]);
-        var nodes = new[] { "ej1", "ej2" }
-            .Select(
-                (s, i) =>
-                    new NodeSpec(
-                        $"n{i + 1}",
-                        $"127.0.0.{11 + i}",
-                        $"e{i + 1}@h",
-                        new Dictionary<string, string> { ["edge"] = s }
-                    )
-            )
-            .ToList();
-        var adapter = new HAProxyLoadBalancer(
-            new LoadBalancerSpec(
-                "edge",
-                LoadBalancerKinds.HAProxy,
-                new HAProxySettings([haproxy.SocketPath], ["be_xmpp", "be_http"], TimeSpan.FromSeconds(10))
-            )
-        );
+        var (nodes, adapter) = HAProxyDrainBench.Edge(haproxy, ["ej1", "ej2"]);
         await Task.Delay(1500);
         var (target, other) = (nodes[0], nodes[1]);
         await adapter.SetStateAsync(other, ServerAdminState.Maintenance, CancellationToken.None);

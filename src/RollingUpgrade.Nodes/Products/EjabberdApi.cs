@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using RollingUpgrade.Plans.Model;
 using RollingUpgrade.Ports;
@@ -16,34 +13,16 @@ namespace RollingUpgrade.Nodes.Products;
 /// </summary>
 internal sealed class EjabberdApi
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
-
     private readonly Plan _plan;
     private readonly ICommandValues _values;
-    private readonly HttpClient _http;
-    private readonly AuthenticationHeaderValue? _auth;
+    private readonly NodeHttpApi _http;
 
     public EjabberdApi(Plan plan, HttpMessageHandler? handler = null, ICommandValues? values = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         _plan = plan;
         _values = values ?? CommandValues.BeforeRun(plan);
-        _http = new HttpClient(
-            handler
-                ?? new SocketsHttpHandler
-                {
-                    PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-                    ConnectTimeout = CallTimeout,
-                },
-            disposeHandler: handler is null
-        )
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-
-            // connected_users_info of a large cluster is megabytes; a node answering without end is refused.
-            MaxResponseContentBufferSize = 64L * 1024 * 1024,
-        };
-        _auth = AuthFor(plan);
+        _http = new NodeHttpApi(plan, "ejabberd's HTTP API", handler);
     }
 
     /// <summary>
@@ -66,17 +45,6 @@ internal sealed class EjabberdApi
         return CommandTemplate.RenderText(plan.Product.ApiUrl!, forNode).TrimEnd('/');
     }
 
-    /// <summary>Basic auth from <c>product.api_user</c> and <c>api_password_env</c>; null without them.</summary>
-    internal static AuthenticationHeaderValue? AuthFor(Plan plan) =>
-        plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env
-            ? new AuthenticationHeaderValue(
-                "Basic",
-                Convert.ToBase64String(
-                    Encoding.UTF8.GetBytes($"{user}:{Environment.GetEnvironmentVariable(env) ?? string.Empty}")
-                )
-            )
-            : null;
-
     /// <summary>
     /// Runs <paramref name="command"/> on <paramref name="node"/>; null when the API is not reachable.
     /// </summary>
@@ -89,86 +57,41 @@ internal sealed class EjabberdApi
     {
         ArgumentNullException.ThrowIfNull(node);
         var url = $"{BaseUrl(node)}/{command}";
-        using var request = new HttpRequestMessage(HttpMethod.Post, url)
-        {
-            Content = new StringContent(
-                JsonSerializer.Serialize(arguments ?? new { }),
-                Encoding.UTF8,
-                "application/json"
-            ),
-        };
-        request.Headers.Authorization = _auth;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(CallTimeout);
-        HttpResponseMessage response;
-        string body;
-        try
-        {
-            response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-            when (e.InnerException is SocketException or IOException
-                || e.HttpRequestError is HttpRequestError.ConnectionError
-            )
+        if (
+            await _http.PostAsync(url, arguments ?? new { }, node, command, cancellationToken).ConfigureAwait(false)
+            is not var (status, body)
+        )
         {
             return null;
         }
-        catch (HttpRequestException e)
+
+        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
             throw new UnexpectedAnswerException(
-                $"ejabberd's HTTP API on {node.Name} gave no usable answer to '{command}': {e.Message}"
+                $"ejabberd's HTTP API on {node.Name} refused '{command}' ({(int)status}: "
+                    + $"{Shorten(body)}); allow it for this machine in ejabberd's api_permissions, set "
+                    + $"product.api_user and product.api_password_env, or remove product.api_url"
             );
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+        if (status == HttpStatusCode.NotFound)
         {
-            return null;
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API on {node.Name} does not know '{command}' (404 at {url}); check "
+                    + $"product.api_url (it should end in the /api path that mod_http_api serves) and that "
+                    + $"mod_admin_extra is enabled"
+            );
         }
 
-        using (response)
+        var answer = _http.Json(body, status, node, command);
+        if ((int)status is < 200 or > 299)
         {
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                throw new UnexpectedAnswerException(
-                    $"ejabberd's HTTP API on {node.Name} refused '{command}' ({(int)response.StatusCode}: "
-                        + $"{Shorten(body)}); allow it for this machine in ejabberd's api_permissions, set "
-                        + $"product.api_user and product.api_password_env, or remove product.api_url"
-                );
-            }
-
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                throw new UnexpectedAnswerException(
-                    $"ejabberd's HTTP API on {node.Name} does not know '{command}' (404 at {url}); check "
-                        + $"product.api_url (it should end in the /api path that mod_http_api serves) and that "
-                        + $"mod_admin_extra is enabled"
-                );
-            }
-
-            JsonElement answer;
-            try
-            {
-                using var document = JsonDocument.Parse(body);
-                answer = document.RootElement.Clone();
-            }
-            catch (JsonException)
-            {
-                throw new UnexpectedAnswerException(
-                    $"ejabberd's HTTP API on {node.Name} answered '{command}' with something that is not JSON ("
-                        + $"{(int)response.StatusCode}): '{Shorten(body)}'"
-                );
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new UnexpectedAnswerException(
-                    $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)response.StatusCode}): "
-                        + $"{Shorten(body)}"
-                );
-            }
-
-            return answer;
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)status}): {Shorten(body)}"
+            );
         }
+
+        return answer;
     }
 
     private static string Shorten(string text) => ErlangTerms.Shorten(text.Trim());
