@@ -175,8 +175,8 @@ internal sealed class MongooseImProduct(
     /// node, each ended with <c>session kickUserSession</c> (there since 6.0.0, priv/graphql/schemas/admin/
     /// session.gql; <c>kickUser</c> takes a bare JID and ends every session of the user, on every node). The
     /// client gets a stream error and the stream's close. The legacy dialect has no per-node session list, so
-    /// the load balancers evict there. The listing is reused across ticks and 4 kicks run at once (each is a
-    /// mongooseimctl call on the node): <see cref="SessionBacklog{TSession}"/>.
+    /// the load balancers evict there. The listing is reused across ticks (<see cref="SessionBacklog{TSession}"/>);
+    /// 16 kicks run at once over the admin GraphQL API (<c>product.api_url</c>), 4 through mongooseimctl (a VM each).
     /// </summary>
     public override async Task<long?> EvictSessionsAsync(
         NodeSpec node,
