@@ -69,33 +69,40 @@ public sealed class HAProxyRuntimeClient
     /// (<c>show sess</c> with 10,000 sessions is megabytes); stops reading, and closes the connection, as soon as
     /// <paramref name="onLine"/> returns false.
     /// </summary>
-    public Task ReadLinesAsync(string command, Func<string, bool> onLine, CancellationToken cancellationToken)
+    public async Task ReadLinesAsync(string command, Func<string, bool> onLine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onLine);
         var partial = new StringBuilder();
-        return RunAsync(
-            command,
-            _ => { },
-            chunk =>
-            {
-                var start = 0;
-                for (var newline = chunk.IndexOf('\n'); newline >= 0; newline = chunk.IndexOf('\n', start))
+        var stopped = false;
+        await RunAsync(
+                command,
+                _ => { },
+                chunk =>
                 {
-                    partial.Append(chunk, start, newline - start);
-                    start = newline + 1;
-                    var line = partial.ToString();
-                    partial.Clear();
-                    if (!onLine(line))
+                    var start = 0;
+                    for (var newline = chunk.IndexOf('\n'); newline >= 0; newline = chunk.IndexOf('\n', start))
                     {
-                        return false;
+                        partial.Append(chunk, start, newline - start);
+                        start = newline + 1;
+                        var line = partial.ToString();
+                        partial.Clear();
+                        if (!onLine(line))
+                        {
+                            stopped = true;
+                            return false;
+                        }
                     }
-                }
 
-                partial.Append(chunk, start, chunk.Length - start);
-                return true;
-            },
-            cancellationToken
-        );
+                    partial.Append(chunk, start, chunk.Length - start);
+                    return true;
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        if (!stopped && partial.Length > 0)
+        {
+            onLine(partial.ToString()); // a last line without its newline
+        }
     }
 
     /// <param name="append">Gets every chunk of the reply, when it is wanted whole.</param>
