@@ -83,4 +83,30 @@ public sealed class ProxyLoggingTests
         );
         collector.Lines.ShouldContain(l => l.Id == 3300);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task With_every_node_out_the_per_request_warnings_are_written_once_not_for_each_request()
+    {
+        var collector = new Collector();
+        using var logging = new LoggerFactory([collector]);
+        await using var proxy = await ProxyFixture.StartAsync(logging: logging);
+        using var lb = proxy.Adapter();
+        foreach (var node in proxy.Nodes)
+        {
+            await lb.SetStateAsync(node, RollingUpgrade.Ports.ServerAdminState.Maintenance, CancellationToken.None);
+        }
+
+        using var http = new HttpClient();
+        for (var i = 0; i < 50; i++)
+        {
+            (await http.GetAsync(new Uri($"http://127.0.0.1:{proxy.HttpPort}/"))).StatusCode.ShouldBe(
+                System.Net.HttpStatusCode.ServiceUnavailable
+            );
+        }
+
+        // YARP warns twice per request (load balancing, then forwarding): 100 lines before, one per category now.
+        var warnings = collector.Lines.Where(l => l.Level >= LogLevel.Warning && l.Category.StartsWith("Yarp")).ToList();
+        warnings.ShouldNotBeEmpty();
+        warnings.GroupBy(w => (w.Category, w.Id)).ShouldAllBe(g => g.Count() == 1);
+    }
 }

@@ -176,17 +176,50 @@ public sealed class ContainerCluster : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(Path.Combine(keys, "known_hosts_by_address"), knownHosts.ToString());
-        await WaitAsync(
-            async () =>
+        try
+        {
+            await WaitAsync(
+                async () =>
+                {
+                    var servers = await ServersAsync();
+                    return Nodes.All(n => servers[n].Serving);
+                },
+                "every serving node UP in HAProxy",
+                // Three ejabberd nodes booting and joining on two busy cores have needed more than a minute.
+                seconds: 120,
+                detail: () => $"HAProxy at {HAProxyAddress} ({_haproxy.State}): {_lastRuntime}"
+            );
+        }
+        catch (ShouldAssertException e)
+        {
+            // A node that logged "ready" and then did not come UP has happened in CI, rarely: say what it was doing.
+            throw new ShouldAssertException($"{e.Message}\n{await NodesDiagnosticsAsync()}", e);
+        }
+    }
+
+    /// <summary>For each serving node: its container state, `ejabberdctl status` and the end of its log.</summary>
+    private async Task<string> NodesDiagnosticsAsync()
+    {
+        var text = new StringBuilder();
+        foreach (var node in Nodes)
+        {
+            var container = _nodes[node];
+            text.Append(CultureInfo.InvariantCulture, $"--- {node} ({container.State})\n");
+            try
             {
-                var servers = await ServersAsync();
-                return Nodes.All(n => servers[n].Serving);
-            },
-            "every serving node UP in HAProxy",
-            // Three ejabberd nodes booting and joining on two busy cores have needed more than a minute.
-            seconds: 120,
-            detail: () => $"HAProxy at {HAProxyAddress} ({_haproxy.State}): {_lastRuntime}"
-        );
+                var (code, status) = await StatusAsync(node);
+                text.Append(CultureInfo.InvariantCulture, $"ejabberdctl status -> {code}: {status.Trim()}\n");
+                var logs = await container.GetLogsAsync(timestampsEnabled: false);
+                var lines = (logs.Stdout + logs.Stderr).Split('\n');
+                text.AppendJoin('\n', lines.TakeLast(25)).Append('\n');
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"(could not read it: {e.Message})\n");
+            }
+        }
+
+        return text.ToString();
     }
 
     private string HAProxyConfig()
