@@ -105,7 +105,9 @@ public sealed class ProxyLoggingTests
         }
 
         // YARP warns twice per request (load balancing, then forwarding): 100 lines before, one per category now.
-        var warnings = collector.Lines.Where(l => l.Level >= LogLevel.Warning && l.Category.StartsWith("Yarp")).ToList();
+        var warnings = collector
+            .Lines.Where(l => l.Level >= LogLevel.Warning && l.Category.StartsWith("Yarp"))
+            .ToList();
         warnings.ShouldNotBeEmpty();
         warnings.GroupBy(w => (w.Category, w.Id)).ShouldAllBe(g => g.Count() == 1);
     }

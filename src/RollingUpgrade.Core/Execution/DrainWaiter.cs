@@ -260,6 +260,10 @@ internal static class DrainWaiter
                         evicting = true;
                         evictedSince = now;
                         evictionCredit = 1;
+                        // The node's own count bounds what can come back as sessions elsewhere: the balancers also
+                        // carry connections that are not sessions (an HTTP stream between requests).
+                        eviction.NodeSessionsAtStart = await ReadNodeAsync(context, node, cancellationToken)
+                            .ConfigureAwait(false);
                         context.Emit(
                             RunEventTypes.Warning,
                             $"{node.Name} still has {total} live connection(s) after "
@@ -395,12 +399,18 @@ internal static class DrainWaiter
 
         public long Total => ByNode + ByBalancers;
 
+        /// <summary>The node's own session count when the eviction began; null when it cannot count them.</summary>
+        public long? NodeSessionsAtStart { get; set; }
+
         /// <summary>
         /// What the takeover check expects back: the sessions the node ended when it ended any (what the balancers
         /// cut after it, such as idle HTTP keep-alive connections, are not sessions the node counts), otherwise
-        /// the connections the balancers cut.
+        /// the connections the balancers cut, but no more than the sessions the node held when the eviction began.
         /// </summary>
-        public long Sessions => ByNode > 0 ? ByNode : ByBalancers;
+        public long Sessions =>
+            ByNode > 0 ? ByNode
+            : NodeSessionsAtStart is { } held ? Math.Min(ByBalancers, held)
+            : ByBalancers;
 
         public string Describe() =>
             (ByNode, ByBalancers) switch

@@ -136,6 +136,29 @@ public sealed class DrainProofTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Connections_the_balancer_cuts_for_a_node_that_cannot_evict_are_expected_back_as_its_sessions()
+    {
+        // The balancer cuts everything (the node cannot end its sessions): ten XMPP sessions and three idle HTTP
+        // keep-alive connections. Only the ten can come back as sessions: the node's count when the eviction began.
+        using var run = new RunHarness(Plan());
+        Balancer(run).IdleConnections["n2"] = 3;
+        for (var i = 0; i < 10; i++)
+        {
+            run.World.Nodes["n2"].SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+        }
+
+        var outcome = await run.RunAsync();
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        run.Adapters.Product.Evicted.ShouldBe(0);
+        run.Lb().Evicted.ShouldBe(13);
+        run.Events.Events.ShouldContain(
+            e => e.Message.StartsWith("n2: 10 of 10 evicted session(s) re-established on the serving nodes in "),
+            string.Join("\n", run.Events.Events.Where(e => e.Node == "n2").Select(e => e.Message))
+        );
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_takeover_that_falls_short_halts_before_the_node_is_stopped()
     {
         using var run = new RunHarness(Plan(drain: "wait_takeover = \"20s\""));
