@@ -21,6 +21,21 @@ internal static class ProxySessionsBench
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary><c>rollingupgrade proxy --config FILE</c> as a process of its own, its output read and dropped.</summary>
+    internal static Process StartProxy(string repositoryRoot, string config)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { StateStoreBench.CliDll(repositoryRoot), "proxy", "--config", config })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        return process;
+    }
+
     public static async Task<int> RunAsync(string repositoryRoot, int sessions, int rate)
     {
         var folder = Directory.CreateTempSubdirectory("ru-bench-proxy-").FullName;
@@ -54,15 +69,7 @@ internal static class ProxySessionsBench
 
             """
         );
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { StateStoreBench.CliDll(repositoryRoot), "proxy", "--config", config })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var proxy = Process.Start(info)!;
-        _ = proxy.StandardOutput.ReadToEndAsync();
-        _ = proxy.StandardError.ReadToEndAsync();
+        using var proxy = StartProxy(repositoryRoot, config);
         var clients = new List<TcpClient>();
         try
         {

@@ -174,16 +174,7 @@ internal static partial class ProxyThroughputBench
 
             """
         );
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { StateStoreBench.CliDll(repositoryRoot), "proxy", "--config", config })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        return process;
+        return ProxySessionsBench.StartProxy(repositoryRoot, config);
     }
 
     private static async Task<(double Rps, double P99)> WrkAsync(int port, int connections, int seconds)

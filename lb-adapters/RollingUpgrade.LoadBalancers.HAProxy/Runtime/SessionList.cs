@@ -5,16 +5,17 @@ namespace RollingUpgrade.LoadBalancers.HAProxy.Runtime;
 /// <summary>Stream ids from <c>show sess</c>, so sessions can be ended one by one at a pace.</summary>
 public static partial class SessionList
 {
-    [GeneratedRegex(@"^(0x[0-9a-f]+):.*\sbe=(\S+)\s+srv=(\S+)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(0x[0-9a-f]+):.*\sbe=(\S+)\s+srv=(\S+)", RegexOptions.CultureInvariant)]
     private static partial Regex Line();
 
+    /// <summary>The stream ids on one server, from a whole <c>show sess</c> reply.</summary>
     public static IReadOnlyList<string> For(string showSess, string backend, string server)
     {
         ArgumentNullException.ThrowIfNull(showSess);
-        return Line()
-            .Matches(showSess)
-            .Where(m => m.Groups[2].Value == backend && m.Groups[3].Value == server)
-            .Select(m => m.Groups[1].Value)
+        return showSess
+            .Split('\n')
+            .Select(line => TryParse(line, out var id, out var b, out var s) && b == backend && s == server ? id : null)
+            .OfType<string>()
             .ToList();
     }
 

@@ -18,7 +18,8 @@ internal sealed class ForwardingLoggerProvider(ILoggerFactory target, TimeProvid
     public ILogger CreateLogger(string categoryName)
     {
         var logger = target.CreateLogger(categoryName);
-        return categoryName.StartsWith("Microsoft", StringComparison.Ordinal)
+        return
+            categoryName.StartsWith("Microsoft", StringComparison.Ordinal)
             || categoryName.StartsWith("Yarp", StringComparison.Ordinal)
             ? new RateLimited(logger, _time)
             : logger;
