@@ -21,7 +21,7 @@ internal static class ProxySessionsBench
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary><c>rollingupgrade proxy --config FILE</c> as a process of its own, its output read and dropped.</summary>
+    /// <summary><c>rollingupgrade proxy --config FILE</c>, its own process; its output is read and dropped.</summary>
     internal static Process StartProxy(string repositoryRoot, string config)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
