@@ -60,7 +60,8 @@ static int Usage()
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/RollingUpgrade.Bench -- haproxy-drain [trials] | "
             + "haproxy-evict [sessions] [rate] | "
-            + "rolling-upgrade [--no-ansible] [--json FILE] | proxy-throughput [connections] [seconds] [rounds] | "
+            + "rolling-upgrade [--no-ansible] [--json FILE] | "
+            + "proxy-throughput [connections] [seconds] [rounds] [another build's rollingupgrade.dll] | "
             + "node-call-cost [rounds] | "
             + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | "
             + "proxy-sessions [sessions] [rate]"

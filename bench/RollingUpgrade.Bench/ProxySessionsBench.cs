@@ -22,10 +22,14 @@ internal static class ProxySessionsBench
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary><c>rollingupgrade proxy --config FILE</c>, its own process; its output is read and dropped.</summary>
-    internal static Process StartProxy(string repositoryRoot, string config)
+    internal static Process StartProxy(string repositoryRoot, string config) =>
+        StartProxyOf(StateStoreBench.CliDll(repositoryRoot), config);
+
+    /// <summary>The proxy of the given build of the CLI (its <c>rollingupgrade.dll</c>).</summary>
+    internal static Process StartProxyOf(string cliDll, string config)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { StateStoreBench.CliDll(repositoryRoot), "proxy", "--config", config })
+        foreach (var arg in new[] { cliDll, "proxy", "--config", config })
         {
             info.ArgumentList.Add(arg);
         }

@@ -26,6 +26,9 @@ internal static partial class ProxyThroughputBench
         var connections = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
         var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+
+        // Another build of the CLI to measure beside this one (before and after a change), as its own process too.
+        var otherDll = args.Length > 3 ? Path.GetFullPath(args[3]) : null;
         var folder = Directory.CreateTempSubdirectory("ru-wrk-").FullName;
         var httpPort = LoopbackPorts.Free("127.0.0.51");
         var tcpPort = LoopbackPorts.Free("127.0.0.51");
@@ -53,10 +56,22 @@ internal static partial class ProxyThroughputBench
         );
         await using var embedded = EmbeddedProxy.Build(options);
         await embedded.StartAsync();
-        using var process = StartProxyProcess(repositoryRoot, folder, httpPort, out var processPort);
+        using var process = StartProxyProcess(
+            StateStoreBench.CliDll(repositoryRoot),
+            folder,
+            httpPort,
+            out var processPort
+        );
+        var otherPort = 0;
+        using var other = otherDll is null ? null : StartProxyProcess(otherDll, folder, httpPort, out otherPort);
         try
         {
             await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", processPort, TimeSpan.FromSeconds(30));
+            if (other is not null)
+            {
+                await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", otherPort, TimeSpan.FromSeconds(30));
+            }
+
             await Task.Delay(1500);
             // The CPU each proxy process spends per request is read from /proc (not for the embedded one: the bench's
             // process also runs the backend).
@@ -66,6 +81,10 @@ internal static partial class ProxyThroughputBench
                 ("`rollingupgrade proxy` (own process)", processPort, process.Id),
                 ("embedded proxy (in the bench's process, as `demo` runs it)", embeddedPort, null),
             };
+            if (other is not null)
+            {
+                proxies = [.. proxies, ($"`rollingupgrade proxy` of {otherDll} (own process)", otherPort, other.Id)];
+            }
 
             // Warm each up (as long as a round: .NET compiles its hot paths again after a while), then measure each
             // `rounds` times, alternating; the median of each is reported.
@@ -121,8 +140,14 @@ internal static partial class ProxyThroughputBench
         }
         finally
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            foreach (var started in new[] { process, other })
+            {
+                if (started is not null)
+                {
+                    started.Kill(entireProcessTree: true);
+                    await started.WaitForExitAsync();
+                }
+            }
         }
 
         Directory.Delete(folder, recursive: true);
@@ -148,10 +173,10 @@ internal static partial class ProxyThroughputBench
     }
 
     /// <summary>The proxy as operators run it: <c>rollingupgrade proxy --config FILE</c>, its own process.</summary>
-    private static Process StartProxyProcess(string repositoryRoot, string folder, int backendPort, out int port)
+    private static Process StartProxyProcess(string cliDll, string folder, int backendPort, out int port)
     {
         port = LoopbackPorts.Free();
-        var config = Path.Combine(folder, "proxy.toml");
+        var config = Path.Combine(folder, $"proxy-{port}.toml");
         File.WriteAllText(
             config,
             $"""
@@ -174,7 +199,7 @@ internal static partial class ProxyThroughputBench
 
             """
         );
-        return ProxySessionsBench.StartProxy(repositoryRoot, config);
+        return ProxySessionsBench.StartProxyOf(cliDll, config);
     }
 
     private static async Task<(double Rps, double P99)> WrkAsync(int port, int connections, int seconds)

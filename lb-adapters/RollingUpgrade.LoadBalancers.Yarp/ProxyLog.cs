@@ -41,4 +41,11 @@ internal static partial class ProxyLog
         Message = "TCP listener for cluster {Cluster}: no destination took the connection"
     )]
     public static partial void NoDestination(ILogger logger, string cluster);
+
+    [LoggerMessage(
+        EventId = 3304,
+        Level = LogLevel.Warning,
+        Message = "HTTP listener for cluster {Cluster}: no destination takes new requests; answered 503"
+    )]
+    public static partial void NoHttpDestination(ILogger logger, string cluster);
 }

@@ -26,6 +26,10 @@ public sealed class DestinationRuntime(string cluster, DestinationOptions option
 
     public string Name => Options.Name;
 
+    /// <summary>Where its HTTP requests go (<c>http://host:port/</c>, IPv6 bracketed); null with no HTTP port</summary>
+    public string? HttpPrefix { get; } =
+        options.HttpPort is { } port ? new UriBuilder(Uri.UriSchemeHttp, options.Host, port).Uri.AbsoluteUri : null;
+
     public volatile DestinationAdminState State;
 
     public volatile int Weight = options.Weight;

@@ -4,16 +4,13 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Health;
-using Yarp.ReverseProxy.LoadBalancing;
-using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
-/// The embedded load balancer: YARP for HTTP/1.1 and WebSocket routes, Kestrel connection
+/// The embedded load balancer: YARP's forwarder for HTTP/1.1 and WebSocket listeners, Kestrel connection
 /// handling for plain TCP listeners, one destination model per cluster shared by both, and the
 /// admin API on its own endpoint.
 /// </summary>
@@ -95,47 +92,26 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         });
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<IAvailableDestinationsPolicy, DrainAwareDestinationsPolicy>();
-        builder.Services.AddSingleton<ILoadBalancingPolicy, WeightedLoadBalancingPolicy>();
         builder.Services.AddHostedService<HealthProbe>();
-        builder.Services.AddReverseProxy().LoadFromMemory(Routes(options), Clusters(options));
+        builder.Services.AddHttpForwarder();
         var app = builder.Build();
-        registry.Lookup = app.Services.GetRequiredService<IProxyStateLookup>();
-        registry.Updater = app.Services.GetRequiredService<IClusterDestinationsUpdater>();
+        // The client YARP's routes would use (no proxy, redirects, decompression or cookies; connections pooled).
+        var client = new ForwarderHttpClientFactory().CreateClient(
+            new ForwarderHttpClientContext { NewConfig = HttpClientConfig.Empty }
+        );
+        var forwarding = new HttpForwarding(
+            options,
+            registry,
+            app.Services.GetRequiredService<IHttpForwarder>(),
+            client,
+            app.Services.GetRequiredService<ILoggerFactory>()
+        );
+
+        // Requests on the HTTP listeners are forwarded before routing; routing serves the admin and metrics ones.
+        app.Use(forwarding.Middleware);
+        app.UseRouting();
         AdminApi.Map(app, registry, options.Admin.Listen.Port, token, metricsListen?.Port);
-        app.MapReverseProxy(pipeline =>
-        {
-            pipeline.UseSessionAffinity();
-            pipeline.UseLoadBalancing();
-            pipeline.Use(TrackAsync);
-            pipeline.UsePassiveHealthChecks();
-        });
         return new EmbeddedProxy(app, registry, options);
-
-        async Task TrackAsync(HttpContext context, Func<Task> next)
-        {
-            var feature = context.GetReverseProxyFeature();
-            var chosen = feature.AvailableDestinations.Count == 1 ? feature.AvailableDestinations[0] : null;
-            var runtime = chosen is null ? null : registry.Find(feature.Cluster.Config.ClusterId, chosen.DestinationId);
-            using var registration = runtime?.Track(context.Abort);
-            if (runtime is not null)
-            {
-                context.Request.Body = new CountingStream(context.Request.Body, runtime);
-                context.Response.Body = new CountingStream(context.Response.Body, runtime);
-                if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { } upgrade)
-                {
-                    context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>(
-                        new CountingUpgradeFeature(upgrade, runtime)
-                    );
-                }
-            }
-
-            await next().ConfigureAwait(false);
-            if (context.Response.StatusCode >= 500)
-            {
-                runtime?.CountError();
-            }
-        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -156,40 +132,6 @@ public sealed class EmbeddedProxy : IAsyncDisposable
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
         Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
-
-    private static List<RouteConfig> Routes(ProxyOptions options) =>
-        options
-            .Listeners.Where(l => l.Kind == ListenerKind.Http)
-            .Select(
-                (l, i) =>
-                    new RouteConfig
-                    {
-                        RouteId = $"listener-{i + 1}",
-                        ClusterId = l.Cluster,
-                        Match = new RouteMatch { Path = "{**catch-all}", Hosts = [$"*:{l.Listen.Port}"] },
-                    }
-            )
-            .ToList();
-
-    private static List<ClusterConfig> Clusters(ProxyOptions options) =>
-        options
-            .Clusters.Select(c => new ClusterConfig
-            {
-                ClusterId = c.Name,
-                LoadBalancingPolicy = WeightedLoadBalancingPolicy.PolicyName,
-                HealthCheck = new HealthCheckConfig
-                {
-                    AvailableDestinationsPolicy = DrainAwareDestinationsPolicy.PolicyName,
-                },
-                Destinations = c
-                    .Destinations.Where(d => d.HttpPort is not null)
-                    .ToDictionary(
-                        d => d.Name,
-                        d => new DestinationConfig { Address = $"http://{d.Host}:{d.HttpPort}/" },
-                        StringComparer.Ordinal
-                    ),
-            })
-            .ToList();
 
     public async ValueTask DisposeAsync()
     {

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Logging;
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
-/// Hands the proxy host's loggers to the caller's factory (which the caller owns and disposes). ASP.NET's and YARP's
-/// per-request warnings (such as "no available destinations" while every node is drained or down) are written once
-/// per <see cref="Window"/> for each category and event, the next one saying how many were left out: a proxy taking
-/// thousands of requests a second while its nodes are down would otherwise write two lines for each.
+/// Hands the proxy host's loggers to the caller's factory (which the caller owns and disposes). Per-request warnings
+/// (ASP.NET's, YARP's forwarder's, and the proxy's own "no destination" while every node is drained or down) are
+/// written once per <see cref="Window"/> for each category and event, the next one saying how many were left out: a
+/// proxy taking thousands of requests a second while its nodes are down would otherwise write a line for each.
 /// </summary>
 internal sealed class ForwardingLoggerProvider(ILoggerFactory target, TimeProvider? time = null) : ILoggerProvider
 {
@@ -21,6 +21,7 @@ internal sealed class ForwardingLoggerProvider(ILoggerFactory target, TimeProvid
         return
             categoryName.StartsWith("Microsoft", StringComparison.Ordinal)
             || categoryName.StartsWith("Yarp", StringComparison.Ordinal)
+            || categoryName == HttpForwarding.LogCategory
             ? new RateLimited(logger, _time)
             : logger;
     }

@@ -14,20 +14,10 @@ internal sealed class HealthProbe(ProxyRegistry registry, ProxyOptions options) 
         {
             foreach (var cluster in registry.Clusters.ToList())
             {
-                var changed = false;
                 foreach (var destination in registry.Destinations(cluster))
                 {
                     var healthy = await ProbeAsync(destination, stoppingToken).ConfigureAwait(false);
-                    if (healthy != destination.Healthy)
-                    {
-                        destination.Healthy = healthy;
-                        changed = true;
-                    }
-                }
-
-                if (changed)
-                {
-                    registry.ApplyAndConfirm(cluster);
+                    destination.Healthy = healthy;
                 }
             }
 

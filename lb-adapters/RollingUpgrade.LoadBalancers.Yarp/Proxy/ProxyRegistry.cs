@@ -1,12 +1,8 @@
-using Yarp.ReverseProxy;
-using Yarp.ReverseProxy.Health;
-
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
-/// Every cluster's destinations and their live state, shared by the HTTP routes (through YARP's
-/// policies) and the TCP listeners. A change is pushed into YARP and confirmed from YARP's own
-/// view of available destinations before it is reported as done.
+/// Every cluster's destinations and their live state, shared by the HTTP and TCP listeners: each new request or
+/// connection reads it, so a change made through the admin API applies to the next one.
 /// </summary>
 public sealed class ProxyRegistry
 {
@@ -27,11 +23,6 @@ public sealed class ProxyRegistry
         );
     }
 
-    /// <summary>Set once the web host is built; lets changes be applied to YARP and read back.</summary>
-    public IProxyStateLookup? Lookup { get; set; }
-
-    public IClusterDestinationsUpdater? Updater { get; set; }
-
     public IEnumerable<string> Clusters => _clusters.Keys;
 
     public IReadOnlyCollection<DestinationRuntime> Destinations(string cluster) =>
@@ -40,46 +31,45 @@ public sealed class ProxyRegistry
     public DestinationRuntime? Find(string cluster, string destination) =>
         _clusters.TryGetValue(cluster, out var d) && d.TryGetValue(destination, out var runtime) ? runtime : null;
 
-    /// <summary>Weighted random choice among the destinations that take new traffic.</summary>
-    public DestinationRuntime? Pick(string cluster, Func<DestinationRuntime, bool>? filter = null)
+    /// <summary>
+    /// Weighted random choice among the destinations that take new traffic (and pass <paramref name="filter"/>);
+    /// null when none does.
+    /// </summary>
+    public DestinationRuntime? Pick(string cluster, Func<DestinationRuntime, bool>? filter = null) =>
+        _clusters.TryGetValue(cluster, out var d)
+            ? Pick(d.Values.Where(x => filter?.Invoke(x) ?? true).ToArray())
+            : null;
+
+    /// <summary>
+    /// Weighted random choice among the given destinations that take new traffic; null when none does. Per HTTP
+    /// request: no lock, and no allocation for up to 32 destinations; each one's availability and weight is read once.
+    /// </summary>
+    public static DestinationRuntime? Pick(DestinationRuntime[] destinations)
     {
-        var candidates = Destinations(cluster).Where(d => d.Available && (filter?.Invoke(d) ?? true)).ToList();
-        var total = candidates.Sum(d => d.Weight);
+        var count = destinations.Length;
+        Span<int> weights = count <= 32 ? stackalloc int[count] : new int[count];
+        var total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            weights[i] = destinations[i].Available ? destinations[i].Weight : 0;
+            total += weights[i];
+        }
+
         if (total <= 0)
         {
             return null;
         }
 
         var roll = Random.Shared.Next(total);
-
-        foreach (var candidate in candidates)
+        for (var i = 0; i < count; i++)
         {
-            roll -= candidate.Weight;
+            roll -= weights[i];
             if (roll < 0)
             {
-                return candidate;
+                return destinations[i];
             }
         }
 
-        return candidates[^1];
-    }
-
-    /// <summary>
-    /// Re-runs YARP's available-destination policy for the cluster and checks the result matches ours.
-    /// </summary>
-    public bool ApplyAndConfirm(string cluster)
-    {
-        if (Lookup is null || Updater is null || !Lookup.TryGetCluster(cluster, out var state))
-        {
-            return true; // No HTTP route uses this cluster: the TCP listeners read the registry directly.
-        }
-
-        Updater.UpdateAvailableDestinations(state);
-        var available = state
-            .DestinationsState.AvailableDestinations.Select(d => d.DestinationId)
-            .ToHashSet(StringComparer.Ordinal);
-        return Destinations(cluster)
-            .Where(d => d.Options.HttpPort is not null)
-            .All(d => available.Contains(d.Name) == d.Available);
+        return null; // Not reached: the weights add up to the total.
     }
 }
