@@ -44,7 +44,11 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var registry = new ProxyRegistry(options);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Configured by its options alone: no appsettings.json from the working directory (nor a watcher on it), no
+        // ASPNETCORE_* variables adding listeners or changing Kestrel.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         if (logging is not null)
         {

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using RollingUpgrade.Demo;
+
+namespace RollingUpgrade.Tests;
+
+/// <summary>
+/// `rollingupgrade proxy` as operators run it, a process of its own in front of a demo node: it forwards, logs from
+/// a queue, and runs socket work on one event thread per core unless the operator says otherwise.
+/// </summary>
+public sealed class ProxyProcessTests : IAsyncLifetime
+{
+    private const string NodeAddress = "127.0.0.36";
+
+    private readonly string _root = Directory.CreateTempSubdirectory("ru-proxy-process-").FullName;
+    private DemoNode _node = null!;
+    private int _nodeHttpPort;
+
+    public async Task InitializeAsync()
+    {
+        _nodeHttpPort = LoopbackPorts.Free(NodeAddress);
+        _node = new DemoNode("n1", NodeAddress, _nodeHttpPort, LoopbackPorts.Free(NodeAddress), "1.0");
+        await _node.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task It_forwards_logs_its_start_and_admin_calls_and_reads_socket_events_on_a_thread_per_core()
+    {
+        // ASP.NET settings in its working directory are not the proxy's: they add no listener.
+        var stray = LoopbackPorts.Free();
+        await File.WriteAllTextAsync(
+            Path.Combine(_root, "appsettings.json"),
+            $$"""{"Kestrel": {"Endpoints": {"Extra": {"Url": "http://127.0.0.1:{{stray}}"} } } }"""
+        );
+
+        await using var proxy = await ProxyProcess.StartAsync(_root, NodeAddress, _nodeHttpPort, inline: null);
+        using var http = new HttpClient();
+
+        (await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.ListenPort}/"))).ShouldBe("n1 1.0");
+        (await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.AdminPort}/v1/clusters"))).ShouldContain("n1");
+
+        proxy.SocketEventThreads().ShouldBe(Environment.ProcessorCount);
+        await proxy.WaitForErrorLineAsync("RollingUpgrade.Proxy[3300] proxy started");
+        await proxy.WaitForErrorLineAsync("RollingUpgrade.Proxy.Admin[3302] admin API GET /v1/clusters -> 200");
+        LoopbackPorts.IsFree("127.0.0.1", stray).ShouldBeTrue();
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task The_operators_own_setting_of_the_runtime_switch_is_kept()
+    {
+        await using var proxy = await ProxyProcess.StartAsync(_root, NodeAddress, _nodeHttpPort, inline: "0");
+        using var http = new HttpClient();
+
+        (await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.ListenPort}/"))).ShouldBe("n1 1.0");
+
+        // Without inline completions the runtime reads socket events on one thread up to 30 cores.
+        proxy.SocketEventThreads().ShouldBe(1);
+    }
+
+    private sealed class ProxyProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _errorLines = new();
+
+        private ProxyProcess(Process process, int listenPort, int adminPort)
+        {
+            _process = process;
+            ListenPort = listenPort;
+            AdminPort = adminPort;
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    _errorLines.Enqueue(e.Data);
+                }
+            };
+            process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+        }
+
+        public int ListenPort { get; }
+
+        public int AdminPort { get; }
+
+        public static async Task<ProxyProcess> StartAsync(string root, string node, int nodePort, string? inline)
+        {
+            var listen = LoopbackPorts.Free();
+            var admin = LoopbackPorts.Free();
+            var config = Path.Combine(root, $"proxy-{listen}.toml");
+            await File.WriteAllTextAsync(
+                config,
+                $"""
+                [admin]
+                listen = "127.0.0.1:{admin}"
+
+                [[clusters]]
+                name = "xmpp"
+
+                [[clusters.destinations]]
+                name = "n1"
+                host = "{node}"
+                http_port = {nodePort}
+
+                [[listeners]]
+                kind = "http"
+                listen = "127.0.0.1:{listen}"
+                cluster = "xmpp"
+
+                """
+            );
+            var info = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = root,
+            };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "rollingupgrade.dll"), "proxy" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("--config");
+            info.ArgumentList.Add(config);
+            info.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+            info.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT");
+            if (inline is not null)
+            {
+                info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = inline;
+            }
+
+            var proxy = new ProxyProcess(Process.Start(info)!, listen, admin);
+            try
+            {
+                await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", listen, TimeSpan.FromSeconds(30));
+                await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", admin, TimeSpan.FromSeconds(30));
+            }
+            catch
+            {
+                await proxy.DisposeAsync();
+                throw;
+            }
+
+            return proxy;
+        }
+
+        /// <summary>The runtime's socket event threads (named ".NET Sockets") running in the process now.</summary>
+        public int SocketEventThreads() =>
+            Directory
+                .EnumerateDirectories($"/proc/{_process.Id}/task")
+                .Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
+
+        public async Task WaitForErrorLineAsync(string text)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while (!_errorLines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException(
+                        $"no line with '{text}' on the proxy's stderr; it wrote:\n{string.Join('\n', _errorLines)}"
+                    );
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+    }
+}
