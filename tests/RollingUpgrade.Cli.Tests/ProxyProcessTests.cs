@@ -15,11 +15,13 @@ public sealed class ProxyProcessTests : IAsyncLifetime
     private readonly string _root = Directory.CreateTempSubdirectory("ru-proxy-process-").FullName;
     private DemoNode _node = null!;
     private int _nodeHttpPort;
+    private int _nodeTcpPort;
 
     public async Task InitializeAsync()
     {
         _nodeHttpPort = LoopbackPorts.Free(NodeAddress);
-        _node = new DemoNode("n1", NodeAddress, _nodeHttpPort, LoopbackPorts.Free(NodeAddress), "1.0");
+        _nodeTcpPort = LoopbackPorts.Free(NodeAddress);
+        _node = new DemoNode("n1", NodeAddress, _nodeHttpPort, _nodeTcpPort, "1.0");
         await _node.StartAsync();
     }
 
@@ -39,7 +41,13 @@ public sealed class ProxyProcessTests : IAsyncLifetime
             $$"""{"Kestrel": {"Endpoints": {"Extra": {"Url": "http://127.0.0.1:{{stray}}"} } } }"""
         );
 
-        await using var proxy = await ProxyProcess.StartAsync(_root, NodeAddress, _nodeHttpPort, inline: null);
+        await using var proxy = await ProxyProcess.StartAsync(
+            _root,
+            NodeAddress,
+            _nodeHttpPort,
+            _nodeTcpPort,
+            inline: null
+        );
         using var http = new HttpClient();
 
         (await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.ListenPort}/"))).ShouldBe("n1 1.0");
@@ -54,7 +62,13 @@ public sealed class ProxyProcessTests : IAsyncLifetime
     [Fact(Timeout = 90_000)]
     public async Task The_operators_own_setting_of_the_runtime_switch_is_kept()
     {
-        await using var proxy = await ProxyProcess.StartAsync(_root, NodeAddress, _nodeHttpPort, inline: "0");
+        await using var proxy = await ProxyProcess.StartAsync(
+            _root,
+            NodeAddress,
+            _nodeHttpPort,
+            _nodeTcpPort,
+            inline: "0"
+        );
         using var http = new HttpClient();
 
         (await http.GetStringAsync(new Uri($"http://127.0.0.1:{proxy.ListenPort}/"))).ShouldBe("n1 1.0");
@@ -63,15 +77,56 @@ public sealed class ProxyProcessTests : IAsyncLifetime
         proxy.SocketEventThreads().ShouldBe(1);
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task With_socket_work_inline_tcp_sessions_are_proxied_counted_and_evicted()
+    {
+        await using var proxy = await ProxyProcess.StartAsync(_root, NodeAddress, _nodeHttpPort, _nodeTcpPort, null);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{proxy.AdminPort}/") };
+        var sessions = new List<(System.Net.Sockets.TcpClient Client, StreamReader Reader)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync("127.0.0.1", proxy.TcpPort);
+                var reader = new StreamReader(client.GetStream());
+                (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10))).ShouldNotBeNull();
+                sessions.Add((client, reader));
+            }
+
+            (await http.GetStringAsync("v1/clusters/xmpp")).ShouldContain("\"live\":3");
+            using var evict = await http.PostAsync("v1/clusters/xmpp/destinations/n1/evict?max=2", null);
+            (await evict.Content.ReadAsStringAsync()).ShouldBe("{\"evicted\":2}");
+            (await sessions[0].Reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeNull();
+            (await sessions[1].Reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10))).ShouldBeNull();
+            await sessions[2].Client.GetStream().WriteAsync("still here\n"u8.ToArray());
+            (await sessions[2].Reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10))).ShouldBe("still here");
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!(await http.GetStringAsync("v1/clusters/xmpp")).Contains("\"live\":1", StringComparison.Ordinal))
+            {
+                DateTime.UtcNow.ShouldBeLessThan(deadline, "the live count did not come down to the one session left");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            foreach (var (client, _) in sessions)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
     private sealed class ProxyProcess : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _errorLines = new();
 
-        private ProxyProcess(Process process, int listenPort, int adminPort)
+        private ProxyProcess(Process process, int listenPort, int tcpPort, int adminPort)
         {
             _process = process;
             ListenPort = listenPort;
+            TcpPort = tcpPort;
             AdminPort = adminPort;
             process.ErrorDataReceived += (_, e) =>
             {
@@ -86,11 +141,20 @@ public sealed class ProxyProcessTests : IAsyncLifetime
 
         public int ListenPort { get; }
 
+        public int TcpPort { get; }
+
         public int AdminPort { get; }
 
-        public static async Task<ProxyProcess> StartAsync(string root, string node, int nodePort, string? inline)
+        public static async Task<ProxyProcess> StartAsync(
+            string root,
+            string node,
+            int nodePort,
+            int nodeTcpPort,
+            string? inline
+        )
         {
             var listen = LoopbackPorts.Free();
+            var tcp = LoopbackPorts.Free();
             var admin = LoopbackPorts.Free();
             var config = Path.Combine(root, $"proxy-{listen}.toml");
             await File.WriteAllTextAsync(
@@ -106,10 +170,16 @@ public sealed class ProxyProcessTests : IAsyncLifetime
                 name = "n1"
                 host = "{node}"
                 http_port = {nodePort}
+                tcp_port = {nodeTcpPort}
 
                 [[listeners]]
                 kind = "http"
                 listen = "127.0.0.1:{listen}"
+                cluster = "xmpp"
+
+                [[listeners]]
+                kind = "tcp"
+                listen = "127.0.0.1:{tcp}"
                 cluster = "xmpp"
 
                 """
@@ -135,7 +205,7 @@ public sealed class ProxyProcessTests : IAsyncLifetime
                 info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = inline;
             }
 
-            var proxy = new ProxyProcess(Process.Start(info)!, listen, admin);
+            var proxy = new ProxyProcess(Process.Start(info)!, listen, tcp, admin);
             try
             {
                 await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", listen, TimeSpan.FromSeconds(30));

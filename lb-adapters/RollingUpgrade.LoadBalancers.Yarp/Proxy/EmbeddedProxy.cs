@@ -28,6 +28,9 @@ public sealed class EmbeddedProxy : IAsyncDisposable
 
     public ProxyRegistry Registry { get; }
 
+    /// <summary>The .NET runtime switch that runs socket continuations on the threads reading socket events.</summary>
+    public const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     /// <param name="logging">
     /// Where the proxy logs (startup, listener errors, admin API calls); null keeps it silent,
     /// as when the demo embeds it. ASP.NET's own categories are kept to warnings.
@@ -65,6 +68,14 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         var tcpLog = (logging ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger(
             "RollingUpgrade.Proxy.Tcp"
         );
+        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) == "1")
+        {
+            // The runtime runs socket continuations where socket events are read (`rollingupgrade proxy` turns this
+            // on): Kestrel then handles requests and sends responses there too, instead of queueing both to the
+            // thread pool (about one work item per request before). Either half alone measured slower than neither.
+            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(options.Admin.Listen);

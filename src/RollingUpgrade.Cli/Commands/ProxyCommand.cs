@@ -6,9 +6,6 @@ namespace RollingUpgrade.Cli.Commands;
 /// <summary><c>rollingupgrade proxy --config FILE</c>: the embedded load balancer as a long-running process.</summary>
 internal sealed class ProxyCommand(CliIO io, string path, string? metricsListen = null)
 {
-    /// <summary>The .NET runtime switch that runs socket continuations on the threads reading socket events.</summary>
-    internal const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-
     public async Task<int> RunAsync()
     {
         System.Net.IPEndPoint? metrics = null;
@@ -56,13 +53,13 @@ internal sealed class ProxyCommand(CliIO io, string path, string? metricsListen 
             return ExitCodes.BadInput;
         }
 
-        // A process that only proxies runs socket continuations where the socket events are read, instead of handing
-        // each to the thread pool: 0.87-0.96 of the CPU per request (paired rounds, docs/benchmarks.md). Read by the
-        // runtime at the first socket operation, so set before any; an operator's own setting is kept. Everything the
-        // proxy runs on those threads is asynchronous, its log included (written from a queue).
-        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        // A process that only proxies handles each request where its socket event is read, instead of handing the work
+        // to the thread pool (more requests per second in every paired round, docs/benchmarks.md). The runtime reads
+        // the switch at the first socket operation, so it is set before any; an operator's own setting is kept.
+        // Everything the proxy runs on those threads is asynchronous, its log included (written from a queue).
+        if (Environment.GetEnvironmentVariable(EmbeddedProxy.InlineSocketCompletions) is null)
         {
-            Environment.SetEnvironmentVariable(InlineCompletions, "1");
+            Environment.SetEnvironmentVariable(EmbeddedProxy.InlineSocketCompletions, "1");
         }
 
         io.Logging.Redactor.Add(token);
