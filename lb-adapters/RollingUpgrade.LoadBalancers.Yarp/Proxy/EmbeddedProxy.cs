@@ -70,9 +70,10 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         );
         if (Environment.GetEnvironmentVariable(InlineSocketCompletions) == "1")
         {
-            // The runtime runs socket continuations where socket events are read (`rollingupgrade proxy` turns this
-            // on): Kestrel then handles requests and sends responses there too, instead of queueing both to the
-            // thread pool (about one work item per request before). Either half alone measured slower than neither.
+            // The operator had the runtime run socket continuations where socket events are read: Kestrel then handles
+            // requests and sends responses there too, instead of queueing both to the thread pool (about one work item
+            // per request). Measured (docs/benchmarks.md): more throughput while other processes compete for the
+            // cores, less when the proxy has them; the runtime's switch alone was slower than neither.
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
 

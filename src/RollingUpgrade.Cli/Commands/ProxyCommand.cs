@@ -53,15 +53,6 @@ internal sealed class ProxyCommand(CliIO io, string path, string? metricsListen 
             return ExitCodes.BadInput;
         }
 
-        // A process that only proxies handles each request where its socket event is read, instead of handing the work
-        // to the thread pool (more requests per second in every paired round, docs/benchmarks.md). The runtime reads
-        // the switch at the first socket operation, so it is set before any; an operator's own setting is kept.
-        // Everything the proxy runs on those threads is asynchronous, its log included (written from a queue).
-        if (Environment.GetEnvironmentVariable(EmbeddedProxy.InlineSocketCompletions) is null)
-        {
-            Environment.SetEnvironmentVariable(EmbeddedProxy.InlineSocketCompletions, "1");
-        }
-
         io.Logging.Redactor.Add(token);
         if (!io.Logging.Configured)
         {

@@ -5,9 +5,10 @@ namespace RollingUpgrade.Cli.Logging;
 
 /// <summary>
 /// Loggers whose lines are formatted at once and written by a task of their own, so that logging never waits for the
-/// output: the proxy runs its socket work on the few threads that read socket events, and a write to a stderr nobody
-/// drains would otherwise stop every connection on them. When more than <see cref="Capacity"/> lines wait, the newest
-/// are left out and the next line written says how many. Disposing writes what waits (for up to 5 s).
+/// output: in the proxy, a write to a stderr nobody drains would otherwise hold the thread serving a connection (with
+/// the runtime's inline socket completions on, every connection served by that thread). When more than
+/// <see cref="Capacity"/> lines wait, the newest are left out and the next line written says how many. Disposing
+/// writes what waits (for up to 5 s).
 /// </summary>
 internal sealed class QueuedLoggerFactory : ILoggerFactory
 {
