@@ -65,6 +65,87 @@ internal sealed class EjabberdApi
             return null;
         }
 
+        Refused(node, command, url, status, body);
+        var answer = _http.Json(body, status, node, command);
+        if ((int)status is < 200 or > 299)
+        {
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)status}): {Shorten(body)}"
+            );
+        }
+
+        return answer;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/>, whose answer is a JSON list, and hands each item to
+    /// <paramref name="select"/> as the list arrives, keeping what it returns: a cluster's whole session list is never
+    /// held at once. Null when the API is not reachable.
+    /// </summary>
+    public async Task<List<T>?> ListAsync<T>(
+        NodeSpec node,
+        string command,
+        Func<JsonElement, T?> select,
+        CancellationToken cancellationToken
+    )
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(select);
+        var url = $"{BaseUrl(node)}/{command}";
+        var answer = await _http
+            .PostAsync(
+                url,
+                new { },
+                node,
+                command,
+                async (response, token) =>
+                {
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        var body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
+                        Refused(node, command, url, response.StatusCode, body);
+                        throw new UnexpectedAnswerException(
+                            $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)response.StatusCode}): "
+                                + Shorten(body)
+                        );
+                    }
+
+                    var kept = new List<T>();
+                    var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+                    try
+                    {
+                        await foreach (
+                            var item in JsonSerializer
+                                .DeserializeAsyncEnumerable<JsonElement>(stream, cancellationToken: token)
+                                .ConfigureAwait(false)
+                        )
+                        {
+                            if (select(item) is { } selected)
+                            {
+                                kept.Add(selected);
+                            }
+                        }
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new UnexpectedAnswerException(
+                            $"ejabberd's HTTP API on {node.Name} answered '{command}' with something that is not a "
+                                + $"JSON list ({e.Message})"
+                        );
+                    }
+
+                    return new Listed<T>(kept);
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+        return answer?.Items;
+    }
+
+    /// <summary>Throws, naming what to change, when the API refused the call or does not know the command.</summary>
+    private static void Refused(NodeSpec node, string command, string url, HttpStatusCode status, string body)
+    {
         if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
             throw new UnexpectedAnswerException(
@@ -82,17 +163,9 @@ internal sealed class EjabberdApi
                     + $"mod_admin_extra is enabled"
             );
         }
-
-        var answer = _http.Json(body, status, node, command);
-        if ((int)status is < 200 or > 299)
-        {
-            throw new UnexpectedAnswerException(
-                $"ejabberd's HTTP API on {node.Name} failed '{command}' ({(int)status}): {Shorten(body)}"
-            );
-        }
-
-        return answer;
     }
+
+    private readonly record struct Listed<T>(List<T> Items);
 
     private static string Shorten(string text) => ErlangTerms.Shorten(text.Trim());
 }

@@ -230,7 +230,8 @@ public sealed class EjabberdProduct : CtlProduct
     }
 
     /// <summary>
-    /// The sessions whose c2s process runs on <paramref name="node"/> (connected_users_info lists the whole cluster's).
+    /// The sessions whose c2s process runs on <paramref name="node"/> (connected_users_info lists the whole cluster's;
+    /// from the HTTP API the list is read as it arrives and only this node's sessions are kept).
     /// </summary>
     public async Task<IReadOnlyList<EjabberdSession>> SessionsOnAsync(
         NodeSpec node,
@@ -238,25 +239,29 @@ public sealed class EjabberdProduct : CtlProduct
     )
     {
         ArgumentNullException.ThrowIfNull(node);
-        IReadOnlyList<EjabberdSession> all;
         if (
             _api is not null
-            && await _api.CallAsync(node, "connected_users_info", null, cancellationToken).ConfigureAwait(false)
-                is { } answer
+            && await _api.ListAsync(
+                    node,
+                    "connected_users_info",
+                    item => EjabberdSessionParser.FromJson(item) is var session && IsOn(session) ? session : null,
+                    cancellationToken
+                )
+                .ConfigureAwait(false)
+                is { } listed
         )
         {
-            all = EjabberdSessionParser.ParseJson(answer);
-        }
-        else
-        {
-            var result = await Ctl.RunAsync(node, ["connected_users_info"], cancellationToken).ConfigureAwait(false);
-            all =
-                result.Exit == CtlExit.NodeDown
-                    ? []
-                    : EjabberdSessionParser.ParseCtl(result.Require(node.Name, "connected_users_info").Output);
+            return listed;
         }
 
-        return all.Where(s => string.Equals(s.Node, node.ErlangNode, StringComparison.Ordinal)).ToList();
+        var result = await Ctl.RunAsync(node, ["connected_users_info"], cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EjabberdSession> all =
+            result.Exit == CtlExit.NodeDown
+                ? []
+                : EjabberdSessionParser.ParseCtl(result.Require(node.Name, "connected_users_info").Output);
+        return all.Where(IsOn).ToList();
+
+        bool IsOn(EjabberdSession session) => string.Equals(session.Node, node.ErlangNode, StringComparison.Ordinal);
     }
 
     private static string StringResult(JsonElement answer, NodeSpec node, string command)

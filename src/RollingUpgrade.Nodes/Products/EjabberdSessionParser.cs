@@ -49,25 +49,24 @@ internal static class EjabberdSessionParser
             );
         }
 
-        return answer
-            .EnumerateArray()
-            .Select(item =>
-            {
-                if (
-                    item.ValueKind != JsonValueKind.Object
-                    || Text(item, "jid") is not { } jid
-                    || Text(item, "node") is not { } node
-                )
-                {
-                    throw new UnexpectedAnswerException(
-                        $"ejabberd's HTTP API listed a session without jid and node: '"
-                            + $"{ErlangTerms.Shorten(item.ToString())}'"
-                    );
-                }
+        return answer.EnumerateArray().Select(FromJson).ToList();
+    }
 
-                return FromJid(jid, Text(item, "resource"), node);
-            })
-            .ToList();
+    /// <summary>One session of the API's list: an object with at least jid and node.</summary>
+    public static EjabberdSession FromJson(JsonElement item)
+    {
+        if (
+            item.ValueKind != JsonValueKind.Object
+            || Text(item, "jid") is not { } jid
+            || Text(item, "node") is not { } node
+        )
+        {
+            throw new UnexpectedAnswerException(
+                $"ejabberd's HTTP API listed a session without jid and node: '{ErlangTerms.Shorten(item.ToString())}'"
+            );
+        }
+
+        return FromJid(jid, Text(item, "resource"), node);
     }
 
     private static string? Text(JsonElement item, string name) =>

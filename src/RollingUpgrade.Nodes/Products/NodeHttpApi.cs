@@ -10,12 +10,18 @@ namespace RollingUpgrade.Nodes.Products;
 
 /// <summary>
 /// A product's HTTP API on each node (ejabberd's mod_http_api, MongooseIM's admin GraphQL endpoint): a JSON body
-/// posted with the plan's basic auth, the answer read whole. Null when the API cannot be reached (refused, reset,
-/// timed out), so the caller can ask the control command instead.
+/// posted with the plan's basic auth, the answer read whole or as it arrives. Null when the API cannot be reached
+/// (refused, reset, timed out), so the caller can ask the control command instead.
 /// </summary>
 internal sealed class NodeHttpApi
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The most of an answer read whole: a large cluster's session list is megabytes (and is read as it arrives); a
+    /// node answering without end is refused.
+    /// </summary>
+    private const long MaxBody = 64L * 1024 * 1024;
 
     private readonly HttpClient _http;
     private readonly AuthenticationHeaderValue? _auth;
@@ -37,9 +43,6 @@ internal sealed class NodeHttpApi
         )
         {
             Timeout = Timeout.InfiniteTimeSpan,
-
-            // A large cluster's session list is megabytes; a node answering without end is refused.
-            MaxResponseContentBufferSize = 64L * 1024 * 1024,
         };
         _auth =
             plan.Product.ApiUser is { } user && plan.Product.ApiPasswordEnv is { } env
@@ -59,9 +62,37 @@ internal sealed class NodeHttpApi
         NodeSpec node,
         string what,
         CancellationToken cancellationToken
+    ) =>
+        await PostAsync<(HttpStatusCode, string)>(
+                url,
+                payload,
+                node,
+                what,
+                async (response, token) =>
+                {
+                    await response.Content.LoadIntoBufferAsync(MaxBody, token).ConfigureAwait(false);
+                    return (response.StatusCode, await response.Content.ReadAsStringAsync(token).ConfigureAwait(false));
+                },
+                cancellationToken
+            )
+            .ConfigureAwait(false);
+
+    /// <summary>
+    /// Posts <paramref name="payload"/> as JSON and hands the answer to <paramref name="read"/> as soon as its headers
+    /// are in, so a long body can be read as it arrives (within the same time limit); null when unreachable.
+    /// </summary>
+    public async Task<T?> PostAsync<T>(
+        string url,
+        object payload,
+        NodeSpec node,
+        string what,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken
     )
+        where T : struct
     {
         ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(read);
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(JsonSerializer.Serialize(payload), Encoding.UTF8, "application/json"),
@@ -71,9 +102,10 @@ internal sealed class NodeHttpApi
         timeout.CancelAfter(CallTimeout);
         try
         {
-            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-            return (response.StatusCode, body);
+            using var response = await _http
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token)
+                .ConfigureAwait(false);
+            return await read(response, timeout.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
             when (e.InnerException is SocketException or IOException
@@ -87,6 +119,10 @@ internal sealed class NodeHttpApi
             throw new UnexpectedAnswerException(
                 $"{_product} on {node.Name} gave no usable answer to '{what}': {e.Message}"
             );
+        }
+        catch (IOException)
+        {
+            return null; // The connection broke while the body was read.
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
