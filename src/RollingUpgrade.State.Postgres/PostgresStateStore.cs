@@ -502,7 +502,9 @@ public sealed class PostgresStateStore : IAsyncDisposable
     private async Task<IReadOnlyList<string>> RunIdsOnceAsync(string cluster, CancellationToken cancellationToken)
     {
         await using var command = _source.CreateCommand(
-            $"SELECT run_id FROM {T("runs")} WHERE cluster = $1 ORDER BY run_id"
+            // Run ids name their start to the second only: two runs begun in the same second are told apart by when
+            // their row was written.
+            $"SELECT run_id FROM {T("runs")} WHERE cluster = $1 ORDER BY created_at, run_id"
         );
         command.Parameters.Add(new() { Value = cluster });
         var ids = new List<string>();

@@ -131,6 +131,22 @@ public sealed class PostgresStateStoreTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Runs_begun_in_the_same_second_are_listed_in_the_order_they_began()
+    {
+        await using var store = await OpenAsync();
+        // Run ids name their start to the second, then a random suffix: this pair sorts against its order.
+        string[] ids = ["20261201T001500Z-ffffff", "20261201T001500Z-000000"];
+        foreach (var id in ids)
+        {
+            var lease = (await store.AcquireAsync("prod", Holder("h", id), TimeSpan.FromMinutes(1), false)).Lease!;
+            await store.AppendAsync(lease, Record(id, 1, JournalTypes.RunStarted));
+            await lease.ReleaseAsync();
+        }
+
+        (await store.RunIdsAsync("prod")).ShouldBe(ids);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task The_schema_is_created_once_and_a_newer_one_is_refused_with_both_versions()
     {
         await using (var first = await OpenAsync("team_state"))

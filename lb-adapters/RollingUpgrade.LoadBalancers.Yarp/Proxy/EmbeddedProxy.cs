@@ -18,10 +18,12 @@ public sealed class EmbeddedProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ProxyOptions _options;
+    private readonly HttpMessageInvoker _client;
 
-    private EmbeddedProxy(WebApplication app, ProxyRegistry registry, ProxyOptions options)
+    private EmbeddedProxy(WebApplication app, ProxyRegistry registry, ProxyOptions options, HttpMessageInvoker client)
     {
         _app = app;
+        _client = client;
         Registry = registry;
         _options = options;
     }
@@ -127,7 +129,7 @@ public sealed class EmbeddedProxy : IAsyncDisposable
         app.Use(forwarding.Middleware);
         app.UseRouting();
         AdminApi.Map(app, registry, options.Admin.Listen.Port, token, metricsListen?.Port);
-        return new EmbeddedProxy(app, registry, options);
+        return new EmbeddedProxy(app, registry, options, client);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -153,5 +155,6 @@ public sealed class EmbeddedProxy : IAsyncDisposable
     {
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _client.Dispose(); // its pooled connections to the nodes
     }
 }

@@ -14,8 +14,8 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 /// <remarks>
 /// YARP's forwarder is called directly, without its routes and per-request pipeline: the listener the request came in
 /// on names the cluster, and the choice reads the registry the admin API writes, so a change applies to the next
-/// request. That pipeline (endpoint routing, per-request proxy feature, available-destination lists) cost about a
-/// tenth of the proxy's throughput and gave nothing used here.
+/// request. That pipeline (endpoint routing, per-request proxy feature, available-destination lists) cost up to a
+/// quarter of the proxy's CPU per request (paired rounds, docs/benchmarks.md) and gave nothing used here.
 /// </remarks>
 internal sealed class HttpForwarding
 {
