@@ -258,11 +258,11 @@ public sealed class ParserFixtureTests
             """
         );
 
-        EjabberdSessionParser
-            .ParseJson(json.RootElement)
+        json.RootElement.EnumerateArray()
+            .Select(EjabberdSessionParser.FromJson)
             .ShouldBe([new EjabberdSession("alice", "localhost", "scout", "ejabberd1@127.0.0.11")]);
-        using var garbage = System.Text.Json.JsonDocument.Parse("""{"status":"error"}""");
-        Should.Throw<UnexpectedAnswerException>(() => EjabberdSessionParser.ParseJson(garbage.RootElement));
+        using var garbage = System.Text.Json.JsonDocument.Parse("""{"jid":"alice@localhost/scout"}""");
+        Should.Throw<UnexpectedAnswerException>(() => EjabberdSessionParser.FromJson(garbage.RootElement));
     }
 
     [Fact]

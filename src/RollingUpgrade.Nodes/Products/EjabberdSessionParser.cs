@@ -39,19 +39,6 @@ internal static class EjabberdSessionParser
         return sessions;
     }
 
-    public static IReadOnlyList<EjabberdSession> ParseJson(JsonElement answer)
-    {
-        if (answer.ValueKind != JsonValueKind.Array)
-        {
-            throw new UnexpectedAnswerException(
-                $"ejabberd's HTTP API answered connected_users_info with '{ErlangTerms.Shorten(answer.ToString())}', "
-                    + $"not a list"
-            );
-        }
-
-        return answer.EnumerateArray().Select(FromJson).ToList();
-    }
-
     /// <summary>One session of the API's list: an object with at least jid and node.</summary>
     public static EjabberdSession FromJson(JsonElement item)
     {
