@@ -2,7 +2,8 @@ namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
 /// A client-side stream that counts what it carries for a destination: what is read from the client goes to the
-/// destination, what is written to the client came from it.
+/// destination, what is written to the client came from it. Bytes are counted when handed over, before the write
+/// completes: whoever has seen them arrive reads a count that includes them.
 /// </summary>
 internal sealed class CountingStream(Stream inner, DestinationRuntime destination) : Stream
 {
@@ -32,8 +33,8 @@ internal sealed class CountingStream(Stream inner, DestinationRuntime destinatio
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        inner.Write(buffer, offset, count);
         destination.CountBytes(0, count);
+        inner.Write(buffer, offset, count);
     }
 
     public override async ValueTask WriteAsync(
@@ -41,8 +42,8 @@ internal sealed class CountingStream(Stream inner, DestinationRuntime destinatio
         CancellationToken cancellationToken = default
     )
     {
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         destination.CountBytes(0, buffer.Length);
+        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -132,8 +132,8 @@ internal sealed class TcpProxy(ProxyRegistry registry, Microsoft.Extensions.Logg
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             foreach (var segment in result.Buffer)
             {
-                await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
                 destination.CountBytes(segment.Length, 0);
+                await output.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
             }
 
             input.AdvanceTo(result.Buffer.End);
