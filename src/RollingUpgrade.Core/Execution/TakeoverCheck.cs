@@ -104,6 +104,7 @@ internal sealed class TakeoverCheck
         var needed = (long)Math.Ceiling(evicted * drain.TakeoverPercent / 100.0);
         var churnPerSecond = ChurnPerSecond(before);
         long back = 0;
+        Reading? last = null;
         string? lastError = null;
         while (true)
         {
@@ -111,12 +112,13 @@ internal sealed class TakeoverCheck
             var reading = await TryReadAsync(0, cancellationToken).ConfigureAwait(false);
             if (reading is { } r)
             {
+                last = r;
                 lastError = null;
                 var churn = (long)Math.Floor(churnPerSecond * (now - before.At).TotalSeconds);
                 back = Math.Min(evicted, Math.Max(0, r.Serving - before.Serving + churn));
                 if (back >= needed)
                 {
-                    Report(evicted, back, now - startedAt, churn);
+                    Report(evicted, back, now - startedAt, churn, before, r);
                     return;
                 }
 
@@ -135,12 +137,13 @@ internal sealed class TakeoverCheck
             if (now >= deadline)
             {
                 var percent = evicted == 0 ? 100 : 100 * back / evicted;
-                Journal(evicted, back, now - startedAt, passed: false);
+                Journal(Data(evicted, back, now - startedAt, passed: false, before, last));
                 throw new StepFailedException(
                     $"only {back} of the {evicted} session(s) evicted from {_node.Name} came back on the serving "
                         + $"nodes within {DurationText.Format(drain.WaitTakeover)} ({percent}%; takeover_percent is "
-                        + $"{drain.TakeoverPercent}){(lastError is null ? string.Empty : $"; {lastError}")}. The "
-                        + "clients did not reconnect, or reconnected where the load balancers do not send them; "
+                        + $"{drain.TakeoverPercent}){(lastError is null ? string.Empty : $"; {lastError}")}"
+                        + (last is { } l ? $"; they hold {PerNode(l)}, held {PerNode(before)} as it began" : "")
+                        + ". The clients did not reconnect, or reconnected where the load balancers do not send them; "
                         + $"{_node.Name} was not stopped",
                     nodeTouched: false
                 );
@@ -164,9 +167,10 @@ internal sealed class TakeoverCheck
         return Math.Max(0, lost) / (atEviction.At - atDrain.At).TotalSeconds;
     }
 
-    private void Report(long evicted, long back, TimeSpan took, long churn)
+    private void Report(long evicted, long back, TimeSpan took, long churn, Reading before, Reading now)
     {
-        Journal(evicted, back, took, passed: true);
+        var data = Data(evicted, back, took, passed: true, before, now);
+        Journal(data);
         var percent = evicted == 0 ? 100 : 100 * back / evicted;
         _context.Emit(
             RunEventTypes.Progress,
@@ -174,23 +178,35 @@ internal sealed class TakeoverCheck
                 + $"{DurationText.Format(Round(took))} ({percent}%"
                 + $"{(churn > 0 ? $", counting {churn} lost to the cluster's normal churn" : string.Empty)})",
             _step,
-            Data(evicted, back, took, passed: true)
+            data
         );
     }
 
-    private void Journal(long evicted, long back, TimeSpan took, bool passed) =>
+    private void Journal(Dictionary<string, string> data) =>
         _context.Journal.Append(
             new JournalRecord
             {
                 Type = JournalTypes.Takeover,
                 Phase = _context.Phase.Text(),
                 Step = _step.Number,
-                Data = Data(evicted, back, took, passed),
+                Data = data,
             }
         );
 
-    private Dictionary<string, string> Data(long evicted, long back, TimeSpan took, bool passed) =>
-        new(StringComparer.Ordinal)
+    /// <summary>
+    /// What the takeover record says: the counts, and each serving node's sessions as the eviction began and at the
+    /// last reading (<c>g1=4 g2=3</c>), so that a takeover that fell short shows where the clients are.
+    /// </summary>
+    private Dictionary<string, string> Data(
+        long evicted,
+        long back,
+        TimeSpan took,
+        bool passed,
+        Reading before,
+        Reading? now
+    )
+    {
+        var data = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["node"] = _node.Name,
             ["evicted"] = Text(evicted),
@@ -198,7 +214,21 @@ internal sealed class TakeoverCheck
             ["not_back"] = Text(evicted - back),
             ["took_ms"] = Text((long)took.TotalMilliseconds),
             ["passed"] = passed ? "true" : "false",
+            ["serving_at_eviction"] = PerNode(before),
         };
+        if (now is { } n)
+        {
+            data["serving_now"] = PerNode(n);
+        }
+
+        return data;
+    }
+
+    /// <summary>Sessions per serving node, as <c>g1=4 g2=3</c> (<c>none</c> when no node was serving).</summary>
+    private static string PerNode(Reading reading) =>
+        reading.PerNode.Count == 0
+            ? "none"
+            : string.Join(' ', reading.PerNode.Select(p => $"{p.Node}={Text(p.Sessions)}"));
 
     private static TimeSpan Round(TimeSpan value) => TimeSpan.FromMilliseconds(Math.Round(value.TotalMilliseconds));
 
@@ -211,8 +241,8 @@ internal sealed class TakeoverCheck
     {
         try
         {
-            var (sessions, errors) = await ServingAsync(cancellationToken).ConfigureAwait(false);
-            return new Reading(_context.Time.GetUtcNow(), sessions, held, errors);
+            var (perNode, errors) = await ServingAsync(cancellationToken).ConfigureAwait(false);
+            return new Reading(_context.Time.GetUtcNow(), perNode.Sum(p => p.Sessions), held, errors, perNode);
         }
         catch (Exception e) when (e is not OperationCanceledException and not SimulatedCrashException)
         {
@@ -225,7 +255,9 @@ internal sealed class TakeoverCheck
     /// The sessions on the other nodes every balancer has in rotation (each node's own count, or the balancers' live
     /// connections for a product that cannot count its sessions) and the errors the balancers counted for them.
     /// </summary>
-    private async Task<(long Sessions, long Errors)> ServingAsync(CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<(string Node, long Sessions)> PerNode, long Errors)> ServingAsync(
+        CancellationToken cancellationToken
+    )
     {
         var serving = _others.ToDictionary(n => n.Name, _ => true, StringComparer.Ordinal);
         var connections = _others.ToDictionary(n => n.Name, _ => (long?)null, StringComparer.Ordinal);
@@ -244,13 +276,17 @@ internal sealed class TakeoverCheck
         }
 
         Receivers = _others.Where(n => serving[n.Name]).ToList();
-        long sessions = 0;
-        foreach (var n in _others.Where(n => serving[n.Name]))
+        var sessions = new List<(string Node, long Sessions)>();
+        foreach (var n in Receivers)
         {
-            sessions +=
-                await _context.Product.SessionCountAsync(n, cancellationToken).ConfigureAwait(false)
-                ?? connections[n.Name]
-                ?? throw new UnexpectedAnswerException($"nothing counts {n.Name}'s sessions");
+            sessions.Add(
+                (
+                    n.Name,
+                    await _context.Product.SessionCountAsync(n, cancellationToken).ConfigureAwait(false)
+                        ?? connections[n.Name]
+                        ?? throw new UnexpectedAnswerException($"nothing counts {n.Name}'s sessions")
+                )
+            );
         }
 
         return (sessions, errors);
@@ -259,5 +295,11 @@ internal sealed class TakeoverCheck
     /// <summary>The nodes every balancer had in rotation at the last reading: where evicted clients go.</summary>
     public IReadOnlyList<NodeSpec> Receivers { get; private set; } = [];
 
-    private readonly record struct Reading(DateTimeOffset At, long Serving, long Drained, long Errors);
+    private readonly record struct Reading(
+        DateTimeOffset At,
+        long Serving,
+        long Drained,
+        long Errors,
+        IReadOnlyList<(string Node, long Sessions)> PerNode
+    );
 }

@@ -346,14 +346,16 @@ public static class ReportHtml
         if (takeover.Count > 0)
         {
             html.Append("<h2>Takeover of evicted sessions</h2>\n<table class=\"proofs\"><tr><th>node</th>");
-            html.Append("<th>evicted</th><th>re-established</th><th>not back</th><th>took</th><th>result</th></tr>");
+            html.Append("<th>evicted</th><th>re-established</th><th>not back</th><th>took</th><th>result</th>");
+            html.Append("<th>serving nodes' sessions: as it began → at the end</th></tr>");
             foreach (var p in takeover)
             {
                 var outcome = Value(p, "passed") == "true" ? "succeeded" : "failed";
                 html.Append(
                     $"<tr><td>{E(p.Node)}</td><td>{E(Value(p, "evicted"))}</td><td>{E(Value(p, "reestablished"))}"
                         + $"</td><td>{E(Value(p, "not_back"))}</td><td>{E(Value(p, "took_ms"))} ms</td>"
-                        + $"<td><span class=\"outcome {outcome}\">{outcome}</span></td></tr>"
+                        + $"<td><span class=\"outcome {outcome}\">{outcome}</span></td>"
+                        + $"<td>{E(Value(p, "serving_at_eviction"))} → {E(Value(p, "serving_now"))}</td></tr>"
                 );
             }
 

@@ -110,6 +110,9 @@ public sealed class DrainProofTests
         html.ShouldContain("<h2>Drain propagation</h2>");
         html.ShouldContain("<h2>Takeover of evicted sessions</h2>");
         html.ShouldContain("<tr><td>n2</td><td>10</td><td>10</td><td>0</td>");
+        // Where they went: the serving nodes' sessions as the eviction began and at the reading that saw them back.
+        Held(takeover["serving_now"]).Sum().ShouldBe(Held(takeover["serving_at_eviction"]).Sum() + 10);
+        html.ShouldContain($"<td>{takeover["serving_at_eviction"]} → {takeover["serving_now"]}</td>");
     }
 
     [Fact(Timeout = 30_000)]
@@ -184,7 +187,14 @@ public sealed class DrainProofTests
         var takeover = run.Journal().Single(r => r.Type == JournalTypes.Takeover).Data!;
         takeover["passed"].ShouldBe("false");
         takeover["not_back"].ShouldBe("5");
+        // Where the clients are, node by node, as the eviction began and at the last reading.
+        Held(takeover["serving_now"]).Sum().ShouldBe(Held(takeover["serving_at_eviction"]).Sum() + 5);
+        takeover["serving_now"].ShouldStartWith("n2=");
+        outcome.Summary.ShouldContain($"; they hold {takeover["serving_now"]}, held {takeover["serving_at_eviction"]}");
     }
+
+    private static IEnumerable<long> Held(string perNode) =>
+        perNode.Split(' ').Select(p => long.Parse(p.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture));
 
     [Fact(Timeout = 30_000)]
     public async Task Sessions_the_cluster_was_losing_before_the_eviction_count_as_churn_not_as_lost()
