@@ -12,7 +12,8 @@ namespace RollingUpgrade.Demo;
 /// <summary>
 /// The demo's cluster node: HTTP (<c>/</c> and <c>/version</c> answer "NAME VERSION", <c>/slow</c> takes
 /// two seconds), a WebSocket echo on <c>/ws</c>, and a TCP line protocol that greets with
-/// "hello from NAME VERSION" and echoes lines. <c>/sessions</c> counts open TCP and WebSocket sessions.
+/// "hello from NAME VERSION" and echoes lines. <c>/sessions</c> counts open TCP sessions (from the client's first
+/// line) and WebSocket sessions.
 /// </summary>
 public sealed class DemoNode : IAsyncDisposable
 {
@@ -58,16 +59,30 @@ public sealed class DemoNode : IAsyncDisposable
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) =>
         Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);
 
+    /// <summary>
+    /// A TCP session is counted from the client's first line: a connection that closes without a word (a load
+    /// balancer's health check) is no session, as a TCP connect is none for an XMPP server until the client speaks.
+    /// </summary>
     private async Task LinesAsync(ConnectionContext connection)
     {
-        Interlocked.Increment(ref _sessions);
+        var counted = false;
         try
         {
             var stream = connection.Transport.Output.AsStream(leaveOpen: true);
             await stream
                 .WriteAsync(Encoding.UTF8.GetBytes($"hello from {Name} {Version}\n"), connection.ConnectionClosed)
                 .ConfigureAwait(false);
-            await connection.Transport.Input.CopyToAsync(stream, connection.ConnectionClosed).ConfigureAwait(false);
+            var input = connection.Transport.Input;
+            var first = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+            if (first.Buffer.IsEmpty)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _sessions);
+            counted = true;
+            input.AdvanceTo(first.Buffer.Start);
+            await input.CopyToAsync(stream, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
         {
@@ -75,7 +90,10 @@ public sealed class DemoNode : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _sessions);
+            if (counted)
+            {
+                Interlocked.Decrement(ref _sessions);
+            }
         }
     }
 
