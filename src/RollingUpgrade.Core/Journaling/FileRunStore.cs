@@ -33,16 +33,33 @@ public sealed class FileRunStore(string root) : IRunStore
     public Task<IReadOnlyList<string>> RunIdsAsync(string cluster, CancellationToken cancellationToken = default)
     {
         var state = Open(cluster);
-        IReadOnlyList<string> ids = Directory.Exists(state.RunsFolder)
-            ? Directory
-                .EnumerateFiles(state.RunsFolder, "*.jsonl")
-                .Select(Path.GetFileNameWithoutExtension)
-                .OfType<string>()
-                .Order(StringComparer.Ordinal)
-                .ToList()
-            : [];
-        return Task.FromResult(ids);
+        if (!Directory.Exists(state.RunsFolder))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        var ids = Directory
+            .EnumerateFiles(state.RunsFolder, "*.jsonl")
+            .Select(Path.GetFileNameWithoutExtension)
+            .OfType<string>()
+            .ToList();
+        // Run ids name their start to the second, then a random suffix: within one second, the first record of each
+        // journal says which began first (read only for those).
+        var seconds = ids.GroupBy(Second, StringComparer.Ordinal).Where(g => g.Count() > 1).SelectMany(g => g);
+        var began = seconds.ToDictionary(
+            id => id,
+            id => Journal.FirstRecordAt(state.JournalPath(id)) ?? DateTimeOffset.MaxValue,
+            StringComparer.Ordinal
+        );
+        IReadOnlyList<string> ordered = ids.OrderBy(Second, StringComparer.Ordinal)
+            .ThenBy(id => began.GetValueOrDefault(id))
+            .ThenBy(id => id, StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult(ordered);
     }
+
+    /// <summary>The part of a run id that names when it began (to the second): what precedes its last '-'.</summary>
+    private static string Second(string runId) => runId.LastIndexOf('-') is var dash and > 0 ? runId[..dash] : runId;
 
     public Task<ClaimAttempt> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken = default)
     {

@@ -193,5 +193,30 @@ public sealed class Journal : IJournalWriter, IDisposable
         return records;
     }
 
+    /// <summary>
+    /// When a journal's first record was written (the run's start), or null when the first line is not a whole record
+    /// (a torn one is not valid JSON).
+    /// </summary>
+    public static DateTimeOffset? FirstRecordAt(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream, new UTF8Encoding(false));
+        if (reader.ReadLine() is not { } line)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<JournalRecord>(line, Options) is { Type.Length: > 0 } record
+                ? record.At
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public void Dispose() => _stream.Dispose();
 }
