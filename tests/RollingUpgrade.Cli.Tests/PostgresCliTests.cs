@@ -247,13 +247,14 @@ public sealed class PostgresCliTests : IAsyncLifetime
         );
         var run = Start(["run", plan]);
         await WaitForStepAsync("WaitDrained", run);
-        var written = await ExecuteAsync("SELECT count(*) FROM rollingupgrade.journal");
 
-        // Another run took the lease (as after an expiry and --take-over-stale-lock elsewhere).
+        // Another run took the lease (as after an expiry and --take-over-stale-lock elsewhere). What the run wrote is
+        // counted once the lease is gone: until then it may still write (its first drain sample, say).
         await ExecuteAsync(
             "UPDATE rollingupgrade.leases SET epoch = epoch + 1, holder_host = 'laptop-9', "
                 + "expires_at = now() + interval '5 minutes' RETURNING 1"
         );
+        var written = await ExecuteAsync("SELECT count(*) FROM rollingupgrade.journal");
         var clock = Stopwatch.StartNew();
         (await run.WaitForExitAsync(TimeSpan.FromSeconds(60))).ShouldBe(1, run.Output);
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "the 2-minute drain wait ended with the lease");
