@@ -10,11 +10,19 @@ namespace RollingUpgrade.Execution;
 /// The counts a drain wait reads, journalled as <c>sample</c> records for the run's report: the draining node's
 /// connections at the balancers, its own sessions, what was evicted and the eviction's pace, whenever they change
 /// (and every few seconds while they do not); every few seconds also the other nodes' connections (one extra read
-/// per balancer, best effort: a failed read is left out of the sample, never fails the step).
+/// per balancer, best effort: a failed read is left out of the sample, never fails the step). Past
+/// <see cref="MostOthersRecorded"/> other nodes, a sample names only that many (the busiest at the first reading of
+/// the drain, then those whose connections changed the most) with the others' total, so that the journal grows
+/// with the nodes, not with their square (every node listed in every drain: about 30 KiB a drain at 1000 nodes).
 /// </summary>
 internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
 {
+    /// <summary>At most this many other nodes are recorded one by one in a sample.</summary>
+    public const int MostOthersRecorded = 50;
+
     private static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
+
+    private Dictionary<string, long>? _othersBefore;
 
     private string? _last;
     private DateTimeOffset _lastAt = DateTimeOffset.MinValue;
@@ -60,7 +68,7 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
         if (now - _othersAt >= Every)
         {
             _othersAt = now;
-            foreach (var (where, count) in await OthersAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var (where, count) in Recorded(await OthersAsync(cancellationToken).ConfigureAwait(false)))
             {
                 data[where] = Text(count);
             }
@@ -115,6 +123,44 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
 
         return counts;
     }
+
+    /// <summary>
+    /// What a sample records of the other nodes' counts: all of them up to <see cref="MostOthersRecorded"/> nodes;
+    /// past that, the nodes chosen as the class says, and <c>others_nodes</c> and <c>others_connections</c> (the
+    /// total over every other node).
+    /// </summary>
+    private IReadOnlyDictionary<string, long> Recorded(IReadOnlyDictionary<string, long> counts)
+    {
+        var perNode = counts
+            .Where(p => p.Key.StartsWith("c:", StringComparison.Ordinal))
+            .ToDictionary(p => p.Key[2..], p => p.Value, StringComparer.Ordinal);
+        var before = _othersBefore;
+        _othersBefore = perNode;
+        if (perNode.Count <= MostOthersRecorded)
+        {
+            return counts;
+        }
+
+        var named = perNode
+            .Select(p =>
+                (Node: p.Key, Weight: before is null ? p.Value : Math.Abs(p.Value - before.GetValueOrDefault(p.Key)))
+            )
+            .Where(p => before is null || p.Weight > 0)
+            .OrderByDescending(p => p.Weight)
+            .ThenBy(p => p.Node, StringComparer.Ordinal)
+            .Take(MostOthersRecorded)
+            .Select(p => p.Node)
+            .ToHashSet(StringComparer.Ordinal);
+        var recorded = counts
+            .Where(p => named.Contains(p.Key.StartsWith("c:", StringComparison.Ordinal) ? p.Key[2..] : NodeOf(p.Key)))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        recorded["others_nodes"] = perNode.Count;
+        recorded["others_connections"] = perNode.Values.Sum();
+        return recorded;
+    }
+
+    /// <summary>The node of a <c>NODE@LB</c> key.</summary>
+    private static string NodeOf(string key) => key[..Math.Max(0, key.LastIndexOf('@'))];
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

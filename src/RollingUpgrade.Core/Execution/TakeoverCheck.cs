@@ -18,6 +18,9 @@ namespace RollingUpgrade.Execution;
 /// </summary>
 internal sealed class TakeoverCheck
 {
+    /// <summary>At most this many serving nodes are named in the takeover record and its failure message.</summary>
+    private const int MostNodesNamed = 20;
+
     private readonly RunContext _context;
     private readonly Step _step;
     private readonly NodeSpec _node;
@@ -142,7 +145,12 @@ internal sealed class TakeoverCheck
                     $"only {back} of the {evicted} session(s) evicted from {_node.Name} came back on the serving "
                         + $"nodes within {DurationText.Format(drain.WaitTakeover)} ({percent}%; takeover_percent is "
                         + $"{drain.TakeoverPercent}){(lastError is null ? string.Empty : $"; {lastError}")}"
-                        + (last is { } l ? $"; they hold {PerNode(l)}, held {PerNode(before)} as it began" : "")
+                        + (
+                            last is { } l
+                                ? $"; they hold {PerNode(l, Named(before, l))}, held "
+                                    + $"{PerNode(before, Named(before, l))} as it began"
+                                : ""
+                        )
                         + ". The clients did not reconnect, or reconnected where the load balancers do not send them; "
                         + $"{_node.Name} was not stopped",
                     nodeTouched: false
@@ -214,21 +222,68 @@ internal sealed class TakeoverCheck
             ["not_back"] = Text(evicted - back),
             ["took_ms"] = Text((long)took.TotalMilliseconds),
             ["passed"] = passed ? "true" : "false",
-            ["serving_at_eviction"] = PerNode(before),
         };
+        var named = Named(before, now);
+        data["serving_at_eviction"] = PerNode(before, named);
         if (now is { } n)
         {
-            data["serving_now"] = PerNode(n);
+            data["serving_now"] = PerNode(n, named);
         }
 
         return data;
     }
 
-    /// <summary>Sessions per serving node, as <c>g1=4 g2=3</c> (<c>none</c> when no node was serving).</summary>
-    private static string PerNode(Reading reading) =>
-        reading.PerNode.Count == 0
-            ? "none"
-            : string.Join(' ', reading.PerNode.Select(p => $"{p.Node}={Text(p.Sessions)}"));
+    /// <summary>
+    /// The serving nodes named one by one: all of them up to <see cref="MostNodesNamed"/> (null), else those whose
+    /// sessions changed the most between the two readings — a thousand nodes named twice would make every takeover
+    /// record and message kilobytes long, and the nodes that gained the clients are the ones a reader looks for.
+    /// </summary>
+    private static HashSet<string>? Named(Reading before, Reading? now)
+    {
+        var after = now ?? before;
+        if (before.PerNode.Count <= MostNodesNamed && after.PerNode.Count <= MostNodesNamed)
+        {
+            return null;
+        }
+
+        var was = before.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal);
+        var nowHeld = after.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal);
+        return was
+            .Keys.Union(nowHeld.Keys, StringComparer.Ordinal)
+            .Select(node => (node, Change: Math.Abs(nowHeld.GetValueOrDefault(node) - was.GetValueOrDefault(node))))
+            .Where(c => c.Change > 0)
+            .OrderByDescending(c => c.Change)
+            .ThenBy(c => c.node, StringComparer.Ordinal)
+            .Take(MostNodesNamed)
+            .Select(c => c.node)
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Sessions per serving node, as <c>g1=4 g2=3</c> (<c>none</c> when no node was serving); with
+    /// <paramref name="named"/>, only those nodes and the others together (<c>g1=4 (and 998 other nodes holding
+    /// 2100)</c>).
+    /// </summary>
+    private static string PerNode(Reading reading, HashSet<string>? named)
+    {
+        if (reading.PerNode.Count == 0)
+        {
+            return "none";
+        }
+
+        var listed = reading.PerNode.Where(p => named is null || named.Contains(p.Node)).ToList();
+        var text = string.Join(' ', listed.Select(p => $"{p.Node}={Text(p.Sessions)}"));
+        var others = reading.PerNode.Count - listed.Count;
+        if (others == 0)
+        {
+            return text;
+        }
+
+        var held = Text(reading.PerNode.Where(p => !named!.Contains(p.Node)).Sum(p => p.Sessions));
+        return listed.Count == 0
+            ? $"{others} nodes holding {held}"
+            : $"{text} (and {others} other node{(others == 1 ? "" : "s")} holding {held})";
+    }
 
     private static TimeSpan Round(TimeSpan value) => TimeSpan.FromMilliseconds(Math.Round(value.TotalMilliseconds));
 

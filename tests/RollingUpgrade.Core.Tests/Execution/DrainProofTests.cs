@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using RollingUpgrade.Events;
 using RollingUpgrade.Execution;
@@ -195,6 +196,109 @@ public sealed class DrainProofTests
 
     private static IEnumerable<long> Held(string perNode) =>
         perNode.Split(' ').Select(p => long.Parse(p.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact(Timeout = 30_000)]
+    public async Task With_many_serving_nodes_the_takeover_names_those_that_changed_and_sums_the_others()
+    {
+        // 30 nodes, each holding 4 clients that stay until evicted: 29 nodes serve while the last one is drained (the
+        // upgraded ones, which the run prefers), more than the record names one by one.
+        using var run = ManyNodes(nodes: 30, clientsEach: 4);
+
+        var outcome = await run.RunAsync(step: TimeSpan.FromSeconds(1));
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var takeovers = run.Journal().Where(r => r.Type == JournalTypes.Takeover).Select(r => r.Data!).ToList();
+        var last = takeovers[^1];
+        last["passed"].ShouldBe("true");
+        var evicted = long.Parse(last["reestablished"], CultureInfo.InvariantCulture);
+        evicted.ShouldBeGreaterThan(0);
+        var (atEviction, atEvictionOthers, atEvictionHeld) = Named(last["serving_at_eviction"]);
+        var (now, nowOthers, nowHeld) = Named(last["serving_now"]);
+        // The same nodes are named in both readings, at most 20, and all the others summed: 29 serving nodes.
+        now.Keys.ShouldBe(atEviction.Keys, ignoreOrder: true);
+        now.Count.ShouldBeInRange(1, 20);
+        (now.Count + nowOthers).ShouldBe(29, last["serving_now"]);
+        atEvictionOthers.ShouldBe(nowOthers);
+        // The named nodes are the ones that gained the evicted clients; the others held what they held.
+        (now.Values.Sum() - atEviction.Values.Sum()).ShouldBe(evicted);
+        nowHeld.ShouldBe(atEvictionHeld);
+        now.ShouldAllBe(n => n.Value > atEviction[n.Key]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Past_50_other_nodes_a_drain_sample_names_50_of_them_with_the_others_total()
+    {
+        // 60 nodes, each with 2 clients until evicted: every drain sample reads 59 other nodes.
+        using var run = ManyNodes(nodes: 60, clientsEach: 2);
+
+        var outcome = await run.RunAsync(step: TimeSpan.FromSeconds(1));
+
+        outcome.Status.ShouldBe(RunStatus.Succeeded, outcome.Summary);
+        var withOthers = run.Journal()
+            .Where(r => r.Type == JournalTypes.Sample && r.Data!.ContainsKey("others_nodes"))
+            .Select(r => r.Data!)
+            .ToList();
+        withOthers.Count.ShouldBeGreaterThanOrEqualTo(60);
+        foreach (var sample in withOthers)
+        {
+            var named = sample.Where(p => p.Key.StartsWith("c:", StringComparison.Ordinal)).ToList();
+            sample["others_nodes"].ShouldBe("59");
+            named.Count.ShouldBeLessThanOrEqualTo(50);
+            // Each named node also by balancer; the total covers the named and the rest.
+            named.Select(p => p.Key.Substring(2) + "@lb-a").ShouldAllBe(key => sample.ContainsKey(key));
+            named
+                .Sum(p => long.Parse(p.Value, CultureInfo.InvariantCulture))
+                .ShouldBeLessThanOrEqualTo(long.Parse(sample["others_connections"], CultureInfo.InvariantCulture));
+        }
+
+        // The first reading of a drain names the 50 busiest; later ones only the nodes that changed (those the
+        // evicted clients went to), and none when nothing changed.
+        var counts = withOthers.Select(s => s.Count(p => p.Key.StartsWith("c:", StringComparison.Ordinal))).ToList();
+        counts.ShouldContain(50);
+        counts.ShouldContain(n => n > 0 && n < 50, string.Join(' ', counts));
+        var html = ReportHtml.Render(RunReport.FromJournal(outcome.RunId!, "test", run.Journal())!);
+        html.ShouldContain("<h2>Live connections per node</h2>");
+    }
+
+    /// <summary>A run over <paramref name="nodes"/> nodes, each holding clients that stay until evicted.</summary>
+    private static RunHarness ManyNodes(int nodes, int clientsEach)
+    {
+        var run = new RunHarness(
+            TestPlans.Rolling(nodes: nodes, onTimeout: "evict", timeout: "10s"),
+            time => TestPlans.RollingWorld(time, nodes: nodes)
+        );
+        run.Adapters.Product.CanEvict = true;
+        foreach (var node in run.World.Nodes.Values)
+        {
+            for (var i = 0; i < clientsEach; i++)
+            {
+                node.SessionEnds.Add(run.Clock.GetUtcNow().AddHours(5));
+            }
+        }
+
+        return run;
+    }
+
+    /// <summary>
+    /// "g1=4 g2=3 (and 27 other nodes holding 3)": the named nodes' sessions, how many others and what they hold.
+    /// </summary>
+    private static (Dictionary<string, long> Named, int Others, long OthersHeld) Named(string perNode)
+    {
+        var match = Regex.Match(
+            perNode,
+            @"^(?<named>(\S+=\d+ ?)*)\(and (?<others>\d+) other nodes? holding (?<held>\d+)\)$"
+        );
+        match.Success.ShouldBeTrue(perNode);
+        var named = match
+            .Groups["named"]
+            .Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .ToDictionary(p => p.Split('=')[0], p => long.Parse(p.Split('=')[1], CultureInfo.InvariantCulture));
+        return (
+            named,
+            int.Parse(match.Groups["others"].Value, CultureInfo.InvariantCulture),
+            long.Parse(match.Groups["held"].Value, CultureInfo.InvariantCulture)
+        );
+    }
 
     [Fact(Timeout = 30_000)]
     public async Task Sessions_the_cluster_was_losing_before_the_eviction_count_as_churn_not_as_lost()
