@@ -32,6 +32,11 @@ return args.FirstOrDefault() switch
         Sizes(args.Skip(1).TakeWhile(a => a != "--json").ToList()),
         Array.IndexOf(args, "--json") is var json and > 0 && json + 1 < args.Length ? args[json + 1] : null
     ),
+    "scale-proxied" => await ScaleBench.RunProxiedAsync(
+        RepositoryRoot(),
+        Sizes(args.Skip(1).TakeWhile(a => a != "--cli").ToList()),
+        Array.IndexOf(args, "--cli") is var cli and > 0 && cli + 1 < args.Length ? args[cli + 1] : null
+    ),
     "state-store" => await StateStoreBench.RunAsync(
         RepositoryRoot(),
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500
@@ -64,6 +69,7 @@ static int Usage()
             + "proxy-throughput [connections] [seconds] [rounds] [another build's rollingupgrade.dll] | "
             + "node-call-cost [rounds] | "
             + "harness | state-store [appends] | scale [nodes...] [--json FILE] | ssh-scale [hosts] | "
+            + "scale-proxied [nodes...] [--cli another build's rollingupgrade.dll] | "
             + "proxy-sessions [sessions] [rate]"
     );
     return 2;

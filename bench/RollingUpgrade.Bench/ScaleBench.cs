@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
+using RollingUpgrade.Demo;
 
 namespace RollingUpgrade.Bench;
 
@@ -72,6 +75,82 @@ internal static class ScaleBench
         return 0;
     }
 
+    /// <summary>
+    /// The same runs behind a balancer: <c>rollingupgrade proxy</c> (a process of its own, of the given build) with
+    /// every node as a destination (each node a listener of this process, health-checked every second), batches of
+    /// 10, operations at once. Every drain then samples the other nodes' connections at the proxy, which is what made
+    /// the journal grow with the square of the nodes.
+    /// </summary>
+    public static async Task<int> RunProxiedAsync(string repositoryRoot, IReadOnlyList<int> sizes, string? cliDll)
+    {
+        var cli = cliDll ?? StateStoreBench.CliDll(repositoryRoot);
+        var rows = new List<Row>();
+        foreach (var nodes in sizes)
+        {
+            var port = LoopbackPorts.Free();
+            var listeners = Enumerable
+                .Range(1, nodes)
+                .Select(i => new TcpListener(IPAddress.Parse(SimulatedNodes.Host(i)), port))
+                .ToList();
+            using var stop = new CancellationTokenSource();
+            var accepting = new List<Task>();
+            foreach (var listener in listeners)
+            {
+                listener.Start(64);
+                accepting.Add(AcceptAsync(listener, stop.Token));
+            }
+
+            var folder = Directory.CreateTempSubdirectory("ru-bench-scale-proxy-").FullName;
+            var admin = LoopbackPorts.Free();
+            var config = Path.Combine(folder, "proxy.toml");
+            await File.WriteAllTextAsync(config, SimulatedNodes.ProxyConfig(nodes, port, admin, LoopbackPorts.Free()));
+            using var proxy = ProxySessionsBench.StartProxyOf(cli, config);
+            try
+            {
+                await LoopbackPorts.WaitUntilListeningAsync("127.0.0.1", admin, TimeSpan.FromSeconds(60));
+                // Two health-check rounds, so that every destination is up before the run reads them.
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                rows.Add(await RunOnceAsync(cli, nodes, batch: 10, operationMs: 0, $"127.0.0.1:{admin}"));
+            }
+            finally
+            {
+                proxy.Kill(entireProcessTree: true);
+                await proxy.WaitForExitAsync();
+                await stop.CancelAsync();
+                listeners.ForEach(l => l.Stop());
+                await Task.WhenAll(accepting);
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            Console.WriteLine(
+                string.Create(
+                    Inv,
+                    $"{row.Nodes} nodes behind the proxy, batch {row.Batch}: {row.Seconds:0.00} s, peak "
+                        + $"{row.PeakMiB:0} MiB, journal {row.JournalKiB:0} KiB ({row.Records} records, "
+                        + $"{row.JournalKiB / row.Nodes:0.0} KiB per node)"
+                )
+            );
+        }
+
+        return 0;
+    }
+
+    /// <summary>Accepts and closes connections (the proxy's health checks) until stopped.</summary>
+    private static async Task AcceptAsync(TcpListener listener, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                using var connection = await listener.AcceptSocketAsync(stop);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
+    }
+
     internal sealed record Row(
         int Nodes,
         int Batch,
@@ -85,12 +164,18 @@ internal static class ScaleBench
         int Overlap
     );
 
-    private static async Task<Row> RunOnceAsync(string cli, int nodes, int batch, int operationMs)
+    private static async Task<Row> RunOnceAsync(
+        string cli,
+        int nodes,
+        int batch,
+        int operationMs,
+        string? proxyAdmin = null
+    )
     {
         var root = Directory.CreateTempSubdirectory("ru-bench-scale-").FullName;
         try
         {
-            var plan = SimulatedNodes.WritePlan(root, nodes, batch, operationMs);
+            var plan = SimulatedNodes.WritePlan(root, nodes, batch, operationMs, proxyAdmin);
             SimulatedNodes.Reset(root, nodes);
             var state = Path.Combine(root, "state");
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -57,6 +57,12 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
             _settings.ListenerArn is null && _settings.RuleArn is null
                 ? null
                 : await GroupSharesAsync(cancellationToken).ConfigureAwait(false);
+        // A node's share: what the listener forwards to each of its groups, split evenly among the nodes read that are
+        // in the group (ELBv2 spreads a group's traffic over its targets), so that a side's nodes add up to its share.
+        var members = nodes
+            .SelectMany(GroupsOf)
+            .GroupBy(g => g, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var result = new List<ServerState>();
         foreach (var node in nodes)
         {
@@ -66,10 +72,10 @@ public sealed class ElbV2LoadBalancer : ILoadBalancer
                 .ToList();
             var registered = states.All(s => s is not ("draining" or "unused"));
             var draining = states.Any(s => s == "draining");
-            int? percent = null;
+            double? percent = null;
             if (shares is not null)
             {
-                percent = GroupsOf(node).Select(g => shares.GetValueOrDefault(ResolvedArn(g))).Max();
+                percent = GroupsOf(node).Sum(g => (double)shares.GetValueOrDefault(ResolvedArn(g)) / members[g]);
             }
 
             result.Add(

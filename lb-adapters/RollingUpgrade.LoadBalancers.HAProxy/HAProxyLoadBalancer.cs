@@ -79,7 +79,7 @@ public sealed partial class HAProxyLoadBalancer : ILoadBalancer
 
         var total = weights.Values.Sum();
         return result
-            .Select(s => s with { TrafficPercent = total == 0 ? 0 : (int)Math.Round(100.0 * weights[s.Node] / total) })
+            .Select(s => s with { TrafficPercent = total == 0 ? 0 : 100.0 * weights[s.Node] / total })
             .ToList();
     }
 

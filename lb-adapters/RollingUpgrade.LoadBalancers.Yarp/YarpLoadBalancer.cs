@@ -59,12 +59,20 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
                 cancellationToken
             )
             .ConfigureAwait(false);
-        var total = cluster.Destinations.Where(d => nodes.Any(n => n.IdIn(Name) == d.Name)).Sum(d => d.Weight);
+        // By name (a cluster of a thousand destinations is read for a thousand nodes).
+        var byName = new Dictionary<string, DestinationView>(StringComparer.Ordinal);
+        foreach (var destination in cluster.Destinations)
+        {
+            byName.TryAdd(destination.Name, destination);
+        }
+
+        var ids = nodes.Select(n => n.IdIn(Name)).ToHashSet(StringComparer.Ordinal);
+        var total = byName.Values.Where(d => ids.Contains(d.Name)).Sum(d => d.Weight);
         return nodes
             .Select(node =>
             {
                 var d =
-                    cluster.Destinations.FirstOrDefault(x => x.Name == node.IdIn(Name))
+                    byName.GetValueOrDefault(node.IdIn(Name))
                     ?? throw new UnexpectedAnswerException(
                         $"{Name}: cluster '{_settings.Cluster}' has no destination '{node.IdIn(Name)}' (node "
                             + $"{node.Name})"
@@ -81,7 +89,7 @@ public sealed class YarpLoadBalancer : ILoadBalancer, IDisposable
                     admin,
                     d.Healthy,
                     d.Live,
-                    total == 0 ? 0 : (int)Math.Round(100.0 * d.Weight / total),
+                    total == 0 ? 0 : 100.0 * d.Weight / total,
                     d.Errors,
                     SessionsTotal: d.Total
                 );

@@ -42,10 +42,13 @@ internal sealed record LiveState(IReadOnlyList<string> Lines)
                 var lb = adapters.CreateLoadBalancer(spec, plan);
                 foreach (var state in await lb.ReadAsync(nodes, timeout.Token).ConfigureAwait(false))
                 {
+                    var share = state.TrafficPercent is { } p
+                        ? $", {p.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}% of traffic"
+                        : string.Empty;
                     lines.Add(
                         $"{spec.Name}/{state.Node}: {state.Admin.ToString().ToLowerInvariant()}, "
                             + $"{(state.Healthy ? "healthy" : "unhealthy")}, {state.LiveConnections} connection(s)"
-                            + $"{(state.TrafficPercent is { } p ? $", {p}% of traffic" : string.Empty)}"
+                            + share
                     );
                 }
             }

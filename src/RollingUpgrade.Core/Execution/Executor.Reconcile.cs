@@ -94,9 +94,10 @@ internal sealed partial class Executor
             var share = states.Where(s => green.Contains(s.Node)).Sum(s => s.TrafficPercent ?? 0);
             if (Math.Abs(share - percent) > 1)
             {
+                var read = share.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
                 context.Emit(
                     RunEventTypes.Warning,
-                    $"{lbName} sends {share}% to the new cluster, but the run had set {percent}% (the load "
+                    $"{lbName} sends {read}% to the new cluster, but the run had set {percent}% (the load "
                         + $"balancer lost its state); setting {percent}% again"
                 );
                 await lb.SetTrafficShareAsync(context.Blue, context.Green, percent, StopRequested)

@@ -335,9 +335,8 @@ internal sealed partial class StepRunner
         var greenShare = states.Where(s => greenNames.Contains(s.Node)).Sum(s => s.TrafficPercent ?? 0);
         if (states.Any(s => s.TrafficPercent is not null) && Math.Abs(greenShare - percent) > 1)
         {
-            throw new StepFailedException(
-                $"{lb.Name} reads back {greenShare}% on the new cluster after setting {percent}%"
-            );
+            var read = greenShare.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+            throw new StepFailedException($"{lb.Name} reads back {read}% on the new cluster after setting {percent}%");
         }
 
         context.Emit(

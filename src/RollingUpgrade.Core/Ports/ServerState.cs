@@ -8,7 +8,9 @@ namespace RollingUpgrade.Ports;
 /// node may still hold some (draining), 0 once it cannot; the node's own session count, when the
 /// product has one, then decides. <paramref name="SessionsTotal"/> is the balancer's cumulative count of sessions it
 /// sent to the node (HAProxy's <c>stot</c>), or null when it keeps none: a count that stops growing after a drain
-/// proves that the balancer stopped sending.
+/// proves that the balancer stopped sending. <paramref name="TrafficPercent"/> is the node's share of the new traffic
+/// (unrounded, so that the shares of a side's nodes add up to the side's share, and a node among a thousand with
+/// equal weights has 0.1, not 0), or null when the balancer has no weights.
 /// </summary>
 public sealed record ServerState(
     string LoadBalancer,
@@ -16,7 +18,7 @@ public sealed record ServerState(
     ServerAdminState Admin,
     bool Healthy,
     long LiveConnections,
-    int? TrafficPercent = null,
+    double? TrafficPercent = null,
     long Errors = 0,
     bool ConnectionsCounted = true,
     long? SessionsTotal = null
