@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 namespace RollingUpgrade.LoadBalancers.Yarp.Proxy;
 
 /// <summary>
-/// Active health checks: a TCP connect to each destination's port, every cluster's interval. The destinations of a
+/// Active health checks: a TCP connect to each destination's port, at its cluster's interval. The destinations of a
 /// round are checked at once (at most <see cref="MostAtOnce"/> connects in flight): one after another, a destination
 /// whose host does not answer (no refusal, the connect times out after a second) held up every check behind it, so
 /// with a few such hosts a node that went down was noticed seconds late.
@@ -17,16 +17,30 @@ internal sealed class HealthProbe(ProxyRegistry registry, ProxyOptions options) 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval =
-            options.Clusters.Count == 0 ? TimeSpan.FromSeconds(1) : options.Clusters.Min(c => c.HealthInterval);
+        // Each cluster at its own interval: the loop wakes at the smallest, and checks the clusters that are due.
+        var intervals = options.Clusters.ToDictionary(c => c.Name, c => c.HealthInterval, StringComparer.Ordinal);
+        var tick = intervals.Count == 0 ? TimeSpan.FromSeconds(1) : intervals.Values.Min();
+        var due = new Dictionary<string, long>(StringComparer.Ordinal);
         using var gate = new SemaphoreSlim(MostAtOnce);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var destinations = registry.Clusters.ToList().SelectMany(c => registry.Destinations(c).ToList()).ToList();
+            var now = Environment.TickCount64;
+            var destinations = new List<DestinationRuntime>();
+            foreach (var cluster in registry.Clusters.ToList())
+            {
+                if (due.TryGetValue(cluster, out var at) && now < at)
+                {
+                    continue;
+                }
+
+                due[cluster] = now + (long)intervals.GetValueOrDefault(cluster, tick).TotalMilliseconds;
+                destinations.AddRange(registry.Destinations(cluster).ToList());
+            }
+
             try
             {
                 await Task.WhenAll(destinations.Select(d => CheckAsync(d, gate, stoppingToken))).ConfigureAwait(false);
-                await Task.Delay(interval, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(tick, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
