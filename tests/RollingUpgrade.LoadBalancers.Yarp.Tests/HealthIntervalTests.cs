@@ -53,7 +53,7 @@ public sealed class HealthIntervalTests
         new(name, "127.0.0.38", null, ((IPEndPoint)node.LocalEndpoint).Port, 100);
 
     /// <summary>Accepts, counts and closes connections (the proxy's health checks) until stopped.</summary>
-    private static async Task CountAsync(TcpListener listener, int[] count, CancellationToken stop)
+    internal static async Task CountAsync(TcpListener listener, int[] count, CancellationToken stop)
     {
         try
         {

@@ -18,7 +18,7 @@ public sealed class ManyDestinationsTests
         using var node = new TcpListener(IPAddress.Parse("127.0.0.38"), 0);
         node.Start(512);
         using var stop = new CancellationTokenSource();
-        var accepting = AcceptAsync(node, stop.Token);
+        var accepting = HealthIntervalTests.CountAsync(node, new int[1], stop.Token);
         var port = ((IPEndPoint)node.LocalEndpoint).Port;
         var admin = LoopbackPorts.Free();
         var options = new ProxyOptions(
@@ -132,18 +132,5 @@ public sealed class ManyDestinationsTests
             filling.ForEach(c => c.Dispose());
             silent.Stop();
         }
-    }
-
-    /// <summary>Accepts and closes connections (the proxy's health checks) until stopped.</summary>
-    private static async Task AcceptAsync(TcpListener listener, CancellationToken stop)
-    {
-        try
-        {
-            while (true)
-            {
-                using var connection = await listener.AcceptSocketAsync(stop);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException) { }
     }
 }

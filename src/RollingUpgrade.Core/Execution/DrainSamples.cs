@@ -141,16 +141,7 @@ internal sealed class DrainSamples(RunContext context, Step step, NodeSpec node)
             return counts;
         }
 
-        var named = perNode
-            .Select(p =>
-                (Node: p.Key, Weight: before is null ? p.Value : Math.Abs(p.Value - before.GetValueOrDefault(p.Key)))
-            )
-            .Where(p => before is null || p.Weight > 0)
-            .OrderByDescending(p => p.Weight)
-            .ThenBy(p => p.Node, StringComparer.Ordinal)
-            .Take(MostOthersRecorded)
-            .Select(p => p.Node)
-            .ToHashSet(StringComparer.Ordinal);
+        var named = MostChanged.Nodes(before, perNode, MostOthersRecorded);
         var recorded = counts
             .Where(p => named.Contains(p.Key.StartsWith("c:", StringComparison.Ordinal) ? p.Key[2..] : NodeOf(p.Key)))
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);

@@ -246,17 +246,11 @@ internal sealed class TakeoverCheck
             return null;
         }
 
-        var was = before.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal);
-        var nowHeld = after.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal);
-        return was
-            .Keys.Union(nowHeld.Keys, StringComparer.Ordinal)
-            .Select(node => (node, Change: Math.Abs(nowHeld.GetValueOrDefault(node) - was.GetValueOrDefault(node))))
-            .Where(c => c.Change > 0)
-            .OrderByDescending(c => c.Change)
-            .ThenBy(c => c.node, StringComparer.Ordinal)
-            .Take(MostNodesNamed)
-            .Select(c => c.node)
-            .ToHashSet(StringComparer.Ordinal);
+        return MostChanged.Nodes(
+            before.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal),
+            after.PerNode.ToDictionary(p => p.Node, p => p.Sessions, StringComparer.Ordinal),
+            MostNodesNamed
+        );
     }
 
     /// <summary>
